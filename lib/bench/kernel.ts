@@ -1,0 +1,166 @@
+/**
+ * Kernel benchmark: message ping-pong among 100 nodes through the full node and network API,
+ * against the same workload in a bare binary-heap loop in the same process (the practical limit).
+ *
+ * Prints a JSON array of `{name, unit, value}` (the form github-action-benchmark reads) with the
+ * medians of several runs. This file may read the wall clock: measuring it is its job.
+ *
+ * @module
+ */
+import { Rng } from "../sim/rng.ts";
+import { Simulation } from "../sim/simulation.ts";
+
+/** One figure, in the form benchmark dashboards read. */
+export interface BenchFigure {
+  name: string;
+  unit: string;
+  value: number;
+}
+
+/** The ping-pong workload's shape. */
+export interface PingPongOptions {
+  nodes: number;
+  events: number;
+  seed: number;
+}
+
+const latencyUsMin = 100;
+const latencyUsMax = 300;
+
+/**
+ * Ping-pong through the kernel: every node starts one exchange; on each message a node answers a
+ * random peer, so `nodes` messages are always in flight. Returns events processed and seconds.
+ */
+export function runKernelPingPong(options: PingPongOptions): { events: number; seconds: number; heapPeakBytes: number } {
+  const sim = new Simulation({
+    seed: options.seed,
+    network: { latencyUs: { kind: "uniform", min: latencyUsMin, max: latencyUsMax } },
+  });
+  for (let i = 0; i < options.nodes; i++) {
+    sim.addNode({
+      create: (api) => {
+        const peers = api.nodeCount();
+        return {
+          onStart: () => api.send((api.id + 1) % peers, 0),
+          onMessage: (_from, hops: number) => api.send(Math.floor(api.rng.next() * peers), hops + 1),
+        };
+      },
+    });
+  }
+  let heapPeakBytes = 0;
+  const started = performance.now();
+  const slices = 20;
+  for (let s = 1; s <= slices; s++) {
+    const target = Math.floor((options.events * s) / slices);
+    sim.run({ until: () => sim.eventsProcessed >= target });
+    heapPeakBytes = Math.max(heapPeakBytes, Deno.memoryUsage().heapUsed);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return { events: sim.eventsProcessed, seconds, heapPeakBytes };
+}
+
+/**
+ * The same ping-pong in a bare loop: a typed-array binary heap keyed by (time, sequence), the
+ * same random stream for peers and latencies, and nothing else.
+ */
+export function runBarePingPong(options: PingPongOptions): { events: number; seconds: number } {
+  const capacity = options.nodes * 4;
+  const times = new Float64Array(capacity);
+  const seqs = new Float64Array(capacity);
+  const targets = new Int32Array(capacity);
+  const hops = new Float64Array(capacity);
+  let size = 0;
+  let seqNext = 0;
+  const rng = Rng.fromSeed(options.seed).fork("bare");
+  const push = (time: number, target: number, hop: number) => {
+    let i = size++;
+    const seq = seqNext++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (times[parent] < time || (times[parent] === time && seqs[parent] < seq)) break;
+      times[i] = times[parent];
+      seqs[i] = seqs[parent];
+      targets[i] = targets[parent];
+      hops[i] = hops[parent];
+      i = parent;
+    }
+    times[i] = time;
+    seqs[i] = seq;
+    targets[i] = target;
+    hops[i] = hop;
+  };
+  const latency = () => Math.round(latencyUsMin + rng.next() * (latencyUsMax - latencyUsMin));
+  for (let n = 0; n < options.nodes; n++) push(latency(), (n + 1) % options.nodes, 0);
+  const started = performance.now();
+  let events = 0;
+  while (events < options.events) {
+    const now = times[0];
+    const hop = hops[0];
+    // Pop: move the last entry down from the root.
+    const last = --size;
+    const lt = times[last], ls = seqs[last], lg = targets[last], lh = hops[last];
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= size) break;
+      const right = child + 1;
+      if (right < size && (times[right] < times[child] || (times[right] === times[child] && seqs[right] < seqs[child]))) {
+        child = right;
+      }
+      if (lt < times[child] || (lt === times[child] && ls < seqs[child])) break;
+      times[i] = times[child];
+      seqs[i] = seqs[child];
+      targets[i] = targets[child];
+      hops[i] = hops[child];
+      i = child;
+    }
+    times[i] = lt;
+    seqs[i] = ls;
+    targets[i] = lg;
+    hops[i] = lh;
+    events++;
+    push(now + latency(), Math.floor(rng.next() * options.nodes), hop + 1);
+  }
+  return { events, seconds: (performance.now() - started) / 1000 };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Runs both loops `repeats` times, interleaved so machine noise hits both alike, and returns medians. */
+export function benchKernel(options: PingPongOptions & { repeats: number }): BenchFigure[] {
+  const kernelRates: number[] = [];
+  const bareRates: number[] = [];
+  const ratios: number[] = [];
+  const heapPeaks: number[] = [];
+  runKernelPingPong({ ...options, events: 200_000 }); // warm up the JIT on both paths
+  runBarePingPong({ ...options, events: 200_000 });
+  for (let r = 0; r < options.repeats; r++) {
+    const kernel = runKernelPingPong({ ...options, seed: options.seed + r });
+    const bare = runBarePingPong({ ...options, seed: options.seed + r });
+    kernelRates.push(kernel.events / kernel.seconds);
+    bareRates.push(bare.events / bare.seconds);
+    ratios.push(kernel.events / kernel.seconds / (bare.events / bare.seconds));
+    heapPeaks.push(kernel.heapPeakBytes);
+  }
+  return [
+    { name: "kernel ping-pong events per second (median)", unit: "events/s", value: Math.round(median(kernelRates)) },
+    { name: "bare heap loop events per second (median)", unit: "events/s", value: Math.round(median(bareRates)) },
+    { name: "kernel / bare loop ratio (median of per-run ratios)", unit: "ratio", value: round3(median(ratios)) },
+    { name: "kernel peak heap used (median)", unit: "MiB", value: round3(median(heapPeaks) / 2 ** 20) },
+    { name: "events per run", unit: "events", value: options.events },
+    { name: "nodes", unit: "nodes", value: options.nodes },
+    { name: "runs", unit: "runs", value: options.repeats },
+  ];
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+if (import.meta.main) {
+  console.log(JSON.stringify(benchKernel({ nodes: 100, events: 2_000_000, seed: 1, repeats: 5 }), null, 2));
+}
