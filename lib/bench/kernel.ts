@@ -52,7 +52,7 @@ export function runKernelPingPong(options: PingPongOptions): { events: number; s
   const slices = 20;
   for (let s = 1; s <= slices; s++) {
     const target = Math.floor((options.events * s) / slices);
-    sim.run({ until: () => sim.eventsProcessed >= target });
+    sim.run({ untilEvents: target });
     heapPeakBytes = Math.max(heapPeakBytes, Deno.memoryUsage().heapUsed);
   }
   const seconds = (performance.now() - started) / 1000;

@@ -96,7 +96,7 @@ const nodeOptionNames = [
 ];
 
 /** Why {@linkcode Simulation.run} returned. */
-export type StopReason = "time" | "quiescent" | "predicate";
+export type StopReason = "time" | "quiescent" | "predicate" | "events";
 
 /** Thrown when a run exceeds its event cap: almost always a livelocked system. */
 export class SimulationLimitError extends Error {
@@ -325,14 +325,16 @@ export class Simulation {
 
   /**
    * Processes events in order until the queue is empty, `untilUs` is reached (events at exactly
-   * `untilUs` run), or `until()` returns true after an event. With `untilUs`, time then advances
+   * `untilUs` run), `until()` returns true after an event, or `untilEvents` events have been
+   * processed in total. With `untilUs`, time then advances
    * to `untilUs` even if nothing happens.
    *
    * @throws SimulationLimitError when more than `eventsMax` events have been processed in total
    */
-  run(options: { untilUs?: number; until?: () => boolean } = {}): StopReason {
+  run(options: { untilUs?: number; until?: () => boolean; untilEvents?: number } = {}): StopReason {
     const untilUs = options.untilUs ?? Infinity;
     if (untilUs !== Infinity) checkNumber("untilUs", untilUs, { min: this.#nowUs, integer: true });
+    const untilEvents = options.untilEvents ?? Infinity;
     const until = options.until;
     const queue = this.#queue;
     while (queue.size > 0) {
@@ -342,6 +344,7 @@ export class Simulation {
       }
       this.#step();
       if (until !== undefined && until()) return "predicate";
+      if (this.#eventsProcessed >= untilEvents) return "events";
     }
     if (untilUs !== Infinity) {
       this.#nowUs = untilUs;
