@@ -31,7 +31,9 @@ const latencyUsMax = 300;
  * Ping-pong through the kernel: every node starts one exchange; on each message a node answers a
  * random peer, so `nodes` messages are always in flight. Returns events processed and seconds.
  */
-export function runKernelPingPong(options: PingPongOptions): { events: number; seconds: number; heapPeakBytes: number } {
+export function runKernelPingPong(
+  options: PingPongOptions,
+): { events: number; seconds: number; heapPeakBytes: number } {
   const sim = new Simulation({
     seed: options.seed,
     network: { latencyUs: { kind: "uniform", min: latencyUsMin, max: latencyUsMax } },
@@ -104,7 +106,9 @@ export function runBarePingPong(options: PingPongOptions): { events: number; sec
       let child = 2 * i + 1;
       if (child >= size) break;
       const right = child + 1;
-      if (right < size && (times[right] < times[child] || (times[right] === times[child] && seqs[right] < seqs[child]))) {
+      if (
+        right < size && (times[right] < times[child] || (times[right] === times[child] && seqs[right] < seqs[child]))
+      ) {
         child = right;
       }
       if (lt < times[child] || (lt === times[child] && ls < seqs[child])) break;

@@ -13,7 +13,7 @@
 import * as ss from "simple-statistics";
 import { type ParamSchema, type ParamValues, resolveParams } from "../../params.ts";
 import { Simulation } from "../../sim/mod.ts";
-import { echoClient, echoServer, type EchoMessage, journalFile, journalRecordBytes } from "./echo.ts";
+import { echoClient, type EchoMessage, echoServer, journalFile, journalRecordBytes } from "./echo.ts";
 
 /** The experiment's parameters. */
 export const echoParams: ParamSchema = {

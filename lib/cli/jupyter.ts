@@ -1,0 +1,68 @@
+/**
+ * Jupyter set-up: Jupyter itself comes from Debian packages (PyPI is not reachable where
+ * Faultline runs), and Deno's kernel is registered pointing at the project's own Deno.
+ *
+ * @module
+ */
+
+const debianPackages = ["jupyter-notebook", "jupyter-nbconvert", "python3-nbclient", "python3-ipykernel"];
+
+async function succeeds(command: string, args: string[]): Promise<boolean> {
+  try {
+    const { success } = await new Deno.Command(command, { args, stdout: "null", stderr: "null" }).output();
+    return success;
+  } catch {
+    return false;
+  }
+}
+
+async function run(command: string, args: string[]): Promise<void> {
+  const { success, code } = await new Deno.Command(command, { args, stdout: "inherit", stderr: "inherit" }).output();
+  if (!success) throw new Error(`${command} ${args.join(" ")} failed with exit code ${code}`);
+}
+
+/** Makes sure `jupyter nbconvert` works, installing Debian's packages when root; explains otherwise. */
+export async function ensureJupyter(): Promise<void> {
+  if (await succeeds("jupyter", ["nbconvert", "--version"])) return;
+  const install = `apt-get update && apt-get install -y --no-install-recommends ${debianPackages.join(" ")}`;
+  if (Deno.uid() !== 0) {
+    throw new Error(`Jupyter (with nbconvert) is not installed. As root, run:\n  ${install}\nthen run this again.`);
+  }
+  if (!(await succeeds("apt-get", ["--version"]))) {
+    throw new Error(`Jupyter is not installed and apt-get is missing; install Jupyter Notebook and nbconvert.`);
+  }
+  console.error(`faultline: installing Jupyter from Debian packages (${debianPackages.join(", ")})...`);
+  await run("apt-get", ["update", "-qq"]);
+  await run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...debianPackages]);
+}
+
+/** Registers Deno's Jupyter kernel (name `deno`) for this project's Deno binary. */
+export async function ensureDenoKernel(): Promise<void> {
+  await run(Deno.execPath(), ["jupyter", "--install", "--force"]).catch(async () => {
+    await run(Deno.execPath(), ["jupyter", "--install"]);
+  });
+}
+
+/** Executes a notebook headless into `outputDir`; throws with nbconvert's output if a cell fails. */
+export async function executeNotebook(path: string, outputDir: string): Promise<void> {
+  const { success, stderr } = await new Deno.Command("jupyter", {
+    args: [
+      "nbconvert",
+      "--to",
+      "notebook",
+      "--execute",
+      "--ExecutePreprocessor.timeout=900",
+      "--output-dir",
+      outputDir,
+      path,
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!success) throw new Error(new TextDecoder().decode(stderr).split("\n").slice(-40).join("\n"));
+}
+
+/** Starts the classic notebook server in `notebooks/`. */
+export async function startNotebook(directory: string, extraArgs: string[]): Promise<void> {
+  await run("jupyter", ["notebook", `--notebook-dir=${directory}`, ...extraArgs]);
+}

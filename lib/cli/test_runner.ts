@@ -1,0 +1,107 @@
+/**
+ * `faultline test`: the whole suite. Format check, lint, type check, unit tests, then every
+ * notebook executed headless. Ends with the plain line `N passed, N failed` that CI reads; each
+ * static check and each notebook counts as one test, and unit tests count one each.
+ *
+ * @module
+ */
+import { ensureDenoKernel, ensureJupyter, executeNotebook } from "./jupyter.ts";
+
+interface Tally {
+  passed: number;
+  failed: number;
+  failures: string[];
+}
+
+async function runStreaming(args: string[]): Promise<{ success: boolean; tail: string }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    stdout: "piped",
+    stderr: "inherit",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  let tail = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of child.stdout) {
+    await Deno.stdout.write(chunk);
+    tail = (tail + decoder.decode(chunk, { stream: true })).slice(-8192);
+  }
+  const { success } = await child.status;
+  return { success, tail };
+}
+
+async function check(tally: Tally, name: string, args: string[]): Promise<void> {
+  console.log(`\n== ${name}: deno ${args.join(" ")}`);
+  const { success } = await runStreaming(args);
+  console.log(`== ${name}: ${success ? "passed" : "FAILED"}`);
+  if (success) tally.passed++;
+  else {
+    tally.failed++;
+    tally.failures.push(name);
+  }
+}
+
+async function unitTests(tally: Tally, filter: string[]): Promise<void> {
+  const args = ["test", "--allow-all", "--parallel", ...filter];
+  console.log(`\n== unit tests: deno ${args.join(" ")}`);
+  const { success, tail } = await runStreaming(args);
+  const match = tail.match(/(\d+) passed[^|]*\|\s*(\d+) failed/);
+  if (match === null) {
+    tally.failed++;
+    tally.failures.push("unit tests (no summary line: the test run itself failed)");
+    return;
+  }
+  tally.passed += Number(match[1]);
+  tally.failed += Number(match[2]);
+  if (!success && Number(match[2]) === 0) {
+    tally.failed++;
+    tally.failures.push("unit tests (exit code non-zero)");
+  } else if (Number(match[2]) > 0) tally.failures.push(`${match[2]} unit tests`);
+}
+
+async function notebooks(tally: Tally, directory: string): Promise<void> {
+  const names = [];
+  for await (const entry of Deno.readDir(directory)) {
+    if (entry.isFile && entry.name.endsWith(".ipynb")) names.push(entry.name);
+  }
+  names.sort();
+  if (names.length === 0) return;
+  console.log(`\n== notebooks: executing ${names.length} headless`);
+  try {
+    await ensureJupyter();
+    await ensureDenoKernel();
+  } catch (error) {
+    console.log(`== notebooks: cannot run: ${(error as Error).message}`);
+    tally.failed += names.length;
+    tally.failures.push(...names);
+    return;
+  }
+  const outputDir = await Deno.makeTempDir({ prefix: "faultline-notebooks-" });
+  for (const name of names) {
+    try {
+      await executeNotebook(`${directory}/${name}`, outputDir);
+      console.log(`notebook ${name} ... ok`);
+      tally.passed++;
+    } catch (error) {
+      console.log(`notebook ${name} ... FAILED\n${(error as Error).message}`);
+      tally.failed++;
+      tally.failures.push(`notebook ${name}`);
+    }
+  }
+  await Deno.remove(outputDir, { recursive: true });
+}
+
+/** Runs the suite; returns the exit code (0 when nothing failed). */
+export async function runTestSuite(options: { root: string; quick: boolean; filter: string[] }): Promise<number> {
+  const tally: Tally = { passed: 0, failed: 0, failures: [] };
+  if (!options.quick) {
+    await check(tally, "format", ["fmt", "--check"]);
+    await check(tally, "lint", ["lint"]);
+    await check(tally, "type check", ["check", "lib/"]);
+  }
+  await unitTests(tally, options.filter);
+  if (!options.quick) await notebooks(tally, `${options.root}/notebooks`);
+  if (tally.failures.length > 0) console.log(`\nfailed: ${tally.failures.join(", ")}`);
+  console.log(`\n${tally.passed} passed, ${tally.failed} failed`);
+  return tally.failed === 0 ? 0 : 1;
+}
