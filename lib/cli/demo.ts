@@ -48,7 +48,7 @@ export async function demo(options: { seed: number; params: Record<string, unkno
     "summary.json": JSON.stringify(summary, null, 2) + "\n",
     "requests.csv": toCsv(result.requests as unknown as Record<string, unknown>[]),
     "latency.svg": svg,
-    "report.md": report(manifest, result.summary, result.check),
+    "report.md": report(manifest, { ...result.summary }, result.check),
   });
   return { dir, result };
 }

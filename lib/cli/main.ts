@@ -21,7 +21,8 @@ const usage = `Faultline: a workbench for distributed databases under load and f
 Usage: ./faultline <command> [options]
 
 Commands:
-  demo [--seed N] [--<param> V ...]  run the default experiment (echo service, a server crash)
+  demo [--seed N] [--<param> V ...] [--results DIR]
+                                     run the default experiment (echo service, a server crash)
                                      and write results/demo/seed-N/
   test [--quick] [files...]          the whole suite: format, lint, type check, unit tests,
                                      notebooks (--quick: unit tests only)
@@ -66,7 +67,9 @@ async function main(args: string[]): Promise<number> {
   switch (command) {
     case "demo": {
       const seed = takeInteger(options, "seed", 1);
-      const { dir, result } = await demo({ seed, params: options, resultsDir: `${root}/results` });
+      const resultsDir = options.results ?? `${root}/results`;
+      delete options.results;
+      const { dir, result } = await demo({ seed, params: options, resultsDir });
       console.log(JSON.stringify({ ...result.summary, check: result.check.valid ? "valid" : "INVALID" }, null, 2));
       console.log(`wrote ${dir.replace(`${root}/`, "")}/ (report.md, latency.svg, requests.csv, manifest.json)`);
       return result.check.valid ? 0 : 1;

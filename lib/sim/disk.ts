@@ -219,6 +219,12 @@ export class NodeFiles {
     return state.data.slice(Math.min(offset, end), end);
   }
 
+  /** A copy of the durable contents of `file`: what a crash right now would leave at worst. */
+  readDurable(file: string): Uint8Array {
+    const state = this.#files.get(file);
+    return state === undefined ? new Uint8Array(0) : state.durable.slice(0, state.durableLength);
+  }
+
   /** How many bytes a write at `offset` (-1: append) of `sizeBytes` would add to the file. */
   growthBytes(file: string, offset: number, sizeBytes: number): number {
     const length = this.size(file);

@@ -132,11 +132,14 @@ function requestRows(sim: Simulation): EchoRequestRow[] {
   }));
 }
 
-/** The invariant: every acknowledged request id is in some server's journal. Returns the missing ids. */
+/**
+ * The invariant: every acknowledged request id is in the durable part of some server's journal
+ * (what a power loss at the end of the run would keep). Returns the missing ids.
+ */
 export function lostAcknowledged(sim: Simulation, serverIds: number[]): number[] {
   const journaled = new Set<number>();
   for (const server of serverIds) {
-    const bytes = sim.files(server).read(journalFile);
+    const bytes = sim.files(server).readDurable(journalFile);
     const whole = Math.floor(bytes.length / journalRecordBytes) * journalRecordBytes;
     for (const id of new Float64Array(bytes.slice(0, whole).buffer)) journaled.add(id);
   }

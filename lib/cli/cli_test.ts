@@ -1,0 +1,75 @@
+// Proves the command line behaves for users: the demo writes a complete result directory, bad
+// input exits 2 with a message naming what is allowed and leaves earlier results intact, and
+// result directories are replaced atomically.
+import assert from "node:assert/strict";
+import { parseOptions } from "./main.ts";
+import { toCsv, writeResultDir } from "./output.ts";
+
+const mainModule = new URL("./main.ts", import.meta.url).pathname;
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const output = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", mainModule, ...args] }).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+}
+
+Deno.test("parseOptions reads --key value, --key=value and bare flags", () => {
+  assert.deepEqual(parseOptions(["kernel", "--runs", "3", "--events=10", "--quick"]), {
+    options: { runs: "3", events: "10", quick: "true" },
+    positional: ["kernel"],
+  });
+});
+
+Deno.test("demo writes manifest, summary, requests, chart and report, and exits 0 on a valid run", async () => {
+  const results = await Deno.makeTempDir();
+  const { code, stdout } = await cli(["demo", "--seed", "4", "--durationUs", "500000", "--results", results]);
+  assert.equal(code, 0, stdout);
+  const dir = `${results}/demo/seed-4`;
+  const names = [];
+  for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+  assert.deepEqual(names.sort(), ["latency.svg", "manifest.json", "report.md", "requests.csv", "summary.json"]);
+  const manifest = JSON.parse(await Deno.readTextFile(`${dir}/manifest.json`));
+  assert.equal(manifest.seed, 4);
+  assert.equal(manifest.params.durationUs, 500000);
+  assert.match(manifest.traceHash, /^[0-9a-f]{16}$/);
+  assert.match(manifest.command, /--seed 4 --durationUs 500000/);
+  assert.match(await Deno.readTextFile(`${dir}/latency.svg`), /^<svg/);
+  const csv = (await Deno.readTextFile(`${dir}/requests.csv`)).trim().split("\n");
+  assert.equal(csv[0], "timeUs,client,requestId,latencyUs,attempts");
+  assert.ok(csv.length > 100);
+  await Deno.remove(results, { recursive: true });
+});
+
+Deno.test("demo with an unknown parameter exits 2, names what is allowed and keeps the earlier result", async () => {
+  const results = await Deno.makeTempDir();
+  assert.equal((await cli(["demo", "--seed", "2", "--durationUs", "300000", "--results", results])).code, 0);
+  const before = await Deno.readTextFile(`${results}/demo/seed-2/manifest.json`);
+  const { code, stderr } = await cli(["demo", "--seed", "2", "--replicas", "3", "--results", results]);
+  assert.equal(code, 2);
+  assert.match(stderr, /unknown parameter "replicas"; allowed: servers, clients/);
+  assert.equal(await Deno.readTextFile(`${results}/demo/seed-2/manifest.json`), before);
+  await Deno.remove(results, { recursive: true });
+});
+
+Deno.test("an unknown command exits 2 and lists the commands", async () => {
+  const { code, stderr } = await cli(["frobnicate"]);
+  assert.equal(code, 2);
+  assert.match(stderr, /unknown command "frobnicate"; allowed: demo, test, bench/);
+});
+
+Deno.test("writeResultDir replaces a result directory whole and leaves no staging behind", async () => {
+  const parent = await Deno.makeTempDir();
+  await writeResultDir(`${parent}/run`, { "a.txt": "one", "b.txt": "two" });
+  await writeResultDir(`${parent}/run`, { "a.txt": "three" });
+  const names = [];
+  for await (const entry of Deno.readDir(parent)) names.push(entry.name);
+  assert.deepEqual(names, ["run"]);
+  assert.equal(await Deno.readTextFile(`${parent}/run/a.txt`), "three");
+  await assert.rejects(Deno.readTextFile(`${parent}/run/b.txt`), "files of the old result must not linger");
+  await Deno.remove(parent, { recursive: true });
+});
+
+Deno.test("toCsv quotes fields with commas, quotes and newlines", () => {
+  assert.equal(toCsv([{ a: 1, b: 'say "hi", ok' }]), 'a,b\n1,"say ""hi"", ok"\n');
+  assert.equal(toCsv([]), "");
+});
