@@ -59,7 +59,8 @@ export function distribution(spec: DistributionSpec): Distribution {
   if (spec === null || typeof spec !== "object") {
     throw new InputError(`a distribution must be an object like {"kind": "uniform", ...}, got ${String(spec)}`);
   }
-  const build = builders[spec.kind as keyof typeof builders];
+  // Own keys only: a kind like "constructor" must not find Object.prototype's members.
+  const build = Object.hasOwn(builders, spec.kind) ? builders[spec.kind as keyof typeof builders] : undefined;
   if (build === undefined) {
     throw new InputError(
       `unknown distribution kind ${JSON.stringify(spec.kind)}; allowed: ${distributionKinds.join(", ")}`,

@@ -137,13 +137,17 @@ export class Network {
     this.rng = rng;
     this.#defaults = checkLinkOptions({ ...linkDefaults, ...options }, "network");
     this.#latencySameZone = distribution(options.latencyUs ?? { kind: "uniform", min: 200, max: 400 });
-    this.#latencyCrossZone = distribution(options.latencyUsCrossZone ?? { kind: "lognormal", median: 1000, sigma: 0.2 });
+    this.#latencyCrossZone = distribution(
+      options.latencyUsCrossZone ?? { kind: "lognormal", median: 1000, sigma: 0.2 },
+    );
     this.#latencyCrossRegion = distribution(
       options.latencyUsCrossRegion ?? { kind: "lognormal", median: 40_000, sigma: 0.1 },
     );
     for (const [pair, spec] of Object.entries(options.latencyUsByRegionPair ?? {})) {
       const regions = pair.split("|");
-      if (regions.length !== 2) throw new InputError(`latencyUsByRegionPair key ${JSON.stringify(pair)} must look like "a|b"`);
+      if (regions.length !== 2) {
+        throw new InputError(`latencyUsByRegionPair key ${JSON.stringify(pair)} must look like "a|b"`);
+      }
       const latency = distribution(spec);
       this.#latencyByRegionPair.set(`${regions[0]}|${regions[1]}`, latency);
       this.#latencyByRegionPair.set(`${regions[1]}|${regions[0]}`, latency);

@@ -82,7 +82,9 @@ export class Recorder {
   /** The observations of `name` (empty when nothing was recorded). */
   series(name: string): Series {
     const column = this.#columns.get(name);
-    if (column === undefined) return { timeUs: new Float64Array(0), node: new Int32Array(0), value: new Float64Array(0) };
+    if (column === undefined) {
+      return { timeUs: new Float64Array(0), node: new Int32Array(0), value: new Float64Array(0) };
+    }
     return {
       timeUs: column.timeUs.subarray(0, column.length),
       node: column.node.subarray(0, column.length),

@@ -152,6 +152,8 @@ interface DiskOp {
 }
 
 const messageSizeBytesDefault = 64;
+/** The largest message size: sizes ride in the event queue's 32-bit incarnation column. */
+const messageSizeBytesMax = 2 ** 31 - 1;
 
 /** The kernel's record of one node across incarnations. */
 class NodeRecord {
@@ -235,7 +237,9 @@ export class Simulation {
     if (options === null || typeof options !== "object") throw new InputError("Simulation needs options with a seed");
     for (const name of Object.keys(options)) {
       if (!simulationOptionNames.includes(name)) {
-        throw new InputError(`unknown simulation option ${JSON.stringify(name)}; allowed: ${simulationOptionNames.join(", ")}`);
+        throw new InputError(
+          `unknown simulation option ${JSON.stringify(name)}; allowed: ${simulationOptionNames.join(", ")}`,
+        );
       }
     }
     this.rng = Rng.fromSeed(options.seed);
@@ -396,7 +400,7 @@ export class Simulation {
     this.#hash.add4(timeUs, kind, node, arg);
     switch (kind) {
       case kindDeliver:
-        return this.#deliver(node, arg, payload);
+        return this.#deliver(node, arg, incarnation, payload);
       case kindTimer:
         return this.#fireTimer(node, arg, incarnation, payload);
       case kindDisk:
@@ -430,15 +434,17 @@ export class Simulation {
       if (this.trace.enabled) this.#traceEvent("drop", from, to, message);
       return;
     }
-    this.#queue.push(network.arrivalUs(link, this.#nowUs, sizeBytes), kindDeliver, to, from, 0, message);
+    // A delivery has no incarnation (the network does not know them), so that column carries the
+    // message size, which the link needs to count bytes delivered.
+    this.#queue.push(network.arrivalUs(link, this.#nowUs, sizeBytes), kindDeliver, to, from, sizeBytes, message);
     if (link.duplicateProbability > 0 && network.rng.next() < link.duplicateProbability) {
       link.duplicated++;
-      this.#queue.push(network.arrivalUs(link, this.#nowUs, sizeBytes), kindDeliver, to, from, 0, message);
+      this.#queue.push(network.arrivalUs(link, this.#nowUs, sizeBytes), kindDeliver, to, from, sizeBytes, message);
     }
     if (this.trace.enabled) this.#traceEvent("send", from, to, message);
   }
 
-  #deliver(to: number, from: number, message: unknown): void {
+  #deliver(to: number, from: number, sizeBytes: number, message: unknown): void {
     const link = this.network.link(from, to);
     if (link.blocked) {
       // A partition also drops what was in flight on the link when it was cut.
@@ -454,6 +460,7 @@ export class Simulation {
       return;
     }
     link.delivered++;
+    link.bytesDelivered += sizeBytes;
     if (this.trace.enabled) this.#traceEvent("deliver", to, from, message);
     if (record.serviceTimeUs === undefined && !record.paused && record.inboxLength === 0) {
       record.eventsHandled++;
@@ -597,10 +604,19 @@ export class Simulation {
     if (growth > 0 && usedBytes + growth > device.capacityBytes) {
       const error = `disk full on ${record.host.name}: ${usedBytes} of ${device.capacityBytes} bytes used, ` +
         `write of ${bytes.length} bytes to ${file} needs ${growth} more`;
-      this.#queue.push(this.#nowUs, kindDisk, node, 0, record.incarnation, { ...op, bytes: undefined, tag: { tag, error } });
+      this.#queue.push(this.#nowUs, kindDisk, node, 0, record.incarnation, {
+        ...op,
+        bytes: undefined,
+        tag: { tag, error },
+      });
       return;
     }
-    const doneUs = device.schedule(this.#nowUs, device.writeLatency.sample(this.#diskRng), bytes.length, record.diskQuota);
+    const doneUs = device.schedule(
+      this.#nowUs,
+      device.writeLatency.sample(this.#diskRng),
+      bytes.length,
+      record.diskQuota,
+    );
     this.#queue.push(doneUs, kindDisk, node, bytes.length, record.incarnation, op);
     if (this.trace.enabled) this.#traceEvent("disk-write", node, -1, { file, sizeBytes: bytes.length });
   }
@@ -610,7 +626,13 @@ export class Simulation {
     const record = this.#nodes[node];
     const device = record.host.disk;
     const doneUs = device.schedule(this.#nowUs, device.fsyncLatency.sample(this.#diskRng), 0, record.diskQuota);
-    this.#queue.push(doneUs, kindDisk, node, 0, record.incarnation, { op: "fsync", file, offset: 0, bytes: undefined, tag });
+    this.#queue.push(doneUs, kindDisk, node, 0, record.incarnation, {
+      op: "fsync",
+      file,
+      offset: 0,
+      bytes: undefined,
+      tag,
+    });
     if (this.trace.enabled) this.#traceEvent("disk-fsync", node, -1, { file });
   }
 
@@ -893,6 +915,11 @@ class NodeContext implements NodeApi {
 
   send(to: number, message: unknown, sizeBytes = messageSizeBytesDefault): void {
     this.#checkAlive();
+    if (!Number.isInteger(sizeBytes) || sizeBytes < 0 || sizeBytes > messageSizeBytesMax) {
+      throw new InputError(
+        `node ${this.name} sent a message of ${sizeBytes} bytes; sizes are integers 0-${messageSizeBytesMax}`,
+      );
+    }
     this.#sim.nodeSend(this.id, to, message, sizeBytes);
   }
 
