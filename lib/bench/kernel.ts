@@ -150,11 +150,16 @@ export function benchKernel(options: PingPongOptions & { repeats: number }): Ben
     ratios.push(kernel.events / kernel.seconds / (bare.events / bare.seconds));
     heapPeaks.push(kernel.heapPeakBytes);
   }
+  // Memory must not grow with run length: compare peak heap at the run length and at four times it.
+  const long = runKernelPingPong({ ...options, events: options.events * 4 });
+  const heapPeakRatio = long.heapPeakBytes / median(heapPeaks);
   return [
     { name: "kernel ping-pong events per second (median)", unit: "events/s", value: Math.round(median(kernelRates)) },
     { name: "bare heap loop events per second (median)", unit: "events/s", value: Math.round(median(bareRates)) },
     { name: "kernel / bare loop ratio (median of per-run ratios)", unit: "ratio", value: round3(median(ratios)) },
     { name: "kernel peak heap used (median)", unit: "MiB", value: round3(median(heapPeaks) / 2 ** 20) },
+    { name: "kernel peak heap used, run 4x as long", unit: "MiB", value: round3(long.heapPeakBytes / 2 ** 20) },
+    { name: "peak heap ratio, 4x run length vs 1x", unit: "ratio", value: round3(heapPeakRatio) },
     { name: "events per run", unit: "events", value: options.events },
     { name: "nodes", unit: "nodes", value: options.nodes },
     { name: "runs", unit: "runs", value: options.repeats },

@@ -64,5 +64,7 @@ export async function executeNotebook(path: string, outputDir: string): Promise<
 
 /** Starts the classic notebook server in `notebooks/`. */
 export async function startNotebook(directory: string, extraArgs: string[]): Promise<void> {
-  await run("jupyter", ["notebook", `--notebook-dir=${directory}`, ...extraArgs]);
+  // The classic server refuses to run as root without this flag; root is the norm in containers.
+  const rootFlag = Deno.uid() === 0 && !extraArgs.includes("--allow-root") ? ["--allow-root"] : [];
+  await run("jupyter", ["notebook", `--notebook-dir=${directory}`, ...rootFlag, ...extraArgs]);
 }
