@@ -171,6 +171,8 @@ class NodeRecord {
   eventsHandled = 0;
   messagesDroppedWhileDown = 0;
   timers = new Map<number, number>();
+  /** Timers that fired while the node was busy or paused and wait in its inbox; still cancellable. */
+  timersFired = new Set<number>();
   cpuShares: number;
   cpuCapCores: number;
   cpuUsedUs = 0;
@@ -341,6 +343,7 @@ export class Simulation {
     const untilEvents = options.untilEvents ?? Infinity;
     const until = options.until;
     const queue = this.#queue;
+    if (this.#eventsProcessed >= untilEvents) return "events";
     while (queue.size > 0) {
       if (queue.peekTimeUs() > untilUs) {
         this.#nowUs = untilUs;
@@ -487,7 +490,8 @@ export class Simulation {
   nodeCancelTimer(node: number, timerId: number): boolean {
     const record = this.#nodes[node];
     const slot = record.timers.get(timerId);
-    if (slot === undefined) return false;
+    // A timer that fired but waits in the inbox has not reached the node yet: cancelling still works.
+    if (slot === undefined) return record.timersFired.delete(timerId);
     record.timers.delete(timerId);
     assert(this.#queue.arg[slot] === timerId, `timer ${timerId} lost its queue slot`);
     this.#queue.kind[slot] = kindCancelled;
@@ -504,6 +508,7 @@ export class Simulation {
       record.logic!.onTimer?.(tag, timerId);
       return;
     }
+    record.timersFired.add(timerId);
     this.#arrive(record, { kind: "timer", arg: timerId, payload: tag });
   }
 
@@ -515,14 +520,23 @@ export class Simulation {
     this.#tryRun(record);
   }
 
-  /** Starts the node's next inbox item if the node is runnable and a core is free. */
-  #tryRun(record: NodeRecord): void {
+  /**
+   * Starts the node's next inbox item if the node is runnable and a core is free. `granted` means
+   * the host's scheduler chose this node; otherwise a node joins the waiting nodes and the
+   * scheduler picks, so a node that has just finished cannot take the core back ahead of them.
+   */
+  #tryRun(record: NodeRecord, granted = false): void {
     while (record.up && !record.paused && !record.busy && record.inboxLength > 0) {
       if (record.serviceTimeUs === undefined) {
         this.#handle(record, record.dequeue());
         continue;
       }
       const host = record.host;
+      if (!granted && host.waiting.length > 0) {
+        if (!host.waiting.includes(record)) host.waiting.push(record);
+        this.#dispatchHost(host);
+        return;
+      }
       if (host.running >= host.cores || !host.eligible(record, this.#nowUs)) {
         if (!host.waiting.includes(record)) host.waiting.push(record);
         this.#queueWake(host);
@@ -546,7 +560,7 @@ export class Simulation {
 
   #finishService(node: number, incarnation: number, item: InboxItem): void {
     const record = this.#nodes[node];
-    if (incarnation !== record.incarnation) return; // the crash already released the core
+    if (incarnation !== record.incarnation || !record.up) return; // the crash already released the core
     record.busy = false;
     record.host.running--;
     if (record.paused) record.heldItem = item;
@@ -563,7 +577,7 @@ export class Simulation {
         this.#queueWake(host);
         return;
       }
-      this.#tryRun(this.#nodes[next.id]);
+      this.#tryRun(this.#nodes[next.id], true);
     }
   }
 
@@ -585,8 +599,8 @@ export class Simulation {
     record.eventsHandled++;
     const logic = record.logic!;
     if (item.kind === "message") logic.onMessage(item.arg, item.payload);
-    else if (item.kind === "timer") logic.onTimer?.(item.payload, item.arg);
-    else logic.onDisk?.(item.payload as DiskCompletion);
+    else if (item.kind === "disk") logic.onDisk?.(item.payload as DiskCompletion);
+    else if (record.timersFired.delete(item.arg)) logic.onTimer?.(item.payload, item.arg); // not cancelled meanwhile
   }
 
   // ---------------------------------------------------------------- disk
@@ -638,7 +652,7 @@ export class Simulation {
 
   #completeDisk(node: number, incarnation: number, op: DiskOp, timeUs: number): void {
     const record = this.#nodes[node];
-    if (incarnation !== record.incarnation) return; // issued before a crash: never happened
+    if (incarnation !== record.incarnation || !record.up) return; // issued before a crash: never happened
     const device = record.host.disk;
     if (device.stalledUntilUs > timeUs) {
       // The device is stalled: nothing completes before the stall ends.
@@ -698,9 +712,11 @@ export class Simulation {
     if (!record.up) return 0;
     record.up = false;
     record.paused = false;
-    record.incarnation++; // stale timers, service and disk completions are dropped when popped
+    // The incarnation is not bumped here: it counts starts (the API's contract). Work queued by this
+    // incarnation is dropped when popped because the node is down, or because a restart bumped it.
     for (const slot of record.timers.values()) this.#queue.kind[slot] = kindCancelled;
     record.timers.clear();
+    record.timersFired.clear();
     record.inbox = [];
     record.inboxHead = 0;
     record.heldItem = undefined;
@@ -934,6 +950,7 @@ class NodeContext implements NodeApi {
   }
 
   record(name: string, value: number): void {
+    this.#checkAlive();
     this.#sim.nodeRecord(this.id, name, value);
   }
 
@@ -967,9 +984,19 @@ class NodeContext implements NodeApi {
       size: (file) => files.size(file),
       exists: (file) => files.exists(file),
       list: () => files.list(),
-      truncate: (file, length) => files.truncate(file, length),
-      rename: (from, to) => files.rename(from, to),
-      delete: (file) => files.delete(file),
+      // Metadata operations change the disk at once, so a stale incarnation must not reach them either.
+      truncate: (file, length) => {
+        this.#checkAlive();
+        files.truncate(file, length);
+      },
+      rename: (from, to) => {
+        this.#checkAlive();
+        files.rename(from, to);
+      },
+      delete: (file) => {
+        this.#checkAlive();
+        files.delete(file);
+      },
     };
   }
 }

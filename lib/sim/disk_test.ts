@@ -1,0 +1,298 @@
+// Proves the simulated disk's durability contract (page cache vs fsync, crash policies), its timing (latency,
+// stalls, queueing behind neighbours) and its faults (full, corruption).
+import assert from "node:assert/strict";
+import { InputError } from "../assert.ts";
+import type { DiskCompletion, DiskOptions } from "./disk.ts";
+import { Simulation } from "./simulation.ts";
+import type { NodeApi } from "./types.ts";
+
+interface Completed extends DiskCompletion {
+  atUs: number;
+}
+
+/** Exact timings: no throughput term, constant latencies. */
+const exactDisk: DiskOptions = {
+  writeLatencyUs: { kind: "constant", value: 10 },
+  fsyncLatencyUs: { kind: "constant", value: 1000 },
+  bytesPerSecond: 0,
+};
+
+/** A node that only records its disk completions; `api()` is its current incarnation's API. */
+function diskNode(sim: Simulation, host: number): { id: number; api: () => NodeApi; completions: Completed[] } {
+  let current: NodeApi | undefined;
+  const completions: Completed[] = [];
+  const id = sim.addNode({
+    host,
+    create: (api) => {
+      current = api;
+      return { onMessage: () => {}, onDisk: (completion) => completions.push({ atUs: sim.nowUs, ...completion }) };
+    },
+  });
+  sim.run();
+  return { id, api: () => current!, completions };
+}
+
+function setup(disk: DiskOptions = exactDisk, seed = 1) {
+  const sim = new Simulation({ seed });
+  const host = sim.addHost({ name: "db-host", disk });
+  return { sim, host, ...diskNode(sim, host) };
+}
+
+const bytes = (...values: number[]) => new Uint8Array(values);
+
+Deno.test("a write is in the page cache when it completes but durable only when a later fsync completes", () => {
+  const { sim, id, api, completions } = setup();
+  api().disk.append("wal", bytes(1, 2, 3), "w1");
+  assert.equal(api().disk.size("wal"), 0, "nothing is visible before the write completes");
+  sim.run({ untilUs: 10 });
+  assert.deepEqual(api().disk.read("wal"), bytes(1, 2, 3));
+  assert.equal(sim.files(id).durableLength("wal"), 0);
+
+  api().disk.fsync("wal", "s1");
+  sim.run({ untilUs: 1009 });
+  assert.equal(sim.files(id).durableLength("wal"), 0, "an fsync in progress has not made anything durable");
+  sim.run();
+  assert.equal(sim.files(id).durableLength("wal"), 3);
+  assert.deepEqual(
+    completions.map(({ op, tag, ok, atUs, sizeBytes }) => ({ op, tag, ok, atUs, sizeBytes })),
+    [
+      { op: "write", tag: "w1", ok: true, atUs: 10, sizeBytes: 3 },
+      { op: "fsync", tag: "s1", ok: true, atUs: 1010, sizeBytes: 0 },
+    ],
+  );
+});
+
+Deno.test("a crash with unsyncedOnCrash 'lose' loses unsynced writes and keeps synced ones", () => {
+  const { sim, id, api } = setup({ ...exactDisk, unsyncedOnCrash: "lose" });
+  api().disk.append("wal", bytes(1, 1));
+  api().disk.fsync("wal");
+  sim.run();
+  api().disk.append("wal", bytes(2, 2));
+  api().disk.append("other", bytes(3));
+  sim.run();
+  assert.deepEqual(api().disk.read("wal"), bytes(1, 1, 2, 2));
+  assert.equal(sim.crash(id), 2);
+  assert.deepEqual(sim.files(id).read("wal"), bytes(1, 1));
+  assert.equal(sim.files(id).size("other"), 0);
+  assert.equal(sim.files(id).stats.writesLostAtCrash, 2);
+});
+
+Deno.test("a crash with unsyncedOnCrash 'keep' keeps completed unsynced writes", () => {
+  const { sim, id, api } = setup({ ...exactDisk, unsyncedOnCrash: "keep" });
+  api().disk.append("wal", bytes(1, 1));
+  api().disk.fsync("wal");
+  sim.run();
+  api().disk.append("wal", bytes(2, 2));
+  sim.run();
+  assert.equal(sim.crash(id), 0);
+  assert.deepEqual(sim.files(id).read("wal"), bytes(1, 1, 2, 2));
+  assert.equal(sim.files(id).durableLength("wal"), 4);
+});
+
+Deno.test("a crash with unsyncedOnCrash 'random' keeps an in-order prefix of unsynced writes, sometimes torn", () => {
+  const writeCount = 6;
+  const writeSizeBytes = 10;
+  const all = new Uint8Array(writeCount * writeSizeBytes).map((_, i) => 1 + Math.floor(i / writeSizeBytes));
+  const outcomes = { allKept: 0, wholeWritesLost: 0, torn: 0 };
+  for (let seed = 1; seed <= 80; seed++) {
+    const { sim, id, api } = setup({ ...exactDisk, unsyncedOnCrash: "random" }, seed);
+    for (let w = 0; w < writeCount; w++) {
+      api().disk.append("wal", all.subarray(w * writeSizeBytes, (w + 1) * writeSizeBytes));
+    }
+    sim.run();
+    const lost = sim.crash(id);
+    const survived = sim.files(id).read("wal");
+    assert.deepEqual(survived, all.subarray(0, survived.length), `seed ${seed}: what survives is a prefix`);
+    const stats = sim.files(id).stats;
+    const torn = survived.length % writeSizeBytes !== 0;
+    assert.equal(stats.writesTornAtCrash, torn ? 1 : 0, `seed ${seed}: torn count`);
+    assert.equal(lost, writeCount - Math.floor(survived.length / writeSizeBytes), `seed ${seed}: lost count`);
+    if (lost === 0) outcomes.allKept++;
+    else if (torn) outcomes.torn++;
+    else outcomes.wholeWritesLost++;
+  }
+  assert.ok(outcomes.torn > 5, `torn cases: ${JSON.stringify(outcomes)}`);
+  assert.ok(outcomes.wholeWritesLost > 5, `lost cases: ${JSON.stringify(outcomes)}`);
+});
+
+Deno.test("fsync latency delays the fsync's completion by that much", () => {
+  const { sim, api, completions } = setup({ ...exactDisk, fsyncLatencyUs: { kind: "constant", value: 7000 } });
+  sim.run({ untilUs: 100 });
+  api().disk.fsync("wal", "slow");
+  sim.run();
+  assert.deepEqual(completions.map((c) => [c.op, c.atUs]), [["fsync", 7100]]);
+});
+
+Deno.test("a stalled disk completes nothing before the stall ends, including operations already in flight", () => {
+  const { sim, host, api, completions } = setup({ ...exactDisk, writeLatencyUs: { kind: "constant", value: 10_000 } });
+  api().disk.append("wal", bytes(1), "in flight");
+  sim.at(5_000, (s) => s.stallDisk(host, 30_000));
+  sim.at(6_000, () => api().disk.append("wal", bytes(2), "issued during stall"));
+  sim.run();
+  assert.deepEqual(completions.map((c) => [c.tag, c.atUs]), [["in flight", 30_000], ["issued during stall", 40_000]]);
+  assert.deepEqual(api().disk.read("wal"), bytes(1, 2));
+});
+
+Deno.test("a slow disk multiplies service times", () => {
+  const { sim, host, api, completions } = setup();
+  sim.slowDisk(host, 10);
+  api().disk.fsync("wal");
+  sim.run();
+  assert.equal(completions[0].atUs, 10_000);
+  assert.throws(() => sim.slowDisk(host, 0.5), InputError);
+});
+
+Deno.test("a full disk fails growing writes with an error naming the disk, and overwrites in place still work", () => {
+  const { sim, host, api, completions } = setup();
+  sim.setDiskCapacity(host, 100);
+  api().disk.append("wal", new Uint8Array(60), "first");
+  sim.run();
+  api().disk.append("wal", new Uint8Array(60), "second");
+  sim.run();
+  assert.equal(completions[0].ok, true);
+  assert.equal(completions[1].ok, false);
+  assert.equal(completions[1].tag, "second");
+  assert.match(completions[1].error!, /disk full on db-host/);
+  assert.equal(api().disk.size("wal"), 60);
+
+  sim.setDiskCapacity(host, 1000);
+  api().disk.append("wal", new Uint8Array(20), "fits again");
+  sim.run();
+  assert.equal(completions[2].ok, true);
+  sim.fillDisk(host);
+  assert.equal(sim.hostStats(host).diskUsedBytes, 80);
+  api().disk.append("wal", bytes(1), "after fill");
+  api().disk.write("wal", 0, bytes(9, 9), "overwrite");
+  sim.run();
+  assert.deepEqual(completions.slice(3).map((c) => [c.tag, c.ok]), [["after fill", false], ["overwrite", true]]);
+  assert.deepEqual(api().disk.read("wal", 0, 3), bytes(9, 9, 0));
+});
+
+Deno.test("corruptFile flips bits only within the given range, in the durable contents too", () => {
+  const { sim, id, api } = setup({ ...exactDisk, unsyncedOnCrash: "lose" });
+  api().disk.append("data", new Uint8Array(100));
+  api().disk.fsync("data");
+  sim.run();
+  const offsets = sim.corruptFile(id, "data", { fromByte: 10, toByte: 20, bitCount: 5 });
+  assert.equal(offsets.length, 5);
+  assert.ok(offsets.every((o) => o >= 10 && o < 20), `offsets ${offsets}`);
+  const check = (data: Uint8Array, what: string) => {
+    const damaged = [...data.keys()].filter((i) => data[i] !== 0);
+    assert.ok(damaged.length >= 1, `${what}: some byte changed`);
+    assert.ok(damaged.every((i) => i >= 10 && i < 20 && offsets.includes(i)), `${what}: damaged ${damaged}`);
+  };
+  check(api().disk.read("data"), "page cache");
+  sim.crash(id);
+  check(sim.files(id).read("data"), "durable contents");
+  assert.throws(() => sim.corruptFile(id, "data", { fromByte: 100, toByte: 200 }), InputError);
+  assert.throws(() => sim.corruptFile(id, "missing", { fromByte: 0, toByte: 1 }), InputError);
+});
+
+Deno.test("the device writes whole pages: bytesWrittenToDevice counts every page an fsync's writes touched", () => {
+  const { sim, id, api } = setup({ ...exactDisk, pageSizeBytes: 4096 });
+  for (let i = 0; i < 10; i++) api().disk.append("wal", new Uint8Array(100));
+  api().disk.fsync("wal");
+  sim.run();
+  const stats = sim.files(id).stats;
+  assert.equal(stats.bytesWritten, 1000);
+  assert.equal(stats.bytesWrittenToDevice, 4096);
+  api().disk.append("wal", new Uint8Array(5000)); // bytes 1000-6000: pages 0 and 1
+  api().disk.fsync("wal");
+  api().disk.fsync("wal"); // nothing pending: writes nothing
+  sim.run();
+  assert.equal(stats.bytesWritten, 6000);
+  assert.equal(stats.bytesWrittenToDevice, 4096 + 2 * 4096);
+  assert.equal(stats.writes, 11);
+  assert.equal(stats.fsyncs, 3);
+});
+
+/** The fsync latency node 0 sees at 1 ms, optionally with a neighbour writing 50 MB from t=0. */
+function fsyncLatencyWithNeighbour(neighbour: "none" | "same host" | "other host"): number {
+  const sim = new Simulation({ seed: 5 });
+  const host = sim.addHost({ disk: { fsyncLatencyUs: { kind: "constant", value: 500 } } });
+  const db = diskNode(sim, host);
+  if (neighbour !== "none") {
+    const noisy = diskNode(sim, neighbour === "same host" ? host : sim.addHost({}));
+    for (let i = 0; i < 50; i++) noisy.api().disk.append(`blob${i}`, new Uint8Array(1_000_000));
+  }
+  let issuedUs = 0;
+  sim.at(1000, () => {
+    issuedUs = sim.nowUs;
+    db.api().disk.fsync("wal");
+  });
+  sim.run();
+  return db.completions[0].atUs - issuedUs;
+}
+
+Deno.test("a noisy neighbour writing heavily on the same host delays a co-located node's fsync", () => {
+  const alone = fsyncLatencyWithNeighbour("none");
+  const coLocated = fsyncLatencyWithNeighbour("same host");
+  const elsewhere = fsyncLatencyWithNeighbour("other host");
+  assert.equal(alone, 500);
+  assert.equal(elsewhere, alone, "a neighbour on another host does not matter");
+  // 50 MB at the default 500 MB/s keeps the device busy for about 100 ms.
+  assert.ok(coLocated > 90_000, `co-located fsync took ${coLocated} us`);
+});
+
+Deno.test("a per-node disk throughput cap spaces that node's writes", () => {
+  const sim = new Simulation({ seed: 1 });
+  const host = sim.addHost({ disk: exactDisk });
+  const completions: number[] = [];
+  let api: NodeApi | undefined;
+  sim.addNode({
+    host,
+    diskBytesPerSecondMax: 1_000_000,
+    create: (a) => {
+      api = a;
+      return { onMessage: () => {}, onDisk: () => completions.push(sim.nowUs) };
+    },
+  });
+  sim.run();
+  api!.disk.append("f", new Uint8Array(1000));
+  api!.disk.append("f", new Uint8Array(1000));
+  sim.run();
+  assert.deepEqual(completions, [10, 1010]);
+});
+
+Deno.test("disk operations in flight at a crash never complete, for the old or the new incarnation", () => {
+  const { sim, id, api, completions } = setup({ ...exactDisk, writeLatencyUs: { kind: "constant", value: 10_000 } });
+  api().disk.append("wal", bytes(1));
+  api().disk.fsync("wal");
+  sim.at(5_000, (s) => s.crash(id));
+  sim.at(6_000, (s) => s.restart(id));
+  sim.run();
+  assert.equal(completions.length, 0);
+  assert.equal(sim.files(id).exists("wal"), false);
+});
+
+Deno.test("rename, truncate and delete are immediate and survive a crash", () => {
+  const { sim, id, api } = setup({ ...exactDisk, unsyncedOnCrash: "lose" });
+  api().disk.append("tmp", bytes(1, 2, 3, 4));
+  api().disk.append("old", bytes(5));
+  api().disk.fsync("tmp");
+  api().disk.fsync("old");
+  sim.run();
+  api().disk.rename("tmp", "snapshot");
+  api().disk.truncate("snapshot", 2);
+  api().disk.delete("old");
+  assert.deepEqual(api().disk.list(), ["snapshot"]);
+  sim.crash(id);
+  assert.deepEqual(sim.files(id).list(), ["snapshot"]);
+  assert.deepEqual(sim.files(id).read("snapshot"), bytes(1, 2));
+});
+
+Deno.test("an unknown disk option is rejected with the allowed ones, and a write past the end is refused", () => {
+  const sim = new Simulation({ seed: 1 });
+  assert.throws(
+    () => sim.addHost({ disk: { fsyncLatency: 5 } as never }),
+    (e: Error) =>
+      e instanceof InputError && e.message.includes('unknown disk option "fsyncLatency"') &&
+      e.message.includes("fsyncLatencyUs") && e.message.includes("unsyncedOnCrash"),
+  );
+  assert.throws(() => sim.addHost({ disk: { unsyncedOnCrash: "maybe" as never } }), /random, lose, keep/);
+  const { api } = setup();
+  assert.throws(
+    () => api().disk.write("wal", 5, bytes(1)),
+    (e: Error) => e instanceof InputError && /past its end/.test(e.message),
+  );
+});
