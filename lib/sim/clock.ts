@@ -29,19 +29,29 @@ export class Clock {
   #anchorMonotonicUs = 0;
   #rate = 1;
 
-  /** The node's wall-clock reading at true time `nowUs`, in whole microseconds. */
+  /** The node's wall-clock reading at true time `nowUs`, rounded to whole microseconds. */
   wallUs(nowUs: number): number {
-    return Math.floor(this.#anchorWallUs + (nowUs - this.#anchorTrueUs) * this.#rate);
+    return Math.round(this.#anchorWallUs + (nowUs - this.#anchorTrueUs) * this.#rate);
   }
 
   /** The node's monotonic reading at true time `nowUs`: drifts, never jumps. */
   monotonicUs(nowUs: number): number {
-    return Math.floor(this.#anchorMonotonicUs + (nowUs - this.#anchorTrueUs) * this.#rate);
+    return Math.round(this.#anchorMonotonicUs + (nowUs - this.#anchorTrueUs) * this.#rate);
   }
 
   /** The wall-clock offset from true time at `nowUs`. */
   offsetUs(nowUs: number): number {
     return this.wallUs(nowUs) - nowUs;
+  }
+
+  /** Whether the wall clock differs from true time (an offset or a drift). */
+  get skewed(): boolean {
+    return this.#rate !== 1 || this.#anchorWallUs !== this.#anchorTrueUs;
+  }
+
+  /** Whether the clock runs at a rate other than true time's. */
+  get drifting(): boolean {
+    return this.#rate !== 1;
   }
 
   /** The current drift in parts per million (positive: the clock runs fast). */

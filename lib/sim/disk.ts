@@ -28,7 +28,7 @@ import { type Distribution, distribution, type DistributionSpec } from "./distri
 import type { Rng } from "./rng.ts";
 
 /** What happens to unsynced writes at a crash. */
-export type UnsyncedOnCrash = "random" | "lose" | "keep";
+export type UnsyncedOnCrash = "random" | "lose" | "keep" | "torn";
 
 /** Settings of one disk device. */
 export interface DiskOptions {
@@ -44,7 +44,10 @@ export interface DiskOptions {
   capacityBytes?: number;
   /** Page size used to count bytes the device writes, for write amplification. Default 4096. */
   pageSizeBytes?: number;
-  /** Fate of unsynced writes at a crash: "random" (default), "lose" (all) or "keep" (power-loss protection). */
+  /**
+   * Fate of unsynced writes at a crash: "random" (default), "lose" (all), "keep" (power-loss
+   * protection) or "torn" (the first unsynced write of each file lands in part, the rest are lost).
+   */
   unsyncedOnCrash?: UnsyncedOnCrash;
   /** With "random": probability that the first lost write is torn rather than wholly lost. Default 0.5. */
   tornWriteProbability?: number;
@@ -90,8 +93,10 @@ export class DiskDevice {
   stalledUntilUs = 0;
   /** Multiplies every service time (a slow disk). */
   slowFactor = 1;
-  /** Bytes held by all files on this device. */
-  usedBytes = 0;
+  /** Multiplies fsync latencies only (slow flushes, as a failing SSD shows). */
+  fsyncSlowFactor = 1;
+  /** Growth of writes in flight, held against the capacity until they complete. */
+  reservedBytes = 0;
   /** Operations served and busy time, for utilisation. */
   operations = 0;
   busyUs = 0;
@@ -109,8 +114,10 @@ export class DiskDevice {
     this.capacityBytes = checkNumber("disk.capacityBytes", options.capacityBytes ?? 2 ** 40, { min: 0 });
     this.pageSizeBytes = checkNumber("disk.pageSizeBytes", options.pageSizeBytes ?? 4096, { min: 1, integer: true });
     const policy = options.unsyncedOnCrash ?? "random";
-    if (!["random", "lose", "keep"].includes(policy)) {
-      throw new InputError(`disk.unsyncedOnCrash must be one of random, lose, keep; got ${JSON.stringify(policy)}`);
+    if (!["random", "lose", "keep", "torn"].includes(policy)) {
+      throw new InputError(
+        `disk.unsyncedOnCrash must be one of random, lose, keep, torn; got ${JSON.stringify(policy)}`,
+      );
     }
     this.unsyncedOnCrash = policy;
     this.tornWriteProbability = checkNumber("disk.tornWriteProbability", options.tornWriteProbability ?? 0.5, {
@@ -235,8 +242,8 @@ export class NodeFiles {
   /** Puts a completed write into the page cache; `offset` -1 appends. */
   applyWrite(file: string, offset: number, bytes: Uint8Array): void {
     const state = this.#open(file);
+    // A write past the end (after a truncate that raced it) leaves a hole of zeros, as POSIX does.
     const start = offset < 0 ? state.length : offset;
-    assert(start <= state.length, `write to ${file} at ${start} leaves a hole past its end ${state.length}`);
     state.data = ensureCapacity(state.data, start + bytes.length);
     state.data.set(bytes, start);
     state.length = Math.max(state.length, start + bytes.length);
@@ -299,7 +306,7 @@ export class NodeFiles {
     for (const name of this.list()) {
       const state = this.#files.get(name)!;
       let survivors = state.pending.length;
-      if (policy === "lose") survivors = 0;
+      if (policy === "lose" || policy === "torn") survivors = 0;
       if (policy === "random") {
         survivors = 0;
         while (survivors < state.pending.length && rng.next() < 0.5) survivors++;
@@ -307,7 +314,8 @@ export class NodeFiles {
       for (let i = 0; i < survivors; i++) this.#persist(state, state.pending[i].offset, state.pending[i].bytes);
       if (survivors < state.pending.length) {
         const first = state.pending[survivors];
-        if (policy === "random" && rng.bernoulli(tornWriteProbability) && first.bytes.length > 1) {
+        const tear = policy === "torn" || (policy === "random" && rng.bernoulli(tornWriteProbability));
+        if (tear && first.bytes.length > 1) {
           this.#persist(state, first.offset, first.bytes.subarray(0, rng.int(1, first.bytes.length - 1)));
           this.stats.writesTornAtCrash++;
         }

@@ -32,6 +32,8 @@ export interface CpuTenant {
   /** 0 means uncapped. */
   cpuCapCores: number;
   cpuUsedUs: number;
+  /** CPU time used divided by shares, floored on wake-up: the fair scheduler's clock. */
+  cpuVirtualUs: number;
   cpuPeriodIndex: number;
   cpuPeriodUsedUs: number;
 }
@@ -51,6 +53,8 @@ export class Host {
   readonly waiting: CpuTenant[] = [];
   /** The node ids placed here. */
   readonly nodes: number[] = [];
+  /** The virtual time of the last tenant chosen: a waking tenant starts no lower (CFS's min_vruntime). */
+  cpuVirtualFloorUs = 0;
   /** The period boundary a wake-up is already queued for, to queue at most one. */
   wakeQueuedForUs = -1;
 
@@ -76,6 +80,16 @@ export class Host {
     return tenant.cpuPeriodUsedUs < tenant.cpuCapCores * cpuPeriodUs;
   }
 
+  /**
+   * Adds `tenant` to the waiting tenants (once). A tenant that was idle starts at the current
+   * virtual-time floor, so sleeping does not bank CPU credit that would starve the others later.
+   */
+  enqueue(tenant: CpuTenant): void {
+    if (this.waiting.includes(tenant)) return;
+    tenant.cpuVirtualUs = Math.max(tenant.cpuVirtualUs, this.cpuVirtualFloorUs);
+    this.waiting.push(tenant);
+  }
+
   /** Removes and returns the waiting tenant that should run next, or undefined. */
   takeNext(nowUs: number): CpuTenant | undefined {
     let best = -1;
@@ -85,17 +99,20 @@ export class Host {
       if (best < 0 || virtualRuntime(tenant) < virtualRuntime(this.waiting[best])) best = i;
     }
     if (best < 0) return undefined;
-    return this.waiting.splice(best, 1)[0];
+    const chosen = this.waiting.splice(best, 1)[0];
+    this.cpuVirtualFloorUs = Math.max(this.cpuVirtualFloorUs, chosen.cpuVirtualUs);
+    return chosen;
   }
 
   /** Charges `serviceUs` of CPU to `tenant`. */
   charge(tenant: CpuTenant, serviceUs: number): void {
     tenant.cpuUsedUs += serviceUs;
+    tenant.cpuVirtualUs += serviceUs / tenant.cpuShares;
     tenant.cpuPeriodUsedUs += serviceUs;
     this.cpuBusyUs += serviceUs;
   }
 }
 
 function virtualRuntime(tenant: CpuTenant): number {
-  return tenant.cpuUsedUs / tenant.cpuShares;
+  return tenant.cpuVirtualUs;
 }

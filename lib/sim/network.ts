@@ -68,6 +68,8 @@ export class LinkState {
   bandwidthBytesPerSecond: number;
   extraLatencyUs: number;
   blocked = false;
+  /** How many times the link has been cut; messages sent before a cut are dropped on arrival. */
+  cuts = 0;
   /** When the link finishes sending what it already accepted (bandwidth model). */
   busyUntilUs = 0;
   sent = 0;
@@ -228,7 +230,9 @@ export class Network {
   block(from: number, to: number): void {
     this.#checkEndpoint(from);
     this.#checkEndpoint(to);
-    this.link(from, to).blocked = true;
+    const link = this.link(from, to);
+    if (!link.blocked) link.cuts++;
+    link.blocked = true;
   }
 
   /** Restores the directed link `from -> to`. */

@@ -19,7 +19,7 @@
  */
 import { assert, checkNumber, InputError } from "../assert.ts";
 import { Clock } from "./clock.ts";
-import type { DiskCompletion, DiskQuota } from "./disk.ts";
+import type { DiskCompletion, DiskQuota, UnsyncedOnCrash } from "./disk.ts";
 import { NodeFiles } from "./disk.ts";
 import { EventQueue } from "./event_queue.ts";
 import { cpuPeriodUs, Host, type HostOptions } from "./host.ts";
@@ -119,6 +119,10 @@ export interface NodeStats {
   inboxLengthMax: number;
   eventsHandled: number;
   cpuUsedUs: number;
+  /** Disk operations completed for this node. */
+  diskOperations: number;
+  /** Clock readings taken while its clock was offset or drifting. */
+  clockReadsSkewed: number;
   /** Messages that arrived while the node was down and were dropped. */
   messagesDroppedWhileDown: number;
 }
@@ -149,9 +153,15 @@ interface DiskOp {
   offset: number;
   bytes: Uint8Array | undefined;
   tag: unknown;
+  /** Set when the operation failed at issue (a full disk). */
+  error: string | undefined;
+  /** Bytes of device capacity held for this write until it completes. */
+  reservedBytes: number;
 }
 
 const messageSizeBytesDefault = 64;
+/** Node ids stay below this, so a sender id and a count share one queue column exactly. */
+const nodesMax = 1 << 20;
 /** The largest message size: sizes ride in the event queue's 32-bit incarnation column. */
 const messageSizeBytesMax = 2 ** 31 - 1;
 
@@ -170,17 +180,21 @@ class NodeRecord {
   heldItem: InboxItem | undefined = undefined;
   eventsHandled = 0;
   messagesDroppedWhileDown = 0;
+  diskOperations = 0;
+  /** Clock readings taken while the clock was offset or drifting. */
+  clockReadsSkewed = 0;
   timers = new Map<number, number>();
   /** Timers that fired while the node was busy or paused and wait in its inbox; still cancellable. */
   timersFired = new Set<number>();
   cpuShares: number;
   cpuCapCores: number;
   cpuUsedUs = 0;
+  cpuVirtualUs = 0;
   cpuPeriodIndex = 0;
   cpuPeriodUsedUs = 0;
   readonly files = new NodeFiles();
   readonly clock = new Clock();
-  readonly diskQuota: DiskQuota | undefined;
+  diskQuota: DiskQuota | undefined;
 
   constructor(
     readonly id: number,
@@ -299,6 +313,7 @@ export class Simulation {
     if (typeof options.create !== "function") throw new InputError("a node needs a create(api) function");
     const hostId = options.host ?? this.addHost({ region: options.region, zone: options.zone });
     const host = this.#host(hostId);
+    if (this.#nodes.length >= nodesMax) throw new InputError(`a simulation holds at most ${nodesMax} nodes`);
     const id = this.network.addEndpoint(host.placement);
     const name = options.name ?? `n${id}`;
     const record = new NodeRecord(
@@ -314,6 +329,17 @@ export class Simulation {
     this.#nodes.push(record);
     host.nodes.push(id);
     this.#queue.push(this.#nowUs, kindStart, id, 0, 0, undefined);
+    return id;
+  }
+
+  /** The id of the node named `name`; throws naming the known nodes when there is none. */
+  nodeId(name: string): number {
+    const id = this.#nodes.findIndex((record) => record.name === name);
+    if (id < 0) {
+      throw new InputError(
+        `no node named ${JSON.stringify(name)}; nodes: ${this.#nodes.map((r) => r.name).join(", ")}`,
+      );
+    }
     return id;
   }
 
@@ -438,19 +464,29 @@ export class Simulation {
       return;
     }
     // A delivery has no incarnation (the network does not know them), so that column carries the
-    // message size, which the link needs to count bytes delivered.
-    this.#queue.push(network.arrivalUs(link, this.#nowUs, sizeBytes), kindDeliver, to, from, sizeBytes, message);
+    // message size, which the link needs to count bytes delivered. The sender shares its column
+    // with the link's cut count at sending time, so a cut that heals before arrival still drops it.
+    const fromAndCuts = from + link.cuts * nodesMax;
+    this.#queue.push(network.arrivalUs(link, this.#nowUs, sizeBytes), kindDeliver, to, fromAndCuts, sizeBytes, message);
     if (link.duplicateProbability > 0 && network.rng.next() < link.duplicateProbability) {
       link.duplicated++;
-      this.#queue.push(network.arrivalUs(link, this.#nowUs, sizeBytes), kindDeliver, to, from, sizeBytes, message);
+      this.#queue.push(
+        network.arrivalUs(link, this.#nowUs, sizeBytes),
+        kindDeliver,
+        to,
+        fromAndCuts,
+        sizeBytes,
+        message,
+      );
     }
     if (this.trace.enabled) this.#traceEvent("send", from, to, message);
   }
 
-  #deliver(to: number, from: number, sizeBytes: number, message: unknown): void {
+  #deliver(to: number, fromAndCuts: number, sizeBytes: number, message: unknown): void {
+    const from = fromAndCuts % nodesMax;
     const link = this.network.link(from, to);
-    if (link.blocked) {
-      // A partition also drops what was in flight on the link when it was cut.
+    if (link.blocked || link.cuts !== (fromAndCuts - from) / nodesMax) {
+      // A partition also drops what was in flight on the link when it was cut, even if it healed since.
       link.dropped++;
       if (this.trace.enabled) this.#traceEvent("drop", from, to, message);
       return;
@@ -533,13 +569,15 @@ export class Simulation {
       }
       const host = record.host;
       if (!granted && host.waiting.length > 0) {
-        if (!host.waiting.includes(record)) host.waiting.push(record);
+        host.enqueue(record);
         this.#dispatchHost(host);
         return;
       }
-      if (host.running >= host.cores || !host.eligible(record, this.#nowUs)) {
-        if (!host.waiting.includes(record)) host.waiting.push(record);
-        this.#queueWake(host);
+      const eligible = host.eligible(record, this.#nowUs);
+      if (host.running >= host.cores || !eligible) {
+        host.enqueue(record);
+        // A busy core frees itself when its service ends; only a cap needs a wake-up at the period's end.
+        if (!eligible) this.#queueWake(host);
         return;
       }
       this.#serve(record, record.dequeue());
@@ -613,18 +651,26 @@ export class Simulation {
     if (offset > record.files.size(file)) {
       throw new InputError(`write to ${file} at offset ${offset} is past its end (${record.files.size(file)} bytes)`);
     }
-    const usedBytes = this.#hostUsedBytes(record.host);
-    const op: DiskOp = { op: "write", file, offset, bytes: bytes.slice(), tag };
+    // Writes in flight hold their growth, so concurrent writes cannot overshoot the capacity.
+    const usedBytes = this.#hostUsedBytes(record.host) + device.reservedBytes;
+    const op: DiskOp = {
+      op: "write",
+      file,
+      offset,
+      bytes: bytes.slice(),
+      tag,
+      error: undefined,
+      reservedBytes: growth,
+    };
     if (growth > 0 && usedBytes + growth > device.capacityBytes) {
-      const error = `disk full on ${record.host.name}: ${usedBytes} of ${device.capacityBytes} bytes used, ` +
+      op.error = `disk full on ${record.host.name}: ${usedBytes} of ${device.capacityBytes} bytes used, ` +
         `write of ${bytes.length} bytes to ${file} needs ${growth} more`;
-      this.#queue.push(this.#nowUs, kindDisk, node, 0, record.incarnation, {
-        ...op,
-        bytes: undefined,
-        tag: { tag, error },
-      });
+      op.bytes = undefined;
+      op.reservedBytes = 0;
+      this.#queue.push(this.#nowUs, kindDisk, node, 0, record.incarnation, op);
       return;
     }
+    device.reservedBytes += growth;
     const doneUs = device.schedule(
       this.#nowUs,
       device.writeLatency.sample(this.#diskRng),
@@ -639,35 +685,35 @@ export class Simulation {
   nodeDiskFsync(node: number, file: string, tag: unknown): void {
     const record = this.#nodes[node];
     const device = record.host.disk;
-    const doneUs = device.schedule(this.#nowUs, device.fsyncLatency.sample(this.#diskRng), 0, record.diskQuota);
-    this.#queue.push(doneUs, kindDisk, node, 0, record.incarnation, {
-      op: "fsync",
-      file,
-      offset: 0,
-      bytes: undefined,
-      tag,
-    });
+    const serviceUs = device.fsyncLatency.sample(this.#diskRng) * device.fsyncSlowFactor;
+    const doneUs = device.schedule(this.#nowUs, serviceUs, 0, record.diskQuota);
+    const op: DiskOp = { op: "fsync", file, offset: 0, bytes: undefined, tag, error: undefined, reservedBytes: 0 };
+    this.#queue.push(doneUs, kindDisk, node, 0, record.incarnation, op);
     if (this.trace.enabled) this.#traceEvent("disk-fsync", node, -1, { file });
   }
 
   #completeDisk(node: number, incarnation: number, op: DiskOp, timeUs: number): void {
     const record = this.#nodes[node];
-    if (incarnation !== record.incarnation || !record.up) return; // issued before a crash: never happened
     const device = record.host.disk;
+    if (incarnation !== record.incarnation || !record.up) {
+      device.reservedBytes -= op.reservedBytes; // issued before a crash: it never happened
+      return;
+    }
     if (device.stalledUntilUs > timeUs) {
       // The device is stalled: nothing completes before the stall ends.
       this.#queue.push(device.stalledUntilUs, kindDisk, node, 0, incarnation, op);
       return;
     }
+    device.reservedBytes -= op.reservedBytes;
+    record.diskOperations++;
     const completion = this.#applyDiskOp(record, op);
     if (this.trace.enabled) this.#traceEvent("disk-done", node, -1, { op: op.op, file: op.file, ok: completion.ok });
     this.#arrive(record, { kind: "disk", arg: 0, payload: completion });
   }
 
   #applyDiskOp(record: NodeRecord, op: DiskOp): DiskCompletion {
-    if (op.op === "write" && op.bytes === undefined) {
-      const failed = op.tag as { tag: unknown; error: string };
-      return { op: "write", file: op.file, tag: failed.tag, ok: false, error: failed.error, sizeBytes: 0 };
+    if (op.error !== undefined) {
+      return { op: op.op, file: op.file, tag: op.tag, ok: false, error: op.error, sizeBytes: 0 };
     }
     if (op.op === "write") {
       record.files.applyWrite(op.file, op.offset, op.bytes!);
@@ -707,7 +753,7 @@ export class Simulation {
    * Crashes a node: volatile state, timers, queued work and in-flight disk operations are lost;
    * unsynced writes are resolved by the disk's policy. Returns the number of writes lost.
    */
-  crash(node: number): number {
+  crash(node: number, options: { unsyncedOnCrash?: UnsyncedOnCrash } = {}): number {
     const record = this.#node(node);
     if (!record.up) return 0;
     record.up = false;
@@ -729,7 +775,8 @@ export class Simulation {
     if (waitingIndex >= 0) host.waiting.splice(waitingIndex, 1);
     record.logic = undefined;
     record.api = undefined;
-    const lost = record.files.crash(host.disk.unsyncedOnCrash, host.disk.tornWriteProbability, this.#diskRng);
+    const policy = options.unsyncedOnCrash ?? host.disk.unsyncedOnCrash;
+    const lost = record.files.crash(policy, host.disk.tornWriteProbability, this.#diskRng);
     this.#hash.add4(this.#nowUs, hashCrash, node, lost);
     if (this.trace.enabled) this.#traceEvent("crash", node, -1, { writesLost: lost });
     this.#dispatchHost(host);
@@ -776,9 +823,47 @@ export class Simulation {
     disk.stalledUntilUs = Math.max(disk.stalledUntilUs, untilUs);
   }
 
-  /** Multiplies a host's disk service times by `factor` (1 restores it). */
-  slowDisk(host: number, factor: number): void {
-    this.#host(host).disk.slowFactor = checkNumber("slowDisk factor", factor, { min: 1 });
+  /** Multiplies a host's disk service times (or only its fsyncs) by `factor`; 1 restores it. */
+  slowDisk(host: number, factor: number, options: { fsyncOnly?: boolean } = {}): void {
+    const disk = this.#host(host).disk;
+    checkNumber("slowDisk factor", factor, { min: 1 });
+    if (options.fsyncOnly) disk.fsyncSlowFactor = factor;
+    else disk.slowFactor = factor;
+  }
+
+  /** Sets a host's disk budget: throughput and IOPS (0: unlimited). Omitted fields stay as they are. */
+  setDiskBudget(host: number, budget: { bytesPerSecond?: number; iops?: number }): void {
+    const disk = this.#host(host).disk;
+    if (budget.bytesPerSecond !== undefined) {
+      disk.bytesPerSecond = checkNumber("disk bytesPerSecond", budget.bytesPerSecond, { min: 0 });
+    }
+    if (budget.iops !== undefined) disk.iops = checkNumber("disk iops", budget.iops, { min: 0 });
+  }
+
+  /** The current disk budget of a host. */
+  diskBudget(host: number): { bytesPerSecond: number; iops: number } {
+    const disk = this.#host(host).disk;
+    return { bytesPerSecond: disk.bytesPerSecond, iops: disk.iops };
+  }
+
+  /** Sets a node's CPU share weight and hard cap (0: uncapped). Omitted fields stay as they are. */
+  setCpuQuota(node: number, quota: { cpuShares?: number; cpuCapCores?: number }): void {
+    const record = this.#node(node);
+    if (quota.cpuShares !== undefined) record.cpuShares = checkNumber("cpuShares", quota.cpuShares, { min: 1e-6 });
+    if (quota.cpuCapCores !== undefined) {
+      record.cpuCapCores = checkNumber("cpuCapCores", quota.cpuCapCores, { min: 0, max: 1 });
+    }
+  }
+
+  /** Sets or removes (undefined) a node's own cap on disk throughput. */
+  setDiskQuota(node: number, bytesPerSecondMax: number | undefined): void {
+    const record = this.#node(node);
+    if (bytesPerSecondMax === undefined) {
+      record.diskQuota = undefined;
+      return;
+    }
+    checkNumber("diskBytesPerSecondMax", bytesPerSecondMax, { min: 1 });
+    record.diskQuota = { bytesPerSecond: bytesPerSecondMax, busyUntilUs: record.diskQuota?.busyUntilUs ?? 0 };
   }
 
   /** Sets a host's disk capacity; a value at or below current use makes growing writes fail. */
@@ -840,6 +925,8 @@ export class Simulation {
       inboxLengthMax: r.inboxLengthMax,
       eventsHandled: r.eventsHandled,
       cpuUsedUs: r.cpuUsedUs,
+      diskOperations: r.diskOperations,
+      clockReadsSkewed: r.clockReadsSkewed,
       messagesDroppedWhileDown: r.messagesDroppedWhileDown,
     };
   }
@@ -873,11 +960,15 @@ export class Simulation {
 
   /** The node's clock readings, for its API. */
   nodeWallUs(node: number): number {
-    return this.#nodes[node].clock.wallUs(this.#nowUs);
+    const record = this.#nodes[node];
+    if (record.clock.skewed) record.clockReadsSkewed++;
+    return record.clock.wallUs(this.#nowUs);
   }
 
   nodeMonotonicUs(node: number): number {
-    return this.#nodes[node].clock.monotonicUs(this.#nowUs);
+    const record = this.#nodes[node];
+    if (record.clock.drifting) record.clockReadsSkewed++;
+    return record.clock.monotonicUs(this.#nowUs);
   }
 
   #traceEvent(kind: TraceEvent["kind"], node: number, peer: number, detail: unknown): void {
