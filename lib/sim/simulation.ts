@@ -181,6 +181,8 @@ class NodeRecord {
   eventsHandled = 0;
   messagesDroppedWhileDown = 0;
   diskOperations = 0;
+  /** Crashed before its first start: the queued start is skipped. */
+  startCancelled = false;
   /** Clock readings taken while the clock was offset or drifting. */
   clockReadsSkewed = 0;
   timers = new Map<number, number>();
@@ -733,7 +735,8 @@ export class Simulation {
 
   #start(node: number): void {
     const record = this.#nodes[node];
-    if (record.up) return;
+    // A node crashed before its first start stays down until restarted.
+    if (record.up || record.startCancelled) return;
     this.#bringUp(record, false);
   }
 
@@ -755,7 +758,10 @@ export class Simulation {
    */
   crash(node: number, options: { unsyncedOnCrash?: UnsyncedOnCrash } = {}): number {
     const record = this.#node(node);
-    if (!record.up) return 0;
+    if (!record.up) {
+      if (record.incarnation === 0) record.startCancelled = true;
+      return 0;
+    }
     record.up = false;
     record.paused = false;
     // The incarnation is not bumped here: it counts starts (the API's contract). Work queued by this
@@ -788,7 +794,7 @@ export class Simulation {
     const record = this.#node(node);
     if (record.up) throw new InputError(`restart: node ${record.name} is running; crash it first`);
     this.#hash.add4(this.#nowUs, hashRestart, node, 0);
-    this.#bringUp(record, true);
+    this.#bringUp(record, record.incarnation > 0);
   }
 
   /** Freezes a node: nothing it would do happens; events pile up in its inbox. */
@@ -869,6 +875,11 @@ export class Simulation {
   /** Sets a host's disk capacity; a value at or below current use makes growing writes fail. */
   setDiskCapacity(host: number, capacityBytes: number): void {
     this.#host(host).disk.capacityBytes = checkNumber("setDiskCapacity capacityBytes", capacityBytes, { min: 0 });
+  }
+
+  /** A host's disk capacity in bytes. */
+  diskCapacity(host: number): number {
+    return this.#host(host).disk.capacityBytes;
   }
 
   /** Fills a host's disk: the capacity becomes what is used now. */
