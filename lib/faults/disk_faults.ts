@@ -128,10 +128,13 @@ export const tornWrite: FaultKind = {
   summary: "crash the targets so that the first unsynced write of each file lands torn; restart after durationUs",
   example: { kind: "torn-write", targets: { role: "leader" } },
   conflictClass: "process",
-  fields: {},
+  fields: {
+    durationUs: { type: "integer", min: 0, description: "downtime before the restart (default 0: at once)" },
+  },
+  impliedDurationUs: (spec) => (spec.durationUs as number | undefined) ?? 0,
   start(run) {
     const struck = crashTargets(run, "torn");
-    if (run.timed.endUs === run.timed.startUs || run.timed.endUs === undefined) {
+    if (run.timed.endUs === run.timed.startUs) {
       restartDown(run, struck);
       run.effects.restartedAtOnce = struck.length;
       return;

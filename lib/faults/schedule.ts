@@ -134,7 +134,8 @@ export function checkFault(fault: unknown, path: string, sim: Simulation, cluste
     return [`${path}.kind: unknown fault kind ${JSON.stringify(f.kind)}; allowed: ${faultKindNames().join(", ")}`];
   }
   const fields: Record<string, FieldSpec> = { ...commonFields, ...kind.fields };
-  if (kind.instantaneous || kind.impliedDurationUs) delete fields.durationUs;
+  // A kind that computes its own duration accepts durationUs only if it declares the field itself.
+  if (kind.instantaneous || (kind.impliedDurationUs && !("durationUs" in kind.fields))) delete fields.durationUs;
   const errors: string[] = [];
   for (const name of Object.keys(f)) {
     if (!(name in fields)) {
