@@ -115,3 +115,37 @@ Deno.test("drift beyond the allowed range and fractional offsets are rejected", 
   assert.throws(() => sim.clock(id).setOffset(1.5), InputError);
   assert.throws(() => sim.clock(id).jump(NaN), InputError);
 });
+
+Deno.test("nodeStats counts now() readings only while the clock is offset or drifting, and monotonic ones only while drifting", () => {
+  const { sim, id, api } = clockNode();
+  const skewedReads = () => sim.nodeStats(id).clockReadsSkewed;
+  api.now();
+  api.monotonicUs();
+  assert.equal(skewedReads(), 0, "a perfect clock");
+
+  sim.clock(id).setOffset(5000);
+  api.now();
+  api.now();
+  assert.equal(skewedReads(), 2);
+  api.monotonicUs();
+  assert.equal(skewedReads(), 2, "an offset does not skew the monotonic clock");
+  sim.clock(id).wallUs();
+  assert.equal(skewedReads(), 2, "kernel-side readings are not the node's");
+
+  sim.clock(id).reset();
+  sim.clock(id).setDriftPpm(1000);
+  sim.runFor(1000);
+  api.now();
+  api.monotonicUs();
+  assert.equal(skewedReads(), 4, "drift skews both clocks");
+
+  sim.clock(id).reset();
+  sim.runFor(1000);
+  api.now();
+  api.monotonicUs();
+  assert.equal(skewedReads(), 4, "a reset clock no longer counts");
+  sim.clock(id).jump(100);
+  sim.clock(id).jump(-100);
+  api.now();
+  assert.equal(skewedReads(), 4, "jumps that cancel out leave the clock true");
+});

@@ -131,19 +131,25 @@ export class DiskDevice {
    * node's own cap, if it has one; its clock advances too.
    */
   schedule(nowUs: number, serviceUs: number, sizeBytes: number, quota: DiskQuota | undefined): number {
-    let startUs = Math.max(nowUs, this.busyUntilUs, this.stalledUntilUs);
-    if (quota !== undefined) startUs = Math.max(startUs, quota.busyUntilUs);
+    const deviceStartUs = Math.max(nowUs, this.busyUntilUs, this.stalledUntilUs);
+    const startUs = quota === undefined ? deviceStartUs : Math.max(deviceStartUs, quota.busyUntilUs, quota.doneUs);
     let durationUs = serviceUs;
     if (this.bytesPerSecond > 0) durationUs += (sizeBytes * 1e6) / this.bytesPerSecond;
     durationUs *= this.slowFactor;
     if (this.iops > 0) durationUs = Math.max(durationUs, 1e6 / this.iops);
     durationUs = Math.max(1, Math.round(durationUs));
     const completionUs = startUs + durationUs;
-    this.busyUntilUs = completionUs;
+    // The device spends the service time in its FIFO turn. A wait for the node's own quota is the
+    // node's, not the device's (a throttle holds requests before the device queue), so other nodes
+    // are not held behind it.
+    this.busyUntilUs = deviceStartUs + durationUs;
     this.busyUs += durationUs;
     this.operations++;
-    if (quota !== undefined && quota.bytesPerSecond > 0) {
-      quota.busyUntilUs = startUs + Math.round((sizeBytes * 1e6) / quota.bytesPerSecond);
+    if (quota !== undefined) {
+      // The node's next operation starts no sooner than its cap allows, nor before this one
+      // completes, so its operations complete in the order it issued them.
+      if (quota.bytesPerSecond > 0) quota.busyUntilUs = startUs + Math.round((sizeBytes * 1e6) / quota.bytesPerSecond);
+      quota.doneUs = completionUs;
     }
     return completionUs;
   }
@@ -152,7 +158,10 @@ export class DiskDevice {
 /** A per-node cap on disk throughput, enforced on top of the shared device. */
 export interface DiskQuota {
   bytesPerSecond: number;
+  /** When the cap lets the node's next operation start. */
   busyUntilUs: number;
+  /** When the node's operations issued so far have all completed. */
+  doneUs: number;
 }
 
 interface FileState {
@@ -277,6 +286,9 @@ export class NodeFiles {
     const state = this.#files.get(file);
     if (state === undefined) return;
     checkNumber(`truncate(${file}) length`, length, { min: 0, max: state.length, integer: true });
+    // Zero what was cut, so that a write past the new end (one that raced the truncate) leaves a hole of zeros.
+    state.data.fill(0, length, state.length);
+    state.durable.fill(0, Math.min(state.durableLength, length), state.durableLength);
     state.length = length;
     state.durableLength = Math.min(state.durableLength, length);
     state.pending = state.pending

@@ -296,3 +296,207 @@ Deno.test("an unknown disk option is rejected with the allowed ones, and a write
     (e: Error) => e instanceof InputError && /past its end/.test(e.message),
   );
 });
+
+Deno.test("writes issued at the same instant cannot together overshoot the capacity: those beyond it fail as disk full", () => {
+  const { sim, host, api, completions } = setup();
+  sim.setDiskCapacity(host, 100);
+  for (const tag of ["a", "b", "c", "d"]) api().disk.append(`f-${tag}`, new Uint8Array(40), tag);
+  assert.equal(api().disk.size("f-a"), 0, "nothing has completed yet: only the reservations count");
+  sim.run();
+  const outcome = Object.fromEntries(completions.map((c) => [c.tag, c.ok]));
+  assert.deepEqual(outcome, { a: true, b: true, c: false, d: false });
+  for (const failed of completions.filter((c) => !c.ok)) assert.match(failed.error!, /disk full on db-host/);
+  assert.equal(sim.hostStats(host).diskUsedBytes, 80);
+
+  // The reservations of completed writes are released: exactly the remaining 20 bytes fit, one more does not.
+  api().disk.append("f-e", new Uint8Array(20), "fills it");
+  sim.run();
+  api().disk.append("f-e", bytes(1), "one too many");
+  sim.run();
+  assert.deepEqual(completions.slice(4).map((c) => [c.tag, c.ok]), [["fills it", true], ["one too many", false]]);
+  assert.equal(sim.hostStats(host).diskUsedBytes, 100);
+});
+
+Deno.test("a write in flight at a crash releases its capacity reservation even though it never completes", () => {
+  const { sim, id, host, api, completions } = setup({
+    ...exactDisk,
+    writeLatencyUs: { kind: "constant", value: 10_000 },
+  });
+  sim.setDiskCapacity(host, 100);
+  api().disk.append("wal", new Uint8Array(60), "in flight");
+  sim.at(5_000, (s) => s.crash(id));
+  sim.at(6_000, (s) => s.restart(id));
+  sim.run();
+  assert.equal(completions.length, 0);
+  assert.equal(sim.hostStats(host).diskUsedBytes, 0);
+  api().disk.append("wal", new Uint8Array(100), "whole disk");
+  sim.run();
+  assert.deepEqual(completions.map((c) => [c.tag, c.ok]), [["whole disk", true]]);
+});
+
+/** Two files, each with a synced first write and three unsynced writes of 10 distinct bytes after it. */
+function unsyncedFiles(sim: Simulation, api: () => NodeApi): void {
+  for (const [file, base] of [["wal", 10], ["index", 50]] as const) {
+    api().disk.append(file, new Uint8Array(4).fill(base));
+    api().disk.fsync(file);
+  }
+  sim.run();
+  for (const [file, base] of [["wal", 10], ["index", 50]] as const) {
+    for (let w = 1; w <= 3; w++) api().disk.append(file, new Uint8Array(10).fill(base + w));
+  }
+  sim.run();
+}
+
+/** Checks that each file kept its synced part plus a strict, non-empty prefix of its first unsynced write. */
+function assertTorn(sim: Simulation, id: number, label: string): void {
+  for (const [file, base] of [["wal", 10], ["index", 50]] as const) {
+    const left = sim.files(id).read(file);
+    assert.deepEqual(left.subarray(0, 4), new Uint8Array(4).fill(base), `${label} ${file}: synced part kept`);
+    const tornBytes = left.length - 4;
+    assert.ok(tornBytes >= 1 && tornBytes < 10, `${label} ${file}: ${tornBytes} bytes of the first unsynced write`);
+    assert.deepEqual(left.subarray(4), new Uint8Array(tornBytes).fill(base + 1), `${label} ${file}: a prefix of it`);
+    assert.equal(sim.files(id).durableLength(file), left.length);
+  }
+  assert.equal(sim.files(id).stats.writesTornAtCrash, 2, label);
+  assert.equal(sim.files(id).stats.writesLostAtCrash, 6, label);
+}
+
+Deno.test("a crash with unsyncedOnCrash 'torn' keeps a strict prefix of each file's first unsynced write and loses the rest", () => {
+  for (let seed = 1; seed <= 20; seed++) {
+    const viaCrash = setup({ ...exactDisk, unsyncedOnCrash: "keep" }, seed);
+    unsyncedFiles(viaCrash.sim, viaCrash.api);
+    assert.equal(viaCrash.sim.crash(viaCrash.id, { unsyncedOnCrash: "torn" }), 6);
+    assertTorn(viaCrash.sim, viaCrash.id, `seed ${seed}, crash option`);
+
+    const viaDisk = setup({ ...exactDisk, unsyncedOnCrash: "torn" }, seed);
+    unsyncedFiles(viaDisk.sim, viaDisk.api);
+    assert.equal(viaDisk.sim.crash(viaDisk.id), 6);
+    assertTorn(viaDisk.sim, viaDisk.id, `seed ${seed}, disk option`);
+  }
+});
+
+Deno.test("an unknown crash policy is rejected listing the policies, from the disk options and from crash()", () => {
+  const sim = new Simulation({ seed: 1 });
+  assert.throws(
+    () => sim.addHost({ disk: { unsyncedOnCrash: "shred" as never } }),
+    (e: Error) => e instanceof InputError && e.message.includes("random, lose, keep, torn") && /shred/.test(e.message),
+  );
+  const { sim: running, id, api } = setup({ ...exactDisk, unsyncedOnCrash: "lose" });
+  api().disk.append("wal", bytes(1, 2));
+  running.run();
+  assert.throws(
+    () => running.crash(id, { unsyncedOnCrash: "shred" as never }),
+    (e: Error) => e instanceof InputError && e.message.includes("random, lose, keep, torn") && /shred/.test(e.message),
+  );
+  assert.equal(running.isUp(id), true, "a rejected crash does not happen");
+  assert.deepEqual(running.files(id).read("wal"), bytes(1, 2));
+});
+
+Deno.test("slowDisk with fsyncOnly slows fsyncs by the factor but leaves writes alone, and factor 1 restores it", () => {
+  const { sim, host, api, completions } = setup();
+  const latencies = () => {
+    const start = sim.nowUs;
+    const from = completions.length;
+    api().disk.append("wal", bytes(1), "write");
+    sim.run();
+    api().disk.fsync("wal", "fsync");
+    sim.run();
+    const [write, fsync] = completions.slice(from);
+    return { write: write.atUs - start, fsync: fsync.atUs - write.atUs };
+  };
+  assert.deepEqual(latencies(), { write: 10, fsync: 1000 });
+  sim.slowDisk(host, 10, { fsyncOnly: true });
+  assert.deepEqual(latencies(), { write: 10, fsync: 10_000 });
+  sim.slowDisk(host, 1, { fsyncOnly: true });
+  assert.deepEqual(latencies(), { write: 10, fsync: 1000 });
+});
+
+Deno.test("an IOPS budget spaces disk operations at least 1/iops apart, and diskBudget reports it", () => {
+  const { sim, host, api, completions } = setup();
+  assert.deepEqual(sim.diskBudget(host), { bytesPerSecond: 0, iops: 0 });
+  sim.setDiskBudget(host, { iops: 100 });
+  assert.deepEqual(sim.diskBudget(host), { bytesPerSecond: 0, iops: 100 });
+  for (let i = 0; i < 5; i++) api().disk.append("wal", bytes(i));
+  api().disk.fsync("wal");
+  sim.run();
+  const times = completions.map((c) => c.atUs);
+  assert.equal(times.length, 6);
+  for (let i = 1; i < times.length; i++) assert.ok(times[i] - times[i - 1] >= 10_000, `completions at ${times}`);
+
+  sim.setDiskBudget(host, { bytesPerSecond: 1_000_000 });
+  assert.deepEqual(sim.diskBudget(host), { bytesPerSecond: 1_000_000, iops: 100 }, "omitted fields stay");
+  sim.setDiskBudget(host, { bytesPerSecond: 0, iops: 0 });
+  const start = sim.nowUs;
+  api().disk.append("wal", bytes(9));
+  api().disk.append("wal", bytes(9));
+  sim.run();
+  assert.deepEqual(completions.slice(6).map((c) => c.atUs - start), [10, 20], "unlimited again");
+  assert.throws(() => sim.setDiskBudget(host, { iops: -1 }), InputError);
+});
+
+Deno.test("setDiskQuota caps one node's disk throughput on a shared device without slowing its neighbour, until removed", () => {
+  const sim = new Simulation({ seed: 1 });
+  const host = sim.addHost({ disk: exactDisk });
+  const capped = diskNode(sim, host);
+  const neighbour = diskNode(sim, host);
+  sim.setDiskQuota(capped.id, 1_000_000); // 1 byte per microsecond
+  for (let i = 0; i < 10; i++) capped.api().disk.append("blob", new Uint8Array(1000));
+  for (let i = 0; i < 10; i++) neighbour.api().disk.append("blob", new Uint8Array(1000));
+  sim.run();
+  const cappedDone = capped.completions.map((c) => c.atUs);
+  // 10 kB at 1 MB/s: the last write starts 9 ms after the first.
+  assert.ok(cappedDone.at(-1)! >= 9_000 && cappedDone.at(-1)! <= 9_500, `capped node finished at ${cappedDone}`);
+  const neighbourDone = neighbour.completions.map((c) => c.atUs);
+  assert.ok(neighbourDone.at(-1)! <= 500, `neighbour finished at ${neighbourDone}`);
+
+  sim.setDiskQuota(capped.id, undefined);
+  const start = sim.nowUs;
+  for (let i = 0; i < 10; i++) capped.api().disk.append("blob", new Uint8Array(1000));
+  sim.run();
+  assert.ok(capped.completions.at(-1)!.atUs - start <= 200, "the quota is gone");
+
+  // Removing a quota while it still holds writes back keeps the node's writes in the order it issued them.
+  sim.setDiskQuota(capped.id, 1_000_000);
+  for (const value of [1, 2, 3]) capped.api().disk.append("ordered", new Uint8Array(1000).fill(value));
+  sim.setDiskQuota(capped.id, undefined);
+  capped.api().disk.append("ordered", new Uint8Array(1000).fill(4));
+  sim.run();
+  const ordered = capped.api().disk.read("ordered");
+  assert.deepEqual([0, 1000, 2000, 3000].map((offset) => ordered[offset]), [1, 2, 3, 4]);
+  assert.throws(() => sim.setDiskQuota(capped.id, 0), InputError);
+});
+
+Deno.test("a write past the end after a truncate that raced it leaves a zero-filled hole", () => {
+  const { sim, id, api, completions } = setup({ ...exactDisk, unsyncedOnCrash: "lose" });
+  api().disk.append("data", bytes(1, 2, 3, 4, 5, 6));
+  api().disk.fsync("data");
+  sim.run();
+  api().disk.write("data", 6, bytes(7, 8), "raced"); // at the end when issued
+  api().disk.truncate("data", 2); // completes first
+  assert.deepEqual(api().disk.read("data"), bytes(1, 2));
+  sim.run();
+  assert.deepEqual(completions.at(-1)!.tag, "raced");
+  assert.equal(completions.at(-1)!.ok, true);
+  assert.deepEqual(api().disk.read("data"), bytes(1, 2, 0, 0, 0, 0, 7, 8));
+  api().disk.fsync("data");
+  sim.run();
+  sim.crash(id);
+  assert.deepEqual(sim.files(id).read("data"), bytes(1, 2, 0, 0, 0, 0, 7, 8), "the hole is durable as zeros too");
+});
+
+Deno.test("nodeStats counts a node's completed disk operations, not those lost in flight at a crash", () => {
+  const { sim, id, api } = setup({ ...exactDisk, writeLatencyUs: { kind: "constant", value: 100 } });
+  api().disk.append("wal", bytes(1));
+  api().disk.append("wal", bytes(2));
+  api().disk.fsync("wal");
+  assert.equal(sim.nodeStats(id).diskOperations, 0);
+  sim.run({ untilUs: 100 });
+  assert.equal(sim.nodeStats(id).diskOperations, 1);
+  sim.run();
+  assert.equal(sim.nodeStats(id).diskOperations, 3);
+  api().disk.append("wal", bytes(3));
+  sim.crash(id);
+  sim.restart(id);
+  sim.run();
+  assert.equal(sim.nodeStats(id).diskOperations, 3, "the write lost at the crash never completed");
+});

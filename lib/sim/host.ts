@@ -104,8 +104,11 @@ export class Host {
     return chosen;
   }
 
-  /** Charges `serviceUs` of CPU to `tenant`. */
+  /** Charges `serviceUs` of CPU to `tenant`, which starts a service now. */
   charge(tenant: CpuTenant, serviceUs: number): void {
+    // Every start moves the floor, not only picks from the waiting tenants: a node that runs alone
+    // never waits, and a node waking beside it must not find the floor where it was at the start.
+    this.cpuVirtualFloorUs = Math.max(this.cpuVirtualFloorUs, tenant.cpuVirtualUs);
     tenant.cpuUsedUs += serviceUs;
     tenant.cpuVirtualUs += serviceUs / tenant.cpuShares;
     tenant.cpuPeriodUsedUs += serviceUs;

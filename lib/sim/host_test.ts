@@ -204,3 +204,71 @@ Deno.test("bad CPU settings are rejected naming the setting", () => {
     (e: Error) => e instanceof InputError && /cpuShares/.test(e.message),
   );
 });
+
+/** A node with no CPU cost whose API is kept, so a test can send from it at any time. */
+function sender(sim: Simulation): () => NodeApi {
+  let captured: NodeApi | undefined;
+  sim.addNode({
+    create: (api) => {
+      captured = api;
+      return { onMessage: () => {} };
+    },
+  });
+  return () => captured!;
+}
+
+/** CPU time each node uses between true times `fromUs` and `toUs`. */
+function cpuUsedBetween(sim: Simulation, nodes: number[], fromUs: number, toUs: number): number[] {
+  sim.run({ untilUs: fromUs });
+  const before = nodes.map((n) => sim.nodeStats(n).cpuUsedUs);
+  sim.run({ untilUs: toUs });
+  return nodes.map((n, i) => sim.nodeStats(n).cpuUsedUs - before[i]);
+}
+
+Deno.test("a node saturated after a long idle spell shares the core with one saturated all along, rather than starving it", () => {
+  const sim = simulation();
+  const host = sim.addHost({ cores: 1 });
+  const busy = worker(sim, { host });
+  const sleeper = worker(sim, { host });
+  flood(sim, [busy.id], 3000); // 3 s of work from the start
+  const wake = sender(sim);
+  sim.at(1_000_000, () => {
+    for (let i = 0; i < 1000; i++) wake().send(sleeper.id, i); // 1 s of work, arriving at 1.0001 s
+  });
+  const [usedBusy, usedSleeper] = cpuUsedBetween(sim, [busy.id, sleeper.id], 1_000_100, 1_200_100);
+  // Without a wake-up floor the sleeper's idle second counts as credit and it would run alone for a second.
+  assert.ok(usedBusy >= 0.3 * 200_000, `busy node used ${usedBusy} us of 200 ms`);
+  assert.ok(usedSleeper >= 0.3 * 200_000, `woken node used ${usedSleeper} us of 200 ms`);
+  assert.ok(usedBusy + usedSleeper >= 199_000, `core busy ${usedBusy + usedSleeper} us`);
+});
+
+Deno.test("setCpuQuota with cpuCapCores at run time limits a saturated node to that share from then on", () => {
+  const sim = simulation();
+  const host = sim.addHost({ cores: 1 });
+  const node = worker(sim, { host });
+  flood(sim, [node.id], 3000);
+  const [uncapped] = cpuUsedBetween(sim, [node.id], 0, 5 * cpuPeriodUs);
+  assert.ok(uncapped >= 0.95 * 5 * cpuPeriodUs, `uncapped: ${uncapped} us`);
+  sim.setCpuQuota(node.id, { cpuCapCores: 0.25 });
+  const [capped] = cpuUsedBetween(sim, [node.id], 5 * cpuPeriodUs, 15 * cpuPeriodUs);
+  const share = capped / (10 * cpuPeriodUs);
+  assert.ok(share > 0.2 && share < 0.3, `capped share ${share}`);
+  sim.setCpuQuota(node.id, { cpuCapCores: 0 });
+  const [freed] = cpuUsedBetween(sim, [node.id], 15 * cpuPeriodUs, 20 * cpuPeriodUs);
+  assert.ok(freed >= 0.95 * 5 * cpuPeriodUs, `cap removed: ${freed} us`);
+  assert.throws(() => sim.setCpuQuota(node.id, { cpuCapCores: 1.5 }), InputError);
+});
+
+Deno.test("setCpuQuota with cpuShares at run time changes the split between two saturated nodes", () => {
+  const sim = simulation();
+  const host = sim.addHost({ cores: 1 });
+  const a = worker(sim, { host });
+  const b = worker(sim, { host });
+  flood(sim, [a.id, b.id], 2000);
+  const [evenA, evenB] = cpuUsedBetween(sim, [a.id, b.id], 0, 300_000);
+  assert.ok(Math.abs(evenA / evenB - 1) < 0.05, `before: ${evenA} vs ${evenB}`);
+  sim.setCpuQuota(a.id, { cpuShares: 3 });
+  const [heavyA, lightB] = cpuUsedBetween(sim, [a.id, b.id], 300_000, 700_000);
+  assert.ok(Math.abs(heavyA / lightB - 3) < 0.2, `after: ratio ${heavyA / lightB}`);
+  assert.throws(() => sim.setCpuQuota(a.id, { cpuShares: 0 }), InputError);
+});

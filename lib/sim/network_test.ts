@@ -274,3 +274,36 @@ Deno.test("sending to a node that does not exist, or with a bad size, fails loud
   assert.throws(() => apis[0].send(1, "bad size", NaN), InputError);
   assert.throws(() => apis[0].send(1, "bad size", -1), InputError);
 });
+
+Deno.test("a link cut and healed while a message is in flight still drops it, and a message sent after the heal arrives", () => {
+  const sim = simulation({ latencyUs: { kind: "constant", value: 10_000 } });
+  const { apis, inboxes } = recorders(sim, 2);
+  apis[0].send(1, "in flight across the cut");
+  apis[1].send(0, "other direction");
+  sim.at(3_000, (s) => s.network.block(0, 1));
+  sim.at(4_000, (s) => s.network.unblock(0, 1));
+  sim.at(5_000, () => apis[0].send(1, "sent after the heal"));
+  sim.run();
+  assert.deepEqual(inboxes[1].map((a) => [a.message, a.atUs]), [["sent after the heal", 15_000]]);
+  assert.deepEqual(
+    inboxes[0].map((a) => a.message),
+    ["other direction"],
+    "a one-way cut leaves the reverse link alone",
+  );
+  const link = sim.network.link(0, 1);
+  assert.equal(link.cuts, 1);
+  assert.deepEqual([link.sent, link.dropped, link.delivered], [2, 1, 1]);
+  assert.equal(sim.network.isBlocked(0, 1), false);
+
+  // Blocking a link that is already cut is not a new cut; a partition and healAll count like block and unblock.
+  sim.network.block(0, 1);
+  sim.network.block(0, 1);
+  assert.equal(link.cuts, 2);
+  sim.network.healAll();
+  apis[0].send(1, "before a partition");
+  sim.after(1_000, (s) => s.network.partition([[0], [1]]));
+  sim.after(2_000, (s) => s.network.healAll());
+  sim.run();
+  assert.equal(inboxes[1].length, 1, "the partition dropped the message in flight though it healed first");
+  assert.equal(link.cuts, 3);
+});

@@ -211,7 +211,7 @@ class NodeRecord {
     this.cpuCapCores = checkNumber(`node ${name} cpuCapCores`, options.cpuCapCores ?? 0, { min: 0, max: 1 });
     const diskCap = options.diskBytesPerSecondMax;
     if (diskCap !== undefined) checkNumber(`node ${name} diskBytesPerSecondMax`, diskCap, { min: 1 });
-    this.diskQuota = diskCap === undefined ? undefined : { bytesPerSecond: diskCap, busyUntilUs: 0 };
+    this.diskQuota = diskCap === undefined ? undefined : { bytesPerSecond: diskCap, busyUntilUs: 0, doneUs: 0 };
   }
 
   get inboxLength(): number {
@@ -758,6 +758,13 @@ export class Simulation {
    */
   crash(node: number, options: { unsyncedOnCrash?: UnsyncedOnCrash } = {}): number {
     const record = this.#node(node);
+    const override = options.unsyncedOnCrash;
+    if (override !== undefined && !["random", "lose", "keep", "torn"].includes(override)) {
+      // Unchecked, an unknown policy would keep every unsynced write: the kindest crash, silently.
+      throw new InputError(
+        `crash unsyncedOnCrash must be one of random, lose, keep, torn; got ${JSON.stringify(override)}`,
+      );
+    }
     if (!record.up) {
       if (record.incarnation === 0) record.startCancelled = true;
       return 0;
@@ -857,7 +864,14 @@ export class Simulation {
     const record = this.#node(node);
     if (quota.cpuShares !== undefined) record.cpuShares = checkNumber("cpuShares", quota.cpuShares, { min: 1e-6 });
     if (quota.cpuCapCores !== undefined) {
-      record.cpuCapCores = checkNumber("cpuCapCores", quota.cpuCapCores, { min: 0, max: 1 });
+      const cap = checkNumber("cpuCapCores", quota.cpuCapCores, { min: 0, max: 1 });
+      if (record.cpuCapCores <= 0 && cap > 0) {
+        // The period count ran on while uncapped; without a fresh start, all CPU used so far would be
+        // debt against the new cap and the node would stall for many periods.
+        record.cpuPeriodIndex = Math.floor(this.#nowUs / cpuPeriodUs);
+        record.cpuPeriodUsedUs = 0;
+      }
+      record.cpuCapCores = cap;
     }
   }
 
@@ -865,11 +879,18 @@ export class Simulation {
   setDiskQuota(node: number, bytesPerSecondMax: number | undefined): void {
     const record = this.#node(node);
     if (bytesPerSecondMax === undefined) {
-      record.diskQuota = undefined;
+      // No cap from now on, but operations the cap still holds back complete before later ones.
+      if (record.diskQuota !== undefined) {
+        record.diskQuota = { bytesPerSecond: 0, busyUntilUs: 0, doneUs: record.diskQuota.doneUs };
+      }
       return;
     }
     checkNumber("diskBytesPerSecondMax", bytesPerSecondMax, { min: 1 });
-    record.diskQuota = { bytesPerSecond: bytesPerSecondMax, busyUntilUs: record.diskQuota?.busyUntilUs ?? 0 };
+    record.diskQuota = {
+      bytesPerSecond: bytesPerSecondMax,
+      busyUntilUs: record.diskQuota?.busyUntilUs ?? 0,
+      doneUs: record.diskQuota?.doneUs ?? 0,
+    };
   }
 
   /** Sets a host's disk capacity; a value at or below current use makes growing writes fail. */

@@ -337,3 +337,19 @@ Deno.test("unknown simulation and node options are rejected with the allowed nam
   assert.throws(() => sim.addNode({} as never), /create\(api\)/);
   assert.throws(() => sim.crash(9), (e: Error) => e instanceof InputError && /no node 9/.test(e.message));
 });
+
+Deno.test("nodeId finds a node by name, and an unknown name throws listing the names there are", () => {
+  const sim = simulation();
+  sim.addNode({ name: "leader", create: () => ({ onMessage: () => {} }) });
+  const follower = sim.addNode({ name: "follower", create: () => ({ onMessage: () => {} }) });
+  const unnamed = sim.addNode({ create: () => ({ onMessage: () => {} }) });
+  assert.equal(sim.nodeId("leader"), 0);
+  assert.equal(sim.nodeId("follower"), follower);
+  assert.equal(sim.nodeId(`n${unnamed}`), unnamed, "a node without a name is called n<id>");
+  assert.throws(
+    () => sim.nodeId("leeder"),
+    (e: Error) =>
+      e instanceof InputError && e.message.includes('no node named "leeder"') &&
+      e.message.includes("leader, follower, n2"),
+  );
+});
