@@ -27,7 +27,22 @@ Deno.test("demo writes manifest, summary, requests, chart and report, and exits 
   const dir = `${results}/demo/seed-4`;
   const names = [];
   for await (const entry of Deno.readDir(dir)) names.push(entry.name);
-  assert.deepEqual(names.sort(), ["latency.svg", "manifest.json", "report.md", "requests.csv", "summary.json"]);
+  assert.deepEqual(names.sort(), [
+    "coverage.json",
+    "history.jsonl",
+    "latency.svg",
+    "manifest.json",
+    "report.md",
+    "requests.csv",
+    "schedule.json",
+    "summary.json",
+  ]);
+  const coverage = JSON.parse(await Deno.readTextFile(`${dir}/coverage.json`));
+  assert.equal(coverage.faults[0].kind, "crash");
+  assert.equal(coverage.vacuous, false, "the crash of server0 touched the run");
+  const history = (await Deno.readTextFile(`${dir}/history.jsonl`)).trim().split("\n").map((l) => JSON.parse(l));
+  assert.ok(history.some((op) => op.process === "nemesis" && op.f === "crash"));
+  assert.ok(history.filter((op) => op.type === "ok" && op.f === "write").length > 100);
   const manifest = JSON.parse(await Deno.readTextFile(`${dir}/manifest.json`));
   assert.equal(manifest.seed, 4);
   assert.equal(manifest.params.durationUs, 500000);

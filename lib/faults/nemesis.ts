@@ -38,7 +38,8 @@ import type { ClusterView, Schedule, Target, TimedFault } from "./types.ts";
 export interface NemesisOptions {
   sim: Simulation;
   cluster: ClusterView;
-  history: History;
+  /** Where fault events go; default the simulation's own history. */
+  history?: History;
   schedule: Schedule;
 }
 
@@ -66,7 +67,7 @@ export class Nemesis {
     const { sim, cluster, history, schedule } = options;
     this.#sim = sim;
     this.#cluster = cluster;
-    this.#history = history;
+    this.#history = history ?? sim.history;
     this.#rng = sim.rng.fork("nemesis");
     this.#cuts = new LinkCuts(sim.network);
     const problems = checkSchedule(schedule, sim, cluster);
@@ -100,8 +101,9 @@ export class Nemesis {
     this.#history.add({ process: "nemesis", type: "info", f: "heal-all", value: null, time: this.#sim.nowUs });
   }
 
-  /** What every fault did. Call after the run. */
+  /** What every fault did. Call after the run; a fault still active is measured up to now. */
   coverage(): CoverageReport {
+    for (const active of this.#active.values()) this.#settle(active);
     const faults = [...this.#coverage].sort((a, b) => a.id - b.id);
     const operations = this.#history.operations().filter((op) => op.type === "invoke");
     for (const fault of faults) {
@@ -160,17 +162,23 @@ export class Nemesis {
     const active = this.#active.get(id);
     if (active === undefined) return;
     this.#active.delete(id);
-    const { run, heal, baseline, coverage } = active;
+    const { run, heal, coverage } = active;
     if (heal) heal();
+    this.#settle(active);
+    coverage.endUs = this.#sim.nowUs;
+    if (!faultKind(run.spec.kind)!.instantaneous) {
+      this.#record(run.spec.kind, "heal", { id, targets: coverage.targets });
+    }
+  }
+
+  /** Fills in a fault's effects: its own counters plus the kernel counters since its start. */
+  #settle(active: ActiveFault): void {
+    const { run, baseline, coverage } = active;
     const after = measure(this.#sim, run.affected, run.links);
     const effects: Effects = { ...run.effects };
     for (const [name, value] of Object.entries(after)) effects[name] = value - (baseline[name] ?? 0);
     coverage.effects = effects;
-    coverage.endUs = this.#sim.nowUs;
     coverage.touched = touchedBy(faultKind(run.spec.kind)!, effects);
-    if (!faultKind(run.spec.kind)!.instantaneous) {
-      this.#record(run.spec.kind, "heal", { id, targets: coverage.targets });
-    }
   }
 
   /** Another active fault of the same class on one of these nodes, described, or undefined. */

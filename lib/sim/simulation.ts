@@ -24,6 +24,7 @@ import { NodeFiles } from "./disk.ts";
 import { EventQueue } from "./event_queue.ts";
 import { cpuPeriodUs, Host, type HostOptions } from "./host.ts";
 import { Network, type NetworkOptions } from "./network.ts";
+import { History, type Op } from "../history/history.ts";
 import { Recorder } from "./recorder.ts";
 import { Rng } from "./rng.ts";
 import { RunHash } from "./run_hash.ts";
@@ -239,6 +240,8 @@ export class Simulation {
   readonly rng: Rng;
   readonly network: Network;
   readonly metrics = new Recorder();
+  /** The run's history: client operations (through the node API) and nemesis events. */
+  readonly history = new History();
   readonly trace: TraceLog;
   readonly eventsMax: number;
   #nowUs = 0;
@@ -1079,6 +1082,18 @@ class NodeContext implements NodeApi {
 
   nodeCount(): number {
     return this.#sim.nodeCount;
+  }
+
+  invoke(f: string, value: unknown, options: { key?: string; process?: number } = {}): Op {
+    this.#checkAlive();
+    const op: Omit<Op, "type"> = { process: options.process ?? this.id, f, value, time: this.#sim.nowUs };
+    if (options.key !== undefined) op.key = options.key;
+    return this.#sim.history.invoke(op);
+  }
+
+  complete(invocation: Op, type: "ok" | "fail" | "info", value: unknown = invocation.value): void {
+    this.#checkAlive();
+    this.#sim.history.complete(invocation, type, value, this.#sim.nowUs);
   }
 
   #checkAlive(): void {

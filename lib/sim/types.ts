@@ -5,6 +5,7 @@
  * @module
  */
 import type { DiskCompletion } from "./disk.ts";
+import type { Op } from "../history/history.ts";
 import type { Rng } from "./rng.ts";
 
 /** What a node receives; used by CPU service-time models to price work. */
@@ -75,6 +76,13 @@ export interface NodeApi<M = unknown> {
   record(name: string, value: number): void;
   /** Number of nodes in the simulation. */
   nodeCount(): number;
+  /**
+   * Records a client operation's invocation in the run's history (at the true instant, which the
+   * node does not see). `process` defaults to this node's id; a process runs one operation at a time.
+   */
+  invoke(f: string, value: unknown, options?: { key?: string; process?: number }): Op;
+  /** Records the completion of an invocation: ok (happened), fail (did not happen), info (unknown). */
+  complete(invocation: Op, type: "ok" | "fail" | "info", value?: unknown): void;
 }
 
 /** Prices one event in CPU time: returns microseconds of service. */

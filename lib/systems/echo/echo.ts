@@ -15,6 +15,7 @@
  * @module
  */
 import { assert } from "../../assert.ts";
+import type { Op } from "../../history/history.ts";
 import type { DiskCompletion, NodeApi, NodeLogic } from "../../sim/mod.ts";
 
 /** Messages of the echo protocol. */
@@ -105,11 +106,12 @@ const timerRetry = "retry";
 /**
  * A client in a closed loop. Records, per answered request, its id under `acked`, `latency_us`
  * (first send to answer, on the client's own monotonic clock) and `attempts_acked`; per request
- * given up on, its id under `failed`.
+ * given up on, its id under `failed`. Each request is a `write` of its id in the run's history:
+ * `ok` when answered, `info` when given up on (a server may still have journaled it).
  */
 export function echoClient(api: NodeApi<EchoMessage>, options: EchoClientOptions): NodeLogic<EchoMessage> {
   let sequence = 0;
-  let current: { requestId: number; attempt: number; startedUs: number; timer: number } | undefined;
+  let current: { requestId: number; attempt: number; startedUs: number; timer: number; invocation: Op } | undefined;
   const send = () => {
     assert(current !== undefined, "send without a current request");
     const server = options.servers[(current.requestId + current.attempt) % options.servers.length];
@@ -118,7 +120,9 @@ export function echoClient(api: NodeApi<EchoMessage>, options: EchoClientOptions
   };
   const begin = () => {
     const requestId = api.id * 1_000_000 + sequence++;
-    current = { requestId, attempt: 1, startedUs: api.monotonicUs(), timer: -1 };
+    // In the history a request is a write of its id: it happened once some server journaled it.
+    const invocation = api.invoke("write", requestId);
+    current = { requestId, attempt: 1, startedUs: api.monotonicUs(), timer: -1, invocation };
     send();
   };
   const finish = (ok: boolean) => {
@@ -127,8 +131,11 @@ export function echoClient(api: NodeApi<EchoMessage>, options: EchoClientOptions
       api.record("acked", current.requestId);
       api.record("latency_us", api.monotonicUs() - current.startedUs);
       api.record("attempts_acked", current.attempt);
+      api.complete(current.invocation, "ok");
     } else {
+      // Given up on, but a server may have journaled it: the outcome is unknown.
       api.record("failed", current.requestId);
+      api.complete(current.invocation, "info");
     }
     current = undefined;
     api.setTimer(-options.thinkTimeUsMean * Math.log(1 - api.rng.next()), timerNext);

@@ -12,6 +12,8 @@
  */
 import * as ss from "simple-statistics";
 import { type ParamSchema, type ParamValues, resolveParams } from "../../params.ts";
+import { type CoverageReport, Nemesis, type Schedule } from "../../faults/mod.ts";
+import type { History } from "../../history/history.ts";
 import { Simulation } from "../../sim/mod.ts";
 import { echoClient, type EchoMessage, echoServer, journalFile, journalRecordBytes } from "./echo.ts";
 
@@ -69,6 +71,12 @@ export interface EchoResult {
   summary: EchoSummary;
   /** The invariant's verdict, with the lost request ids when it fails. */
   check: { valid: boolean; lostRequestIds: number[] };
+  /** The fault schedule that ran. */
+  schedule: Schedule;
+  /** Client operations and nemesis events. */
+  history: History;
+  /** What the faults did. */
+  coverage: CoverageReport;
 }
 
 /** Runs the echo experiment for one seed. Unknown or out-of-range parameters throw. */
@@ -99,12 +107,8 @@ export function runEcho(given: Record<string, unknown>, seed: number): EchoResul
         }),
     });
   }
-  const crashAtUs = Math.round(durationUs * (params.crashAtFraction as number));
-  if (crashAtUs < durationUs) {
-    sim.at(crashAtUs, (s) => s.crash(serverIds[0]));
-    const restartAtUs = crashAtUs + (params.downtimeUs as number);
-    if (restartAtUs < durationUs) sim.at(restartAtUs, (s) => s.restart(serverIds[0]));
-  }
+  const schedule = echoSchedule(params);
+  const nemesis = new Nemesis({ sim, cluster: { nodes: serverIds }, schedule });
   sim.run({ untilUs: durationUs });
   const requests = requestRows(sim);
   const lostRequestIds = lostAcknowledged(sim, serverIds);
@@ -116,6 +120,26 @@ export function runEcho(given: Record<string, unknown>, seed: number): EchoResul
     requests,
     summary: summarise(requests, sim.metrics.series("failed").value.length, lostRequestIds.length),
     check: { valid: lostRequestIds.length === 0, lostRequestIds },
+    schedule,
+    history: sim.history,
+    coverage: nemesis.coverage(),
+  };
+}
+
+/**
+ * The experiment's fault schedule: server 0 crashes at `crashAtFraction` of the run and restarts
+ * `downtimeUs` later; the run's own end closes the recovery period.
+ */
+export function echoSchedule(params: ParamValues): Schedule {
+  const durationUs = params.durationUs as number;
+  const crashAtUs = Math.round(durationUs * (params.crashAtFraction as number));
+  if (crashAtUs >= durationUs) return { faults: [], recoveryUs: 0 };
+  return {
+    faults: [{
+      at: crashAtUs,
+      fault: { kind: "crash", targets: { nodes: ["server0"] }, durationUs: params.downtimeUs as number },
+    }],
+    recoveryUs: 0,
   };
 }
 
