@@ -1,0 +1,94 @@
+/**
+ * From a history's events to operations: each invocation paired with its completion.
+ *
+ * - `ok`: the operation happened between its invocation and completion;
+ * - `fail`: it did not happen, so it is dropped;
+ * - `info`, or no completion at all: it may have happened at any point after its invocation, or
+ *   never; its completion is placed at infinity, and a read whose result is unknown constrains
+ *   nothing, so it is dropped.
+ *
+ * Times are positions in the history (events are in real-time order), which keeps ties out.
+ *
+ * @module
+ */
+import { InputError } from "../assert.ts";
+import type { Op } from "../history/history.ts";
+
+/** A paired operation. */
+export interface Operation {
+  /** Index among the operations of the history (or of its key). */
+  id: number;
+  process: number;
+  f: string;
+  key: string | undefined;
+  /** The value the invocation carried. */
+  input: unknown;
+  /** The value the completion carried (undefined when unknown). */
+  output: unknown;
+  /** Position of the invocation in the history. */
+  callIndex: number;
+  /** Position of the completion, or Infinity when unknown (info or never completed). */
+  returnIndex: number;
+  /** Whether the outcome is known (ok) or not (info or pending). */
+  known: boolean;
+}
+
+/** Functions whose unknown outcome leaves nothing to check (they change no state). */
+const readOnly = new Set(["read", "get"]);
+
+/** Pairs invocations with completions; throws naming the event when a process breaks the protocol. */
+export function pairOperations(events: readonly Op[]): Operation[] {
+  const open = new Map<number, { op: Op; index: number }>();
+  const operations: Operation[] = [];
+  const emit = (invocation: { op: Op; index: number }, completion: Op | undefined, returnIndex: number) => {
+    if (completion?.type === "fail") return;
+    const known = completion?.type === "ok";
+    if (!known && readOnly.has(invocation.op.f)) return;
+    operations.push({
+      id: operations.length,
+      process: invocation.op.process as number,
+      f: invocation.op.f,
+      key: invocation.op.key,
+      input: invocation.op.value,
+      output: known ? completion!.value : undefined,
+      callIndex: invocation.index,
+      returnIndex: known ? returnIndex : Infinity,
+      known,
+    });
+  };
+  events.forEach((op, index) => {
+    if (op.process === "nemesis") return;
+    const process = op.process;
+    const pending = open.get(process);
+    if (op.type === "invoke") {
+      if (pending !== undefined) {
+        throw new InputError(`event ${index + 1}: process ${process} invokes ${op.f} while its ${pending.op.f} is open`);
+      }
+      open.set(process, { op, index });
+      return;
+    }
+    if (pending === undefined) {
+      throw new InputError(`event ${index + 1}: process ${process} completes ${op.f} without an invocation`);
+    }
+    if (pending.op.f !== op.f) {
+      throw new InputError(`event ${index + 1}: process ${process} completes ${op.f} but invoked ${pending.op.f}`);
+    }
+    open.delete(process);
+    emit(pending, op, index);
+  });
+  for (const pending of [...open.values()].sort((a, b) => a.index - b.index)) emit(pending, undefined, Infinity);
+  operations.sort((a, b) => a.callIndex - b.callIndex);
+  operations.forEach((operation, i) => (operation.id = i));
+  return operations;
+}
+
+/** Splits operations by key (operations without a key form one group), renumbering each group. */
+export function partitionByKey(operations: readonly Operation[]): Map<string | undefined, Operation[]> {
+  const groups = new Map<string | undefined, Operation[]>();
+  for (const operation of operations) {
+    let group = groups.get(operation.key);
+    if (group === undefined) groups.set(operation.key, group = []);
+    group.push({ ...operation, id: group.length });
+  }
+  return groups;
+}
