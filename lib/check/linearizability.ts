@@ -81,7 +81,10 @@ export function checkLinearizable(
     group.push(operation);
   }
   const keys = [...groups.keys()].sort((a, b) => String(a).localeCompare(String(b)));
-  let pending = keys.map((key) => ({ key, search: new ObjectSearch(groups.get(key)!, model, options.initial ?? null) }));
+  let pending = keys.map((key) => ({
+    key,
+    search: new ObjectSearch(groups.get(key)!, model, options.initial ?? null),
+  }));
   const base = { operations: operations.length, keys: groups.size };
   let steps = 0;
   for (let slice = sliceSteps; pending.length > 0; slice *= 2) {
@@ -90,7 +93,9 @@ export function checkLinearizable(
       const budget = Math.min(slice, stepsMax - steps);
       const verdict = search.advance(budget);
       steps += search.stepsLastAdvance;
-      if (verdict === false) return { ...base, steps, valid: false, counterexample: { key, ...search.counterexample() } };
+      if (verdict === false) {
+        return { ...base, steps, valid: false, counterexample: { key, ...search.counterexample() } };
+      }
       if (verdict === undefined) stillRunning.push({ key, search });
       if (steps >= stepsMax && verdict === undefined) {
         return { ...base, steps, valid: "unknown", unknownKey: key };
@@ -272,7 +277,10 @@ function buildEntryList(operations: readonly Operation[]) {
   operations.forEach((op, i) => {
     order.push({ position: op.callIndex, entry: 2 * i });
     // Unknown completions sort after every known event, in operation order.
-    order.push({ position: op.returnIndex === Infinity ? Number.MAX_SAFE_INTEGER - n + i : op.returnIndex, entry: 2 * i + 1 });
+    order.push({
+      position: op.returnIndex === Infinity ? Number.MAX_SAFE_INTEGER - n + i : op.returnIndex,
+      entry: 2 * i + 1,
+    });
   });
   // Calls before returns at one position keep operations that share an instant concurrent.
   order.sort((a, b) => a.position - b.position || (a.entry & 1) - (b.entry & 1) || a.entry - b.entry);

@@ -62,7 +62,9 @@ export function pairOperations(events: readonly Op[]): Operation[] {
     const pending = open.get(process);
     if (op.type === "invoke") {
       if (pending !== undefined) {
-        throw new InputError(`event ${index + 1}: process ${process} invokes ${op.f} while its ${pending.op.f} is open`);
+        throw new InputError(
+          `event ${index + 1}: process ${process} invokes ${op.f} while its ${pending.op.f} is open`,
+        );
       }
       open.set(process, { op, index });
       return;
