@@ -36,16 +36,57 @@ export interface Operation {
 /** Functions whose unknown outcome leaves nothing to check (they change no state). */
 const readOnly = new Set(["read", "get"]);
 
-/** Pairs invocations with completions; throws naming the event when a process breaks the protocol. */
-export function pairOperations(events: readonly Op[]): Operation[] {
-  const open = new Map<number, { op: Op; index: number }>();
-  const operations: Operation[] = [];
-  const emit = (invocation: { op: Op; index: number }, completion: Op | undefined, returnIndex: number) => {
+/**
+ * Pairs invocations with completions one event at a time, so a history can be streamed: only
+ * open invocations and the paired operations are kept.
+ */
+export class OperationPairer {
+  readonly #open = new Map<number, { op: Op; index: number }>();
+  readonly #operations: Operation[] = [];
+  #index = 0;
+
+  /** Takes the next event; throws naming the event when a process breaks the protocol. */
+  push(op: Op): void {
+    const index = this.#index++;
+    if (op.process === "nemesis") return;
+    const process = op.process;
+    const pending = this.#open.get(process);
+    if (op.type === "invoke") {
+      if (pending !== undefined) {
+        throw new InputError(
+          `event ${index + 1}: process ${process} invokes ${op.f} while its ${pending.op.f} is open`,
+        );
+      }
+      this.#open.set(process, { op, index });
+      return;
+    }
+    if (pending === undefined) {
+      throw new InputError(`event ${index + 1}: process ${process} completes ${op.f} without an invocation`);
+    }
+    if (pending.op.f !== op.f) {
+      throw new InputError(`event ${index + 1}: process ${process} completes ${op.f} but invoked ${pending.op.f}`);
+    }
+    this.#open.delete(process);
+    this.#emit(pending, op, index);
+  }
+
+  /** Closes the history: invocations never completed are unknown. Returns operations by call. */
+  finish(): Operation[] {
+    for (const pending of [...this.#open.values()].sort((a, b) => a.index - b.index)) {
+      this.#emit(pending, undefined, Infinity);
+    }
+    this.#open.clear();
+    const operations = this.#operations.sort((a, b) => a.callIndex - b.callIndex);
+    operations.forEach((operation, i) => (operation.id = i));
+    return operations;
+  }
+
+  #emit(invocation: { op: Op; index: number }, completion: Op | undefined, returnIndex: number): void {
     if (completion?.type === "fail") return;
     const known = completion?.type === "ok";
     if (!known && readOnly.has(invocation.op.f)) return;
-    operations.push({
-      id: operations.length,
+    this.#operations.push({
+      id: this.#operations.length,
       process: invocation.op.process as number,
       f: invocation.op.f,
       key: invocation.op.key,
@@ -55,33 +96,21 @@ export function pairOperations(events: readonly Op[]): Operation[] {
       returnIndex: known ? returnIndex : Infinity,
       known,
     });
-  };
-  events.forEach((op, index) => {
-    if (op.process === "nemesis") return;
-    const process = op.process;
-    const pending = open.get(process);
-    if (op.type === "invoke") {
-      if (pending !== undefined) {
-        throw new InputError(
-          `event ${index + 1}: process ${process} invokes ${op.f} while its ${pending.op.f} is open`,
-        );
-      }
-      open.set(process, { op, index });
-      return;
-    }
-    if (pending === undefined) {
-      throw new InputError(`event ${index + 1}: process ${process} completes ${op.f} without an invocation`);
-    }
-    if (pending.op.f !== op.f) {
-      throw new InputError(`event ${index + 1}: process ${process} completes ${op.f} but invoked ${pending.op.f}`);
-    }
-    open.delete(process);
-    emit(pending, op, index);
-  });
-  for (const pending of [...open.values()].sort((a, b) => a.index - b.index)) emit(pending, undefined, Infinity);
-  operations.sort((a, b) => a.callIndex - b.callIndex);
-  operations.forEach((operation, i) => (operation.id = i));
-  return operations;
+  }
+}
+
+/** Pairs the invocations and completions of a whole history. */
+export function pairOperations(events: Iterable<Op>): Operation[] {
+  const pairer = new OperationPairer();
+  for (const op of events) pairer.push(op);
+  return pairer.finish();
+}
+
+/** Pairs the events of a streamed history (see `readHistory`). */
+export async function pairOperationsFrom(events: AsyncIterable<Op>): Promise<Operation[]> {
+  const pairer = new OperationPairer();
+  for await (const op of events) pairer.push(op);
+  return pairer.finish();
 }
 
 /** Splits operations by key (operations without a key form one group), renumbering each group. */

@@ -10,6 +10,7 @@ import { InputError } from "../assert.ts";
 import { describeParams } from "../params.ts";
 import { benchKernel } from "../bench/kernel.ts";
 import { echoParams } from "../systems/echo/mod.ts";
+import { checkCommand } from "./check.ts";
 import { demo } from "./demo.ts";
 import { ensureDenoKernel, ensureJupyter, startNotebook } from "./jupyter.ts";
 import { runTestSuite } from "./test_runner.ts";
@@ -26,6 +27,10 @@ Commands:
                                      and write results/demo/seed-N/
   test [--quick] [files...]          the whole suite: format, lint, type check, unit tests,
                                      notebooks (--quick: unit tests only)
+  check FILE --model NAME [--init VALUE] [--json] [--html OUT] [--steps N]
+                                     check a history (JSON Lines) for linearizability; models:
+                                     register, cas-register, kv, counter, set, queue. Exit 0 valid,
+                                     1 violation, 2 bad input, 3 unknown
   bench kernel [--runs N] [--events N]  kernel benchmark; prints a JSON array of figures
   notebook [jupyter args]            start Jupyter with the Deno kernel registered
   setup                              install Jupyter (Debian packages) and register the kernel
@@ -74,6 +79,22 @@ async function main(args: string[]): Promise<number> {
       console.log(`wrote ${dir.replace(`${root}/`, "")}/ (report.md, latency.svg, requests.csv, manifest.json)`);
       return result.check.valid ? 0 : 1;
     }
+    case "check": {
+      if (positional.length !== 1) {
+        throw new InputError("usage: ./faultline check FILE --model NAME [--init VALUE] [--json] [--html OUT]");
+      }
+      if (options.model === undefined) {
+        throw new InputError("check needs --model: one of register, cas-register, kv, counter, set, queue");
+      }
+      return await checkCommand({
+        file: positional[0],
+        model: options.model,
+        init: options.init,
+        json: options.json === "true",
+        html: options.html,
+        steps: options.steps === undefined ? undefined : takeInteger(options, "steps", 0),
+      });
+    }
     case "test":
       return await runTestSuite({ root, quick: options.quick === "true", filter: positional });
     case "bench": {
@@ -106,7 +127,7 @@ async function main(args: string[]): Promise<number> {
       return 0;
     default:
       throw new InputError(
-        `unknown command ${JSON.stringify(command)}; allowed: demo, test, bench, notebook, setup, list, help`,
+        `unknown command ${JSON.stringify(command)}; allowed: demo, check, test, bench, notebook, setup, list, help`,
       );
   }
 }

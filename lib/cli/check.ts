@@ -1,0 +1,80 @@
+/**
+ * `faultline check FILE --model NAME [--init VALUE] [--json] [--html OUT] [--steps N]`: checks a
+ * history file in the interchange format for linearizability. Exit codes: 0 valid, 1 violation,
+ * 2 bad input, 3 unknown (budget exhausted).
+ *
+ * @module
+ */
+import { InputError } from "../assert.ts";
+import { linearizabilityHtml } from "../check/html.ts";
+import { checkLinearizable, type LinearizabilityResult } from "../check/linearizability.ts";
+import { modelNamed } from "../check/models.ts";
+import { pairOperationsFrom } from "../check/operations.ts";
+import { exitCodeOf } from "../check/result.ts";
+import type { Op } from "../history/history.ts";
+import { readHistory } from "../history/stream.ts";
+
+/** Options of the check command. */
+export interface CheckCommand {
+  file: string;
+  model: string;
+  init: string | undefined;
+  json: boolean;
+  html: string | undefined;
+  steps: number | undefined;
+}
+
+/** Runs the check and prints the verdict; returns the exit code. */
+export async function checkCommand(command: CheckCommand): Promise<number> {
+  const model = modelNamed(command.model);
+  const initial = parseInit(command.init);
+  const operations = await pairOperationsFrom(readHistory(command.file));
+  const result = checkLinearizable(operations, model, { initial, stepsMax: command.steps });
+  if (command.html !== undefined) {
+    const events: Op[] = [];
+    for await (const op of readHistory(command.file)) events.push(op);
+    const page = linearizabilityHtml(events, result, {
+      title: `Linearizability of ${command.file}`,
+      model: model.name,
+    });
+    const temporary = `${command.html}.tmp-${Deno.pid}`;
+    await Deno.writeTextFile(temporary, page);
+    await Deno.rename(temporary, command.html);
+  }
+  console.log(command.json ? JSON.stringify(jsonOf(result, command), null, 2) : textOf(result, command));
+  return exitCodeOf(result.valid);
+}
+
+function parseInit(init: string | undefined): unknown {
+  if (init === undefined) return null;
+  try {
+    return JSON.parse(init);
+  } catch {
+    throw new InputError(`--init must be a JSON value such as 0, '""' or null; got ${init}`);
+  }
+}
+
+function jsonOf(result: LinearizabilityResult, command: CheckCommand) {
+  return { file: command.file, model: command.model, ...result };
+}
+
+function textOf(result: LinearizabilityResult, command: CheckCommand): string {
+  const head = `${command.file}: ${
+    result.valid === true ? "linearizable" : result.valid === false ? "NOT linearizable" : "unknown (budget exhausted)"
+  } as ${command.model} (${result.operations} operations, ${result.keys} keys, ${result.steps} search steps)`;
+  const example = result.counterexample;
+  if (example === undefined) return head;
+  const op = (o: { process: number; f: string; input: unknown; output: unknown }) =>
+    `process ${o.process} ${o.f} ${JSON.stringify(o.input)}${
+      o.output !== undefined ? ` -> ${JSON.stringify(o.output)}` : ""
+    }`;
+  return [
+    head,
+    example.key === undefined ? "" : `key ${example.key}:`,
+    "the longest order the model accepts ends with:",
+    ...example.linearized.map((l) => `  ${op(l.operation)}   (state ${l.stateAfter})`),
+    `then ${op(example.stuck)} cannot take effect: the state is ${example.stateAtStuck}`,
+    example.concurrent.length === 0 ? "" : "concurrent operations not placed:",
+    ...example.concurrent.map((c) => `  ${op(c)}`),
+  ].filter((line) => line !== "").join("\n");
+}
