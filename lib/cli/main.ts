@@ -8,6 +8,7 @@
  */
 import { InputError } from "../assert.ts";
 import { describeParams } from "../params.ts";
+import { benchCheck } from "../bench/check.ts";
 import { benchKernel } from "../bench/kernel.ts";
 import { echoParams } from "../systems/echo/mod.ts";
 import { checkCommand } from "./check.ts";
@@ -32,6 +33,7 @@ Commands:
                                      register, cas-register, kv, counter, set, queue. Exit 0 valid,
                                      1 violation, 2 bad input, 3 unknown
   bench kernel [--runs N] [--events N]  kernel benchmark; prints a JSON array of figures
+  bench check [--runs N] [--operations N]  checker benchmark: Porcupine corpus, generated histories
   notebook [jupyter args]            start Jupyter with the Deno kernel registered
   setup                              install Jupyter (Debian packages) and register the kernel
   list                               experiments and their parameters
@@ -98,8 +100,14 @@ async function main(args: string[]): Promise<number> {
     case "test":
       return await runTestSuite({ root, quick: options.quick === "true", filter: positional });
     case "bench": {
+      if (positional[0] === "check") {
+        const runs = takeInteger(options, "runs", 5);
+        const operations = takeInteger(options, "operations", 100_000);
+        console.log(JSON.stringify(await benchCheck({ runs: Math.max(1, runs), operations }), null, 2));
+        return 0;
+      }
       if (positional[0] !== "kernel") {
-        throw new InputError(`unknown benchmark ${JSON.stringify(positional[0])}; allowed: kernel`);
+        throw new InputError(`unknown benchmark ${JSON.stringify(positional[0])}; allowed: kernel, check`);
       }
       const runs = takeInteger(options, "runs", 5);
       const events = takeInteger(options, "events", 2_000_000);
