@@ -1,0 +1,74 @@
+// Proves `faultline check` as users run it: verdicts and exit codes 0/1/2/3, JSON output, an
+// offline HTML page marking the counterexample, and clear errors for bad input.
+import assert from "node:assert/strict";
+
+const mainModule = new URL("./main.ts", import.meta.url).pathname;
+const corpus = new URL("../../datasets/porcupine/", import.meta.url).pathname;
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const output = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", mainModule, ...args] }).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+}
+
+Deno.test("check exits 0 on a linearizable history and 1 on a violation, with the counterexample", async () => {
+  const ok = await cli(["check", `${corpus}c10-ok.jsonl`, "--model", "kv", "--init", '""']);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /linearizable as kv/);
+  const bad = await cli(["check", `${corpus}etcd_000.jsonl`, "--model", "cas-register"]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stdout, /NOT linearizable[\s\S]*cannot take effect: the state is/);
+});
+
+Deno.test("check --json prints the verdict as one object, and --steps 1 makes it unknown (exit 3)", async () => {
+  const { code, stdout } = await cli([
+    "check",
+    `${corpus}etcd_002.jsonl`,
+    "--model",
+    "cas-register",
+    "--json",
+    "--steps",
+    "1",
+  ]);
+  assert.equal(code, 3);
+  const result = JSON.parse(stdout);
+  assert.equal(result.valid, "unknown");
+  assert.equal(result.model, "cas-register");
+});
+
+Deno.test("check --html writes an offline page with one timeline per process and the stuck operation marked", async () => {
+  const dir = await Deno.makeTempDir();
+  const { code } = await cli([
+    "check",
+    `${corpus}etcd_000.jsonl`,
+    "--model",
+    "cas-register",
+    "--html",
+    `${dir}/v.html`,
+  ]);
+  assert.equal(code, 1);
+  const page = await Deno.readTextFile(`${dir}/v.html`);
+  assert.match(page, /<svg/);
+  assert.match(page, /class="ok stuck"/);
+  assert.match(page, /process 11/);
+  assert.doesNotMatch(page, /<script|https?:\/\/(?!www\.w3\.org)/, "no script and no external resource");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("check refuses bad input with exit 2: unknown model, missing file, malformed line", async () => {
+  const unknownModel = await cli(["check", `${corpus}c01-ok.jsonl`, "--model", "graph"]);
+  assert.equal(unknownModel.code, 2);
+  assert.match(unknownModel.stderr, /unknown model "graph"; allowed: register, cas-register/);
+  const missing = await cli(["check", "/nonexistent.jsonl", "--model", "register"]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /cannot read history file \/nonexistent.jsonl/);
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/bad.jsonl`, '{"process":0,"type":"invoke","f":"read","value":null}\n{broken\n');
+  const malformed = await cli(["check", `${dir}/bad.jsonl`, "--model", "register"]);
+  assert.equal(malformed.code, 2);
+  assert.match(malformed.stderr, /bad\.jsonl:2: not valid JSON/);
+  const noModel = await cli(["check", `${dir}/bad.jsonl`]);
+  assert.equal(noModel.code, 2);
+  assert.match(noModel.stderr, /check needs --model/);
+  await Deno.remove(dir, { recursive: true });
+});
