@@ -155,10 +155,9 @@ function explanation(result: LinearizabilityResult): string {
   return `<p>The longest order the model accepts ends with:</p><ol>${items.join("")}</ol>
 <p>After it, <b>process ${example.stuck.process}: ${escape(example.stuck.f)} ${escape(show(example.stuck.input))}${
     example.stuck.output !== undefined ? ` → ${escape(show(example.stuck.output))}` : ""
-  }</b> completed without being able to take effect: the state was ${
-    escape(example.stateAtStuck)
-  }, and no other order of the
-${example.concurrent.length} concurrent operations helps.</p>`;
+  }</b> completed without being able to take effect: the state was ${escape(example.stateAtStuck)}, and no other order${
+    example.concurrent.length === 0 ? "" : ` of the ${example.concurrent.length} concurrent operations (orange)`
+  } lets it.</p>`;
 }
 
 function show(value: unknown): string {
