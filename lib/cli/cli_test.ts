@@ -3,7 +3,7 @@
 // result directories are replaced atomically.
 import assert from "node:assert/strict";
 import { parseOptions } from "./main.ts";
-import { toCsv, writeResultDir } from "./output.ts";
+import { toCsv, writeResultDir } from "../lab/files.ts";
 
 const mainModule = new URL("./main.ts", import.meta.url).pathname;
 
@@ -13,11 +13,65 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
   return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
 }
 
-Deno.test("parseOptions reads --key value, --key=value and bare flags", () => {
-  assert.deepEqual(parseOptions(["kernel", "--runs", "3", "--events=10", "--quick"]), {
-    options: { runs: "3", events: "10", quick: "true" },
-    positional: ["kernel"],
-  });
+Deno.test("parseOptions reads --key value, --key=value, bare flags and repeated --param", () => {
+  assert.deepEqual(
+    parseOptions(["kernel", "--runs", "3", "--events=10", "--param", "a=1", "--param", "b=2", "--quick"]),
+    {
+      options: { runs: "3", events: "10", quick: "true" },
+      positional: ["kernel"],
+      repeated: { param: ["a=1", "b=2"] },
+    },
+  );
+});
+
+Deno.test("run writes a result directory and --json prints manifest, figures and checks", async () => {
+  const out = `${await Deno.makeTempDir()}/run`;
+  const { code, stdout } = await cli([
+    "run",
+    "echo",
+    "--seed",
+    "2",
+    "--param",
+    "durationUs=400000",
+    "--param",
+    "ackBeforeFsync=false",
+    "--out",
+    out,
+    "--json",
+  ]);
+  assert.equal(code, 0);
+  const printed = JSON.parse(stdout);
+  assert.equal(printed.manifest.seed, 2);
+  assert.equal(printed.checks[0].checker, "acknowledged-durable");
+  assert.ok(printed.figures.requestsAcked > 10);
+  const manifest = JSON.parse(await Deno.readTextFile(`${out}/manifest.json`));
+  assert.equal(manifest.traceHash, printed.manifest.traceHash);
+});
+
+Deno.test("run with a violated invariant exits 1; an unknown experiment or parameter exits 2 with a suggestion", async () => {
+  const out = `${await Deno.makeTempDir()}/run`;
+  const bug = await cli([
+    "run",
+    "echo",
+    "--param",
+    "ackBeforeFsync=true",
+    "--param",
+    "clients=40",
+    "--param",
+    "durationUs=2000000",
+    "--param",
+    "thinkTimeUsMean=1000",
+    "--out",
+    out,
+  ]);
+  assert.equal(bug.code, 1);
+  assert.match(bug.stdout, /acknowledged-durable: INVALID/);
+  const typo = await cli(["run", "ecoh"]);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /unknown experiment "ecoh" \(did you mean echo\?\)/);
+  const param = await cli(["run", "echo", "--param", "client=3"]);
+  assert.equal(param.code, 2);
+  assert.match(param.stderr, /unknown parameter "client" \(did you mean clients\?\)/);
 });
 
 Deno.test("demo writes manifest, summary, requests, chart and report, and exits 0 on a valid run", async () => {
@@ -28,14 +82,16 @@ Deno.test("demo writes manifest, summary, requests, chart and report, and exits 
   const names = [];
   for await (const entry of Deno.readDir(dir)) names.push(entry.name);
   assert.deepEqual(names.sort(), [
+    "checks.json",
     "coverage.json",
+    "figures.json",
     "history.jsonl",
     "latency.svg",
     "manifest.json",
     "report.md",
     "requests.csv",
+    "results.csv",
     "schedule.json",
-    "summary.json",
   ]);
   const coverage = JSON.parse(await Deno.readTextFile(`${dir}/coverage.json`));
   assert.equal(coverage.faults[0].kind, "crash");
@@ -47,7 +103,8 @@ Deno.test("demo writes manifest, summary, requests, chart and report, and exits 
   assert.equal(manifest.seed, 4);
   assert.equal(manifest.params.durationUs, 500000);
   assert.match(manifest.traceHash, /^[0-9a-f]{16}$/);
-  assert.match(manifest.command, /--seed 4 --durationUs 500000/);
+  assert.match(manifest.command, /--seed 4 --param durationUs=500000/);
+  assert.equal(manifest.verdict, true);
   assert.match(await Deno.readTextFile(`${dir}/latency.svg`), /^<svg/);
   const csv = (await Deno.readTextFile(`${dir}/requests.csv`)).trim().split("\n");
   assert.equal(csv[0], "timeUs,client,requestId,latencyUs,attempts");
@@ -69,7 +126,7 @@ Deno.test("demo with an unknown parameter exits 2, names what is allowed and kee
 Deno.test("an unknown command exits 2 and lists the commands", async () => {
   const { code, stderr } = await cli(["frobnicate"]);
   assert.equal(code, 2);
-  assert.match(stderr, /unknown command "frobnicate"; allowed: demo, test, bench/);
+  assert.match(stderr, /unknown command "frobnicate"; allowed: demo, run, list, check, test, bench/);
 });
 
 Deno.test("writeResultDir replaces a result directory whole and leaves no staging behind", async () => {

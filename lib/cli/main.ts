@@ -10,7 +10,10 @@ import { InputError } from "../assert.ts";
 import { describeParams } from "../params.ts";
 import { benchCheck } from "../bench/check.ts";
 import { benchKernel } from "../bench/kernel.ts";
-import { echoParams } from "../systems/echo/mod.ts";
+import { exitCodeOf } from "../check/result.ts";
+import { experimentNamed, experiments, suggest } from "../lab/registry.ts";
+import { runExperiment, writeRun } from "../lab/run.ts";
+import type { ParamSchema, ParamValues } from "../params.ts";
 import { checkCommand } from "./check.ts";
 import { demo } from "./demo.ts";
 import { ensureDenoKernel, ensureJupyter, startNotebook } from "./jupyter.ts";
@@ -23,6 +26,9 @@ const usage = `Faultline: a workbench for distributed databases under load and f
 Usage: ./faultline <command> [options]
 
 Commands:
+  run EXPERIMENT [--param NAME=VALUE ...] [--seed N] [--out DIR] [--json]
+                                     one run; writes results/EXPERIMENT/seed-N-DIGEST/
+  list [--json]                      experiments and their parameters
   demo [--seed N] [--<param> V ...] [--results DIR]
                                      run the default experiment (echo service, a server crash)
                                      and write results/demo/seed-N/
@@ -36,13 +42,18 @@ Commands:
   bench check [--runs N] [--operations N]  checker benchmark: Porcupine corpus, generated histories
   notebook [jupyter args]            start Jupyter with the Deno kernel registered
   setup                              install Jupyter (Debian packages) and register the kernel
-  list                               experiments and their parameters
   help                               this text
 `;
 
-/** Splits `--key value` and `--key=value` options from positional arguments. */
-export function parseOptions(args: string[]): { options: Record<string, string>; positional: string[] } {
+/**
+ * Splits `--key value` and `--key=value` options from positional arguments. `--param` may repeat;
+ * its values are collected in `repeated.param`.
+ */
+export function parseOptions(
+  args: string[],
+): { options: Record<string, string>; positional: string[]; repeated: Record<string, string[]> } {
   const options: Record<string, string> = {};
+  const repeated: Record<string, string[]> = {};
   const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -50,12 +61,17 @@ export function parseOptions(args: string[]): { options: Record<string, string>;
       positional.push(arg);
       continue;
     }
+    if (arg === "--param") {
+      if (i + 1 >= args.length) throw new InputError("--param needs NAME=VALUE");
+      (repeated.param ??= []).push(args[++i]);
+      continue;
+    }
     const eq = arg.indexOf("=");
     if (eq > 0) options[arg.slice(2, eq)] = arg.slice(eq + 1);
     else if (i + 1 < args.length && !args[i + 1].startsWith("--")) options[arg.slice(2)] = args[++i];
     else options[arg.slice(2)] = "true";
   }
-  return { options, positional };
+  return { options, positional, repeated };
 }
 
 function takeInteger(options: Record<string, string>, name: string, fallback: number): number {
@@ -68,18 +84,75 @@ function takeInteger(options: Record<string, string>, name: string, fallback: nu
   return value;
 }
 
+/** `--param NAME=VALUE` assignments as given parameters; an unknown name suggests the closest. */
+export function paramAssignments(assignments: string[], schema: ParamSchema): Record<string, string> {
+  const given: Record<string, string> = {};
+  for (const assignment of assignments) {
+    const eq = assignment.indexOf("=");
+    if (eq <= 0) throw new InputError(`--param takes NAME=VALUE, got ${JSON.stringify(assignment)}`);
+    const name = assignment.slice(0, eq);
+    if (!(name in schema)) {
+      throw new InputError(
+        `unknown parameter ${JSON.stringify(name)}${suggest(name, Object.keys(schema))}; allowed: ${
+          Object.keys(schema).join(", ")
+        }`,
+      );
+    }
+    given[name] = assignment.slice(eq + 1);
+  }
+  return given;
+}
+
+/** A short digest of parameter values, naming a run's directory. */
+function paramsDigest(params: ParamValues): string {
+  let h = 0x811c9dc5 | 0;
+  const text = JSON.stringify(params);
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, "0");
+}
+
 async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
-  const { options, positional } = parseOptions(rest);
+  const { options, positional, repeated } = parseOptions(rest);
   switch (command) {
     case "demo": {
       const seed = takeInteger(options, "seed", 1);
       const resultsDir = options.results ?? `${root}/results`;
       delete options.results;
-      const { dir, result } = await demo({ seed, params: options, resultsDir });
-      console.log(JSON.stringify({ ...result.summary, check: result.check.valid ? "valid" : "INVALID" }, null, 2));
-      console.log(`wrote ${dir.replace(`${root}/`, "")}/ (report.md, latency.svg, requests.csv, manifest.json)`);
-      return result.check.valid ? 0 : 1;
+      const { dir, run } = await demo({ seed, params: options, resultsDir });
+      console.log(JSON.stringify({ ...run.output.figures, verdict: run.manifest.verdict }, null, 2));
+      console.log(`wrote ${dir.replace(`${root}/`, "")}/ (report.md, latency.svg, history.jsonl, manifest.json, ...)`);
+      return exitCodeOf(run.manifest.verdict);
+    }
+    case "run": {
+      if (positional.length !== 1) {
+        throw new InputError(`usage: ./faultline run EXPERIMENT [--param NAME=VALUE ...] [--seed N]`);
+      }
+      const experiment = experimentNamed(positional[0]);
+      const seed = takeInteger(options, "seed", 1);
+      const given = paramAssignments(repeated.param ?? [], experiment.params);
+      const run = await runExperiment(experiment, given, seed, () => performance.now());
+      const dir = options.out ?? `${root}/results/${experiment.name}/seed-${seed}-${paramsDigest(run.manifest.params)}`;
+      await writeRun(dir, run, { keepHistory: true });
+      if (options.json === "true") {
+        console.log(
+          JSON.stringify(
+            { manifest: run.manifest, figures: run.output.figures, checks: run.output.checks, dir },
+            null,
+            2,
+          ),
+        );
+      } else {
+        for (const check of run.output.checks) {
+          console.log(
+            `${check.checker}: ${
+              check.valid === true ? "valid" : check.valid === false ? "INVALID" : "unknown"
+            } - ${check.message}`,
+          );
+        }
+        console.log(`wrote ${dir.replace(`${root}/`, "")}/`);
+      }
+      return exitCodeOf(run.manifest.verdict);
     }
     case "check": {
       if (positional.length !== 1) {
@@ -125,8 +198,20 @@ async function main(args: string[]): Promise<number> {
       console.log("faultline: Jupyter and the Deno kernel are ready");
       return 0;
     case "list":
-      console.log("echo: the echo service with retries (the demo)");
-      for (const line of describeParams(echoParams)) console.log(`  ${line}`);
+      if (options.json === "true") {
+        console.log(
+          JSON.stringify(
+            experiments.map((e) => ({ name: e.name, description: e.description, params: e.params })),
+            null,
+            2,
+          ),
+        );
+        return 0;
+      }
+      for (const experiment of experiments) {
+        console.log(`${experiment.name}: ${experiment.description}`);
+        for (const line of describeParams(experiment.params)) console.log(`  ${line}`);
+      }
       return 0;
     case undefined:
     case "help":
@@ -135,7 +220,9 @@ async function main(args: string[]): Promise<number> {
       return 0;
     default:
       throw new InputError(
-        `unknown command ${JSON.stringify(command)}; allowed: demo, check, test, bench, notebook, setup, list, help`,
+        `unknown command ${
+          JSON.stringify(command)
+        }; allowed: demo, run, list, check, test, bench, notebook, setup, help`,
       );
   }
 }
