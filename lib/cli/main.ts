@@ -16,6 +16,7 @@ import { runExperiment, writeRun } from "../lab/run.ts";
 import type { ParamSchema, ParamValues } from "../params.ts";
 import { checkCommand } from "./check.ts";
 import { demo } from "./demo.ts";
+import { sweepCommand } from "./sweep.ts";
 import { ensureDenoKernel, ensureJupyter, startNotebook } from "./jupyter.ts";
 import { runTestSuite } from "./test_runner.ts";
 
@@ -28,6 +29,9 @@ Usage: ./faultline <command> [options]
 Commands:
   run EXPERIMENT [--param NAME=VALUE ...] [--seed N] [--out DIR] [--json]
                                      one run; writes results/EXPERIMENT/seed-N-DIGEST/
+  sweep EXPERIMENT [--grid NAME=V1,V2,...] [--zip NAME=V1,V2,...] [--param NAME=VALUE]
+        [--seeds A..B] [--workers N] [--out DIR] [--resume] [--force] [--keep-histories] [--json]
+                                     many runs on a pool of workers; results/EXPERIMENT/sweep-DIGEST/
   list [--json]                      experiments and their parameters
   demo [--seed N] [--<param> V ...] [--results DIR]
                                      run the default experiment (echo service, a server crash)
@@ -45,9 +49,12 @@ Commands:
   help                               this text
 `;
 
+/** Options that may repeat: their values are collected in order. */
+const repeatable = ["--param", "--grid", "--zip"];
+
 /**
- * Splits `--key value` and `--key=value` options from positional arguments. `--param` may repeat;
- * its values are collected in `repeated.param`.
+ * Splits `--key value` and `--key=value` options from positional arguments. `--param`, `--grid`
+ * and `--zip` may repeat; their values are collected in `repeated`.
  */
 export function parseOptions(
   args: string[],
@@ -61,9 +68,9 @@ export function parseOptions(
       positional.push(arg);
       continue;
     }
-    if (arg === "--param") {
-      if (i + 1 >= args.length) throw new InputError("--param needs NAME=VALUE");
-      (repeated.param ??= []).push(args[++i]);
+    if (repeatable.includes(arg)) {
+      if (i + 1 >= args.length) throw new InputError(`${arg} needs NAME=VALUE`);
+      (repeated[arg.slice(2)] ??= []).push(args[++i]);
       continue;
     }
     const eq = arg.indexOf("=");
@@ -170,6 +177,8 @@ async function main(args: string[]): Promise<number> {
         steps: options.steps === undefined ? undefined : takeInteger(options, "steps", 0),
       });
     }
+    case "sweep":
+      return await sweepCommand(positional, options, repeated, root);
     case "test":
       return await runTestSuite({ root, quick: options.quick === "true", filter: positional });
     case "bench": {
@@ -222,7 +231,7 @@ async function main(args: string[]): Promise<number> {
       throw new InputError(
         `unknown command ${
           JSON.stringify(command)
-        }; allowed: demo, run, list, check, test, bench, notebook, setup, help`,
+        }; allowed: demo, run, sweep, list, check, test, bench, notebook, setup, help`,
       );
   }
 }

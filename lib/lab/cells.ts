@@ -1,0 +1,148 @@
+/**
+ * The cells of a sweep: grids (cartesian products), zipped lists and random samples of
+ * parameters, times a range of seeds. Cells come out in a fixed order, and each has a key (a
+ * hash of experiment, parameters, seed and code version) that names its cached result.
+ *
+ * @module
+ */
+import { InputError } from "../assert.ts";
+import { type ParamSchema, type ParamValues, resolveParams } from "../params.ts";
+import { Rng } from "../sim/rng.ts";
+import { suggest } from "./registry.ts";
+
+/** What to sweep. Values are given as strings or JSON values, as from a command line. */
+export interface SweepSpec {
+  experiment: string;
+  /** Parameters held fixed. */
+  fixed?: Record<string, unknown>;
+  /** Cartesian product: every combination of these values. */
+  grid?: Record<string, unknown[]>;
+  /** Zipped lists: the i-th value of each list together; all lists have one length. */
+  zip?: Record<string, unknown[]>;
+  /** Random samples: `count` points with each parameter uniform in its range, drawn from `seed`. */
+  sample?: { count: number; seed: number; ranges: Record<string, [number, number]> };
+  /** Seeds each parameter point runs with. */
+  seeds: number[];
+}
+
+/** One run of a sweep. */
+export interface Cell {
+  index: number;
+  params: ParamValues;
+  seed: number;
+  /** Names the cell's cached result: experiment, parameters, seed and code version. */
+  key: string;
+}
+
+/** The cells of `spec`, in order: parameter points (grid, then zip, then samples) times seeds. */
+export function sweepCells(spec: SweepSpec, schema: ParamSchema, codeVersion: string): Cell[] {
+  for (const part of [spec.fixed, spec.grid, spec.zip, spec.sample?.ranges]) {
+    for (const name of Object.keys(part ?? {})) checkName(name, schema);
+  }
+  if (spec.seeds.length === 0) throw new InputError("a sweep needs at least one seed");
+  let points: Record<string, unknown>[] = [{ ...spec.fixed }];
+  for (const [name, values] of Object.entries(spec.grid ?? {})) {
+    if (values.length === 0) throw new InputError(`grid ${name} has no values`);
+    points = points.flatMap((point) => values.map((value) => ({ ...point, [name]: value })));
+  }
+  const zipped = Object.entries(spec.zip ?? {});
+  if (zipped.length > 0) {
+    const length = zipped[0][1].length;
+    const uneven = zipped.find(([, values]) => values.length !== length);
+    if (uneven) {
+      throw new InputError(
+        `zipped lists must have one length: ${zipped[0][0]} has ${length}, ${uneven[0]} has ${uneven[1].length}`,
+      );
+    }
+    points = points.flatMap((point) =>
+      Array.from({ length }, (_, i) => ({ ...point, ...Object.fromEntries(zipped.map(([n, v]) => [n, v[i]])) }))
+    );
+  }
+  if (spec.sample !== undefined) points = samplePoints(points, spec.sample, schema);
+  const cells: Cell[] = [];
+  for (const point of points) {
+    const params = resolveParams(schema, point);
+    for (const seed of spec.seeds) {
+      cells.push({ index: cells.length, params, seed, key: cellKey(spec.experiment, params, seed, codeVersion) });
+    }
+  }
+  return cells;
+}
+
+function samplePoints(
+  points: Record<string, unknown>[],
+  sample: { count: number; seed: number; ranges: Record<string, [number, number]> },
+  schema: ParamSchema,
+): Record<string, unknown>[] {
+  const rng = Rng.fromSeed(sample.seed).fork("sweep-sample");
+  return points.flatMap((point) =>
+    Array.from({ length: sample.count }, () => {
+      const drawn: Record<string, unknown> = { ...point };
+      for (const [name, [min, max]] of Object.entries(sample.ranges)) {
+        const value = rng.uniform(min, max);
+        drawn[name] = schema[name].type === "integer" ? Math.round(value) : value;
+      }
+      return drawn;
+    })
+  );
+}
+
+function checkName(name: string, schema: ParamSchema): void {
+  if (!(name in schema)) {
+    throw new InputError(
+      `unknown parameter ${JSON.stringify(name)}${suggest(name, Object.keys(schema))}; allowed: ${
+        Object.keys(schema).join(", ")
+      }`,
+    );
+  }
+}
+
+/** A 64-bit FNV-style digest of text, as 16 hex digits. */
+export function digest(text: string): string {
+  let a = 0x811c9dc5 | 0;
+  let b = 0x2545f491 | 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
+  }
+  return (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
+}
+
+/** The cache key of one cell. */
+export function cellKey(experiment: string, params: ParamValues, seed: number, codeVersion: string): string {
+  const sorted = Object.fromEntries(Object.entries(params).sort(([a], [b]) => a.localeCompare(b)));
+  return digest(JSON.stringify({ experiment, params: sorted, seed, codeVersion }));
+}
+
+/**
+ * Parses `A..B` (inclusive) or a comma list into seeds.
+ *
+ * @example `parseSeeds("1..3")` gives [1, 2, 3]
+ */
+export function parseSeeds(text: string): number[] {
+  const range = text.match(/^(\d+)\.\.(\d+)$/);
+  if (range) {
+    const [from, to] = [Number(range[1]), Number(range[2])];
+    if (to < from || to - from > 100_000) {
+      throw new InputError(`--seeds ${text}: A..B needs A <= B and at most 100000 seeds`);
+    }
+    return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  }
+  const seeds = text.split(",").map((s) => Number(s.trim()));
+  if (seeds.some((s) => !Number.isSafeInteger(s) || s < 0)) {
+    throw new InputError(`--seeds takes A..B or a comma list of non-negative integers, got ${JSON.stringify(text)}`);
+  }
+  return seeds;
+}
+
+/** Parses `NAME=V1,V2,...` into a name and values (numbers and booleans as such, else strings). */
+export function parseList(text: string, option: string): [string, unknown[]] {
+  const eq = text.indexOf("=");
+  if (eq <= 0 || eq === text.length - 1) {
+    throw new InputError(`${option} takes NAME=V1,V2,..., got ${JSON.stringify(text)}`);
+  }
+  const values = text.slice(eq + 1).split(",").map((v) => v.trim());
+  if (values.some((v) => v === "")) throw new InputError(`${option} ${text}: an empty value in the list`);
+  return [text.slice(0, eq), values];
+}

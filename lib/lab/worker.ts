@@ -1,0 +1,65 @@
+/**
+ * A sweep worker: runs cells sent by the sweep in its own isolate and posts back their rows. An
+ * exception inside a run becomes a row with the error, not the end of the sweep.
+ *
+ * @module
+ */
+import { combineValidity } from "../check/result.ts";
+import { formatHistory } from "../history/jsonl.ts";
+import type { ParamValues } from "../params.ts";
+import { experimentNamed } from "./registry.ts";
+
+/** A request to run one cell. */
+export interface CellRequest {
+  index: number;
+  experiment: string;
+  params: ParamValues;
+  seed: number;
+  keepHistory: boolean;
+}
+
+/** A finished cell. The history is included when kept, or when a check did not pass. */
+export interface CellReply {
+  index: number;
+  figures: Record<string, unknown>;
+  checks: { checker: string; valid: unknown; message: string }[];
+  verdict: boolean | "unknown";
+  traceHash: string;
+  events: number;
+  error?: string;
+  history?: string;
+}
+
+/** Runs one cell; never throws. */
+export function runCell(request: CellRequest): CellReply {
+  try {
+    const output = experimentNamed(request.experiment).run(request.params, request.seed);
+    const verdict = combineValidity(output.checks.map((c) => c.valid));
+    return {
+      index: request.index,
+      figures: output.figures,
+      checks: output.checks.map(({ checker, valid, message }) => ({ checker, valid, message })),
+      verdict,
+      traceHash: output.traceHash,
+      events: output.events,
+      history: request.keepHistory || verdict !== true ? formatHistory(output.history.events) : undefined,
+    };
+  } catch (error) {
+    return {
+      index: request.index,
+      figures: {},
+      checks: [],
+      verdict: false,
+      traceHash: "",
+      events: 0,
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    };
+  }
+}
+
+// Inside a worker, answer each request in turn.
+// deno-lint-ignore no-explicit-any
+const scope = globalThis as any;
+if (typeof scope.WorkerGlobalScope !== "undefined" && scope instanceof scope.WorkerGlobalScope) {
+  scope.onmessage = (event: MessageEvent<CellRequest>) => scope.postMessage(runCell(event.data));
+}
