@@ -22,10 +22,21 @@ export const diskStall: FaultKind = {
   durationRequired: true,
   fields: {},
   start(run) {
-    const untilUs = run.timed.endUs!;
-    for (const host of hostsOf(run)) run.sim.stallDisk(host, untilUs);
+    // The kernel cannot lift a stall early, so a stall ends at the final heal if that comes first.
+    const untilUs = Math.min(run.timed.endUs!, run.healAtUs);
+    const hosts = hostsOf(run);
+    const acceptedBefore = hosts.map((host) => run.sim.hostStats(host).diskOperations);
+    for (const host of hosts) run.sim.stallDisk(host, untilUs);
+    return () => {
+      // No operation completes during a stall, so completions in the window cannot show it touched
+      // anything; operations the devices accepted during it are held until it ends.
+      run.effects.diskOperationsHeld = hosts.reduce(
+        (sum, host, i) => sum + run.sim.hostStats(host).diskOperations - acceptedBefore[i],
+        0,
+      );
+    };
   },
-  touched: diskBusy,
+  touched: (effects) => effects.diskOperationsHeld > 0 || effects.diskOperations > 0,
 };
 
 export const diskSlow: FaultKind = {
@@ -34,6 +45,7 @@ export const diskSlow: FaultKind = {
   summary: "multiply disk service times (or only fsync latency) by `factor`",
   example: { kind: "disk-slow", targets: { nodes: ["n1"] }, factor: 20, fsyncOnly: true, durationUs: 2_000_000 },
   conflictClass: "disk-slow",
+  conflictsByHost: true,
   fields: {
     factor: { type: "number", min: 1, required: true, description: "slowdown factor" },
     fsyncOnly: { type: "boolean", description: "slow only fsync (default: every operation)" },
@@ -55,6 +67,7 @@ export const diskBudget: FaultKind = {
   summary: "cap the targets' disks at bytesPerSecond and/or iops",
   example: { kind: "disk-budget", targets: "all", iops: 200, durationUs: 5_000_000 },
   conflictClass: "disk-budget",
+  conflictsByHost: true,
   fields: {
     bytesPerSecond: { type: "number", min: 1, description: "throughput cap" },
     iops: { type: "number", min: 1, description: "operations per second cap" },
@@ -80,6 +93,7 @@ export const diskFull: FaultKind = {
   summary: "fill the targets' disks: writes that grow a file fail with a disk-full error",
   example: { kind: "disk-full", targets: { nodes: ["n3"] }, durationUs: 3_000_000 },
   conflictClass: "disk-full",
+  conflictsByHost: true,
   fields: {},
   start(run) {
     const saved = hostsOf(run).map((host) => ({ host, capacityBytes: run.sim.diskCapacity(host) }));

@@ -25,8 +25,11 @@ export interface FaultRun {
   sim: Simulation;
   cluster: ClusterView;
   rng: Rng;
+  /** The nemesis's link cuts and degradations, shared by its faults so that overlapping ones compose. */
   cuts: LinkCuts;
   timed: TimedFault;
+  /** When the nemesis heals everything: a fault that ends by itself must not outlast it. */
+  healAtUs: number;
   spec: FaultSpec;
   /** The nodes the fault strikes, resolved at its start. */
   targets: number[];
@@ -55,6 +58,11 @@ export interface FaultKind {
   fields: Record<string, FieldSpec>;
   /** Faults of one class contradict each other when they overlap on a node. */
   conflictClass?: string;
+  /**
+   * The kind acts on the targets' hosts (a shared disk device), so faults of its class contradict
+   * each other when they overlap on a host, even through different nodes placed there.
+   */
+  conflictsByHost?: boolean;
   /** Happens at an instant: no duration, nothing to heal. */
   instantaneous?: boolean;
   /** Needs `durationUs`. */

@@ -17,6 +17,12 @@
 export * from "./types.ts";
 export * from "./nemesis.ts";
 export * from "./coverage.ts";
-export { checkSchedule, type CompiledSchedule, compileSchedule, recoveryUsDefault } from "./schedule.ts";
+export {
+  checkSchedule,
+  type CompiledSchedule,
+  compileSchedule,
+  recoveryUsDefault,
+  type TargetCount,
+} from "./schedule.ts";
 export { faultKind, faultKindNames, faultKinds } from "./kinds.ts";
 export type { FaultArea, FaultKind, FieldSpec } from "./kind.ts";

@@ -27,11 +27,18 @@ import type { History } from "../history/history.ts";
 import type { Rng } from "../sim/rng.ts";
 import type { Simulation } from "../sim/simulation.ts";
 import { type CoverageReport, type FaultCoverage, measure, touchedBy } from "./coverage.ts";
-import type { Effects, FaultRun } from "./kind.ts";
+import type { Effects, FaultKind, FaultRun } from "./kind.ts";
 import { faultKind } from "./kinds.ts";
 import { LinkCuts } from "./link_cuts.ts";
-import { checkConflicts, checkSchedule, type CompiledSchedule, compileSchedule } from "./schedule.ts";
-import { resolveTarget } from "./targets.ts";
+import {
+  checkConflicts,
+  checkHeal,
+  checkSchedule,
+  type CompiledSchedule,
+  compileSchedule,
+  conflictPlaces,
+} from "./schedule.ts";
+import { resolveTarget, targetCountMax } from "./targets.ts";
 import type { ClusterView, Schedule, Target, TimedFault } from "./types.ts";
 
 /** Options of a nemesis. */
@@ -72,8 +79,12 @@ export class Nemesis {
     this.#cuts = new LinkCuts(sim.network);
     const problems = checkSchedule(schedule, sim, cluster);
     if (problems.length > 0) throw new InputError(`bad fault schedule:\n  ${problems.join("\n  ")}`);
-    this.compiled = compileSchedule(schedule, this.#rng.fork("schedule"), cluster.nodes.length);
-    const conflicts = checkConflicts(this.compiled, sim, cluster);
+    this.compiled = compileSchedule(
+      schedule,
+      this.#rng.fork("schedule"),
+      (fault) => targetCountMax(fault.targets, sim, cluster),
+    );
+    const conflicts = [...checkHeal(this.compiled), ...checkConflicts(this.compiled, sim, cluster)];
     if (conflicts.length > 0) throw new InputError(`bad fault schedule:\n  ${conflicts.join("\n  ")}`);
     if (this.compiled.faults.some((f) => f.startUs < sim.nowUs)) {
       throw new InputError(`the schedule starts before the simulation's current time ${sim.nowUs} us`);
@@ -123,6 +134,7 @@ export class Nemesis {
       ...context,
       cuts: this.#cuts,
       timed,
+      healAtUs: this.compiled.healAtUs,
       spec: timed.fault,
       targets,
       affected: targets,
@@ -142,7 +154,7 @@ export class Nemesis {
       operationsDuring: 0,
     };
     this.#coverage.push(coverage);
-    const clash = this.#clash(kind.conflictClass, targets);
+    const clash = this.#clash(kind, targets);
     if (targets.length === 0 || clash !== undefined) {
       coverage.skipped = targets.length === 0 ? "no node matched the targets" : clash;
       coverage.endUs = this.#sim.nowUs;
@@ -181,15 +193,17 @@ export class Nemesis {
     coverage.touched = touchedBy(faultKind(run.spec.kind)!, effects);
   }
 
-  /** Another active fault of the same class on one of these nodes, described, or undefined. */
-  #clash(conflictClass: string | undefined, targets: number[]): string | undefined {
-    if (conflictClass === undefined) return undefined;
+  /** Another active fault of the same class on one of these nodes (or their hosts), described, or undefined. */
+  #clash(kind: FaultKind, targets: number[]): string | undefined {
+    if (kind.conflictClass === undefined) return undefined;
+    const { places, name } = conflictPlaces(kind, targets, this.#sim);
     for (const active of this.#active.values()) {
-      if (faultKind(active.run.spec.kind)!.conflictClass !== conflictClass) continue;
-      const shared = active.run.targets.filter((n) => targets.includes(n));
+      const other = faultKind(active.run.spec.kind)!;
+      if (other.conflictClass !== kind.conflictClass) continue;
+      const shared = conflictPlaces(other, active.run.targets, this.#sim).places.filter((p) => places.includes(p));
       if (shared.length > 0) {
         return `fault ${active.coverage.id} (${active.run.spec.kind}) is already active on ${
-          shared.map((n) => this.#sim.nodeName(n)).join(", ")
+          shared.map(name).join(", ")
         }`;
       }
     }

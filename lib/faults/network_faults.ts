@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { LinkOptions } from "../sim/network.ts";
 import type { Effects, FaultKind, FaultRun } from "./kind.ts";
+import { degradableFields, type LinkDegradation } from "./link_cuts.ts";
 
 const droppedSomething = (effects: Effects) => effects.messagesDropped > 0;
 
@@ -130,14 +130,6 @@ export const partitionGroups: FaultKind = {
   touched: droppedSomething,
 };
 
-const degradeFields = [
-  "extraLatencyUs",
-  "lossProbability",
-  "duplicateProbability",
-  "reorderProbability",
-  "reorderDelayUsMax",
-] as const;
-
 export const linkDegrade: FaultKind = {
   kind: "link-degrade",
   area: "network",
@@ -155,27 +147,22 @@ export const linkDegrade: FaultKind = {
   start(run) {
     const peers = run.spec.peers === undefined ? run.cluster.nodes : run.resolve("peers");
     run.affected = [...new Set([...run.targets, ...peers])];
-    const change: Partial<LinkOptions> = {};
-    for (const field of degradeFields) if (run.spec[field] !== undefined) change[field] = run.spec[field] as number;
-    const saved: { from: number; to: number; before: Partial<LinkOptions> }[] = [];
-    run.links = [];
-    const degrade = (from: number, to: number) => {
-      if (from === to) return;
-      const link = run.sim.network.link(from, to);
-      const before: Partial<LinkOptions> = {};
-      for (const field of degradeFields) before[field] = link[field];
-      saved.push({ from, to, before });
-      run.links!.push([from, to]);
-      run.sim.network.configureLink(from, to, change);
-    };
+    const change: LinkDegradation = {};
+    for (const field of degradableFields) if (run.spec[field] !== undefined) change[field] = run.spec[field] as number;
+    // Both directions of every target-peer pair, once each, whether or not a target is also a peer.
+    const links = new Map<string, [number, number]>();
     for (const a of run.targets) {
       for (const b of peers) {
-        degrade(a, b);
-        if (!run.targets.includes(b)) degrade(b, a);
+        if (a === b) continue;
+        links.set(`${a}>${b}`, [a, b]);
+        links.set(`${b}>${a}`, [b, a]);
       }
     }
+    run.links = [...links.values()];
+    const owner = run.timed.id;
+    for (const [from, to] of run.links) run.cuts.degrade(from, to, owner, change);
     return () => {
-      for (const { from, to, before } of saved.reverse()) run.sim.network.configureLink(from, to, before);
+      for (const [from, to] of run.links!) run.cuts.restore(from, to, owner);
     };
   },
   touched: (effects) => effects.messagesSent > 0,

@@ -104,21 +104,33 @@ export const rollingRestart: FaultKind = {
   impliedDurationUs: (spec, targetCount) => targetCount * ((spec.downtimeUs as number) + (spec.gapUs as number)),
   start(run) {
     const downtimeUs = run.spec.downtimeUs as number;
-    const stepUs = downtimeUs + (run.spec.gapUs as number);
+    const gapUs = run.spec.gapUs as number;
+    // The nodes this fault took down and has not brought back: it restarts only those.
+    const down = new Set<number>();
     let stopped = false;
-    run.targets.forEach((node, i) => {
-      run.sim.after(i * stepUs, (sim) => {
-        if (stopped || !sim.isUp(node)) return;
-        run.effects.writesLost = (run.effects.writesLost ?? 0) + sim.crash(node);
+    const bringBack = (node: number) => {
+      if (down.delete(node) && !run.sim.isUp(node)) run.sim.restart(node);
+    };
+    // Each turn is chained to the previous restart, so the next node goes down only after the last
+    // one is back, even with gapUs 0 (two callbacks at one instant would otherwise run in queue order).
+    const turn = (index: number) => {
+      if (stopped || index >= run.targets.length) return;
+      const node = run.targets[index];
+      if (run.sim.isUp(node)) {
+        run.effects.writesLost = (run.effects.writesLost ?? 0) + run.sim.crash(node);
         run.effects.nodesStruck = (run.effects.nodesStruck ?? 0) + 1;
-        sim.after(downtimeUs, (later) => {
-          if (!later.isUp(node)) later.restart(node);
-        });
+        down.add(node);
+      }
+      run.sim.after(downtimeUs, () => {
+        if (stopped) return;
+        bringBack(node);
+        run.sim.after(gapUs, () => turn(index + 1));
       });
-    });
+    };
+    turn(0);
     return () => {
       stopped = true;
-      for (const node of run.targets) if (!run.sim.isUp(node)) run.sim.restart(node);
+      for (const node of [...down]) bringBack(node);
     };
   },
   touched: crashTouched,

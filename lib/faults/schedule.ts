@@ -8,7 +8,7 @@
 import { InputError } from "../assert.ts";
 import type { Rng } from "../sim/rng.ts";
 import type { Simulation } from "../sim/simulation.ts";
-import { commonFields, type FieldSpec } from "./kind.ts";
+import { commonFields, type FaultKind, type FieldSpec } from "./kind.ts";
 import { faultKind, faultKindNames } from "./kinds.ts";
 import { checkTarget, fixedTargets } from "./targets.ts";
 import type { ClusterView, FaultSpec, Schedule, ScheduleNode, TimedFault } from "./types.ts";
@@ -186,10 +186,17 @@ function checkField(value: unknown, spec: FieldSpec, path: string, sim: Simulati
   }
 }
 
+/**
+ * How many nodes a fault will strike, for kinds whose duration depends on it (a rolling restart):
+ * a number for every fault, or a function of the fault (an upper bound when it depends on the run).
+ */
+export type TargetCount = number | ((fault: FaultSpec) => number);
+
 /** Places every fault of a valid schedule in time. Random mixes draw from `rng`. */
-export function compileSchedule(schedule: Schedule, rng: Rng, clusterSize: number): CompiledSchedule {
+export function compileSchedule(schedule: Schedule, rng: Rng, targetCount: TargetCount): CompiledSchedule {
   const placed: Omit<TimedFault, "id">[] = [];
-  schedule.faults.forEach((node, i) => place(node, 0, `faults[${i}]`, placed, rng, clusterSize));
+  const count = typeof targetCount === "number" ? () => targetCount : targetCount;
+  schedule.faults.forEach((node, i) => place(node, 0, `faults[${i}]`, placed, rng, count));
   placed.sort((a, b) => a.startUs - b.startUs);
   const faults = placed.map((fault, id) => ({ id, ...fault }));
   const lastUs = faults.reduce((latest, f) => Math.max(latest, f.endUs ?? f.startUs), 0);
@@ -204,37 +211,37 @@ function place(
   path: string,
   out: Omit<TimedFault, "id">[],
   rng: Rng,
-  clusterSize: number,
+  count: (fault: FaultSpec) => number,
 ): number {
   const startUs = baseUs + (node.at ?? 0);
   if (out.length > scheduledFaultsMax) {
     throw new InputError(`${path}: the schedule places more than ${scheduledFaultsMax} faults`);
   }
   if ("fault" in node) {
-    const endUs = faultEndUs(node.fault, startUs, clusterSize);
+    const endUs = faultEndUs(node.fault, startUs, count(node.fault));
     out.push({ path, startUs, endUs, fault: node.fault });
     return endUs ?? startUs;
   }
   if ("sequence" in node) {
     let cursorUs = startUs;
     node.sequence.forEach((child, i) => {
-      cursorUs = place(child, cursorUs, `${path}.sequence[${i}]`, out, rng, clusterSize) + (node.gapUs ?? 0);
+      cursorUs = place(child, cursorUs, `${path}.sequence[${i}]`, out, rng, count) + (node.gapUs ?? 0);
     });
     return cursorUs - (node.gapUs ?? 0);
   }
   if ("parallel" in node) {
     return Math.max(
-      ...node.parallel.map((child, i) => place(child, startUs, `${path}.parallel[${i}]`, out, rng, clusterSize)),
+      ...node.parallel.map((child, i) => place(child, startUs, `${path}.parallel[${i}]`, out, rng, count)),
     );
   }
   if ("repeat" in node) {
     let endUs = startUs;
     for (let i = 0; i < node.times; i++) {
-      endUs = place(node.repeat, startUs + i * node.everyUs, `${path}.repeat#${i}`, out, rng, clusterSize);
+      endUs = place(node.repeat, startUs + i * node.everyUs, `${path}.repeat#${i}`, out, rng, count);
     }
     return endUs;
   }
-  return placeRandom(node.random, startUs, path, out, rng, clusterSize);
+  return placeRandom(node.random, startUs, path, out, rng, count);
 }
 
 function placeRandom(
@@ -243,7 +250,7 @@ function placeRandom(
   path: string,
   out: Omit<TimedFault, "id">[],
   rng: Rng,
-  clusterSize: number,
+  count: (fault: FaultSpec) => number,
 ): number {
   const totalWeight = random.choices.reduce((sum, c) => sum + c.weight, 0);
   let nowUs = startUs;
@@ -254,7 +261,7 @@ function placeRandom(
     let pick = rng.next() * totalWeight;
     const index = random.choices.findIndex((c) => (pick -= c.weight) < 0);
     const choice = random.choices[index < 0 ? random.choices.length - 1 : index];
-    const faultEnd = faultEndUs(choice.fault, nowUs, clusterSize);
+    const faultEnd = faultEndUs(choice.fault, nowUs, count(choice.fault));
     out.push({ path: `${path}.random#${n}`, startUs: nowUs, endUs: faultEnd, fault: choice.fault });
     endUs = Math.max(endUs, faultEnd ?? nowUs);
     if (out.length > scheduledFaultsMax) {
@@ -263,40 +270,84 @@ function placeRandom(
   }
 }
 
-function faultEndUs(fault: FaultSpec, startUs: number, clusterSize: number): number | undefined {
+function faultEndUs(fault: FaultSpec, startUs: number, targetCount: number): number | undefined {
   const kind = faultKind(fault.kind)!;
   if (kind.instantaneous) return startUs;
-  if (kind.impliedDurationUs) return startUs + kind.impliedDurationUs(fault, clusterSize);
+  if (kind.impliedDurationUs) return startUs + kind.impliedDurationUs(fault, targetCount);
   return fault.durationUs === undefined ? undefined : startUs + fault.durationUs;
 }
 
 /**
+ * Faults the final heal would cut to nothing: a fault that is not instantaneous and starts at or
+ * after the heal (a lasting fault alone in a schedule without `healAtUs` heals at its own start,
+ * which silently turns a crash into a restart), and any fault that starts after it (it never runs).
+ */
+export function checkHeal(compiled: CompiledSchedule): string[] {
+  const errors: string[] = [];
+  for (const f of compiled.faults) {
+    const kind = faultKind(f.fault.kind)!;
+    const instant = kind.instantaneous || f.endUs === f.startUs;
+    if (f.startUs < compiled.healAtUs || (instant && f.startUs === compiled.healAtUs)) continue;
+    const lasting = f.endUs === undefined ? ", and it lasts until then" : "";
+    errors.push(
+      `${f.path}: ${f.fault.kind} starts at ${f.startUs} us, not before the final heal at ${compiled.healAtUs} us` +
+        `${lasting}: set healAtUs later${lasting ? " or give it a durationUs" : ""}`,
+    );
+  }
+  return errors;
+}
+
+/**
+ * Where faults of `kind` on `nodes` can contradict each other: the nodes, or their hosts for a kind
+ * that acts on hosts. Returns the places and a name for each.
+ */
+export function conflictPlaces(
+  kind: FaultKind,
+  nodes: number[],
+  sim: Simulation,
+): { places: number[]; name: (place: number) => string } {
+  if (!kind.conflictsByHost) return { places: nodes, name: (node) => sim.nodeName(node) };
+  const hosts = [...new Set(nodes.map((node) => sim.hostOf(node)))].sort((a, b) => a - b);
+  const name = (host: number) =>
+    `${sim.hostStats(host).name} (${nodesOnHost(host, sim).map((n) => sim.nodeName(n)).join(", ")})`;
+  return { places: hosts, name };
+}
+
+/** The nodes placed on `host`, by id. */
+function nodesOnHost(host: number, sim: Simulation): number[] {
+  const nodes: number[] = [];
+  for (let node = 0; node < sim.nodeCount; node++) if (sim.hostOf(node) === host) nodes.push(node);
+  return nodes;
+}
+
+/**
  * Contradictory faults: two faults of one conflict class (two crashes, a pause and a crash, two
- * clock skews) that overlap in time on a node both name whatever happens in the run. Targets that
- * depend on the run (roles, random picks) are checked when the faults start instead.
+ * clock skews, two disk slowdowns of one host) that overlap in time on a node (or host) both name
+ * whatever happens in the run. Targets that depend on the run (roles, random picks) are checked
+ * when the faults start instead.
  */
 export function checkConflicts(compiled: CompiledSchedule, sim: Simulation, cluster: ClusterView): string[] {
   const errors: string[] = [];
-  const windows = compiled.faults.map((f) => ({
-    f,
-    conflictClass: faultKind(f.fault.kind)!.conflictClass,
-    nodes: fixedTargets(f.fault.targets, sim, cluster),
-    endUs: f.endUs ?? compiled.healAtUs,
-  }));
+  const windows = compiled.faults.map((f) => {
+    const kind = faultKind(f.fault.kind)!;
+    const nodes = fixedTargets(f.fault.targets, sim, cluster);
+    const where = nodes === undefined ? undefined : conflictPlaces(kind, nodes, sim);
+    return { f, conflictClass: kind.conflictClass, where, endUs: f.endUs ?? compiled.healAtUs };
+  });
   for (let i = 0; i < windows.length; i++) {
     const a = windows[i];
-    if (a.conflictClass === undefined || a.nodes === undefined) continue;
+    if (a.conflictClass === undefined || a.where === undefined) continue;
     for (let j = i + 1; j < windows.length; j++) {
       const b = windows[j];
       if (b.f.startUs > a.endUs) break; // sorted by start: nothing later can overlap a
       if (b.f.startUs === a.endUs && a.endUs > a.f.startUs) continue; // one ends as the next begins
-      if (b.conflictClass !== a.conflictClass || b.nodes === undefined) continue;
-      const shared = a.nodes.filter((n) => b.nodes!.includes(n));
+      if (b.conflictClass !== a.conflictClass || b.where === undefined) continue;
+      const shared = a.where.places.filter((place) => b.where!.places.includes(place));
       if (shared.length === 0) continue;
       errors.push(
         `${b.f.path}: ${b.f.fault.kind} at ${b.f.startUs} us overlaps ${a.f.path} (${a.f.fault.kind}, ` +
-          `${a.f.startUs}-${a.endUs} us) on ${shared.map((n) => sim.nodeName(n)).join(", ")}: contradictory ` +
-          `${a.conflictClass} faults on one node`,
+          `${a.f.startUs}-${a.endUs} us) on ${shared.map(a.where.name).join(", ")}: contradictory ` +
+          `${a.conflictClass} faults on one ${faultKind(a.f.fault.kind)!.conflictsByHost ? "host" : "node"}`,
       );
     }
   }

@@ -102,6 +102,18 @@ export function fixedTargets(target: Target | undefined, sim: Simulation, cluste
   return undefined;
 }
 
+/**
+ * The most nodes `target` can name in this cluster: exact when it is fixed (or a random count of a
+ * fixed pool), the cluster's size when it depends on the run (a role, a key).
+ */
+export function targetCountMax(target: Target | undefined, sim: Simulation, cluster: ClusterView): number {
+  const fixed = fixedTargets(target, sim, cluster);
+  if (fixed !== undefined) return fixed.length;
+  const t = target as Exclude<Target, "all">;
+  if ("random" in t) return randomCount(t.random, cluster.nodes.length, targetCountMax(t.of, sim, cluster));
+  return cluster.nodes.length;
+}
+
 /** The nodes `target` names now. Random picks draw from the context's stream. */
 export function resolveTarget(target: Target | undefined, context: TargetContext): number[] {
   const { sim, cluster, rng } = context;
