@@ -66,8 +66,19 @@ interface CachedCell extends CellReply {
   wallSeconds: number;
 }
 
-/** A hash of the library's sources: a cached cell is reused only by the same code. */
-export async function codeVersion(libDir: string): Promise<string> {
+const codeVersions = new Map<string, Promise<string>>();
+
+/**
+ * A hash of the library's sources: a cached cell is reused only by the same code. It is taken once
+ * per process, since the code that runs is the code that was loaded, whatever the files say later.
+ */
+export function codeVersion(libDir: string): Promise<string> {
+  let version = codeVersions.get(libDir);
+  if (version === undefined) codeVersions.set(libDir, version = hashSources(libDir));
+  return version;
+}
+
+async function hashSources(libDir: string): Promise<string> {
   const files: string[] = [];
   const walk = async (dir: string) => {
     const names: { name: string; isDirectory: boolean }[] = [];
