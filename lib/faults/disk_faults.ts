@@ -6,7 +6,7 @@
  * @module
  */
 import type { FaultKind, FaultRun } from "./kind.ts";
-import { crashTargets, crashTouched, restartDown } from "./process_faults.ts";
+import { crashForDuration, crashTouched } from "./process_faults.ts";
 
 function hostsOf(run: FaultRun): number[] {
   return [...new Set(run.targets.map((n) => run.sim.hostOf(n)))].sort((a, b) => a - b);
@@ -146,15 +146,7 @@ export const tornWrite: FaultKind = {
     durationUs: { type: "integer", min: 0, description: "downtime before the restart (default 0: at once)" },
   },
   impliedDurationUs: (spec) => (spec.durationUs as number | undefined) ?? 0,
-  start(run) {
-    const struck = crashTargets(run, "torn");
-    if (run.timed.endUs === run.timed.startUs) {
-      restartDown(run, struck);
-      run.effects.restartedAtOnce = struck.length;
-      return;
-    }
-    return () => restartDown(run, struck);
-  },
+  start: (run) => crashForDuration(run, "torn"),
   touched: crashTouched,
 };
 

@@ -11,6 +11,8 @@ import type { ClusterView, FaultSpec, TimedFault } from "./types.ts";
 /** A field of a fault spec and what it allows. */
 export interface FieldSpec {
   type: "number" | "integer" | "boolean" | "string" | "target" | "targets";
+  /** For strings: the values allowed. */
+  choices?: readonly string[];
   min?: number;
   max?: number;
   required?: boolean;
@@ -69,6 +71,8 @@ export interface FaultKind {
   durationRequired?: boolean;
   /** The duration implied by the spec when the kind computes its own (a rolling restart). */
   impliedDurationUs?(spec: FaultSpec, targetCount: number): number;
+  /** Why the fault cannot strike as resolved now (it is then skipped and recorded), or undefined. */
+  refuse?(run: FaultRun): string | undefined;
   /** Starts the fault; returns how to heal it (nothing for instantaneous kinds). */
   start(run: FaultRun): (() => void) | void;
   /** Whether the fault did something the system could notice, judged from its effects. */

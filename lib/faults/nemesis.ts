@@ -128,7 +128,9 @@ export class Nemesis {
   #start(timed: TimedFault): void {
     if (this.#healed) return;
     const kind = faultKind(timed.fault.kind)!;
-    const context = { sim: this.#sim, cluster: this.#cluster, rng: this.#rng };
+    // Each fault draws from its own stream, named by its place in the schedule, so editing one
+    // fault does not change the random picks of the others.
+    const context = { sim: this.#sim, cluster: this.#cluster, rng: this.#rng.fork(`fault:${timed.path}`) };
     const targets = resolveTarget(timed.fault.targets, context);
     const run: FaultRun = {
       ...context,
@@ -154,9 +156,11 @@ export class Nemesis {
       operationsDuring: 0,
     };
     this.#coverage.push(coverage);
-    const clash = this.#clash(kind, targets);
-    if (targets.length === 0 || clash !== undefined) {
-      coverage.skipped = targets.length === 0 ? "no node matched the targets" : clash;
+    const clash = targets.length === 0
+      ? "no node matched the targets"
+      : this.#clash(kind, targets) ?? kind.refuse?.(run);
+    if (clash !== undefined) {
+      coverage.skipped = clash;
       coverage.endUs = this.#sim.nowUs;
       this.#record(kind.kind, "skipped", { id: timed.id, reason: coverage.skipped });
       return;

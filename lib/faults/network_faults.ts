@@ -122,6 +122,16 @@ export const partitionGroups: FaultKind = {
     durationUs: 2_000_000,
   },
   fields: { groups: { type: "targets", required: true, description: "the groups, each a target" } },
+  refuse(run) {
+    const seen = new Map<number, number>();
+    for (let g = 0; g < (run.spec.groups as unknown[]).length; g++) {
+      for (const node of run.resolve(`groups.${g}`)) {
+        if (seen.has(node)) return `node ${run.sim.nodeName(node)} is in groups ${seen.get(node)} and ${g}`;
+        seen.set(node, g);
+      }
+    }
+    return undefined;
+  },
   start(run) {
     const groups = (run.spec.groups as unknown[]).map((_, i) => run.resolve(`groups.${i}`));
     run.affected = [...new Set(groups.flat())];

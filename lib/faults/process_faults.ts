@@ -28,22 +28,31 @@ export const crashTouched = (effects: Effects) =>
   effects.nodesStruck > 0 &&
   (effects.writesLost > 0 || effects.messagesDroppedWhileDown > 0 || effects.restartedAtOnce > 0);
 
+/** Crashes the targets with `policy` for unsynced writes; restarts them at the end (at once if instant). */
+export function crashForDuration(run: FaultRun, policy?: UnsyncedOnCrash): (() => void) | void {
+  const struck = crashTargets(run, policy);
+  if (run.timed.endUs === run.timed.startUs) {
+    restartDown(run, struck);
+    run.effects.restartedAtOnce = struck.length;
+    return;
+  }
+  return () => restartDown(run, struck);
+}
+
 export const crash: FaultKind = {
   kind: "crash",
   area: "process",
   summary: "crash the targets (volatile state and unsynced writes lost); restart after durationUs",
   example: { kind: "crash", targets: { random: "one" }, durationUs: 2_000_000 },
   conflictClass: "process",
-  fields: {},
-  start(run) {
-    const struck = crashTargets(run);
-    if (run.timed.endUs === run.timed.startUs) {
-      restartDown(run, struck);
-      run.effects.restartedAtOnce = struck.length;
-      return;
-    }
-    return () => restartDown(run, struck);
+  fields: {
+    unsyncedOnCrash: {
+      type: "string",
+      choices: ["random", "lose", "keep", "torn"],
+      description: "fate of unsynced writes (default: the disk's policy)",
+    },
   },
+  start: (run) => crashForDuration(run, run.spec.unsyncedOnCrash as UnsyncedOnCrash | undefined),
   touched: crashTouched,
 };
 

@@ -171,7 +171,10 @@ function checkField(value: unknown, spec: FieldSpec, path: string, sim: Simulati
     case "boolean":
       return typeof value === "boolean" ? [] : [`${path}: must be true or false`];
     case "string":
-      return typeof value === "string" && value.length > 0 ? [] : [`${path}: must be a non-empty string`];
+      if (typeof value !== "string" || value.length === 0) return [`${path}: must be a non-empty string`];
+      return spec.choices === undefined || spec.choices.includes(value)
+        ? []
+        : [`${path}: must be one of ${spec.choices.join(", ")}, got ${JSON.stringify(value)}`];
     default: {
       const range = `[${spec.min ?? "-inf"}, ${spec.max ?? "inf"}]`;
       const ok = typeof value === "number" && Number.isFinite(value) &&

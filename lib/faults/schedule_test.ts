@@ -235,3 +235,63 @@ Deno.test("a fault whose targets clash with an active fault of its class at run 
   assert.deepEqual(paused.targets, ["n1"]);
   assert.equal(paused.skipped, undefined);
 });
+
+Deno.test("each fault draws its random picks from its own stream: adding a fault leaves the others' picks alone", () => {
+  const picks = (extra: boolean) => {
+    const probe = probeCluster({ seed: 9 });
+    const faults: Schedule["faults"] = [
+      { at: 100_000, fault: { kind: "crash", targets: { random: "one" }, durationUs: 10_000 } },
+      { at: 300_000, fault: { kind: "pause", targets: { random: "minority" }, durationUs: 10_000 } },
+    ];
+    if (extra) {
+      faults.push({
+        at: 200_000,
+        fault: { kind: "clock-offset", targets: { random: "majority" }, offsetUs: 5, durationUs: 10_000 },
+      });
+    }
+    const nemesis = new Nemesis({ ...probe, schedule: { faults, recoveryUs: 0 } });
+    probe.sim.run({ untilUs: nemesis.endUs });
+    return nemesis.coverage().faults.filter((f) => f.kind !== "clock-offset").map((f) => f.targets);
+  };
+  assert.deepEqual(picks(true), picks(false));
+});
+
+Deno.test("partition-groups naming one node in two groups is skipped at run time, with the reason recorded", () => {
+  const probe = probeCluster();
+  const nemesis = new Nemesis({
+    ...probe,
+    schedule: {
+      faults: [{
+        at: 100_000,
+        fault: { kind: "partition-groups", groups: [{ nodes: ["n0", "n1"] }, { role: "leader" }], durationUs: 10_000 },
+      }],
+      recoveryUs: 0,
+    },
+  });
+  probe.sim.run({ untilUs: nemesis.endUs });
+  assert.equal(nemesis.coverage().faults[0].skipped, "node n0 is in groups 0 and 1");
+});
+
+Deno.test("a crash may choose the fate of unsynced writes; an unknown fate is refused listing the allowed ones", () => {
+  const probe = probeCluster();
+  assert.throws(
+    () =>
+      new Nemesis({
+        ...probe,
+        schedule: { faults: [{ fault: { kind: "crash", targets: "all", unsyncedOnCrash: "maybe", durationUs: 5 } }] },
+      }),
+    /unsyncedOnCrash: must be one of random, lose, keep, torn, got "maybe"/,
+  );
+  const nemesis = new Nemesis({
+    ...probe,
+    schedule: {
+      faults: [{
+        at: 100_000,
+        fault: { kind: "crash", targets: { nodes: ["n1"] }, unsyncedOnCrash: "keep", durationUs: 5000 },
+      }],
+      recoveryUs: 0,
+    },
+  });
+  probe.sim.run({ untilUs: nemesis.endUs });
+  assert.equal(nemesis.coverage().faults[0].effects.writesLost ?? 0, 0, "with keep, no unsynced write is lost");
+});
