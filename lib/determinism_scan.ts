@@ -5,7 +5,8 @@
  * Where the line is: `lib/cli/` (wall time in manifests, progress) and `lib/bench/` (measuring is
  * their job) may read the clock. Elsewhere a deliberate, documented use carries the marker
  * `// wall-clock ok` on its line, and a directory listing that is sorted before use carries
- * `// order-safe`. Tests run the scan over `lib/`.
+ * `// order-safe`. Tests run the scan over the library code in `lib/` (test files excepted: they
+ * may wait on real processes).
  *
  * @example
  * ```ts

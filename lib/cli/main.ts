@@ -30,7 +30,7 @@ Commands:
   run EXPERIMENT [--param NAME=VALUE ...] [--seed N] [--out DIR] [--json]
                                      one run; writes results/EXPERIMENT/seed-N-DIGEST/
   sweep EXPERIMENT [--grid NAME=V1,V2,...] [--zip NAME=V1,V2,...] [--param NAME=VALUE]
-        [--seeds A..B] [--workers N] [--out DIR] [--resume] [--force] [--keep-histories] [--json]
+        [--seeds A..B] [--workers N] [--out DIR] [--cache DIR] [--resume] [--force] [--keep-histories] [--json]
                                      many runs on a pool of workers; results/EXPERIMENT/sweep-DIGEST/
   list [--json]                      experiments and their parameters
   demo [--seed N] [--<param> V ...] [--results DIR]

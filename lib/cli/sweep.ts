@@ -59,7 +59,7 @@ export async function sweepCommand(
   const dir = options.out ?? `${root}/results/${spec.experiment}/sweep-${digest(JSON.stringify(spec)).slice(0, 10)}`;
   const result = await runSweep(spec, {
     dir,
-    cacheDir: `${root}/results/${spec.experiment}/cache`,
+    cacheDir: options.cache ?? `${root}/results/${spec.experiment}/cache`,
     workers,
     force: options.force === "true",
     resume: options.resume === "true",
