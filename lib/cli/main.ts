@@ -10,6 +10,7 @@ import { InputError } from "../assert.ts";
 import { describeParams } from "../params.ts";
 import { benchCheck } from "../bench/check.ts";
 import { benchKernel } from "../bench/kernel.ts";
+import { benchSweep } from "../bench/sweep.ts";
 import { exitCodeOf } from "../check/result.ts";
 import { experimentNamed, experiments, suggest } from "../lab/registry.ts";
 import { runExperiment, writeRun } from "../lab/run.ts";
@@ -44,6 +45,7 @@ Commands:
                                      1 violation, 2 bad input, 3 unknown
   bench kernel [--runs N] [--events N]  kernel benchmark; prints a JSON array of figures
   bench check [--runs N] [--operations N]  checker benchmark: Porcupine corpus, generated histories
+  bench sweep [--runs N] [--cells N]  sweep on 1 worker against 2: the parallel speed-up
   notebook [jupyter args]            start Jupyter with the Deno kernel registered
   setup                              install Jupyter (Debian packages) and register the kernel
   help                               this text
@@ -188,8 +190,14 @@ async function main(args: string[]): Promise<number> {
         console.log(JSON.stringify(await benchCheck({ runs: Math.max(1, runs), operations }), null, 2));
         return 0;
       }
+      if (positional[0] === "sweep") {
+        const runs = takeInteger(options, "runs", 3);
+        const cells = takeInteger(options, "cells", 16);
+        console.log(JSON.stringify(await benchSweep({ runs: Math.max(1, runs), cells: Math.max(2, cells) }), null, 2));
+        return 0;
+      }
       if (positional[0] !== "kernel") {
-        throw new InputError(`unknown benchmark ${JSON.stringify(positional[0])}; allowed: kernel, check`);
+        throw new InputError(`unknown benchmark ${JSON.stringify(positional[0])}; allowed: kernel, check, sweep`);
       }
       const runs = takeInteger(options, "runs", 5);
       const events = takeInteger(options, "events", 2_000_000);

@@ -1,0 +1,12 @@
+// Proves the sweep benchmark runs real sweeps on one and on two workers and reports their ratio.
+// It asserts nothing about speed.
+import assert from "node:assert/strict";
+import { benchSweep } from "./sweep.ts";
+
+Deno.test("benchSweep reports one-worker and two-worker times and the speed-up", async () => {
+  const figures = await benchSweep({ runs: 1, cells: 2 });
+  const byName = Object.fromEntries(figures.map((f) => [f.name.split(" (")[0], f.value]));
+  assert.ok(byName["sweep of 2 echo runs, 1 worker"] > 0);
+  assert.ok(byName["sweep of 2 echo runs, 2 workers"] > 0);
+  assert.ok(figures.some((f) => f.name.startsWith("speed-up of 2 workers over 1")));
+});
