@@ -17,6 +17,7 @@ import { runExperiment, writeRun } from "../lab/run.ts";
 import type { ParamSchema, ParamValues } from "../params.ts";
 import { checkCommand } from "./check.ts";
 import { demo } from "./demo.ts";
+import { compareCommand, replayCommand, reportCommand } from "./results_commands.ts";
 import { sweepCommand } from "./sweep.ts";
 import { ensureDenoKernel, ensureJupyter, startNotebook } from "./jupyter.ts";
 import { runTestSuite } from "./test_runner.ts";
@@ -33,6 +34,11 @@ Commands:
   sweep EXPERIMENT [--grid NAME=V1,V2,...] [--zip NAME=V1,V2,...] [--param NAME=VALUE]
         [--seeds A..B] [--workers N] [--out DIR] [--cache DIR] [--resume] [--force] [--keep-histories] [--json]
                                      many runs on a pool of workers; results/EXPERIMENT/sweep-DIGEST/
+  report DIR                         a self-contained HTML report of a run or sweep directory
+  compare DIR_A DIR_B [...] [--json] [--out FILE]
+                                     figures side by side with differences and 95% intervals;
+                                     exit 1 on a significant regression
+  replay DIR                         re-run a stored run and confirm its trace hash
   list [--json]                      experiments and their parameters
   demo [--seed N] [--<param> V ...] [--results DIR]
                                      run the default experiment (echo service, a server crash)
@@ -181,6 +187,14 @@ async function main(args: string[]): Promise<number> {
     }
     case "sweep":
       return await sweepCommand(positional, options, repeated, root);
+    case "report":
+      if (positional.length !== 1) throw new InputError("usage: ./faultline report DIR");
+      return await reportCommand(positional[0]);
+    case "compare":
+      return await compareCommand(positional, { json: options.json === "true", out: options.out });
+    case "replay":
+      if (positional.length !== 1) throw new InputError("usage: ./faultline replay DIR");
+      return await replayCommand(positional[0]);
     case "test":
       return await runTestSuite({ root, quick: options.quick === "true", filter: positional });
     case "bench": {
@@ -239,7 +253,7 @@ async function main(args: string[]): Promise<number> {
       throw new InputError(
         `unknown command ${
           JSON.stringify(command)
-        }; allowed: demo, run, sweep, list, check, test, bench, notebook, setup, help`,
+        }; allowed: demo, run, sweep, report, compare, replay, list, check, test, bench, notebook, setup, help`,
       );
   }
 }

@@ -1,0 +1,39 @@
+// Proves comparisons align runs on their swept parameters, put a 95% interval on each difference,
+// and flag only significant changes in the worse direction as regressions.
+import assert from "node:assert/strict";
+import { betterDirection, compareRows } from "./compare.ts";
+
+Deno.test("a clear rise in latency across seeds is a significant regression; noise is not", () => {
+  const a = [10, 11, 9, 10, 12].map((v, seed) => ({ clients: 2, seed, latencyUsP99: v, availability: 1 }));
+  const b = [20, 21, 19, 22, 20].map((v, seed) => ({ clients: 2, seed, latencyUsP99: v, availability: 1 }));
+  const rows = compareRows(a, b, ["clients"]);
+  const latency = rows.find((r) => r.metric === "latencyUsP99")!;
+  assert.equal(latency.group, "clients=2");
+  assert.ok(latency.difference > 9 && latency.difference < 11);
+  assert.ok(latency.ciLow > 0 && latency.ciLow <= latency.difference && latency.difference <= latency.ciHigh);
+  assert.equal(latency.regression, true);
+  const availability = rows.find((r) => r.metric === "availability")!;
+  assert.equal(availability.significant, false);
+  const noisy = compareRows(a, a.map((r, i) => ({ ...r, latencyUsP99: r.latencyUsP99 + (i % 2 === 0 ? 1 : -1) })), [
+    "clients",
+  ]);
+  assert.equal(noisy.find((r) => r.metric === "latencyUsP99")!.regression, false);
+});
+
+Deno.test("a better figure is significant but not a regression; one run per side is never significant", () => {
+  const a = [{ seed: 1, latencyUsP99: 20 }, { seed: 2, latencyUsP99: 21 }, { seed: 3, latencyUsP99: 22 }];
+  const b = [{ seed: 1, latencyUsP99: 10 }, { seed: 2, latencyUsP99: 11 }, { seed: 3, latencyUsP99: 12 }];
+  const better = compareRows(a, b, [])[0];
+  assert.equal(better.significant, true);
+  assert.equal(better.regression, false);
+  const single = compareRows([a[0]], [{ seed: 1, latencyUsP99: 99 }], [])[0];
+  assert.equal(single.significant, false);
+});
+
+Deno.test("groups present on one side only are left out, and figure directions come from their names", () => {
+  const rows = compareRows([{ clients: 1, latencyUsP50: 5 }], [{ clients: 2, latencyUsP50: 5 }], ["clients"]);
+  assert.deepEqual(rows, []);
+  assert.equal(betterDirection("latencyUsP99"), "lower");
+  assert.equal(betterDirection("availability"), "higher");
+  assert.equal(betterDirection("events"), undefined);
+});
