@@ -61,6 +61,15 @@ export class Histogram {
     this.#max = Math.max(this.#max, other.#max);
   }
 
+  /** Forgets every observation, so one histogram can serve many windows without reallocating. */
+  clear(): void {
+    this.#counts.fill(0);
+    this.#count = 0;
+    this.#sum = 0;
+    this.#min = Infinity;
+    this.#max = -Infinity;
+  }
+
   /** Number of observations. */
   get count(): number {
     return this.#count;

@@ -63,3 +63,16 @@ Deno.test("values up to 2^53 land in a bucket within 0.4% of themselves", () => 
     assert.ok(reported >= v && (reported - v) / v <= 0.004, `${v} reported as ${reported}`);
   }
 });
+
+Deno.test("a cleared histogram is empty and then counts like a new one", () => {
+  const reused = new Histogram();
+  for (const v of [5, 50_000, 7]) reused.record(v);
+  reused.clear();
+  assert.ok(Number.isNaN(reused.quantile(0.5)) && reused.count === 0);
+  const fresh = new Histogram();
+  for (const v of [300, 12]) {
+    reused.record(v);
+    fresh.record(v);
+  }
+  assert.deepEqual(reused.summary(), fresh.summary());
+});
