@@ -37,3 +37,14 @@ Deno.test("groups present on one side only are left out, and figure directions c
   assert.equal(betterDirection("availability"), "higher");
   assert.equal(betterDirection("events"), undefined);
 });
+
+Deno.test("gzip output decompresses to the history text", async () => {
+  const { gzip } = await import("./run.ts");
+  const text = '{"process":0,"type":"invoke","f":"read","value":null,"time":0}\n'.repeat(1000);
+  const packed = await gzip(text);
+  assert.ok(packed.length < text.length / 10);
+  const unpacked = await new Response(
+    new Blob([packed as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream("gzip")),
+  ).text();
+  assert.equal(unpacked, text);
+});

@@ -54,7 +54,11 @@ export class ProgressDisplay {
       }</div>`;
     const type = this.#shown ? "update_display_data" : "display_data";
     this.#shown = true;
-    const content = { data: { "text/plain": describe(p), "text/html": html }, metadata: {}, transient: { display_id: this.#id } };
+    const content = {
+      data: { "text/plain": describe(p), "text/html": html },
+      metadata: {},
+      transient: { display_id: this.#id },
+    };
     // Send updates in order, and let the caller await the last one (output after a cell ends is lost).
     this.#pending = this.#pending.then(() => api.broadcast(type, content));
   }

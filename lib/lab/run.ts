@@ -69,7 +69,7 @@ export async function runExperiment(
 /** Writes a run's directory (replacing any earlier one at `dir` only once it is complete). */
 export async function writeRun(dir: string, run: RunResult, options: { keepHistory: boolean }): Promise<void> {
   const { manifest, output } = run;
-  const files: Record<string, string> = {
+  const files: Record<string, string | Uint8Array> = {
     "manifest.json": JSON.stringify(manifest, null, 2) + "\n",
     "figures.json": JSON.stringify(output.figures, null, 2) + "\n",
     "results.csv": toCsv([{
@@ -81,12 +81,26 @@ export async function writeRun(dir: string, run: RunResult, options: { keepHisto
     "checks.json": JSON.stringify(output.checks, null, 2) + "\n",
     "report.md": report(run),
   };
-  if (options.keepHistory) files["history.jsonl"] = formatHistory(output.history.events);
+  if (options.keepHistory) {
+    const history = formatHistory(output.history.events);
+    // Large histories are kept gzipped (history.jsonl.gz); `zcat` or `gunzip -c` reads them.
+    if (history.length > historyCompressBytesMin) files["history.jsonl.gz"] = await gzip(history);
+    else files["history.jsonl"] = history;
+  }
   if (output.schedule) files["schedule.json"] = JSON.stringify(output.schedule, null, 2) + "\n";
   if (output.coverage) files["coverage.json"] = JSON.stringify(output.coverage, null, 2) + "\n";
   for (const [name, rows] of Object.entries(output.tables)) files[`${name}.csv`] = toCsv(rows);
   for (const [name, spec] of Object.entries(output.charts ?? {})) files[`${name}.svg`] = await toSvg(spec);
   await writeResultDir(dir, files);
+}
+
+/** Histories longer than this are written compressed. */
+export const historyCompressBytesMin = 8 << 20;
+
+/** Gzips `text`. */
+export async function gzip(text: string): Promise<Uint8Array> {
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
 function report(run: RunResult): string {
