@@ -10,6 +10,7 @@ import { linearizabilityHtml } from "../check/html.ts";
 import { checkLinearizable, type LinearizabilityResult } from "../check/linearizability.ts";
 import { modelNamed } from "../check/models.ts";
 import { pairOperationsFrom } from "../check/operations.ts";
+import { checkIsolation, type ModelName, modelNames } from "../check/elle/mod.ts";
 import { exitCodeOf } from "../check/result.ts";
 import type { Op } from "../history/history.ts";
 import { readHistory } from "../history/stream.ts";
@@ -22,10 +23,43 @@ export interface CheckCommand {
   json: boolean;
   html: string | undefined;
   steps: number | undefined;
+  /** For isolation models: list-append or rw-register. */
+  workload: string | undefined;
+}
+
+/** Checks transactions for an isolation model, in the manner of Elle. */
+async function isolationCommand(command: CheckCommand): Promise<number> {
+  if (command.workload !== "list-append" && command.workload !== "rw-register") {
+    throw new InputError(`isolation model ${command.model} needs --workload list-append or --workload rw-register`);
+  }
+  if (command.html !== undefined) {
+    throw new InputError("--html draws linearizability counterexamples; isolation results print their cycles");
+  }
+  const events: Op[] = [];
+  for await (const op of readHistory(command.file)) events.push(op);
+  const result = checkIsolation(events, {
+    workload: command.workload,
+    model: command.model as ModelName,
+    stepsMax: command.steps,
+  });
+  if (command.json) console.log(JSON.stringify({ file: command.file, ...result }, null, 2));
+  else {
+    console.log(`${command.file}: ${result.message}`);
+    const models = Object.entries(result.models).map(([name, valid]) =>
+      `${name} ${valid === true ? "yes" : valid === false ? "NO" : "?"}`
+    );
+    console.log(`models: ${models.join(", ")}`);
+    for (const anomaly of result.anomalies.slice(0, 5)) console.log(`\n${anomaly.explanation}`);
+  }
+  return exitCodeOf(result.valid);
 }
 
 /** Runs the check and prints the verdict; returns the exit code. */
 export async function checkCommand(command: CheckCommand): Promise<number> {
+  if ((modelNames as readonly string[]).includes(command.model)) return await isolationCommand(command);
+  if (command.workload !== undefined) {
+    throw new InputError(`--workload applies to isolation models (${modelNames.join(", ")}), not ${command.model}`);
+  }
   const model = modelNamed(command.model);
   const initial = parseInit(command.init);
   const operations = await pairOperationsFrom(readHistory(command.file));

@@ -72,3 +72,16 @@ Deno.test("check refuses bad input with exit 2: unknown model, missing file, mal
   assert.match(noModel.stderr, /check needs --model/);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("check with an isolation model prints the anomaly's cycle: write skew passes SI (exit 0), fails serializable (exit 1)", async () => {
+  const skew = new URL("../check/testdata/write_skew_list_append.jsonl", import.meta.url).pathname;
+  const serializable = await cli(["check", skew, "--model", "serializable", "--workload", "list-append"]);
+  assert.equal(serializable.code, 1);
+  assert.match(serializable.stdout, /G2: T1 -rw\(y\)-> T2 -rw\(x\)-> T1/);
+  const si = await cli(["check", skew, "--model", "snapshot-isolation", "--workload", "list-append", "--json"]);
+  assert.equal(si.code, 0);
+  assert.equal(JSON.parse(si.stdout).models.serializable, false);
+  const noWorkload = await cli(["check", skew, "--model", "serializable"]);
+  assert.equal(noWorkload.code, 2);
+  assert.match(noWorkload.stderr, /needs --workload list-append or --workload rw-register/);
+});

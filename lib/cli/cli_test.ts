@@ -126,7 +126,10 @@ Deno.test("demo with an unknown parameter exits 2, names what is allowed and kee
 Deno.test("an unknown command exits 2 and lists the commands", async () => {
   const { code, stderr } = await cli(["frobnicate"]);
   assert.equal(code, 2);
-  assert.match(stderr, /unknown command "frobnicate"; allowed: demo, run, sweep, report, compare, replay, list, check, test, bench/);
+  assert.match(
+    stderr,
+    /unknown command "frobnicate"; allowed: demo, run, sweep, report, compare, replay, list, check, test, bench/,
+  );
 });
 
 Deno.test("writeResultDir replaces a result directory whole and leaves no staging behind", async () => {

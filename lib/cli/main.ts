@@ -45,10 +45,12 @@ Commands:
                                      and write results/demo/seed-N/
   test [--quick] [files...]          the whole suite: format, lint, type check, unit tests,
                                      notebooks (--quick: unit tests only)
-  check FILE --model NAME [--init VALUE] [--json] [--html OUT] [--steps N]
-                                     check a history (JSON Lines) for linearizability; models:
-                                     register, cas-register, kv, counter, set, queue. Exit 0 valid,
-                                     1 violation, 2 bad input, 3 unknown
+  check FILE --model NAME [--init VALUE] [--json] [--html OUT] [--steps N] [--workload W]
+                                     check a history (JSON Lines): linearizability for register,
+                                     cas-register, kv, counter, set, queue; isolation (Elle) for
+                                     serializable, snapshot-isolation, read-committed, ... with
+                                     --workload list-append|rw-register. Exit 0 valid, 1 violation,
+                                     2 bad input, 3 unknown
   bench kernel [--runs N] [--events N]  kernel benchmark; prints a JSON array of figures
   bench check [--runs N] [--operations N]  checker benchmark: Porcupine corpus, generated histories
   bench sweep [--runs N] [--cells N]  sweep on 1 worker against 2: the parallel speed-up
@@ -174,7 +176,10 @@ async function main(args: string[]): Promise<number> {
         throw new InputError("usage: ./faultline check FILE --model NAME [--init VALUE] [--json] [--html OUT]");
       }
       if (options.model === undefined) {
-        throw new InputError("check needs --model: one of register, cas-register, kv, counter, set, queue");
+        throw new InputError(
+          "check needs --model: register, cas-register, kv, counter, set or queue (linearizability), " +
+            "or an isolation model such as serializable or snapshot-isolation with --workload list-append|rw-register",
+        );
       }
       return await checkCommand({
         file: positional[0],
@@ -183,6 +188,7 @@ async function main(args: string[]): Promise<number> {
         json: options.json === "true",
         html: options.html,
         steps: options.steps === undefined ? undefined : takeInteger(options, "steps", 0),
+        workload: options.workload,
       });
     }
     case "sweep":
