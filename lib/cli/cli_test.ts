@@ -148,3 +148,12 @@ Deno.test("toCsv quotes fields with commas, quotes and newlines", () => {
   assert.equal(toCsv([{ a: 1, b: 'say "hi", ok' }]), 'a,b\n1,"say ""hi"", ok"\n');
   assert.equal(toCsv([]), "");
 });
+
+Deno.test("help COMMAND prints that command's usage; an unknown one exits 2", async () => {
+  const sweep = await cli(["help", "sweep"]);
+  assert.equal(sweep.code, 0);
+  assert.match(sweep.stdout, /^sweep EXPERIMENT/);
+  assert.match(sweep.stdout, /--resume/);
+  assert.doesNotMatch(sweep.stdout, /report DIR/);
+  assert.equal((await cli(["help", "nope"])).code, 2);
+});

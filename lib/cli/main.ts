@@ -56,8 +56,18 @@ Commands:
   bench sweep [--runs N] [--cells N]  sweep on 1 worker against 2: the parallel speed-up
   notebook [jupyter args]            start Jupyter with the Deno kernel registered
   setup                              install Jupyter (Debian packages) and register the kernel
-  help                               this text
+  help [COMMAND]                     this text, or one command's
 `;
+
+/** The usage lines of one command (its entry in the text above). */
+export function commandHelp(command: string): string | undefined {
+  const lines = usage.split("\n");
+  const start = lines.findIndex((line) => line.startsWith(`  ${command} `) || line === `  ${command}`);
+  if (start < 0) return undefined;
+  let end = start + 1;
+  while (end < lines.length && /^ {5,}/.test(lines[end])) end++;
+  return lines.slice(start, end).map((line) => line.slice(2)).join("\n");
+}
 
 /** Options that may repeat: their values are collected in order. */
 const repeatable = ["--param", "--grid", "--zip"];
@@ -252,9 +262,16 @@ async function main(args: string[]): Promise<number> {
       return 0;
     case undefined:
     case "help":
-    case "--help":
-      console.log(usage);
+    case "--help": {
+      if (positional[0] === undefined) {
+        console.log(usage);
+        return 0;
+      }
+      const help = commandHelp(positional[0]);
+      if (help === undefined) throw new InputError(`no command ${JSON.stringify(positional[0])}; see ./faultline help`);
+      console.log(help);
       return 0;
+    }
     default:
       throw new InputError(
         `unknown command ${
