@@ -62,11 +62,14 @@ Commands:
 /** The usage lines of one command (its entry in the text above). */
 export function commandHelp(command: string): string | undefined {
   const lines = usage.split("\n");
-  const start = lines.findIndex((line) => line.startsWith(`  ${command} `) || line === `  ${command}`);
-  if (start < 0) return undefined;
-  let end = start + 1;
-  while (end < lines.length && /^ {5,}/.test(lines[end])) end++;
-  return lines.slice(start, end).map((line) => line.slice(2)).join("\n");
+  const picked: string[] = [];
+  lines.forEach((line, start) => {
+    if (!line.startsWith(`  ${command} `) && line !== `  ${command}`) return;
+    let end = start + 1;
+    while (end < lines.length && /^ {5,}/.test(lines[end])) end++;
+    picked.push(...lines.slice(start, end).map((l) => l.slice(2)));
+  });
+  return picked.length === 0 ? undefined : picked.join("\n");
 }
 
 /** Options that may repeat: their values are collected in order. */
