@@ -12,14 +12,9 @@ import { generateKvHistory } from "../check/generate.ts";
 import { readHistory } from "../history/stream.ts";
 import { Rng } from "../sim/rng.ts";
 import type { BenchFigure } from "./kernel.ts";
+import { median } from "./_stats.ts";
 
 const corpusDir = new URL("../../datasets/porcupine/", import.meta.url).pathname;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 /** Checks every corpus file once (reading, pairing and checking); returns milliseconds per file. */
 export async function checkCorpusOnce(): Promise<Map<string, number>> {

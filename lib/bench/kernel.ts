@@ -9,6 +9,7 @@
  */
 import { Rng } from "../sim/rng.ts";
 import { Simulation } from "../sim/simulation.ts";
+import { median } from "./_stats.ts";
 
 /** One figure, in the form benchmark dashboards read. */
 export interface BenchFigure {
@@ -126,12 +127,6 @@ export function runBarePingPong(options: PingPongOptions): { events: number; sec
     push(now + latency(), Math.floor(rng.next() * options.nodes), hop + 1);
   }
   return { events, seconds: (performance.now() - started) / 1000 };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** Runs both loops `repeats` times, interleaved so machine noise hits both alike, and returns medians. */

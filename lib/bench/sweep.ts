@@ -7,14 +7,9 @@
  */
 import { runSweep } from "../lab/sweep.ts";
 import type { BenchFigure } from "./kernel.ts";
+import { median } from "./_stats.ts";
 
 const libDir = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 async function timeSweep(workers: number, cells: number): Promise<number> {
   const dir = await Deno.makeTempDir({ prefix: "faultline-bench-sweep-" });

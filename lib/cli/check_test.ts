@@ -1,15 +1,9 @@
 // Proves `faultline check` as users run it: verdicts and exit codes 0/1/2/3, JSON output, an
 // offline HTML page marking the counterexample, and clear errors for bad input.
 import assert from "node:assert/strict";
+import { cli } from "./_cli_testing.ts";
 
-const mainModule = new URL("./main.ts", import.meta.url).pathname;
 const corpus = new URL("../../datasets/porcupine/", import.meta.url).pathname;
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", mainModule, ...args] }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
-}
 
 Deno.test("check exits 0 on a linearizable history and 1 on a violation, with the counterexample", async () => {
   const ok = await cli(["check", `${corpus}c10-ok.jsonl`, "--model", "kv", "--init", '""']);

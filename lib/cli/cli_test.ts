@@ -2,16 +2,9 @@
 // input exits 2 with a message naming what is allowed and leaves earlier results intact, and
 // result directories are replaced atomically.
 import assert from "node:assert/strict";
+import { cli } from "./_cli_testing.ts";
 import { parseOptions } from "./main.ts";
 import { toCsv, writeResultDir } from "../lab/files.ts";
-
-const mainModule = new URL("./main.ts", import.meta.url).pathname;
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", mainModule, ...args] }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
-}
 
 Deno.test("parseOptions reads --key value, --key=value, bare flags and repeated --param", () => {
   assert.deepEqual(

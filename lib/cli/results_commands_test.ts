@@ -1,14 +1,7 @@
 // Proves report, compare and replay as users run them on real result directories, and that a
 // directory that is not a result is refused with exit 2.
 import assert from "node:assert/strict";
-
-const mainModule = new URL("./main.ts", import.meta.url).pathname;
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", mainModule, ...args] }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
-}
+import { cli } from "./_cli_testing.ts";
 
 Deno.test("report writes an offline HTML page for a run; replay confirms its trace hash", async () => {
   const dir = `${await Deno.makeTempDir()}/run`;
