@@ -6,7 +6,7 @@
  */
 import { InputError } from "../assert.ts";
 import type { Op } from "./history.ts";
-import { parseOp } from "./jsonl.ts";
+import { formatOp, parseOp } from "./jsonl.ts";
 
 /** Yields the events of the JSON Lines file at `path`, in file order. */
 export async function* readHistory(path: string): AsyncGenerator<Op> {
@@ -38,4 +38,36 @@ export async function* readHistory(path: string): AsyncGenerator<Op> {
       file.close();
     } catch { /* the stream closed it */ }
   }
+}
+
+/**
+ * Writes events to `path` as JSON Lines in chunks, through a temporary file renamed into place,
+ * so a large history is never built as one string and a crash leaves no half-written file.
+ */
+export async function writeHistory(path: string, events: Iterable<Op> | AsyncIterable<Op>): Promise<number> {
+  const temporary = `${path}.tmp-${Deno.pid}`;
+  const file = await Deno.open(temporary, { write: true, create: true, truncate: true });
+  const encoder = new TextEncoder();
+  let chunk = "";
+  let count = 0;
+  try {
+    for await (const op of events) {
+      chunk += formatOp(op) + "\n";
+      count++;
+      if (chunk.length >= 1 << 16) {
+        await writeAll(file, encoder.encode(chunk));
+        chunk = "";
+      }
+    }
+    if (chunk !== "") await writeAll(file, encoder.encode(chunk));
+  } finally {
+    file.close();
+  }
+  await Deno.rename(temporary, path);
+  return count;
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) written += await file.write(bytes.subarray(written));
 }

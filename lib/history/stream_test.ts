@@ -1,0 +1,34 @@
+// Proves histories stream to and from files: what is written in chunks reads back event for
+// event, and a malformed line in a file is reported with the file and line.
+import assert from "node:assert/strict";
+import { History } from "./history.ts";
+import { readHistory, writeHistory } from "./stream.ts";
+
+Deno.test("a history written in chunks reads back event for event", async () => {
+  const history = new History();
+  for (let i = 0; i < 5000; i++) {
+    const op = history.invoke({ process: i % 7, f: "put", key: `k${i % 13}`, value: `v${i}`, time: 2 * i });
+    history.complete(op, "ok", `v${i}`, 2 * i + 1);
+  }
+  const dir = await Deno.makeTempDir();
+  assert.equal(await writeHistory(`${dir}/h.jsonl`, history.events), 10_000);
+  const read = [];
+  for await (const op of readHistory(`${dir}/h.jsonl`)) read.push(op);
+  assert.deepEqual(read, history.events);
+  const names = [];
+  for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+  assert.deepEqual(names, ["h.jsonl"], "no temporary file is left behind");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("reading a file names the file and line of a malformed event", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    `${dir}/bad.jsonl`,
+    '{"process":0,"type":"invoke","f":"read","value":null}\n\n{"process":0}\n',
+  );
+  await assert.rejects(async () => {
+    for await (const _ of readHistory(`${dir}/bad.jsonl`)) { /* read on */ }
+  }, /bad\.jsonl:3: type must be one of invoke, ok, fail, info/);
+  await Deno.remove(dir, { recursive: true });
+});
