@@ -1,8 +1,34 @@
 /**
  * Charts: Vega-Lite spec builders, headless SVG rendering and notebook display.
  *
+ * Every builder takes plain rows (an arquero table's `.objects()` will do) and returns a plain
+ * spec to tweak before `toSvg` or `showChart`. Figures that need arithmetic (CDFs, means with
+ * confidence intervals, message pairing) are computed in TypeScript, so a spec carries one row
+ * per point drawn.
+ *
+ * - `latencyTimeline` (charts.ts): each request's latency over time, faults shaded.
+ * - `latencyCdf` (cdf.ts): latency CDF per series on a log axis, thinned.
+ * - `throughputLatencyTimeline` (timeline.ts): throughput and p99 panels, faults shaded in both.
+ * - `percentileVsParameter`, `heatmap` (sweep_charts.ts): sweep figures with 95% CIs over seeds.
+ * - `stalenessCurve`, `reclaimCurve` (curves.ts): freshness vs time since write; disk bytes.
+ * - `spaceTimeDiagram` (spacetime.ts): messages between nodes of a short traced run, paired by
+ *   `pairMessages` (message_pairing.ts).
+ * - `faultBandsFromHistory` (bands.ts): the bands for the timelines, from a history.
+ *
+ * @example
+ * ```ts
+ * import { latencyCdf, toSvg } from "./mod.ts";
+ * const svg = await toSvg(latencyCdf([{ latencyUs: 1_000 }, { latencyUs: 3_000 }]));
+ * ```
  * @module
  */
 export * from "./charts.ts";
+export * from "./cdf.ts";
+export * from "./timeline.ts";
+export * from "./sweep_charts.ts";
+export * from "./curves.ts";
+export * from "./spacetime.ts";
+export * from "./message_pairing.ts";
+export * from "./bands.ts";
 export * from "./render.ts";
 export * from "./display.ts";
