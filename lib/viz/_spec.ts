@@ -94,3 +94,11 @@ export function bandLayers(bands: readonly Band[], options: { labels: boolean })
   }
   return layers;
 }
+
+/** Rows or an arquero table (anything with `objects()`): every builder accepts both. */
+export type RowsOrTable<T> = readonly T[] | { objects(): unknown[] };
+
+/** The rows of `input`: an arquero table's objects, or the array itself. */
+export function rowsOf<T>(input: RowsOrTable<T>): readonly T[] {
+  return Array.isArray(input) ? input : (input as { objects(): unknown[] }).objects() as T[];
+}

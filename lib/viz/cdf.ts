@@ -12,7 +12,16 @@
  */
 import { assert, checkNumber } from "../assert.ts";
 import type { VegaLiteSpec } from "./charts.ts";
-import { amountIn, type ChartOptions, hasSeries, schemaUrl, seriesColor, seriesOf } from "./_spec.ts";
+import {
+  amountIn,
+  type ChartOptions,
+  hasSeries,
+  rowsOf,
+  type RowsOrTable,
+  schemaUrl,
+  seriesColor,
+  seriesOf,
+} from "./_spec.ts";
 
 /** One point of an empirical CDF: the fraction of values at most `latencyUs`. */
 export interface CdfPoint {
@@ -131,9 +140,10 @@ export interface LatencyCdfOptions extends ChartOptions {
  * ```
  */
 export function latencyCdf(
-  rows: readonly { latencyUs: number; series?: string }[],
+  input: RowsOrTable<{ latencyUs: number; series?: string }>,
   options: LatencyCdfOptions = {},
 ): VegaLiteSpec {
+  const rows = rowsOf(input);
   const pointsMax = options.pointsPerSeriesMax ?? cdfPointsPerSeriesMax;
   const bySeries = new Map<string, number[]>();
   rows.forEach((row, i) => {

@@ -10,6 +10,8 @@
  * @module
  */
 
+import { rowsOf, type RowsOrTable } from "./_spec.ts";
+
 /** A Vega-Lite top-level spec (kept loose: callers extend it freely). */
 // deno-lint-ignore no-explicit-any
 export type VegaLiteSpec = Record<string, any>;
@@ -26,9 +28,10 @@ export interface Band {
  * bands shaded behind the points (as Jepsen's latency plots do).
  */
 export function latencyTimeline(
-  rows: { timeUs: number; latencyUs: number; series?: string }[],
+  input: RowsOrTable<{ timeUs: number; latencyUs: number; series?: string }>,
   options: { bands?: Band[]; title?: string; width?: number; height?: number } = {},
 ): VegaLiteSpec {
+  const rows = rowsOf(input);
   const points = rows.map((r) => ({ time_s: r.timeUs / 1e6, latency_ms: r.latencyUs / 1e3, series: r.series ?? "" }));
   const bands = (options.bands ?? []).map((b) => ({ start_s: b.startUs / 1e6, end_s: b.endUs / 1e6, fault: b.label }));
   const layers: VegaLiteSpec[] = [];

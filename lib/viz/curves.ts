@@ -14,7 +14,17 @@
  */
 import { InputError } from "../assert.ts";
 import type { VegaLiteSpec } from "./charts.ts";
-import { amountIn, type ChartOptions, hasSeries, numberIn, schemaUrl, seriesColor, seriesOf } from "./_spec.ts";
+import {
+  amountIn,
+  type ChartOptions,
+  hasSeries,
+  numberIn,
+  rowsOf,
+  type RowsOrTable,
+  schemaUrl,
+  seriesColor,
+  seriesOf,
+} from "./_spec.ts";
 
 /** One point of a freshness curve, as `freshnessCurve` in lib/metrics returns it. */
 export interface StalenessPoint {
@@ -45,7 +55,8 @@ export interface StalenessPoint {
  * ]);
  * ```
  */
-export function stalenessCurve(rows: readonly StalenessPoint[], options: ChartOptions = {}): VegaLiteSpec {
+export function stalenessCurve(input: RowsOrTable<StalenessPoint>, options: ChartOptions = {}): VegaLiteSpec {
+  const rows = rowsOf(input);
   const values: { since_write_ms: number; fresh_probability: number; series: string }[] = [];
   rows.forEach((row, i) => {
     const record = row as unknown as Record<string, unknown>;
@@ -120,7 +131,8 @@ export interface ReclaimCurveOptions extends ChartOptions {
  * );
  * ```
  */
-export function reclaimCurve(rows: readonly DiskBytesPoint[], options: ReclaimCurveOptions = {}): VegaLiteSpec {
+export function reclaimCurve(input: RowsOrTable<DiskBytesPoint>, options: ReclaimCurveOptions = {}): VegaLiteSpec {
+  const rows = rowsOf(input);
   const values = rows.map((row, i) => {
     const record = row as unknown as Record<string, unknown>;
     const timeUs = numberIn(record, "timeUs", "reclaimCurve", i);

@@ -28,7 +28,7 @@ export interface SpaceTimeDiagramOptions extends ChartOptions, MessagePairingOpt
   /** Node names by id; default `n0`, `n1`, … (also for ids past the end of the list). */
   nodeNames?: readonly string[];
   /** The most messages drawn, the first by send time; default {@linkcode spaceTimeMessagesMax}. */
-  maxMessages?: number;
+  messagesMax?: number;
 }
 
 /** How far short of the receiver's line (in node spacings) a dropped message's cross is drawn. */
@@ -44,7 +44,7 @@ export const spaceTimeMessagesMax = 300;
  * cross just short of its receiver at the time of the drop (at the send time, level, for one
  * dropped at sending). Sends pair with deliveries and drops
  * by {@linkcode pairMessages} (in order per link unless `messageKey` is given: approximate
- * under reordering). Only the first `maxMessages` messages by send time are drawn; the subtitle
+ * under reordering). Only the first `messagesMax` messages by send time are drawn; the subtitle
  * says when some were left out, did not pair, or were still in flight.
  *
  * @param trace the run's trace events (`sim.trace.events`), in time order
@@ -67,7 +67,7 @@ export const spaceTimeMessagesMax = 300;
  * ```
  */
 export function spaceTimeDiagram(trace: readonly TraceEvent[], options: SpaceTimeDiagramOptions = {}): VegaLiteSpec {
-  const messagesMax = checkNumber("maxMessages", options.maxMessages ?? spaceTimeMessagesMax, {
+  const messagesMax = checkNumber("messagesMax", options.messagesMax ?? spaceTimeMessagesMax, {
     min: 1,
     integer: true,
   });

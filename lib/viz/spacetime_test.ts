@@ -1,5 +1,5 @@
 // Proves the space-time diagram of a real simulated run compiles and renders to SVG with the
-// nodes' names and both kinds of message, and is bounded by maxMessages.
+// nodes' names and both kinds of message, and is bounded by messagesMax.
 import assert from "node:assert/strict";
 import { pairMessages } from "./message_pairing.ts";
 import { toSvg } from "./render.ts";
@@ -18,9 +18,9 @@ Deno.test("spaceTimeDiagram() of a real run renders one named lifeline per node,
   }
 });
 
-Deno.test("spaceTimeDiagram() draws at most maxMessages, the first by send time, and says so", async () => {
+Deno.test("spaceTimeDiagram() draws at most messagesMax, the first by send time, and says so", async () => {
   const trace = gossipRun(12).trace.events;
-  const spec = spaceTimeDiagram(trace, { maxMessages: 5 });
+  const spec = spaceTimeDiagram(trace, { messagesMax: 5 });
   const messages = spec.layer[1].data.values as { send_ms: number }[];
   assert.equal(messages.length, 5);
   const all = pairMessages(trace).messages;
@@ -34,5 +34,5 @@ Deno.test("spaceTimeDiagram() draws at most maxMessages, the first by send time,
 Deno.test("spaceTimeDiagram() of a trace with no messages still renders the lifelines", async () => {
   const svg = await toSvg(spaceTimeDiagram([{ timeUs: 0, kind: "start", node: 1, peer: -1, detail: undefined }]));
   assert.ok(svg.includes("n0") && svg.includes("n1"));
-  assert.throws(() => spaceTimeDiagram([], { maxMessages: 0 }), /maxMessages must be/);
+  assert.throws(() => spaceTimeDiagram([], { messagesMax: 0 }), /messagesMax must be/);
 });

@@ -18,7 +18,7 @@
  */
 import { InputError } from "../assert.ts";
 import type { VegaLiteSpec } from "./charts.ts";
-import { type ChartOptions, numberIn, schemaUrl } from "./_spec.ts";
+import { type ChartOptions, numberIn, rowsOf, type RowsOrTable, schemaUrl } from "./_spec.ts";
 import { meanConfidence95 } from "./_stats.ts";
 
 /** A sweep row, as `runSweep` returns it or an arquero table's `.objects()` gives it. */
@@ -123,9 +123,10 @@ export interface PercentileVsParameterOptions extends ParameterColumns, ChartOpt
  * ```
  */
 export function percentileVsParameter(
-  rows: readonly SweepRowLike[],
+  input: RowsOrTable<SweepRowLike>,
   options: PercentileVsParameterOptions,
 ): VegaLiteSpec {
+  const rows = rowsOf(input);
   const points = meanConfidenceRows(rows, options);
   const numeric = points.every((p) => typeof p.parameter === "number");
   const x = numeric
@@ -218,7 +219,8 @@ export interface HeatmapOptions extends ChartOptions {
  * const spec = heatmap(rows, { x: "nodes", y: "lossProbability", value: "availability", format: ".1%" });
  * ```
  */
-export function heatmap(rows: readonly SweepRowLike[], options: HeatmapOptions): VegaLiteSpec {
+export function heatmap(input: RowsOrTable<SweepRowLike>, options: HeatmapOptions): VegaLiteSpec {
+  const rows = rowsOf(input);
   const cells = new Map<string, { x: unknown; y: unknown; values: number[] }>();
   rows.forEach((row, i) => {
     for (const column of [options.x, options.y]) {

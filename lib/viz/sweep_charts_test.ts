@@ -110,3 +110,13 @@ Deno.test("heatmap() colours and labels each cell with the mean over its seeds",
     assert.ok(svg.includes(text), `SVG lacks "${text}"`);
   }
 });
+
+Deno.test("builders take an arquero table as well as rows", async () => {
+  const aq = await import("arquero");
+  const rows = [1, 2, 3].flatMap((clients) =>
+    [1, 2].map((seed) => ({ clients, seed, latencyUsP99: clients * 100 + seed }))
+  );
+  const fromTable = percentileVsParameter(aq.from(rows), { parameter: "clients", metric: "latencyUsP99" });
+  const fromRows = percentileVsParameter(rows, { parameter: "clients", metric: "latencyUsP99" });
+  assert.deepEqual(fromTable, fromRows);
+});

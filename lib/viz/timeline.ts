@@ -20,6 +20,8 @@ import {
   checkBands,
   hasSeries,
   numberIn,
+  rowsOf,
+  type RowsOrTable,
   schemaUrl,
   seriesColor,
   seriesOf,
@@ -68,9 +70,10 @@ export interface ThroughputLatencyTimelineOptions extends ChartOptions {
  * ```
  */
 export function throughputLatencyTimeline(
-  rows: readonly WindowFigures[],
+  input: RowsOrTable<WindowFigures>,
   options: ThroughputLatencyTimelineOptions = {},
 ): VegaLiteSpec {
+  const rows = rowsOf(input);
   const bands = options.bands ?? [];
   checkBands(bands, "throughputLatencyTimeline");
   const logLatency = (options.latencyScale ?? "log") === "log";
