@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { faultWindows } from "../../history/fault_windows.ts";
 import type { Experiment } from "../../lab/experiment.ts";
+import { faultBandsFromHistory } from "../../viz/bands.ts";
 import { latencyTimeline } from "../../viz/charts.ts";
 import { echoParams, runEcho } from "./experiment.ts";
 
@@ -17,7 +17,6 @@ export const echoExperiment: Experiment = {
   run(params, seed) {
     const result = runEcho(params, seed);
     const lost = result.check.lostRequestIds;
-    const windows = faultWindows(result.history.events, params.durationUs as number);
     return {
       figures: { ...result.summary, vacuous: result.coverage.vacuous },
       checks: [{
@@ -38,11 +37,7 @@ export const echoExperiment: Experiment = {
       coverage: result.coverage,
       charts: {
         latency: latencyTimeline(result.requests.map((r) => ({ ...r, series: `client ${r.client}` })), {
-          bands: windows.map((w) => ({
-            startUs: w.startUs,
-            endUs: w.endUs,
-            label: `${w.kind} ${w.targets.join(",")}`,
-          })),
+          bands: faultBandsFromHistory(result.history.events, params.durationUs as number),
           title: `echo, seed ${seed}: latency over time (shaded: faults)`,
         }),
       },
