@@ -1,0 +1,132 @@
+/**
+ * Working with stored results: reports, comparisons and replays, as functions a notebook or the
+ * CLI can call. They print nothing; they return what they found and the files they wrote.
+ *
+ * @module
+ */
+import { InputError } from "../assert.ts";
+import { compareRows, type ComparisonRow } from "./compare.ts";
+import { writeAtomically } from "./sweep.ts";
+import { loadResults } from "./load.ts";
+import { experimentNamed } from "./registry.ts";
+import { comparisonHtml, runReportHtml, sweepReportHtml } from "./report_html.ts";
+import { toSvg } from "../viz/render.ts";
+
+async function svgsIn(dir: string): Promise<Record<string, string>> {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(dir)) if (entry.name.endsWith(".svg")) names.push(entry.name);
+  const svgs: Record<string, string> = {};
+  for (const name of names.sort()) svgs[name.replace(/\.svg$/, "")] = await Deno.readTextFile(`${dir}/${name}`);
+  return svgs;
+}
+
+/** Writes `report.html` (and, for a sweep, `report.md`) in a run or sweep directory; returns its path. */
+export async function writeReport(dir: string): Promise<string> {
+  const results = await loadResults(dir);
+  let html: string;
+  if (results.kind === "run") {
+    const checks = JSON.parse(await Deno.readTextFile(`${dir}/checks.json`).catch(() => "[]"));
+    const coverageText = await Deno.readTextFile(`${dir}/coverage.json`).catch(() => undefined);
+    html = runReportHtml(results, await svgsIn(dir), {
+      checks,
+      coverage: coverageText === undefined ? undefined : JSON.parse(coverageText),
+    });
+  } else {
+    html = sweepReportHtml(results, await svgsIn(dir));
+    const failed = results.rows.filter((r) => String(r.verdict) !== "true").length;
+    await writeAtomically(
+      `${dir}/report.md`,
+      `# ${results.experiment} sweep\n\n${results.rows.length} cells, ${failed} failed a check. Table: results.csv (and results.arrow).\n`,
+    );
+  }
+  await writeAtomically(`${dir}/report.html`, html);
+  return `${dir}/report.html`;
+}
+
+/** One comparison: A against B, with the rows and the HTML page written. */
+export interface Comparison {
+  a: string;
+  b: string;
+  rows: ComparisonRow[];
+  html: string;
+}
+
+/**
+ * Compares the first directory with each of the others, aligned on the parameters each side
+ * sweeps, and writes `comparison.html` in each other directory (or at `out`).
+ */
+export async function compareResults(dirs: string[], options: { out?: string } = {}): Promise<Comparison[]> {
+  if (dirs.length < 2) throw new InputError("usage: ./faultline compare DIR_A DIR_B [DIR_C ...]");
+  const [base, ...others] = await Promise.all(dirs.map(loadResults));
+  const comparisons: Comparison[] = [];
+  for (const other of others) {
+    if (other.experiment !== base.experiment) {
+      throw new InputError(`cannot compare ${base.dir} (${base.experiment}) with ${other.dir} (${other.experiment})`);
+    }
+    // Align on the parameters each side sweeps (its grid); one held fixed on each side but set
+    // differently is the treatment being compared, not a grouping.
+    const parameters = base.parameters.filter((p) =>
+      other.parameters.includes(p) && (varies(base.rows, p) || varies(other.rows, p))
+    );
+    const rows = compareRows(base.rows, other.rows, parameters, [...base.parameters, ...other.parameters]);
+    if (rows.length === 0) throw new InputError(`${base.dir} and ${other.dir} share no parameter point to compare`);
+    const html = options.out ?? `${other.dir}/comparison.html`;
+    await writeAtomically(html, comparisonHtml([base.dir, other.dir], rows, await toSvg(comparisonChart(rows))));
+    comparisons.push({ a: base.dir, b: other.dir, rows, html });
+  }
+  return comparisons;
+}
+
+function varies(rows: Record<string, unknown>[], parameter: string): boolean {
+  return new Set(rows.map((r) => String(r[parameter]))).size > 1;
+}
+
+function comparisonChart(rows: ComparisonRow[]) {
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    title: "B - A per figure (relative to A), with 95% intervals",
+    data: {
+      values: rows.filter((r) => r.meanA !== 0).map((r) => ({
+        metric: `${r.metric} (${r.group})`,
+        relative: r.difference / Math.abs(r.meanA),
+        low: r.ciLow / Math.abs(r.meanA),
+        high: r.ciHigh / Math.abs(r.meanA),
+        flag: r.regression ? "regression" : r.significant ? "significant" : "not significant",
+      })),
+    },
+    layer: [
+      {
+        mark: "rule",
+        encoding: {
+          y: { field: "metric", type: "nominal", title: null },
+          x: { field: "low", type: "quantitative", title: "relative difference" },
+          x2: { field: "high" },
+        },
+      },
+      {
+        mark: { type: "point", filled: true },
+        encoding: {
+          y: { field: "metric", type: "nominal" },
+          x: { field: "relative", type: "quantitative" },
+          color: { field: "flag", type: "nominal" },
+        },
+      },
+    ],
+  };
+}
+
+/** Re-runs a stored run from its manifest; reports whether the trace hash matches. */
+export async function replayRun(dir: string): Promise<{ matches: boolean; stored: string; replayed: string }> {
+  const results = await loadResults(dir);
+  if (results.kind !== "run") {
+    throw new InputError(`${dir} is a sweep; replay takes a run directory (a cell: ./faultline run ...)`);
+  }
+  const m = results.manifest as {
+    experiment: string;
+    params: Record<string, unknown>;
+    seed: number;
+    traceHash: string;
+  };
+  const output = experimentNamed(m.experiment).run(m.params as never, m.seed);
+  return { matches: output.traceHash === m.traceHash, stored: m.traceHash, replayed: output.traceHash };
+}
