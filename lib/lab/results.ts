@@ -14,7 +14,7 @@ import { toSvg } from "../viz/render.ts";
 
 async function svgsIn(dir: string): Promise<Record<string, string>> {
   const names: string[] = [];
-  for await (const entry of Deno.readDir(dir)) if (entry.name.endsWith(".svg")) names.push(entry.name);
+  for await (const entry of Deno.readDir(dir)) if (entry.name.endsWith(".svg")) names.push(entry.name); // order-safe
   const svgs: Record<string, string> = {};
   for (const name of names.sort()) svgs[name.replace(/\.svg$/, "")] = await Deno.readTextFile(`${dir}/${name}`);
   return svgs;
