@@ -32,6 +32,7 @@ Commands:
   run EXPERIMENT [--param NAME=VALUE ...] [--seed N] [--out DIR] [--json]
                                      one run; writes results/EXPERIMENT/seed-N-DIGEST/
   sweep EXPERIMENT [--grid NAME=V1,V2,...] [--zip NAME=V1,V2,...] [--param NAME=VALUE]
+        [--sample N --range NAME=MIN..MAX ... [--sample-seed S]]
         [--seeds A..B] [--workers N] [--out DIR] [--cache DIR] [--resume] [--force] [--keep-histories] [--json]
                                      many runs on a pool of workers; results/EXPERIMENT/sweep-DIGEST/
   report DIR                         a self-contained HTML report of a run or sweep directory
@@ -73,7 +74,7 @@ export function commandHelp(command: string): string | undefined {
 }
 
 /** Options that may repeat: their values are collected in order. */
-const repeatable = ["--param", "--grid", "--zip"];
+const repeatable = ["--param", "--grid", "--zip", "--range"];
 
 /**
  * Splits `--key value` and `--key=value` options from positional arguments. `--param`, `--grid`

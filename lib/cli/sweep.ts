@@ -5,7 +5,7 @@
  * @module
  */
 import { InputError } from "../assert.ts";
-import { digest, parseList, parseSeeds, type SweepSpec } from "../lab/cells.ts";
+import { digest, parseList, parseRange, parseSeeds, type SweepSpec } from "../lab/cells.ts";
 import { runSweep, type SweepProgress } from "../lab/sweep.ts";
 
 function formatDuration(ms: number): string {
@@ -52,6 +52,20 @@ export async function sweepCommand(
     zip: Object.fromEntries((repeated.zip ?? []).map((z) => parseList(z, "--zip"))),
     seeds: parseSeeds(options.seeds ?? "1..3"),
   };
+  if (options.sample !== undefined || repeated.range !== undefined) {
+    const count = Number(options.sample);
+    if (!Number.isInteger(count) || count < 1 || count > 100_000) {
+      throw new InputError(
+        `--sample takes a count from 1 to 100000 (with --range NAME=MIN..MAX), got ${options.sample}`,
+      );
+    }
+    if (repeated.range === undefined) throw new InputError("--sample needs at least one --range NAME=MIN..MAX");
+    spec.sample = {
+      count,
+      seed: Number(options["sample-seed"] ?? 1),
+      ranges: Object.fromEntries(repeated.range.map(parseRange)),
+    };
+  }
   const workers = options.workers === undefined ? undefined : Number(options.workers);
   if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 256)) {
     throw new InputError(`--workers must be an integer from 1 to 256, got ${options.workers}`);

@@ -136,6 +136,16 @@ export function parseSeeds(text: string): number[] {
   return seeds;
 }
 
+/** Parses `NAME=MIN..MAX` into a name and a numeric range. */
+export function parseRange(text: string): [string, [number, number]] {
+  const match = text.match(/^([A-Za-z]\w*)=(-?[\d.e+]+)\.\.(-?[\d.e+]+)$/);
+  const [min, max] = match ? [Number(match[2]), Number(match[3])] : [NaN, NaN];
+  if (!match || !Number.isFinite(min) || !Number.isFinite(max) || max < min) {
+    throw new InputError(`--range takes NAME=MIN..MAX with MIN <= MAX, got ${JSON.stringify(text)}`);
+  }
+  return [match[1], [min, max]];
+}
+
 /** Parses `NAME=V1,V2,...` into a name and values (numbers and booleans as such, else strings). */
 export function parseList(text: string, option: string): [string, unknown[]] {
   const eq = text.indexOf("=");

@@ -3,9 +3,10 @@
 // and ends with the same table as an uninterrupted one, and bad sweep input is refused.
 import assert from "node:assert/strict";
 import { InputError } from "../assert.ts";
-import { parseList, parseSeeds, sweepCells } from "./cells.ts";
+import { parseList, parseRange, parseSeeds, sweepCells } from "./cells.ts";
 import { experimentNamed } from "./registry.ts";
 import { runSweep } from "./sweep.ts";
+import { runCell } from "./worker.ts";
 
 const libDir = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const mainModule = new URL("../cli/main.ts", import.meta.url).pathname;
@@ -191,4 +192,35 @@ Deno.test("a sweep killed mid-way resumes with --resume, skips finished cells an
   assert.equal(nothing.code, 2);
   assert.match(new TextDecoder().decode(nothing.stderr), /holds no sweep to resume/);
   await Deno.remove(base, { recursive: true });
+});
+
+Deno.test("random samples are drawn from their seed within their ranges, integers rounded", () => {
+  const schema = experimentNamed("echo").params;
+  const spec = {
+    experiment: "echo",
+    sample: {
+      count: 20,
+      seed: 4,
+      ranges: { clients: [2, 20] as [number, number], serviceTimeUsMean: [50, 500] as [number, number] },
+    },
+    seeds: [1],
+  };
+  const cells = sweepCells(spec, schema, "v");
+  assert.equal(cells.length, 20);
+  for (const cell of cells) {
+    assert.ok(
+      Number.isInteger(cell.params.clients) && (cell.params.clients as number) >= 2 &&
+        (cell.params.clients as number) <= 20,
+    );
+    assert.ok((cell.params.serviceTimeUsMean as number) >= 50 && (cell.params.serviceTimeUsMean as number) < 500);
+  }
+  assert.deepEqual(sweepCells(spec, schema, "v"), cells, "same sample seed, same points");
+  assert.throws(() => parseRange("clients=9..3"), /MIN <= MAX/);
+});
+
+Deno.test("an exception inside a run becomes a row with its error, not the end of the sweep", () => {
+  const reply = runCell({ index: 3, experiment: "no-such-experiment", params: {}, seed: 1, keepHistory: false });
+  assert.equal(reply.index, 3);
+  assert.equal(reply.verdict, false);
+  assert.match(reply.error!, /InputError: unknown experiment "no-such-experiment"/);
 });
