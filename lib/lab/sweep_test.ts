@@ -136,7 +136,7 @@ Deno.test("a sweep killed mid-way resumes with --resume, skips finished cells an
     "--grid",
     "clients=20,40",
     "--param",
-    "durationUs=4000000",
+    "durationUs=8000000",
     "--seeds",
     "1..6",
     "--workers",
@@ -163,7 +163,9 @@ Deno.test("a sweep killed mid-way resumes with --resume, skips finished cells an
     await new Promise((resolve) => setTimeout(resolve, 50));
     if (await countCached().catch(() => 0) >= 3) break;
   }
-  child.kill("SIGKILL");
+  try {
+    child.kill("SIGKILL");
+  } catch { /* it finished first: the count below says so */ }
   await child.status;
   const finishedBefore = await countCached();
   assert.ok(finishedBefore >= 3 && finishedBefore < 12, `killed after ${finishedBefore} of 12 cells`);
