@@ -150,3 +150,18 @@ Deno.test("help COMMAND prints that command's usage; an unknown one exits 2", as
   assert.doesNotMatch(sweep.stdout, /report DIR/);
   assert.equal((await cli(["help", "nope"])).code, 2);
 });
+
+Deno.test("run reuses a stored run of the same experiment, parameters, seed and code, unless --force", async () => {
+  const out = `${await Deno.makeTempDir()}/run`;
+  const args = ["run", "echo", "--param", "durationUs=300000", "--out", out];
+  assert.equal((await cli(args)).code, 0);
+  const first = await Deno.readTextFile(`${out}/manifest.json`);
+  const again = await cli(args);
+  assert.equal(again.code, 0);
+  assert.match(again.stdout, /reused/);
+  assert.equal(await Deno.readTextFile(`${out}/manifest.json`), first, "nothing was rewritten");
+  const forced = await cli([...args, "--force"]);
+  assert.match(forced.stdout, /wrote/);
+  const other = await cli(["run", "echo", "--param", "durationUs=300000", "--seed", "2", "--out", out]);
+  assert.match(other.stdout, /wrote/, "another seed is another run");
+});

@@ -13,8 +13,10 @@ import { benchKernel } from "../bench/kernel.ts";
 import { benchSweep } from "../bench/sweep.ts";
 import { exitCodeOf } from "../check/result.ts";
 import { experimentNamed, experiments, suggest } from "../lab/registry.ts";
-import { runExperiment, writeRun } from "../lab/run.ts";
-import type { ParamSchema, ParamValues } from "../params.ts";
+import { cellKey } from "../lab/cells.ts";
+import { runExperiment, storedRun, writeRun } from "../lab/run.ts";
+import { codeVersion } from "../lab/sweep.ts";
+import { type ParamSchema, type ParamValues, resolveParams } from "../params.ts";
 import { checkCommand } from "./check.ts";
 import { demo } from "./demo.ts";
 import { compareCommand, replayCommand, reportCommand } from "./results_commands.ts";
@@ -29,8 +31,9 @@ const usage = `Faultline: a workbench for distributed databases under load and f
 Usage: ./faultline <command> [options]
 
 Commands:
-  run EXPERIMENT [--param NAME=VALUE ...] [--seed N] [--out DIR] [--json]
-                                     one run; writes results/EXPERIMENT/seed-N-DIGEST/
+  run EXPERIMENT [--param NAME=VALUE ...] [--seed N] [--out DIR] [--force] [--json]
+                                     one run; writes results/EXPERIMENT/seed-N-DIGEST/ (reused
+                                     when the same run of the same code is there, unless --force)
   sweep EXPERIMENT [--grid NAME=V1,V2,...] [--zip NAME=V1,V2,...] [--param NAME=VALUE]
         [--sample N --range NAME=MIN..MAX ... [--sample-seed S]]
         [--seeds A..B] [--workers N] [--out DIR] [--cache DIR] [--resume] [--force] [--keep-histories] [--json]
@@ -162,8 +165,20 @@ async function main(args: string[]): Promise<number> {
       const experiment = experimentNamed(positional[0]);
       const seed = takeInteger(options, "seed", 1);
       const given = paramAssignments(repeated.param ?? [], experiment.params);
+      const params = resolveParams(experiment.params, given);
+      const dir = options.out ?? `${root}/results/${experiment.name}/seed-${seed}-${paramsDigest(params)}`;
+      const key = cellKey(experiment.name, params, seed, await codeVersion(`${root}/lib`));
+      const stored = options.force === "true" ? undefined : await storedRun(dir, key);
+      if (stored !== undefined) {
+        if (options.json === "true") {
+          console.log(JSON.stringify({ manifest: stored.manifest, checks: stored.checks, dir, reused: true }, null, 2));
+        } else {console.log(
+            `reused ${dir.replace(`${root}/`, "")}/ (same experiment, parameters, seed and code; --force runs again)`,
+          );}
+        return exitCodeOf(stored.manifest.verdict);
+      }
       const run = await runExperiment(experiment, given, seed, () => performance.now());
-      const dir = options.out ?? `${root}/results/${experiment.name}/seed-${seed}-${paramsDigest(run.manifest.params)}`;
+      run.manifest.cacheKey = key;
       await writeRun(dir, run, { keepHistory: true });
       if (options.json === "true") {
         console.log(

@@ -25,6 +25,8 @@ export interface Manifest {
   wallSeconds: number;
   /** The command that reproduces the run. */
   command: string;
+  /** Hash of (experiment, parameters, seed, code version): a run with the same key is reused. */
+  cacheKey?: string;
 }
 
 /** A finished run. */
@@ -64,6 +66,23 @@ export async function runExperiment(
         changed.map(([name, value]) => ` --param ${name}=${value}`).join(""),
     },
   };
+}
+
+/**
+ * The run stored in `dir` if its cache key is `key` (same experiment, parameters, seed and code),
+ * else undefined.
+ */
+export async function storedRun(
+  dir: string,
+  key: string,
+): Promise<{ manifest: Manifest; checks: { checker: string; valid: unknown; message: string }[] } | undefined> {
+  try {
+    const manifest = JSON.parse(await Deno.readTextFile(`${dir}/manifest.json`)) as Manifest;
+    if (manifest.cacheKey !== key) return undefined;
+    return { manifest, checks: JSON.parse(await Deno.readTextFile(`${dir}/checks.json`)) };
+  } catch {
+    return undefined; // nothing stored, or unreadable: run again
+  }
 }
 
 /** Writes a run's directory (replacing any earlier one at `dir` only once it is complete). */
