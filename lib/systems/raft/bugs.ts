@@ -1,0 +1,39 @@
+/**
+ * Planted bugs: switchable, documented, off by default, each a real bug from the literature or
+ * from real systems, each consulted at exactly one place in the server, and each caught by a
+ * checker in the tests.
+ *
+ * @module
+ */
+
+/** Which planted bugs are on. */
+export interface RaftBugs {
+  /**
+   * Acknowledge before fsync: replies and the leader's own commit count go out before the WAL
+   * write is durable. A crash then loses entries a majority "had": committed writes vanish. The
+   * classic durability bug (see the ALICE study, Pillai et al., OSDI 2014).
+   */
+  ackBeforeFsync: boolean;
+  /**
+   * Not persisting the vote: after a restart a server can vote twice in one term, so two leaders
+   * can be elected in a term (Raft §5.2 requires votedFor on stable storage).
+   */
+  forgetVote: boolean;
+  /**
+   * Committing a previous-term entry by counting replicas: the situation of the Raft paper's
+   * Figure 8, where such an entry can still be overwritten by a later leader (§5.4.2).
+   */
+  commitPreviousTerm: boolean;
+}
+
+/** Every bug's name, for the experiments' `bug` parameter. */
+export const raftBugNames = ["ackBeforeFsync", "forgetVote", "commitPreviousTerm"] as const;
+
+/** All bugs off. */
+export const noBugs: RaftBugs = { ackBeforeFsync: false, forgetVote: false, commitPreviousTerm: false };
+
+/** The bug set with only `name` on ("none": all off). */
+export function bugsFor(name: string): RaftBugs {
+  if (name === "none") return { ...noBugs };
+  return { ...noBugs, [name]: true };
+}

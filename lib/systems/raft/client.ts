@@ -1,0 +1,96 @@
+/**
+ * A Raft client: one operation at a time, sent to the server it believes leads; a redirect or a
+ * timeout moves it to the hinted or next server, retrying with the same sequence number (the
+ * session makes the retry apply once). An operation given up on is recorded as `info`: it may
+ * still take effect.
+ *
+ * @module
+ */
+import { assert } from "../../assert.ts";
+import type { Op } from "../../history/history.ts";
+import type { NodeApi, NodeLogic } from "../../sim/types.ts";
+import type { RaftMessage } from "./types.ts";
+
+/** Options of a client. */
+export interface RaftClientOptions {
+  servers: number[];
+  keys: string[];
+  /** Fraction of reads; the rest are appends of unique values. */
+  readFraction: number;
+  thinkTimeUsMean: number;
+  /** Wait for an answer before trying another server. */
+  timeoutUs: number;
+  /** Give up (and record info) after this long. */
+  giveUpUs: number;
+}
+
+const timerNext = "next";
+const timerTimeout = "timeout";
+
+/** A client's logic. Its client id is its node id. */
+export function raftClient(api: NodeApi<RaftMessage>, options: RaftClientOptions): NodeLogic<RaftMessage> {
+  let seq = 0;
+  let target = options.servers[api.id % options.servers.length];
+  let current:
+    | {
+      seq: number;
+      f: "get" | "append";
+      key: string;
+      value: string | null;
+      startedUs: number;
+      invocation: Op;
+      timer: number;
+    }
+    | undefined;
+  const send = () => {
+    assert(current !== undefined, "send without an operation");
+    api.send(target, {
+      type: "request",
+      clientId: api.id,
+      seq: current.seq,
+      f: current.f,
+      key: current.key,
+      value: current.value,
+    });
+    current.timer = api.setTimer(options.timeoutUs, timerTimeout);
+  };
+  const begin = () => {
+    seq++;
+    const key = options.keys[Math.floor(api.rng.next() * options.keys.length)];
+    const read = api.rng.next() < options.readFraction;
+    const f = read ? "get" as const : "append" as const;
+    const value = read ? null : `${api.id}.${seq};`;
+    const invocation = api.invoke(f, value, { key });
+    current = { seq, f, key, value, startedUs: api.monotonicUs(), invocation, timer: -1 };
+    send();
+  };
+  const finish = (type: "ok" | "info", value: string | null) => {
+    assert(current !== undefined, "finish without an operation");
+    api.complete(current.invocation, type, type === "ok" ? value : current.value);
+    if (type === "ok") api.record("raft_client_latency_us", api.monotonicUs() - current.startedUs);
+    current = undefined;
+    api.setTimer(-options.thinkTimeUsMean * Math.log(1 - api.rng.next()), timerNext);
+  };
+  const tryAnother = (hint: number) => {
+    const next = options.servers[(options.servers.indexOf(target) + 1) % options.servers.length];
+    target = hint >= 0 && hint !== target && options.servers.includes(hint) ? hint : next;
+  };
+  return {
+    onStart: begin,
+    onMessage(_from, message) {
+      if (message.type !== "response" || current === undefined || message.seq !== current.seq) return;
+      api.cancelTimer(current.timer);
+      if (message.ok) return finish("ok", message.value);
+      tryAnother(message.leaderHint);
+      if (api.monotonicUs() - current.startedUs > options.giveUpUs) return finish("info", null);
+      current.timer = api.setTimer(10_000, "retry");
+    },
+    onTimer(tag) {
+      if (tag === timerNext) return begin();
+      if (current === undefined) return;
+      if (tag === timerTimeout) tryAnother(-1);
+      if (api.monotonicUs() - current.startedUs > options.giveUpUs) return finish("info", null);
+      send();
+    },
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * A Raft cluster on the kernel with clients, a fault schedule and the checks: the harness the
+ * experiments and tests share.
+ *
+ * Invariants checked: election safety (at most one leader per term, §5.2, checked on every role
+ * change) and linearizability of the replicated key-value store, judged on the clients' history
+ * (acknowledged appends that vanish show up there too, as reads that miss them).
+ *
+ * @module
+ */
+import { checkLinearizable } from "../../check/linearizability.ts";
+import { kv } from "../../check/models.ts";
+import { pairOperations } from "../../check/operations.ts";
+import type { CheckResult } from "../../check/result.ts";
+import { type CoverageReport, Nemesis, type Schedule } from "../../faults/mod.ts";
+import { Histogram } from "../../metrics/histogram.ts";
+import { Simulation } from "../../sim/mod.ts";
+import { bugsFor } from "./bugs.ts";
+import { raftClient } from "./client.ts";
+import { type RaftServer, raftServer, type Role } from "./node.ts";
+import { raftConfigDefaults, type RaftMessage } from "./types.ts";
+
+/** Options of a cluster run. */
+export interface RaftRunOptions {
+  servers: number;
+  clients: number;
+  durationUs: number;
+  bug: string;
+  schedule: Schedule;
+  keys?: number;
+  electionTimeoutUsMin?: number;
+  electionTimeoutUsMax?: number;
+}
+
+/** What a run produced. */
+export interface RaftRunResult {
+  sim: Simulation;
+  servers: number[];
+  checks: CheckResult[];
+  coverage: CoverageReport;
+  figures: Record<string, number>;
+  /** Leaders by term, as observed. */
+  leadersByTerm: Map<number, number[]>;
+}
+
+/** Runs a cluster under `schedule` and checks it. */
+export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunResult {
+  const sim = new Simulation({ seed });
+  const servers: number[] = [];
+  const instances = new Map<number, RaftServer>();
+  const leadersByTerm = new Map<number, number[]>();
+  const config = {
+    ...raftConfigDefaults,
+    servers,
+    electionTimeoutUsMin: options.electionTimeoutUsMin ?? raftConfigDefaults.electionTimeoutUsMin,
+    electionTimeoutUsMax: options.electionTimeoutUsMax ?? raftConfigDefaults.electionTimeoutUsMax,
+  };
+  const bugs = bugsFor(options.bug);
+  const onRole = (server: number, role: Role, term: number) => {
+    if (role !== "leader") return;
+    const leaders = leadersByTerm.get(term) ?? [];
+    leaders.push(server);
+    leadersByTerm.set(term, leaders);
+  };
+  for (let i = 0; i < options.servers; i++) {
+    servers.push(sim.addNode<RaftMessage>({
+      name: `n${i}`,
+      create: (api) => {
+        const server = raftServer(api, { config, bugs, onRole }) as RaftServer;
+        instances.set(api.id, server);
+        return server;
+      },
+    }));
+  }
+  const keys = Array.from({ length: options.keys ?? 3 }, (_, i) => `k${i}`);
+  for (let i = 0; i < options.clients; i++) {
+    sim.addNode<RaftMessage>({
+      name: `client${i}`,
+      create: (api) =>
+        raftClient(api, {
+          servers,
+          keys,
+          readFraction: 0.5,
+          thinkTimeUsMean: 2_000,
+          timeoutUs: 100_000,
+          giveUpUs: 1_000_000,
+        }),
+    });
+  }
+  const leaderNow = () => servers.filter((s) => sim.isUp(s) && instances.get(s)?.role === "leader");
+  const nemesis = new Nemesis({
+    sim,
+    cluster: { nodes: servers, roles: { leader: leaderNow } },
+    schedule: options.schedule,
+  });
+  sim.run({ untilUs: Math.max(options.durationUs, nemesis.endUs) });
+  const twoLeaders = [...leadersByTerm].filter(([, leaders]) => new Set(leaders).size > 1);
+  const linearizable = checkLinearizable(pairOperations(sim.history.events), kv as never, { initial: "" });
+  const latency = new Histogram();
+  for (const v of sim.metrics.series("raft_client_latency_us").value) latency.record(v);
+  const completions = sim.history.events.filter((op) => op.process !== "nemesis" && op.type !== "invoke");
+  return {
+    sim,
+    servers,
+    leadersByTerm,
+    coverage: nemesis.coverage(),
+    checks: [
+      {
+        checker: "election-safety",
+        valid: twoLeaders.length === 0,
+        message: twoLeaders.length === 0
+          ? "at most one leader per term"
+          : `two leaders in term ${twoLeaders[0][0]}: ${twoLeaders[0][1].map((s) => sim.nodeName(s)).join(", ")}`,
+      },
+      {
+        checker: "linearizability (kv)",
+        valid: linearizable.valid,
+        message: linearizable.valid === true
+          ? `the key-value history is linearizable (${linearizable.operations} operations)`
+          : linearizable.valid === false
+          ? `not linearizable on key ${linearizable.counterexample?.key}: ${linearizable.counterexample?.stuck.f} ` +
+            `${
+              JSON.stringify(linearizable.counterexample?.stuck.output)
+            } met state ${linearizable.counterexample?.stateAtStuck}`
+          : "unknown: the search ran out of budget",
+        details: linearizable.counterexample === undefined
+          ? undefined
+          : { counterexample: linearizable.counterexample },
+      },
+    ],
+    figures: {
+      operationsOk: completions.filter((op) => op.type === "ok").length,
+      operationsInfo: completions.filter((op) => op.type === "info").length,
+      latencyUsP50: latency.quantile(0.5),
+      latencyUsP99: latency.quantile(0.99),
+      terms: leadersByTerm.size,
+      commitIndexMax: Math.max(0, ...[...instances.values()].map((s) => s.commit)),
+    },
+  };
+}

@@ -1,0 +1,495 @@
+/**
+ * A Raft server as a state machine on the kernel (Ongaro & Ousterhout, "In Search of an
+ * Understandable Consensus Algorithm", USENIX ATC 2014), with Pre-Vote, CheckQuorum, leader
+ * stickiness, fast log backtracking, a durable WAL and a replicated key-value store with client
+ * sessions.
+ *
+ * Durability is an ordering contract, as etcd's Ready has it: a handler's state changes (term,
+ * vote, new entries) are appended to the WAL and fsynced when the handler ends, and every message
+ * the handler produced waits until that fsync completes, so no reply ever promises state a crash
+ * could lose (§5.1, Figure 2: "respond after persisting"). Messages leave in the order they were
+ * made. The leader counts itself toward a commit only for entries it has made durable.
+ *
+ * Only the `become*` functions change the role, and each asserts the transition is legal.
+ *
+ * @module
+ */
+import { assert } from "../../assert.ts";
+import type { DiskCompletion, NodeApi, NodeLogic } from "../../sim/mod.ts";
+import type { RaftBugs } from "./bugs.ts";
+import { KvStateMachine } from "./kv.ts";
+import { RaftLog } from "./log.ts";
+import { majority, quorumIndex } from "./quorum.ts";
+import type { ClientMessage, Command, Entry, PeerMessage, RaftConfig, RaftMessage } from "./types.ts";
+import { recover, Wal, type WalRecord } from "./wal.ts";
+
+/** A server's role. */
+export type Role = "follower" | "precandidate" | "candidate" | "leader";
+
+const timerElection = "election";
+const timerHeartbeat = "heartbeat";
+const timerCheckQuorum = "check-quorum";
+
+/** Options of one server. */
+export interface RaftServerOptions {
+  config: RaftConfig;
+  bugs: RaftBugs;
+  /** Called on every role change, for the harness (roles for the nemesis, leader metrics). */
+  onRole?: (server: number, role: Role, term: number) => void;
+}
+
+/** Builds a server's logic for one incarnation. */
+export function raftServer(api: NodeApi<RaftMessage>, options: RaftServerOptions): NodeLogic<RaftMessage> {
+  return new RaftServer(api, options);
+}
+
+/** One Raft server. Public fields are read by tests and invariant checks; only the server writes them. */
+export class RaftServer implements NodeLogic<RaftMessage> {
+  role: Role = "follower";
+  term = 0;
+  vote = -1;
+  leader = -1;
+  commit = 0;
+  applied = 0;
+  readonly log = new RaftLog();
+  readonly kv = new KvStateMachine();
+  readonly #api: NodeApi<RaftMessage>;
+  readonly #config: RaftConfig;
+  readonly #bugs: RaftBugs;
+  readonly #onRole: RaftServerOptions["onRole"];
+  readonly #wal: Wal;
+  // The durability pipeline.
+  #records: WalRecord[] = [];
+  #outbox: { to: number; message: RaftMessage }[] = [];
+  #waiting: { sync: number; messages: { to: number; message: RaftMessage }[] }[] = [];
+  #syncsIssued = 0;
+  #syncsDone = 0;
+  #syncCovers = new Map<number, number>();
+  /** The last log index known to be on disk. */
+  #durableIndex = 0;
+  // Elections.
+  #electionTimer = -1;
+  #heartbeatTimer = -1;
+  #checkQuorumTimer = -1;
+  #votes = new Set<number>();
+  #lastLeaderContactUs = -Infinity;
+  // Leadership.
+  #nextIndex = new Map<number, number>();
+  #matchIndex = new Map<number, number>();
+  #recentlyActive = new Set<number>();
+  #pendingClients = new Map<number, { node: number; clientId: number; seq: number }>();
+
+  constructor(api: NodeApi<RaftMessage>, options: RaftServerOptions) {
+    this.#api = api;
+    this.#config = options.config;
+    this.#bugs = options.bugs;
+    this.#onRole = options.onRole;
+    this.#wal = new Wal(api.disk);
+  }
+
+  // ------------------------------------------------------------------ kernel handlers
+
+  onStart(): void {
+    this.onRecover();
+  }
+
+  /** Rebuilds term, vote and log from the WAL; the state machine is rebuilt as commits are learned. */
+  onRecover(): void {
+    const recovered = recover(this.#api.disk, "wal");
+    if (recovered.hardState !== undefined) {
+      this.term = recovered.hardState.term;
+      this.vote = recovered.hardState.vote;
+    }
+    for (const entry of recovered.entries) this.log.merge([entry as Entry]);
+    this.#durableIndex = this.log.lastIndex;
+    this.#api.record("raft_recovered_entries", recovered.entries.length);
+    this.#resetElectionTimer();
+  }
+
+  onMessage(from: number, message: RaftMessage): void {
+    if (message.type === "request") this.#handleClient(from, message);
+    else if (message.type !== "response") this.#step(from, message);
+    this.#flush();
+  }
+
+  onTimer(tag: unknown): void {
+    if (tag === timerElection) this.#campaign();
+    else if (tag === timerHeartbeat && this.role === "leader") {
+      this.#broadcastAppend();
+      this.#heartbeatTimer = this.#api.setTimer(this.#config.heartbeatIntervalUs, timerHeartbeat);
+    } else if (tag === timerCheckQuorum && this.role === "leader") this.#checkQuorum();
+    this.#flush();
+  }
+
+  onDisk(completion: DiskCompletion): void {
+    if (!completion.ok) {
+      // A full or failing disk: nothing waiting on this sync may be sent. The server stops
+      // acknowledging, which is what a real server does when its WAL cannot be written.
+      this.#api.record("raft_wal_errors", 1);
+      return;
+    }
+    const tag = completion.tag as { raftSync?: number } | undefined;
+    if (completion.op !== "fsync" || tag?.raftSync === undefined) return;
+    this.#syncsDone = tag.raftSync;
+    this.#durableIndex = this.#syncCovers.get(tag.raftSync)!;
+    this.#syncCovers.delete(tag.raftSync);
+    while (this.#waiting.length > 0 && this.#waiting[0].sync <= this.#syncsDone) {
+      for (const { to, message } of this.#waiting.shift()!.messages) this.#api.send(to, message);
+    }
+    if (this.role === "leader") this.#maybeCommit();
+    this.#flush();
+  }
+
+  // ------------------------------------------------------------------ the common rules
+
+  #step(from: number, message: PeerMessage): void {
+    if (message.term > this.term) {
+      const preVoteRequest = message.type === "vote" && message.pre;
+      const preVoteGrant = message.type === "voteResponse" && message.pre && message.granted;
+      if (message.type === "vote" && !message.pre && this.#inLease()) {
+        // Leader stickiness: while a leader is heard from, a disruptive candidate is ignored.
+        return;
+      }
+      if (!preVoteRequest && !preVoteGrant) {
+        this.#becomeFollower(message.term, message.type === "append" ? message.leader : -1);
+      }
+    } else if (message.term < this.term) {
+      if (message.type === "append") {
+        // A stale leader learns our term from the rejection and steps down.
+        this.#send(from, { type: "appendResponse", term: this.term, success: false, matchIndex: 0, conflictIndex: 0 });
+      } else if (message.type === "vote") {
+        this.#send(from, { type: "voteResponse", term: this.term, granted: false, pre: message.pre });
+      }
+      return;
+    }
+    switch (message.type) {
+      case "vote":
+        return this.#handleVote(from, message);
+      case "voteResponse":
+        return this.#handleVoteResponse(from, message);
+      case "append":
+        return this.#handleAppend(from, message);
+      case "appendResponse":
+        return this.#handleAppendResponse(from, message);
+    }
+  }
+
+  #inLease(): boolean {
+    return this.#config.checkQuorum && this.leader !== -1 &&
+      this.#api.monotonicUs() - this.#lastLeaderContactUs < this.#config.electionTimeoutUsMin;
+  }
+
+  // ------------------------------------------------------------------ elections (§5.2)
+
+  #campaign(): void {
+    if (this.role === "leader") return;
+    if (this.#config.preVote) this.#becomePreCandidate();
+    else this.#becomeCandidate();
+  }
+
+  #handleVote(from: number, message: Extract<PeerMessage, { type: "vote" }>): void {
+    const fresh = this.log.isUpToDate(message.lastIndex, message.lastTerm);
+    let granted: boolean;
+    if (message.pre) {
+      // A pre-vote changes nothing: would we vote for this candidate in the next term?
+      granted = fresh && message.term > this.term && !this.#inLease();
+    } else {
+      const free = this.vote === -1 || this.vote === message.candidate;
+      granted = fresh && free && this.leader === -1;
+      if (granted) {
+        this.vote = message.candidate;
+        this.#persistHardState();
+        this.#resetElectionTimer();
+      }
+    }
+    this.#send(from, { type: "voteResponse", term: message.pre ? message.term : this.term, granted, pre: message.pre });
+  }
+
+  #handleVoteResponse(from: number, message: Extract<PeerMessage, { type: "voteResponse" }>): void {
+    if (!message.granted) return;
+    if (message.pre && this.role === "precandidate" && message.term === this.term + 1) {
+      this.#votes.add(from);
+      if (this.#votes.size >= majority(this.#config.servers.length)) this.#becomeCandidate();
+    } else if (!message.pre && this.role === "candidate" && message.term === this.term) {
+      this.#votes.add(from);
+      if (this.#votes.size >= majority(this.#config.servers.length)) this.#becomeLeader();
+    }
+  }
+
+  #requestVotes(pre: boolean): void {
+    const term = pre ? this.term + 1 : this.term;
+    for (const server of this.#peers()) {
+      this.#send(server, {
+        type: "vote",
+        term,
+        candidate: this.#api.id,
+        lastIndex: this.log.lastIndex,
+        lastTerm: this.log.lastTerm,
+        pre,
+      });
+    }
+  }
+
+  // ------------------------------------------------------------------ replication (§5.3)
+
+  #handleAppend(from: number, message: Extract<PeerMessage, { type: "append" }>): void {
+    if (this.role !== "follower") this.#becomeFollower(this.term, message.leader);
+    this.leader = message.leader;
+    this.#lastLeaderContactUs = this.#api.monotonicUs();
+    this.#resetElectionTimer();
+    const prevTerm = this.log.termAt(message.prevIndex);
+    if (message.prevIndex > this.log.lastIndex || (prevTerm !== undefined && prevTerm !== message.prevTerm)) {
+      this.#send(from, {
+        type: "appendResponse",
+        term: this.term,
+        success: false,
+        matchIndex: 0,
+        conflictIndex: this.#conflictIndex(message.prevIndex),
+      });
+      return;
+    }
+    const appended = this.log.merge(message.entries);
+    for (const entry of appended) {
+      this.#records.push({ kind: "entry", term: entry.term, index: entry.index, command: entry.command });
+    }
+    const matchIndex = message.prevIndex + message.entries.length;
+    this.#advanceCommit(Math.min(message.commit, matchIndex));
+    this.#send(from, { type: "appendResponse", term: this.term, success: true, matchIndex, conflictIndex: 0 });
+  }
+
+  /** Where a leader should retry after a mismatch at `prevIndex`: the first index of the conflicting term. */
+  #conflictIndex(prevIndex: number): number {
+    if (prevIndex > this.log.lastIndex) return this.log.lastIndex + 1;
+    const term = this.log.termAt(prevIndex);
+    let index = prevIndex;
+    while (index > this.log.firstIndex && this.log.termAt(index - 1) === term) index--;
+    return Math.max(1, index);
+  }
+
+  #handleAppendResponse(from: number, message: Extract<PeerMessage, { type: "appendResponse" }>): void {
+    if (this.role !== "leader") return;
+    this.#recentlyActive.add(from);
+    if (message.success) {
+      this.#matchIndex.set(from, Math.max(this.#matchIndex.get(from) ?? 0, message.matchIndex));
+      this.#nextIndex.set(from, Math.max(this.#nextIndex.get(from) ?? 1, message.matchIndex + 1));
+      this.#maybeCommit();
+      if (message.matchIndex < this.log.lastIndex) this.#sendAppend(from);
+      return;
+    }
+    this.#nextIndex.set(from, Math.max(1, Math.min(message.conflictIndex, (this.#nextIndex.get(from) ?? 1) - 1)));
+    this.#sendAppend(from);
+  }
+
+  #broadcastAppend(): void {
+    for (const server of this.#peers()) this.#sendAppend(server);
+  }
+
+  #sendAppend(server: number): void {
+    const next = Math.max(this.log.firstIndex, this.#nextIndex.get(server) ?? this.log.lastIndex + 1);
+    const prevIndex = next - 1;
+    const entries = this.log.slice(next, this.log.lastIndex + 1, this.#config.entriesPerAppendMax);
+    this.#send(server, {
+      type: "append",
+      term: this.term,
+      leader: this.#api.id,
+      prevIndex,
+      prevTerm: this.log.termAt(prevIndex)!,
+      entries,
+      commit: this.commit,
+    });
+    // Pipelining: assume the entries arrive and send what follows next time; a rejection rewinds.
+    if (entries.length > 0) this.#nextIndex.set(server, entries[entries.length - 1].index + 1);
+  }
+
+  /** Commits the highest index a majority holds, if it is of the current term (§5.4.2, Figure 8). */
+  #maybeCommit(): void {
+    const matches = this.#config.servers.map((
+      s,
+    ) => (s === this.#api.id ? this.#durableIndex : this.#matchIndex.get(s) ?? 0));
+    const candidate = quorumIndex(matches);
+    if (candidate <= this.commit) return;
+    if (this.log.termAt(candidate) !== this.term && !this.#bugs.commitPreviousTerm) return;
+    this.#advanceCommit(candidate);
+  }
+
+  #advanceCommit(index: number): void {
+    if (index <= this.commit) return;
+    this.commit = Math.min(index, this.log.lastIndex);
+    while (this.applied < this.commit) {
+      this.applied++;
+      const entry = this.log.entry(this.applied);
+      const result = this.kv.apply(entry.command);
+      const waiting = this.#pendingClients.get(this.applied);
+      if (waiting === undefined) continue;
+      this.#pendingClients.delete(this.applied);
+      // Answer only if the entry is the client's command: a new leader may have overwritten it.
+      const command = entry.command;
+      const mine = command.kind === "op" && command.clientId === waiting.clientId && command.seq === waiting.seq;
+      this.#send(waiting.node, {
+        type: "response",
+        clientId: waiting.clientId,
+        seq: waiting.seq,
+        ok: mine && result.ok,
+        value: mine ? result.value : null,
+        leaderHint: this.#api.id,
+      });
+    }
+  }
+
+  // ------------------------------------------------------------------ clients
+
+  #handleClient(from: number, request: Extract<ClientMessage, { type: "request" }>): void {
+    if (this.role !== "leader") {
+      this.#api.send(from, {
+        type: "response",
+        clientId: request.clientId,
+        seq: request.seq,
+        ok: false,
+        value: null,
+        leaderHint: this.leader,
+      });
+      return;
+    }
+    const command: Command = {
+      kind: "op",
+      clientId: request.clientId,
+      seq: request.seq,
+      f: request.f,
+      key: request.key,
+      value: request.value,
+    };
+    const index = this.#appendAsLeader(command);
+    this.#pendingClients.set(index, { node: from, clientId: request.clientId, seq: request.seq });
+    this.#broadcastAppend();
+  }
+
+  #appendAsLeader(command: Command): number {
+    const entry: Entry = { term: this.term, index: this.log.lastIndex + 1, command };
+    this.log.push(entry);
+    this.#records.push({ kind: "entry", term: entry.term, index: entry.index, command });
+    return entry.index;
+  }
+
+  // ------------------------------------------------------------------ role changes
+
+  #becomeFollower(term: number, leader: number): void {
+    assert(term >= this.term, `a follower's term ${term} is below the current ${this.term}`);
+    if (term > this.term) {
+      this.term = term;
+      this.vote = -1;
+      this.#persistHardState();
+    }
+    if (this.role === "leader") {
+      // The leader's timers stop with its leadership; a later term starts its own.
+      this.#api.cancelTimer(this.#heartbeatTimer);
+      this.#api.cancelTimer(this.#checkQuorumTimer);
+    }
+    this.#setRole("follower");
+    this.leader = leader;
+    this.#pendingClients.clear();
+    this.#resetElectionTimer();
+  }
+
+  #becomePreCandidate(): void {
+    assert(this.role !== "leader", "a leader does not pre-campaign");
+    this.#setRole("precandidate");
+    this.leader = -1;
+    this.#votes = new Set([this.#api.id]);
+    this.#resetElectionTimer();
+    if (this.#votes.size >= majority(this.#config.servers.length)) return this.#becomeCandidate();
+    this.#requestVotes(true);
+  }
+
+  #becomeCandidate(): void {
+    assert(this.role !== "leader", "a leader does not campaign");
+    this.term++;
+    this.vote = this.#api.id;
+    this.#persistHardState();
+    this.#setRole("candidate");
+    this.leader = -1;
+    this.#votes = new Set([this.#api.id]);
+    this.#resetElectionTimer();
+    if (this.#votes.size >= majority(this.#config.servers.length)) return this.#becomeLeader();
+    this.#requestVotes(false);
+  }
+
+  #becomeLeader(): void {
+    assert(this.role === "candidate", `only a candidate becomes leader, not a ${this.role}`);
+    this.#setRole("leader");
+    this.leader = this.#api.id;
+    this.#nextIndex.clear();
+    this.#matchIndex.clear();
+    for (const server of this.#peers()) this.#nextIndex.set(server, this.log.lastIndex + 1);
+    this.#recentlyActive.clear();
+    if (this.#electionTimer >= 0) this.#api.cancelTimer(this.#electionTimer);
+    this.#electionTimer = -1;
+    // A no-op of the new term lets entries of earlier terms commit (§5.4.2, §8).
+    this.#appendAsLeader({ kind: "noop" });
+    this.#broadcastAppend();
+    this.#heartbeatTimer = this.#api.setTimer(this.#config.heartbeatIntervalUs, timerHeartbeat);
+    if (this.#config.checkQuorum) {
+      this.#checkQuorumTimer = this.#api.setTimer(this.#config.electionTimeoutUsMin, timerCheckQuorum);
+    }
+  }
+
+  #checkQuorum(): void {
+    if (this.#recentlyActive.size + 1 < majority(this.#config.servers.length)) {
+      this.#api.record("raft_check_quorum_step_down", this.term);
+      this.#becomeFollower(this.term, -1);
+      return;
+    }
+    this.#recentlyActive.clear();
+    this.#checkQuorumTimer = this.#api.setTimer(this.#config.electionTimeoutUsMin, timerCheckQuorum);
+  }
+
+  #setRole(role: Role): void {
+    if (role !== this.role) this.#onRole?.(this.#api.id, role, this.term);
+    this.role = role;
+  }
+
+  // ------------------------------------------------------------------ plumbing
+
+  #peers(): number[] {
+    return this.#config.servers.filter((s) => s !== this.#api.id);
+  }
+
+  #resetElectionTimer(): void {
+    if (this.#electionTimer >= 0) this.#api.cancelTimer(this.#electionTimer);
+    const { electionTimeoutUsMin: min, electionTimeoutUsMax: max } = this.#config;
+    this.#electionTimer = this.#api.setTimer(min + Math.floor(this.#api.rng.next() * (max - min + 1)), timerElection);
+  }
+
+  #persistHardState(): void {
+    if (this.#bugs.forgetVote) {
+      // Planted bug: the term is persisted but not the vote, so a restarted server can vote twice in a term.
+      this.#records.push({ kind: "hard", term: this.term, vote: -1, commit: this.commit });
+      return;
+    }
+    this.#records.push({ kind: "hard", term: this.term, vote: this.vote, commit: this.commit });
+  }
+
+  #send(to: number, message: RaftMessage): void {
+    this.#outbox.push({ to, message });
+  }
+
+  /** Ends a handler: WAL records are written and synced, and messages wait for that sync (or send at once). */
+  #flush(): void {
+    if (this.#records.length > 0) {
+      this.#wal.append(this.#records);
+      this.#records = [];
+      const sync = ++this.#syncsIssued;
+      this.#syncCovers.set(sync, this.log.lastIndex);
+      this.#wal.sync({ raftSync: sync });
+      if (this.#bugs.ackBeforeFsync) this.#durableIndex = this.log.lastIndex;
+    }
+    if (this.#outbox.length === 0) return;
+    const messages = this.#outbox;
+    this.#outbox = [];
+    const waitFor = this.#bugs.ackBeforeFsync ? this.#syncsDone : this.#syncsIssued;
+    if (waitFor <= this.#syncsDone && this.#waiting.length === 0) {
+      for (const { to, message } of messages) this.#api.send(to, message);
+    } else {
+      this.#waiting.push({ sync: waitFor, messages });
+    }
+  }
+}

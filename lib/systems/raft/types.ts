@@ -1,0 +1,82 @@
+/**
+ * Raft's data: log entries, the durable hard state, messages between servers and with clients,
+ * and the configuration (units in the names).
+ *
+ * @module
+ */
+
+/** A client command, or a no-op a new leader appends to commit entries of earlier terms (§5.4.2). */
+export type Command =
+  | { kind: "noop" }
+  | { kind: "op"; clientId: number; seq: number; f: "get" | "put" | "append"; key: string; value: string | null };
+
+/** One log entry. */
+export interface Entry {
+  term: number;
+  index: number;
+  command: Command;
+}
+
+/** What must survive a crash besides the log: persisted before any reply that depends on it (§5.1). */
+export interface HardState {
+  term: number;
+  /** The candidate voted for in `term`, or -1. */
+  vote: number;
+  commit: number;
+}
+
+/** Messages between servers. */
+export type PeerMessage =
+  | { type: "vote"; term: number; candidate: number; lastIndex: number; lastTerm: number; pre: boolean }
+  | { type: "voteResponse"; term: number; granted: boolean; pre: boolean }
+  | {
+    type: "append";
+    term: number;
+    leader: number;
+    prevIndex: number;
+    prevTerm: number;
+    entries: Entry[];
+    commit: number;
+  }
+  | {
+    type: "appendResponse";
+    term: number;
+    success: boolean;
+    /** On success: the last index the follower now holds durably from this leader's log. */
+    matchIndex: number;
+    /** On failure: where the leader should retry (fast backtracking, §5.3's optimisation). */
+    conflictIndex: number;
+  };
+
+/** Messages between clients and servers. */
+export type ClientMessage =
+  | { type: "request"; clientId: number; seq: number; f: "get" | "put" | "append"; key: string; value: string | null }
+  | { type: "response"; clientId: number; seq: number; ok: boolean; value: string | null; leaderHint: number };
+
+/** Every message of the protocol. */
+export type RaftMessage = PeerMessage | ClientMessage;
+
+/** Settings of a Raft cluster. */
+export interface RaftConfig {
+  /** Server node ids (the voting members). */
+  servers: number[];
+  electionTimeoutUsMin: number;
+  electionTimeoutUsMax: number;
+  heartbeatIntervalUs: number;
+  /** Most entries sent in one append message. */
+  entriesPerAppendMax: number;
+  /** Pre-Vote (§9.6 of Ongaro's thesis): a partitioned server does not disrupt with term bumps. */
+  preVote: boolean;
+  /** CheckQuorum: a leader that hears no majority within an election timeout steps down. */
+  checkQuorum: boolean;
+}
+
+/** Sensible defaults: timeouts of 150-300 ms as the paper suggests, heartbeats every 50 ms. */
+export const raftConfigDefaults: Omit<RaftConfig, "servers"> = {
+  electionTimeoutUsMin: 150_000,
+  electionTimeoutUsMax: 300_000,
+  heartbeatIntervalUs: 50_000,
+  entriesPerAppendMax: 64,
+  preVote: true,
+  checkQuorum: true,
+};
