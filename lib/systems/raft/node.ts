@@ -67,6 +67,8 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   #syncCovers = new Map<number, number>();
   /** The last log index known to be on disk. */
   #durableIndex = 0;
+  /** A WAL write failed: the server sends nothing more until it restarts. */
+  #walFailed = false;
   // Elections.
   #electionTimer = -1;
   #heartbeatTimer = -1;
@@ -123,9 +125,12 @@ export class RaftServer implements NodeLogic<RaftMessage> {
 
   onDisk(completion: DiskCompletion): void {
     if (!completion.ok) {
-      // A full or failing disk: nothing waiting on this sync may be sent. The server stops
-      // acknowledging, which is what a real server does when its WAL cannot be written.
+      // A full or failing disk: a later fsync would not cover the lost batch, so nothing may be
+      // acknowledged again. The server falls silent, as a real one does when its WAL cannot be
+      // written; a restart refuses the gap in its WAL rather than lose entries.
       this.#api.record("raft_wal_errors", 1);
+      this.#walFailed = true;
+      this.#waiting = [];
       return;
     }
     const tag = completion.tag as { raftSync?: number } | undefined;
@@ -474,6 +479,11 @@ export class RaftServer implements NodeLogic<RaftMessage> {
 
   /** Ends a handler: WAL records are written and synced, and messages wait for that sync (or send at once). */
   #flush(): void {
+    if (this.#walFailed) {
+      this.#records = [];
+      this.#outbox = [];
+      return;
+    }
     if (this.#records.length > 0) {
       this.#wal.append(this.#records);
       this.#records = [];
