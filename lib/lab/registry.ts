@@ -5,10 +5,11 @@
  */
 import { InputError } from "../assert.ts";
 import { echoExperiment } from "../systems/echo/lab.ts";
+import { raftChaosExperiment } from "../systems/raft/lab.ts";
 import type { Experiment } from "./experiment.ts";
 
 /** Every registered experiment, by name. */
-export const experiments: readonly Experiment[] = [echoExperiment];
+export const experiments: readonly Experiment[] = [echoExperiment, raftChaosExperiment];
 
 /** The experiment named `name`; an unknown name is refused with the closest valid one. */
 export function experimentNamed(name: string): Experiment {
