@@ -30,6 +30,9 @@ export interface RaftRunOptions {
   keys?: number;
   electionTimeoutUsMin?: number;
   electionTimeoutUsMax?: number;
+  /** Pre-Vote and CheckQuorum (default on). */
+  preVote?: boolean;
+  checkQuorum?: boolean;
 }
 
 /** What a run produced. */
@@ -54,6 +57,8 @@ export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunRe
     servers,
     electionTimeoutUsMin: options.electionTimeoutUsMin ?? raftConfigDefaults.electionTimeoutUsMin,
     electionTimeoutUsMax: options.electionTimeoutUsMax ?? raftConfigDefaults.electionTimeoutUsMax,
+    preVote: options.preVote ?? raftConfigDefaults.preVote,
+    checkQuorum: options.checkQuorum ?? raftConfigDefaults.checkQuorum,
   };
   const bugs = bugsFor(options.bug);
   const onRole = (server: number, role: Role, term: number) => {
