@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import type { Schedule } from "../../faults/mod.ts";
 import { runRaftCluster } from "./cluster.ts";
+import { raftSchedule } from "./lab.ts";
 
 const quiet: Schedule = { faults: [], recoveryUs: 0 };
 
@@ -79,23 +80,10 @@ Deno.test("raft: a restarted server recovers its log from the WAL and catches up
   for (const check of run.checks) assert.equal(check.valid, true, check.message);
 });
 
-/** Repeated power failures of a majority, losing unsynced writes: what fsync ordering guards against. */
-const powerFailures: Schedule = {
-  faults: [{
-    at: 300_000,
-    repeat: {
-      fault: { kind: "crash", targets: { random: "majority" }, unsyncedOnCrash: "lose", durationUs: 50_000 },
-    },
-    times: 12,
-    everyUs: 250_000,
-  }],
-  recoveryUs: 1_000_000,
-};
-
-Deno.test("raft: planted bug ackBeforeFsync loses acknowledged appends under power failures, within 10 seeds; without it none do", () => {
+Deno.test("raft: planted bug ackBeforeFsync loses acknowledged appends under power failures, within 20 seeds; without it none do", () => {
   const caught: number[] = [];
-  for (let seed = 1; seed <= 10; seed++) {
-    const options = { servers: 5, clients: 5, durationUs: 4_000_000, schedule: powerFailures };
+  for (let seed = 1; seed <= 20; seed++) {
+    const options = { servers: 5, clients: 5, durationUs: 4_000_000, schedule: raftSchedule("power", 4_000_000) };
     const buggy = runRaftCluster({ ...options, bug: "ackBeforeFsync" }, seed);
     if (buggy.checks.some((c) => c.valid === false)) caught.push(seed);
     const correct = runRaftCluster({ ...options, bug: "none" }, seed);

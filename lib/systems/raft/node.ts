@@ -67,6 +67,9 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   #syncCovers = new Map<number, number>();
   /** The last log index known to be on disk. */
   #durableIndex = 0;
+  /** WAL records appended that no issued fsync covers yet. */
+  #unsyncedWrites = false;
+  #syncInFlight = false;
   /** A WAL write failed: the server sends nothing more until it restarts. */
   #walFailed = false;
   // Elections.
@@ -136,6 +139,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     const tag = completion.tag as { raftSync?: number } | undefined;
     if (completion.op !== "fsync" || tag?.raftSync === undefined) return;
     this.#syncsDone = tag.raftSync;
+    this.#syncInFlight = false;
     this.#durableIndex = this.#syncCovers.get(tag.raftSync)!;
     this.#syncCovers.delete(tag.raftSync);
     while (this.#waiting.length > 0 && this.#waiting[0].sync <= this.#syncsDone) {
@@ -278,7 +282,9 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       this.#matchIndex.set(from, Math.max(this.#matchIndex.get(from) ?? 0, message.matchIndex));
       this.#nextIndex.set(from, Math.max(this.#nextIndex.get(from) ?? 1, message.matchIndex + 1));
       this.#maybeCommit();
-      if (message.matchIndex < this.log.lastIndex) this.#sendAppend(from);
+      // Send more only if entries wait that were never sent: in-flight ones are already on their way,
+      // and an empty append per acknowledgement would start a storm of heartbeats.
+      if ((this.#nextIndex.get(from) ?? 0) <= this.log.lastIndex) this.#sendAppend(from);
       return;
     }
     this.#nextIndex.set(from, Math.max(1, Math.min(message.conflictIndex, (this.#nextIndex.get(from) ?? 1) - 1)));
@@ -477,6 +483,14 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     this.#outbox.push({ to, message });
   }
 
+  #issueSync(): void {
+    const sync = ++this.#syncsIssued;
+    this.#syncCovers.set(sync, this.log.lastIndex);
+    this.#wal.sync({ raftSync: sync });
+    this.#unsyncedWrites = false;
+    this.#syncInFlight = true;
+  }
+
   /** Ends a handler: WAL records are written and synced, and messages wait for that sync (or send at once). */
   #flush(): void {
     if (this.#walFailed) {
@@ -487,15 +501,16 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     if (this.#records.length > 0) {
       this.#wal.append(this.#records);
       this.#records = [];
-      const sync = ++this.#syncsIssued;
-      this.#syncCovers.set(sync, this.log.lastIndex);
-      this.#wal.sync({ raftSync: sync });
+      this.#unsyncedWrites = true;
       if (this.#bugs.ackBeforeFsync) this.#durableIndex = this.log.lastIndex;
     }
+    // Group commit: one fsync at a time; writes made meanwhile share the next one.
+    if (this.#unsyncedWrites && !this.#syncInFlight) this.#issueSync();
     if (this.#outbox.length === 0) return;
     const messages = this.#outbox;
     this.#outbox = [];
-    const waitFor = this.#bugs.ackBeforeFsync ? this.#syncsDone : this.#syncsIssued;
+    const needed = this.#unsyncedWrites ? this.#syncsIssued + 1 : this.#syncsIssued;
+    const waitFor = this.#bugs.ackBeforeFsync ? this.#syncsDone : needed;
     if (waitFor <= this.#syncsDone && this.#waiting.length === 0) {
       for (const { to, message } of messages) this.#api.send(to, message);
     } else {
