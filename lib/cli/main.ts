@@ -10,6 +10,7 @@ import { InputError } from "../assert.ts";
 import { describeParams } from "../params.ts";
 import { benchCheck } from "../bench/check.ts";
 import { benchKernel } from "../bench/kernel.ts";
+import { benchRaft } from "../bench/raft.ts";
 import { benchSweep } from "../bench/sweep.ts";
 import { exitCodeOf } from "../check/result.ts";
 import { experimentNamed, experiments, suggest } from "../lab/registry.ts";
@@ -58,6 +59,7 @@ Commands:
   bench kernel [--runs N] [--events N]  kernel benchmark; prints a JSON array of figures
   bench check [--runs N] [--operations N]  checker benchmark: Porcupine corpus, generated histories
   bench sweep [--runs N] [--cells N]  sweep on 1 worker against 2: the parallel speed-up
+  bench raft [--runs N] [--clients N]  Raft: committed client operations per wall-clock second
   notebook [jupyter args]            start Jupyter with the Deno kernel registered
   setup                              install Jupyter (Debian packages) and register the kernel
   help [COMMAND]                     this text, or one command's
@@ -239,6 +241,18 @@ async function main(args: string[]): Promise<number> {
         console.log(JSON.stringify(await benchCheck({ runs: Math.max(1, runs), operations }), null, 2));
         return 0;
       }
+      if (positional[0] === "raft") {
+        const runs = takeInteger(options, "runs", 5);
+        const clients = takeInteger(options, "clients", 50);
+        console.log(
+          JSON.stringify(
+            benchRaft({ runs: Math.max(1, runs), clients: Math.max(1, clients), durationUs: 5_000_000 }),
+            null,
+            2,
+          ),
+        );
+        return 0;
+      }
       if (positional[0] === "sweep") {
         const runs = takeInteger(options, "runs", 3);
         const cells = takeInteger(options, "cells", 16);
@@ -246,7 +260,7 @@ async function main(args: string[]): Promise<number> {
         return 0;
       }
       if (positional[0] !== "kernel") {
-        throw new InputError(`unknown benchmark ${JSON.stringify(positional[0])}; allowed: kernel, check, sweep`);
+        throw new InputError(`unknown benchmark ${JSON.stringify(positional[0])}; allowed: kernel, check, sweep, raft`);
       }
       const runs = takeInteger(options, "runs", 5);
       const events = takeInteger(options, "events", 2_000_000);
