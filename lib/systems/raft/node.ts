@@ -29,6 +29,8 @@ export type Role = "follower" | "precandidate" | "candidate" | "leader";
 const timerElection = "election";
 const timerHeartbeat = "heartbeat";
 const timerCheckQuorum = "check-quorum";
+/** Appends with entries outstanding per follower before new entries wait (etcd's MaxInflightMsgs). */
+const inflightMax = 4;
 
 /** Options of one server. */
 export interface RaftServerOptions {
@@ -80,6 +82,9 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   #lastLeaderContactUs = -Infinity;
   // Leadership.
   #nextIndex = new Map<number, number>();
+  /** Appends carrying entries sent to each follower and not yet acknowledged (flow control). */
+  #inflight = new Map<number, number>();
+  #acknowledgedSinceBeat = new Set<number>();
   #matchIndex = new Map<number, number>();
   #recentlyActive = new Set<number>();
   #pendingClients = new Map<number, { node: number; clientId: number; seq: number }>();
@@ -120,7 +125,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   onTimer(tag: unknown): void {
     if (tag === timerElection) this.#campaign();
     else if (tag === timerHeartbeat && this.role === "leader") {
-      this.#broadcastAppend();
+      this.#heartbeat();
       this.#heartbeatTimer = this.#api.setTimer(this.#config.heartbeatIntervalUs, timerHeartbeat);
     } else if (tag === timerCheckQuorum && this.role === "leader") this.#checkQuorum();
     this.#flush();
@@ -281,18 +286,61 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     if (message.success) {
       this.#matchIndex.set(from, Math.max(this.#matchIndex.get(from) ?? 0, message.matchIndex));
       this.#nextIndex.set(from, Math.max(this.#nextIndex.get(from) ?? 1, message.matchIndex + 1));
+      this.#inflight.set(from, Math.max(0, (this.#inflight.get(from) ?? 0) - 1));
+      this.#acknowledgedSinceBeat.add(from);
       this.#maybeCommit();
-      // Send more only if entries wait that were never sent: in-flight ones are already on their way,
-      // and an empty append per acknowledgement would start a storm of heartbeats.
-      if ((this.#nextIndex.get(from) ?? 0) <= this.log.lastIndex) this.#sendAppend(from);
+      this.#replicate(from);
       return;
     }
+    // Probe: rewind to where the follower's log may match and send one append from there.
     this.#nextIndex.set(from, Math.max(1, Math.min(message.conflictIndex, (this.#nextIndex.get(from) ?? 1) - 1)));
+    this.#inflight.set(from, 0);
     this.#sendAppend(from);
   }
 
   #broadcastAppend(): void {
     for (const server of this.#peers()) this.#sendAppend(server);
+  }
+
+  /**
+   * Flow control, as etcd's replicate state has it: at most `inflightMax` appends with entries
+   * are outstanding per follower; entries that arrive meanwhile wait and go out together when
+   * an acknowledgement frees a slot, so load batches instead of multiplying messages.
+   */
+  #replicate(server: number): void {
+    const next = this.#nextIndex.get(server) ?? this.log.lastIndex + 1;
+    if (next > this.log.lastIndex || (this.#inflight.get(server) ?? 0) >= inflightMax) return;
+    this.#inflight.set(server, (this.#inflight.get(server) ?? 0) + 1);
+    this.#sendAppend(server);
+  }
+
+  /**
+   * Every heartbeat interval: an empty append at the follower's known match point (always
+   * accepted; it carries the commit index), and, when appends may have been lost (a full window
+   * with no acknowledgement since the last beat), a resend from the match point.
+   */
+  #heartbeat(): void {
+    for (const server of this.#peers()) {
+      const match = this.#matchIndex.get(server) ?? 0;
+      if ((this.#inflight.get(server) ?? 0) >= inflightMax && this.#acknowledgedSinceBeat.has(server) === false) {
+        this.#inflight.set(server, 0);
+        this.#nextIndex.set(server, match + 1);
+      }
+      if ((this.#nextIndex.get(server) ?? 0) <= this.log.lastIndex) this.#replicate(server);
+      else {
+        const prevIndex = Math.max(this.log.firstIndex - 1, Math.min(match, this.log.lastIndex));
+        this.#send(server, {
+          type: "append",
+          term: this.term,
+          leader: this.#api.id,
+          prevIndex,
+          prevTerm: this.log.termAt(prevIndex)!,
+          entries: [],
+          commit: this.commit,
+        });
+      }
+    }
+    this.#acknowledgedSinceBeat.clear();
   }
 
   #sendAppend(server: number): void {
@@ -371,7 +419,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     };
     const index = this.#appendAsLeader(command);
     this.#pendingClients.set(index, { node: from, clientId: request.clientId, seq: request.seq });
-    this.#broadcastAppend();
+    for (const server of this.#peers()) this.#replicate(server);
   }
 
   #appendAsLeader(command: Command): number {
@@ -431,6 +479,8 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     this.#nextIndex.clear();
     this.#matchIndex.clear();
     for (const server of this.#peers()) this.#nextIndex.set(server, this.log.lastIndex + 1);
+    this.#inflight.clear();
+    this.#acknowledgedSinceBeat.clear();
     this.#recentlyActive.clear();
     if (this.#electionTimer >= 0) this.#api.cancelTimer(this.#electionTimer);
     this.#electionTimer = -1;

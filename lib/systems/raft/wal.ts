@@ -198,10 +198,23 @@ function recordFieldsProblem(record: WalRecord): string | undefined {
   return `unknown record kind ${JSON.stringify((record as { kind: unknown }).kind)}`;
 }
 
+/**
+ * Encoded commands by command object. In the simulator every server's copy of an entry shares the
+ * leader's command object, so each command is serialised once rather than once per server;
+ * commands are never mutated once in the log.
+ */
+const commandBytesCache = new WeakMap<object, Uint8Array>();
+
 function commandBytesOf(entry: WalEntry): Uint8Array {
-  const json = JSON.stringify(entry.command);
+  const command = entry.command;
+  const cacheable = typeof command === "object" && command !== null;
+  const cached = cacheable ? commandBytesCache.get(command) : undefined;
+  if (cached !== undefined) return cached;
+  const json = JSON.stringify(command);
   assert(json !== undefined, `entry ${entry.index}: its command is not a JSON value`);
-  return textEncoder.encode(json);
+  const bytes = textEncoder.encode(json);
+  if (cacheable) commandBytesCache.set(command, bytes);
+  return bytes;
 }
 
 function payloadBytesOf(record: WalRecord, command: Uint8Array | undefined): number {
