@@ -24,13 +24,29 @@ export interface RaftBugs {
    * Figure 8, where such an entry can still be overwritten by a later leader (§5.4.2).
    */
   commitPreviousTerm: boolean;
+  /**
+   * Truncating the log before the snapshot is durable: entries are dropped as soon as the
+   * snapshot write is issued, so a crash before its fsync loses committed entries with no
+   * snapshot to replace them (the ordering §7 and every real implementation depend on).
+   */
+  truncateBeforeSnapshotDurable: boolean;
 }
 
 /** Every bug's name, for the experiments' `bug` parameter. */
-export const raftBugNames = ["ackBeforeFsync", "forgetVote", "commitPreviousTerm"] as const;
+export const raftBugNames = [
+  "ackBeforeFsync",
+  "forgetVote",
+  "commitPreviousTerm",
+  "truncateBeforeSnapshotDurable",
+] as const;
 
 /** All bugs off. */
-export const noBugs: RaftBugs = { ackBeforeFsync: false, forgetVote: false, commitPreviousTerm: false };
+export const noBugs: RaftBugs = {
+  ackBeforeFsync: false,
+  forgetVote: false,
+  commitPreviousTerm: false,
+  truncateBeforeSnapshotDurable: false,
+};
 
 /** The bug set with only `name` on ("none": all off). */
 export function bugsFor(name: string): RaftBugs {

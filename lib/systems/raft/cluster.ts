@@ -34,6 +34,8 @@ export interface RaftRunOptions {
   skipLinearizability?: boolean;
   /** Client think time (default 2 ms). */
   thinkTimeUsMean?: number;
+  /** Snapshot cadence in entries (default: the config's 1000; 0: never). */
+  snapshotEveryEntries?: number;
   /** Pre-Vote and CheckQuorum (default on). */
   preVote?: boolean;
   checkQuorum?: boolean;
@@ -63,6 +65,7 @@ export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunRe
     electionTimeoutUsMax: options.electionTimeoutUsMax ?? raftConfigDefaults.electionTimeoutUsMax,
     preVote: options.preVote ?? raftConfigDefaults.preVote,
     checkQuorum: options.checkQuorum ?? raftConfigDefaults.checkQuorum,
+    snapshotEveryEntries: options.snapshotEveryEntries ?? raftConfigDefaults.snapshotEveryEntries,
   };
   const bugs = bugsFor(options.bug);
   const onRole = (server: number, role: Role, term: number) => {

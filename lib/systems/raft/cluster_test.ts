@@ -93,3 +93,39 @@ Deno.test("raft: planted bug ackBeforeFsync loses acknowledged appends under pow
   }
   assert.ok(caught.length > 0, "the linearizability checker never caught ack-before-fsync");
 });
+
+Deno.test("raft: a follower cut off past the compacted log catches up through InstallSnapshot", () => {
+  const schedule: Schedule = {
+    faults: [{ at: 300_000, fault: { kind: "isolate", targets: { nodes: ["n4"] }, durationUs: 2_500_000 } }],
+    recoveryUs: 1_500_000,
+  };
+  const run = runRaftCluster(
+    { servers: 5, clients: 5, durationUs: 4_500_000, bug: "none", schedule, snapshotEveryEntries: 200 },
+    4,
+  );
+  assert.ok(run.sim.metrics.series("raft_snapshots_sent").value.length > 0, "the leader sent a snapshot");
+  const installed = run.sim.metrics.series("raft_snapshot_index");
+  assert.ok([...installed.node].includes(run.servers[4]), "n4 made a snapshot durable");
+  for (const check of run.checks) assert.equal(check.valid, true, check.message);
+});
+
+Deno.test("raft: servers recover from their snapshot plus the WAL after power failures, and stay linearizable", () => {
+  for (let seed = 1; seed <= 4; seed++) {
+    const run = runRaftCluster(
+      {
+        servers: 5,
+        clients: 5,
+        durationUs: 4_000_000,
+        bug: "none",
+        schedule: raftSchedule("power", 4_000_000),
+        snapshotEveryEntries: 100,
+      },
+      seed,
+    );
+    assert.ok(
+      run.sim.metrics.series("raft_recovered_snapshot_index").value.length > 0,
+      `seed ${seed}: no recovery used a snapshot`,
+    );
+    for (const check of run.checks) assert.equal(check.valid, true, `seed ${seed}: ${check.message}`);
+  }
+});

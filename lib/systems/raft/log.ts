@@ -91,6 +91,13 @@ export class RaftLog {
     this.#snapshotTerm = term;
   }
 
+  /** Replaces the whole log with a snapshot ending at (index, term): no entries are held. */
+  reset(index: number, term: number): void {
+    this.#entries = [];
+    this.#snapshotIndex = index;
+    this.#snapshotTerm = term;
+  }
+
   /** Whether a log ending at (lastIndex, lastTerm) is at least as up to date as this one (§5.4.1). */
   isUpToDate(lastIndex: number, lastTerm: number): boolean {
     return lastTerm > this.lastTerm || (lastTerm === this.lastTerm && lastIndex >= this.lastIndex);

@@ -29,6 +29,24 @@ export type Role = "follower" | "precandidate" | "candidate" | "leader";
 const timerElection = "election";
 const timerHeartbeat = "heartbeat";
 const timerCheckQuorum = "check-quorum";
+const snapshotFile = "snapshot";
+const snapshotTempFile = "snapshot.tmp";
+
+/** A step of writing a snapshot; `install` names the leader to answer when installing one. */
+interface SnapshotStep {
+  phase: "write" | "sync";
+  index: number;
+  term: number;
+  install?: number;
+}
+
+/** The durable snapshot, if there is one (it appears only by rename after its fsync, so it is whole). */
+export function readSnapshot(
+  disk: { exists(file: string): boolean; read(file: string): Uint8Array },
+): { index: number; term: number; data: string } | undefined {
+  if (!disk.exists(snapshotFile)) return undefined;
+  return JSON.parse(new TextDecoder().decode(disk.read(snapshotFile)));
+}
 /** Appends with entries outstanding per follower before new entries wait (etcd's MaxInflightMsgs). */
 const inflightMax = 4;
 
@@ -69,6 +87,10 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   #syncCovers = new Map<number, number>();
   /** The last log index known to be on disk. */
   #durableIndex = 0;
+  /** The snapshot being written, if any. */
+  #snapshotting: { index: number; term: number; installing: boolean } | undefined = undefined;
+  /** The index of the last durable snapshot (0: none). */
+  #snapshotIndexDurable = 0;
   /** WAL records appended that no issued fsync covers yet. */
   #unsyncedWrites = false;
   #syncInFlight = false;
@@ -110,6 +132,15 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       this.term = recovered.hardState.term;
       this.vote = recovered.hardState.vote;
     }
+    const snapshot = readSnapshot(this.#api.disk);
+    if (snapshot !== undefined) {
+      // A snapshot covers only committed entries: they are applied and committed at once.
+      this.kv.restore(snapshot.data);
+      this.log.compact(snapshot.index, snapshot.term);
+      this.commit = this.applied = snapshot.index;
+      this.#snapshotIndexDurable = snapshot.index;
+      this.#api.record("raft_recovered_snapshot_index", snapshot.index);
+    }
     for (const entry of recovered.entries) this.log.merge([entry as Entry]);
     this.#durableIndex = this.log.lastIndex;
     this.#api.record("raft_recovered_entries", recovered.entries.length);
@@ -141,7 +172,13 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       this.#waiting = [];
       return;
     }
-    const tag = completion.tag as { raftSync?: number } | undefined;
+    const tag = completion.tag as { raftSync?: number; snapshot?: SnapshotStep; walCompaction?: true } | undefined;
+    if (tag?.snapshot !== undefined) return this.#continueSnapshot(tag.snapshot, completion);
+    if (tag?.walCompaction) {
+      this.#wal.finishCompaction(completion);
+      this.#api.record("raft_wal_bytes", this.#wal.bytes);
+      return;
+    }
     if (completion.op !== "fsync" || tag?.raftSync === undefined) return;
     this.#syncsDone = tag.raftSync;
     this.#syncInFlight = false;
@@ -165,10 +202,11 @@ export class RaftServer implements NodeLogic<RaftMessage> {
         return;
       }
       if (!preVoteRequest && !preVoteGrant) {
-        this.#becomeFollower(message.term, message.type === "append" ? message.leader : -1);
+        const leader = message.type === "append" || message.type === "snapshot" ? message.leader : -1;
+        this.#becomeFollower(message.term, leader);
       }
     } else if (message.term < this.term) {
-      if (message.type === "append") {
+      if (message.type === "append" || message.type === "snapshot") {
         // A stale leader learns our term from the rejection and steps down.
         this.#send(from, { type: "appendResponse", term: this.term, success: false, matchIndex: 0, conflictIndex: 0 });
       } else if (message.type === "vote") {
@@ -185,6 +223,8 @@ export class RaftServer implements NodeLogic<RaftMessage> {
         return this.#handleAppend(from, message);
       case "appendResponse":
         return this.#handleAppendResponse(from, message);
+      case "snapshot":
+        return this.#handleSnapshot(from, message);
     }
   }
 
@@ -247,6 +287,8 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   // ------------------------------------------------------------------ replication (§5.3)
 
   #handleAppend(from: number, message: Extract<PeerMessage, { type: "append" }>): void {
+    // While a leader's snapshot is being made durable, entries after it must wait (the leader resends).
+    if (this.#snapshotting?.installing) return;
     if (this.role !== "follower") this.#becomeFollower(this.term, message.leader);
     this.leader = message.leader;
     this.#lastLeaderContactUs = this.#api.monotonicUs();
@@ -344,6 +386,9 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   }
 
   #sendAppend(server: number): void {
+    if ((this.#nextIndex.get(server) ?? this.log.lastIndex + 1) <= this.log.snapshotIndex) {
+      return this.#sendSnapshot(server);
+    }
     const next = Math.max(this.log.firstIndex, this.#nextIndex.get(server) ?? this.log.lastIndex + 1);
     const prevIndex = next - 1;
     const entries = this.log.slice(next, this.log.lastIndex + 1, this.#config.entriesPerAppendMax);
@@ -360,6 +405,108 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     if (entries.length > 0) this.#nextIndex.set(server, entries[entries.length - 1].index + 1);
   }
 
+  // ------------------------------------------------------------------ snapshots (§7)
+
+  /** Snapshots the state machine at `applied`: write, fsync, rename, and only then drop the log prefix. */
+  #startSnapshot(): void {
+    const index = this.applied;
+    const term = this.log.termAt(index)!;
+    const bytes = new TextEncoder().encode(JSON.stringify({ index, term, data: this.kv.snapshot() }));
+    this.#snapshotting = { index, term, installing: false };
+    this.#api.disk.delete(snapshotTempFile);
+    this.#api.disk.write(snapshotTempFile, 0, bytes, { snapshot: { phase: "write", index, term } });
+    if (this.#bugs.truncateBeforeSnapshotDurable) this.#compactTo(index, term);
+  }
+
+  #continueSnapshot(step: SnapshotStep, completion: DiskCompletion): void {
+    if (!completion.ok) {
+      this.#snapshotting = undefined;
+      return;
+    }
+    if (step.phase === "write") {
+      this.#api.disk.fsync(snapshotTempFile, { snapshot: { ...step, phase: "sync" } });
+      return;
+    }
+    // The snapshot is durable: publish it by rename, then the covered prefix may go.
+    this.#api.disk.rename(snapshotTempFile, snapshotFile);
+    this.#snapshotIndexDurable = step.index;
+    this.#snapshotting = undefined;
+    this.#api.record("raft_snapshot_index", step.index);
+    if (step.install !== undefined) {
+      // The WAL learns the snapshot before any later entry, so its log stays contiguous on replay.
+      this.#records.push({ kind: "snapshot", index: step.index, term: step.term });
+      this.#send(step.install, {
+        type: "appendResponse",
+        term: this.term,
+        success: true,
+        matchIndex: step.index,
+        conflictIndex: 0,
+      });
+      this.#flush();
+    }
+    if (!this.#bugs.truncateBeforeSnapshotDurable) this.#compactTo(step.index, step.term);
+  }
+
+  /** Drops log entries a durable snapshot covers, keeping a tail; the WAL is rewritten likewise. */
+  #compactTo(index: number, term: number): void {
+    const keepFrom = Math.max(this.log.firstIndex, index - this.#config.snapshotTailEntries + 1);
+    if (keepFrom - 1 > this.log.snapshotIndex) this.log.compact(keepFrom - 1, this.log.termAt(keepFrom - 1)!);
+    if (this.#wal.compacting) return;
+    this.#wal.startCompaction({
+      keepFromIndex: keepFrom,
+      hardState: { kind: "hard", term: this.term, vote: this.vote, commit: this.commit },
+      snapshot: { kind: "snapshot", index, term },
+      tag: { walCompaction: true },
+    });
+  }
+
+  #sendSnapshot(server: number): void {
+    const stored = readSnapshot(this.#api.disk);
+    if (stored === undefined) return; // compacted in memory but not yet on disk: retry at the next beat
+    this.#send(server, {
+      type: "snapshot",
+      term: this.term,
+      leader: this.#api.id,
+      index: stored.index,
+      snapshotTerm: stored.term,
+      data: stored.data,
+    });
+    this.#nextIndex.set(server, stored.index + 1);
+    this.#api.record("raft_snapshots_sent", stored.index);
+  }
+
+  /** A follower installs a leader's snapshot and answers once it is durable. */
+  #handleSnapshot(from: number, message: Extract<PeerMessage, { type: "snapshot" }>): void {
+    if (this.role !== "follower") this.#becomeFollower(this.term, message.leader);
+    this.leader = message.leader;
+    this.#lastLeaderContactUs = this.#api.monotonicUs();
+    this.#resetElectionTimer();
+    if (message.index <= this.commit || this.#snapshotting !== undefined) {
+      this.#send(from, {
+        type: "appendResponse",
+        term: this.term,
+        success: true,
+        matchIndex: this.commit,
+        conflictIndex: 0,
+      });
+      return;
+    }
+    this.kv.restore(message.data);
+    // Entries after the snapshot survive only if the log agrees with it at its index (§7).
+    if (this.log.termAt(message.index) === message.snapshotTerm) this.log.compact(message.index, message.snapshotTerm);
+    else this.log.reset(message.index, message.snapshotTerm);
+    this.commit = this.applied = message.index;
+    this.#durableIndex = Math.min(this.#durableIndex, message.index);
+    const bytes = new TextEncoder().encode(
+      JSON.stringify({ index: message.index, term: message.snapshotTerm, data: message.data }),
+    );
+    this.#snapshotting = { index: message.index, term: message.snapshotTerm, installing: true };
+    this.#api.disk.delete(snapshotTempFile);
+    this.#api.disk.write(snapshotTempFile, 0, bytes, {
+      snapshot: { phase: "write", index: message.index, term: message.snapshotTerm, install: from },
+    });
+  }
+
   /** Commits the highest index a majority holds, if it is of the current term (§5.4.2, Figure 8). */
   #maybeCommit(): void {
     const matches = this.#config.servers.map((
@@ -374,6 +521,14 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   #advanceCommit(index: number): void {
     if (index <= this.commit) return;
     this.commit = Math.min(index, this.log.lastIndex);
+    this.#applyCommitted();
+    const cadence = this.#config.snapshotEveryEntries;
+    if (cadence > 0 && this.#snapshotting === undefined && this.applied - this.#snapshotIndexDurable >= cadence) {
+      this.#startSnapshot();
+    }
+  }
+
+  #applyCommitted(): void {
     while (this.applied < this.commit) {
       this.applied++;
       const entry = this.log.entry(this.applied);

@@ -39,6 +39,16 @@ export type PeerMessage =
     commit: number;
   }
   | {
+    /** InstallSnapshot (§7): the leader's snapshot for a follower behind its compacted log. */
+    type: "snapshot";
+    term: number;
+    leader: number;
+    index: number;
+    snapshotTerm: number;
+    /** The state machine's snapshot (JSON text). */
+    data: string;
+  }
+  | {
     type: "appendResponse";
     term: number;
     success: boolean;
@@ -69,6 +79,10 @@ export interface RaftConfig {
   preVote: boolean;
   /** CheckQuorum: a leader that hears no majority within an election timeout steps down. */
   checkQuorum: boolean;
+  /** Take a snapshot every this many applied entries (0: never). */
+  snapshotEveryEntries: number;
+  /** Entries kept before a snapshot's index, for followers slightly behind. */
+  snapshotTailEntries: number;
 }
 
 /** Sensible defaults: timeouts of 150-300 ms as the paper suggests, heartbeats every 50 ms. */
@@ -79,4 +93,6 @@ export const raftConfigDefaults: Omit<RaftConfig, "servers"> = {
   entriesPerAppendMax: 64,
   preVote: true,
   checkQuorum: true,
+  snapshotEveryEntries: 1000,
+  snapshotTailEntries: 100,
 };
