@@ -15,8 +15,10 @@ import type { RaftMessage } from "./types.ts";
 export interface RaftClientOptions {
   servers: number[];
   keys: string[];
-  /** Fraction of reads; the rest are appends of unique values. */
+  /** Fraction of reads; the rest are writes of unique values. */
   readFraction: number;
+  /** How writes write: "append" (default; values grow, which checkers like) or "put" (bounded state). */
+  writeF?: "append" | "put";
   thinkTimeUsMean: number;
   /** Wait for an answer before trying another server. */
   timeoutUs: number;
@@ -34,7 +36,7 @@ export function raftClient(api: NodeApi<RaftMessage>, options: RaftClientOptions
   let current:
     | {
       seq: number;
-      f: "get" | "append";
+      f: "get" | "append" | "put";
       key: string;
       value: string | null;
       startedUs: number;
@@ -58,7 +60,7 @@ export function raftClient(api: NodeApi<RaftMessage>, options: RaftClientOptions
     seq++;
     const key = options.keys[Math.floor(api.rng.next() * options.keys.length)];
     const read = api.rng.next() < options.readFraction;
-    const f = read ? "get" as const : "append" as const;
+    const f = read ? "get" as const : options.writeF ?? "append";
     const value = read ? null : `${api.id}.${seq};`;
     const invocation = api.invoke(f, value, { key });
     current = { seq, f, key, value, startedUs: api.monotonicUs(), invocation, timer: -1 };

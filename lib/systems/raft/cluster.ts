@@ -34,6 +34,8 @@ export interface RaftRunOptions {
   skipLinearizability?: boolean;
   /** Client think time (default 2 ms). */
   thinkTimeUsMean?: number;
+  /** How clients write: "append" (default) or "put" (bounded state, for benchmarks). */
+  writeF?: "append" | "put";
   /** Snapshot cadence in entries (default: the config's 1000; 0: never). */
   snapshotEveryEntries?: number;
   /** Pre-Vote and CheckQuorum (default on). */
@@ -93,6 +95,7 @@ export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunRe
           servers,
           keys,
           readFraction: 0.5,
+          writeF: options.writeF,
           thinkTimeUsMean: options.thinkTimeUsMean ?? 2_000,
           timeoutUs: 100_000,
           giveUpUs: 1_000_000,
