@@ -30,6 +30,12 @@ export interface RaftBugs {
    * snapshot to replace them (the ordering §7 and every real implementation depend on).
    */
   truncateBeforeSnapshotDurable: boolean;
+  /**
+   * Serving reads from a stale leader without ReadIndex: the leader answers from its own state
+   * without confirming that it still leads, so a deposed leader (isolated, not yet aware) returns
+   * values a newer leader has already overwritten (§6.4; the bug etcd's early reads had).
+   */
+  staleLeaderReads: boolean;
 }
 
 /** Every bug's name, for the experiments' `bug` parameter. */
@@ -38,6 +44,7 @@ export const raftBugNames = [
   "forgetVote",
   "commitPreviousTerm",
   "truncateBeforeSnapshotDurable",
+  "staleLeaderReads",
 ] as const;
 
 /** All bugs off. */
@@ -46,6 +53,7 @@ export const noBugs: RaftBugs = {
   forgetVote: false,
   commitPreviousTerm: false,
   truncateBeforeSnapshotDurable: false,
+  staleLeaderReads: false,
 };
 
 /** The bug set with only `name` on ("none": all off). */

@@ -34,6 +34,8 @@ export interface RaftRunOptions {
   skipLinearizability?: boolean;
   /** Client think time (default 2 ms). */
   thinkTimeUsMean?: number;
+  /** How reads are served (default: the config's, readIndex). */
+  readMode?: "log" | "readIndex";
   /** How clients write: "append" (default) or "put" (bounded state, for benchmarks). */
   writeF?: "append" | "put";
   /** Snapshot cadence in entries (default: the config's 1000; 0: never). */
@@ -68,6 +70,7 @@ export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunRe
     preVote: options.preVote ?? raftConfigDefaults.preVote,
     checkQuorum: options.checkQuorum ?? raftConfigDefaults.checkQuorum,
     snapshotEveryEntries: options.snapshotEveryEntries ?? raftConfigDefaults.snapshotEveryEntries,
+    readMode: options.readMode ?? raftConfigDefaults.readMode,
   };
   const bugs = bugsFor(options.bug);
   const onRole = (server: number, role: Role, term: number) => {

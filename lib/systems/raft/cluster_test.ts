@@ -129,3 +129,18 @@ Deno.test("raft: servers recover from their snapshot plus the WAL after power fa
     for (const check of run.checks) assert.equal(check.valid, true, `seed ${seed}: ${check.message}`);
   }
 });
+
+Deno.test("raft: ReadIndex serves reads without writing them to the log, and stays linearizable", () => {
+  const options = { servers: 5, clients: 5, durationUs: 1_500_000, bug: "none", schedule: quiet };
+  const byLog = runRaftCluster({ ...options, readMode: "log" }, 6);
+  const byReadIndex = runRaftCluster({ ...options, readMode: "readIndex" }, 6);
+  // Through the log every operation is an entry; by ReadIndex only writes (about half) are.
+  assert.ok(byLog.figures.commitIndexMax >= byLog.figures.operationsOk);
+  assert.ok(
+    byReadIndex.figures.commitIndexMax < 0.7 * byReadIndex.figures.operationsOk,
+    `${byReadIndex.figures.commitIndexMax} entries for ${byReadIndex.figures.operationsOk} operations`,
+  );
+  for (const run of [byLog, byReadIndex]) {
+    for (const check of run.checks) assert.equal(check.valid, true, check.message);
+  }
+});

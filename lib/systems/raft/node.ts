@@ -87,6 +87,17 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   #syncCovers = new Map<number, number>();
   /** The last log index known to be on disk. */
   #durableIndex = 0;
+  /** ReadIndex (§6.4): reads waiting for leadership confirmation and for the apply point. */
+  #readRound = 0;
+  #pendingReads: {
+    readIndex: number;
+    round: number;
+    acks: Set<number>;
+    node: number;
+    clientId: number;
+    seq: number;
+    key: string;
+  }[] = [];
   /** The snapshot being written, if any. */
   #snapshotting: { index: number; term: number; installing: boolean } | undefined = undefined;
   /** The index of the last durable snapshot (0: none). */
@@ -208,7 +219,14 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     } else if (message.term < this.term) {
       if (message.type === "append" || message.type === "snapshot") {
         // A stale leader learns our term from the rejection and steps down.
-        this.#send(from, { type: "appendResponse", term: this.term, success: false, matchIndex: 0, conflictIndex: 0 });
+        this.#send(from, {
+          type: "appendResponse",
+          term: this.term,
+          success: false,
+          matchIndex: 0,
+          conflictIndex: 0,
+          round: 0,
+        });
       } else if (message.type === "vote") {
         this.#send(from, { type: "voteResponse", term: this.term, granted: false, pre: message.pre });
       }
@@ -301,6 +319,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
         success: false,
         matchIndex: 0,
         conflictIndex: this.#conflictIndex(message.prevIndex),
+        round: message.round,
       });
       return;
     }
@@ -310,7 +329,14 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     }
     const matchIndex = message.prevIndex + message.entries.length;
     this.#advanceCommit(Math.min(message.commit, matchIndex));
-    this.#send(from, { type: "appendResponse", term: this.term, success: true, matchIndex, conflictIndex: 0 });
+    this.#send(from, {
+      type: "appendResponse",
+      term: this.term,
+      success: true,
+      matchIndex,
+      conflictIndex: 0,
+      round: message.round,
+    });
   }
 
   /** Where a leader should retry after a mismatch at `prevIndex`: the first index of the conflicting term. */
@@ -324,6 +350,9 @@ export class RaftServer implements NodeLogic<RaftMessage> {
 
   #handleAppendResponse(from: number, message: Extract<PeerMessage, { type: "appendResponse" }>): void {
     if (this.role !== "leader") return;
+    // Any answer in our term to an append sent after a read was registered confirms we still lead.
+    for (const read of this.#pendingReads) if (read.round <= message.round) read.acks.add(from);
+    this.#serveReads();
     this.#recentlyActive.add(from);
     if (message.success) {
       this.#matchIndex.set(from, Math.max(this.#matchIndex.get(from) ?? 0, message.matchIndex));
@@ -379,6 +408,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
           prevTerm: this.log.termAt(prevIndex)!,
           entries: [],
           commit: this.commit,
+          round: this.#readRound,
         });
       }
     }
@@ -400,6 +430,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       prevTerm: this.log.termAt(prevIndex)!,
       entries,
       commit: this.commit,
+      round: this.#readRound,
     });
     // Pipelining: assume the entries arrive and send what follows next time; a rejection rewinds.
     if (entries.length > 0) this.#nextIndex.set(server, entries[entries.length - 1].index + 1);
@@ -441,6 +472,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
         success: true,
         matchIndex: step.index,
         conflictIndex: 0,
+        round: 0,
       });
       this.#flush();
     }
@@ -488,6 +520,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
         success: true,
         matchIndex: this.commit,
         conflictIndex: 0,
+        round: 0,
       });
       return;
     }
@@ -522,6 +555,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     if (index <= this.commit) return;
     this.commit = Math.min(index, this.log.lastIndex);
     this.#applyCommitted();
+    if (this.role === "leader") this.#serveReads();
     const cadence = this.#config.snapshotEveryEntries;
     if (cadence > 0 && this.#snapshotting === undefined && this.applied - this.#snapshotIndexDurable >= cadence) {
       this.#startSnapshot();
@@ -564,6 +598,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       });
       return;
     }
+    if (request.f === "get" && this.#config.readMode === "readIndex" && this.#readIndex(from, request)) return;
     const command: Command = {
       kind: "op",
       clientId: request.clientId,
@@ -575,6 +610,50 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     const index = this.#appendAsLeader(command);
     this.#pendingClients.set(index, { node: from, clientId: request.clientId, seq: request.seq });
     for (const server of this.#peers()) this.#replicate(server);
+  }
+
+  /** Serves a read by ReadIndex; returns false when it must go through the log instead. */
+  #readIndex(from: number, request: Extract<ClientMessage, { type: "request" }>): boolean {
+    if (this.#bugs.staleLeaderReads) {
+      // Planted bug: the leader answers from its own state without confirming it still leads.
+      this.#send(from, { ...this.#readAnswer(request), leaderHint: this.#api.id });
+      return true;
+    }
+    // Until an entry of this term commits, the commit index may be behind what earlier leaders committed.
+    if (this.log.termAt(this.commit) !== this.term) return false;
+    this.#pendingReads.push({
+      readIndex: this.commit,
+      round: ++this.#readRound,
+      acks: new Set([this.#api.id]),
+      node: from,
+      clientId: request.clientId,
+      seq: request.seq,
+      key: request.key,
+    });
+    this.#broadcastAppend();
+    this.#serveReads();
+    return true;
+  }
+
+  #readAnswer(request: { clientId: number; seq: number; key: string }) {
+    return {
+      type: "response" as const,
+      clientId: request.clientId,
+      seq: request.seq,
+      ok: true,
+      value: this.kv.data.get(request.key) ?? "",
+    };
+  }
+
+  /** Answers the reads a majority has confirmed and the state machine has caught up with. */
+  #serveReads(): void {
+    const needed = majority(this.#config.servers.length);
+    while (this.#pendingReads.length > 0) {
+      const read = this.#pendingReads[0];
+      if (read.acks.size < needed || this.applied < read.readIndex) return;
+      this.#pendingReads.shift();
+      this.#send(read.node, { ...this.#readAnswer(read), leaderHint: this.#api.id });
+    }
   }
 
   #appendAsLeader(command: Command): number {
@@ -601,6 +680,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     this.#setRole("follower");
     this.leader = leader;
     this.#pendingClients.clear();
+    this.#pendingReads = [];
     this.#resetElectionTimer();
   }
 

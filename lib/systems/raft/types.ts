@@ -37,6 +37,8 @@ export type PeerMessage =
     prevTerm: number;
     entries: Entry[];
     commit: number;
+    /** The leader's read round when sent; echoed back, it confirms leadership for ReadIndex (§6.4). */
+    round: number;
   }
   | {
     /** InstallSnapshot (§7): the leader's snapshot for a follower behind its compacted log. */
@@ -56,6 +58,8 @@ export type PeerMessage =
     matchIndex: number;
     /** On failure: where the leader should retry (fast backtracking, §5.3's optimisation). */
     conflictIndex: number;
+    /** The round of the append answered (0 for snapshots). */
+    round: number;
   };
 
 /** Messages between clients and servers. */
@@ -83,6 +87,8 @@ export interface RaftConfig {
   snapshotEveryEntries: number;
   /** Entries kept before a snapshot's index, for followers slightly behind. */
   snapshotTailEntries: number;
+  /** How reads are served: through the log, or by ReadIndex (§6.4: confirm leadership, then read). */
+  readMode: "log" | "readIndex";
 }
 
 /** Sensible defaults: timeouts of 150-300 ms as the paper suggests, heartbeats every 50 ms. */
@@ -95,4 +101,5 @@ export const raftConfigDefaults: Omit<RaftConfig, "servers"> = {
   checkQuorum: true,
   snapshotEveryEntries: 1000,
   snapshotTailEntries: 100,
+  readMode: "readIndex",
 };
