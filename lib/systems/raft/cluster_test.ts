@@ -8,27 +8,7 @@ import { raftSchedule } from "./lab.ts";
 
 const quiet: Schedule = { faults: [], recoveryUs: 0 };
 
-const combined: Schedule = {
-  faults: [{
-    at: 500_000,
-    random: {
-      meanIntervalUs: 400_000,
-      untilUs: 3_000_000,
-      choices: [
-        { weight: 2, fault: { kind: "crash", targets: { random: "one" }, durationUs: 300_000 } },
-        { weight: 2, fault: { kind: "isolate", targets: { role: "leader" }, durationUs: 400_000 } },
-        { weight: 1, fault: { kind: "partition-halves", durationUs: 300_000 } },
-        { weight: 1, fault: { kind: "pause", targets: { random: "one" }, durationUs: 200_000 } },
-        {
-          weight: 1,
-          fault: { kind: "clock-drift", targets: { random: "one" }, driftPpm: 50_000, durationUs: 500_000 },
-        },
-        { weight: 1, fault: { kind: "disk-stall", targets: { random: "one" }, durationUs: 200_000 } },
-      ],
-    },
-  }],
-  recoveryUs: 1_500_000,
-};
+const combined: Schedule = raftSchedule("combined", 4_500_000);
 
 Deno.test("raft: a quiet five-server cluster elects one leader and commits every client operation", () => {
   const run = runRaftCluster({ servers: 5, clients: 3, durationUs: 1_500_000, bug: "none", schedule: quiet }, 1);

@@ -442,11 +442,16 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   #startSnapshot(): void {
     const index = this.applied;
     const term = this.log.termAt(index)!;
-    const bytes = new TextEncoder().encode(JSON.stringify({ index, term, data: this.kv.snapshot() }));
-    this.#snapshotting = { index, term, installing: false };
-    this.#api.disk.delete(snapshotTempFile);
-    this.#api.disk.write(snapshotTempFile, 0, bytes, { snapshot: { phase: "write", index, term } });
+    this.#writeSnapshot({ phase: "write", index, term }, this.kv.snapshot());
     if (this.#bugs.truncateBeforeSnapshotDurable) this.#compactTo(index, term);
+  }
+
+  /** Starts writing a snapshot file (then fsync, then rename: see {@linkcode #continueSnapshot}). */
+  #writeSnapshot(step: SnapshotStep, data: string): void {
+    const bytes = new TextEncoder().encode(JSON.stringify({ index: step.index, term: step.term, data }));
+    this.#snapshotting = { index: step.index, term: step.term, installing: step.install !== undefined };
+    this.#api.disk.delete(snapshotTempFile);
+    this.#api.disk.write(snapshotTempFile, 0, bytes, { snapshot: step });
   }
 
   #continueSnapshot(step: SnapshotStep, completion: DiskCompletion): void {
@@ -530,14 +535,10 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     else this.log.reset(message.index, message.snapshotTerm);
     this.commit = this.applied = message.index;
     this.#durableIndex = Math.min(this.#durableIndex, message.index);
-    const bytes = new TextEncoder().encode(
-      JSON.stringify({ index: message.index, term: message.snapshotTerm, data: message.data }),
+    this.#writeSnapshot(
+      { phase: "write", index: message.index, term: message.snapshotTerm, install: from },
+      message.data,
     );
-    this.#snapshotting = { index: message.index, term: message.snapshotTerm, installing: true };
-    this.#api.disk.delete(snapshotTempFile);
-    this.#api.disk.write(snapshotTempFile, 0, bytes, {
-      snapshot: { phase: "write", index: message.index, term: message.snapshotTerm, install: from },
-    });
   }
 
   /** Commits the highest index a majority holds, if it is of the current term (§5.4.2, Figure 8). */
