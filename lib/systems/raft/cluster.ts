@@ -34,6 +34,8 @@ export interface RaftRunOptions {
   skipLinearizability?: boolean;
   /** Client think time (default 2 ms). */
   thinkTimeUsMean?: number;
+  /** Leadership transfers an operator asks for: at `atUs`, hand leadership to server `target` (an index). */
+  transfers?: { atUs: number; target: number }[];
   /** How reads are served (default: the config's, readIndex). */
   readMode?: "log" | "readIndex";
   /** How clients write: "append" (default) or "put" (bounded state, for benchmarks). */
@@ -103,6 +105,21 @@ export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunRe
           timeoutUs: 100_000,
           giveUpUs: 1_000_000,
         }),
+    });
+  }
+  const transfers = options.transfers ?? [];
+  if (transfers.length > 0) {
+    // An operator's console: it asks every server, and only the leader acts.
+    sim.addNode<RaftMessage>({
+      name: "operator",
+      create: (api) => ({
+        onStart: () => transfers.forEach((t, i) => api.setTimer(t.atUs, i)),
+        onMessage() {},
+        onTimer(tag) {
+          const target = servers[transfers[tag as number].target];
+          for (const server of servers) api.send(server, { type: "transferLeadership", target });
+        },
+      }),
     });
   }
   const leaderNow = () => servers.filter((s) => sim.isUp(s) && instances.get(s)?.role === "leader");

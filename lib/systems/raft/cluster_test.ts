@@ -124,3 +124,42 @@ Deno.test("raft: ReadIndex serves reads without writing them to the log, and sta
     for (const check of run.checks) assert.equal(check.valid, true, check.message);
   }
 });
+
+Deno.test("raft: leadership transfer hands over to the chosen server at once (TimeoutNow), under load", () => {
+  const run = runRaftCluster(
+    {
+      servers: 5,
+      clients: 5,
+      durationUs: 2_000_000,
+      bug: "none",
+      schedule: quiet,
+      transfers: [{ atUs: 1_000_000, target: 3 }],
+    },
+    7,
+  );
+  const terms = [...run.leadersByTerm].sort(([a], [b]) => a - b);
+  assert.equal(terms.length, 2, `expected the first leader and the transferee, got ${JSON.stringify(terms)}`);
+  assert.deepEqual(terms[1][1], [run.servers[3]]);
+  for (const check of run.checks) assert.equal(check.valid, true, check.message);
+});
+
+Deno.test("raft: a transfer to an unreachable server is abandoned and the leader carries on", () => {
+  const schedule: Schedule = {
+    faults: [{ at: 800_000, fault: { kind: "isolate", targets: { nodes: ["n3"] }, durationUs: 800_000 } }],
+    recoveryUs: 400_000,
+  };
+  const run = runRaftCluster(
+    {
+      servers: 5,
+      clients: 5,
+      durationUs: 2_000_000,
+      bug: "none",
+      schedule,
+      transfers: [{ atUs: 1_000_000, target: 3 }],
+    },
+    7,
+  );
+  assert.ok(run.sim.metrics.series("raft_transfer_aborted").value.length >= 1, "the transfer was abandoned");
+  assert.equal(run.leadersByTerm.size, 1, "no new term: the old leader kept leading");
+  for (const check of run.checks) assert.equal(check.valid, true, check.message);
+});

@@ -87,6 +87,9 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   #syncCovers = new Map<number, number>();
   /** The last log index known to be on disk. */
   #durableIndex = 0;
+  /** A leadership transfer in progress: its target (-1: none) and when it is abandoned. */
+  #transferTarget = -1;
+  #transferDeadlineUs = 0;
   /** ReadIndex (§6.4): reads waiting for leadership confirmation and for the apply point. */
   #readRound = 0;
   #pendingReads: {
@@ -160,6 +163,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
 
   onMessage(from: number, message: RaftMessage): void {
     if (message.type === "request") this.#handleClient(from, message);
+    else if (message.type === "transferLeadership") this.#startTransfer(message.target);
     else if (message.type !== "response") this.#step(from, message);
     this.#flush();
   }
@@ -168,6 +172,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     if (tag === timerElection) this.#campaign();
     else if (tag === timerHeartbeat && this.role === "leader") {
       this.#heartbeat();
+      this.#continueTransfer();
       this.#heartbeatTimer = this.#api.setTimer(this.#config.heartbeatIntervalUs, timerHeartbeat);
     } else if (tag === timerCheckQuorum && this.role === "leader") this.#checkQuorum();
     this.#flush();
@@ -208,7 +213,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     if (message.term > this.term) {
       const preVoteRequest = message.type === "vote" && message.pre;
       const preVoteGrant = message.type === "voteResponse" && message.pre && message.granted;
-      if (message.type === "vote" && !message.pre && this.#inLease()) {
+      if (message.type === "vote" && !message.pre && !message.transfer && this.#inLease()) {
         // Leader stickiness: while a leader is heard from, a disruptive candidate is ignored.
         return;
       }
@@ -243,6 +248,10 @@ export class RaftServer implements NodeLogic<RaftMessage> {
         return this.#handleAppendResponse(from, message);
       case "snapshot":
         return this.#handleSnapshot(from, message);
+      case "timeoutNow":
+        // The leader hands over: campaign at once, without Pre-Vote (§3.10 of Ongaro's thesis).
+        if (this.role !== "leader") this.#becomeCandidate(true);
+        return;
     }
   }
 
@@ -288,7 +297,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     }
   }
 
-  #requestVotes(pre: boolean): void {
+  #requestVotes(pre: boolean, transfer = false): void {
     const term = pre ? this.term + 1 : this.term;
     for (const server of this.#peers()) {
       this.#send(server, {
@@ -298,6 +307,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
         lastIndex: this.log.lastIndex,
         lastTerm: this.log.lastTerm,
         pre,
+        transfer,
       });
     }
   }
@@ -359,6 +369,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       this.#nextIndex.set(from, Math.max(this.#nextIndex.get(from) ?? 1, message.matchIndex + 1));
       this.#inflight.set(from, Math.max(0, (this.#inflight.get(from) ?? 0) - 1));
       this.#acknowledgedSinceBeat.add(from);
+      if (from === this.#transferTarget) this.#continueTransfer();
       this.#maybeCommit();
       this.#replicate(from);
       return;
@@ -588,7 +599,8 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   // ------------------------------------------------------------------ clients
 
   #handleClient(from: number, request: Extract<ClientMessage, { type: "request" }>): void {
-    if (this.role !== "leader") {
+    // During a leadership transfer no new entries are taken, so the target can catch up (§3.10).
+    if (this.role !== "leader" || this.#transferTarget !== -1) {
       this.#api.send(from, {
         type: "response",
         clientId: request.clientId,
@@ -611,6 +623,33 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     const index = this.#appendAsLeader(command);
     this.#pendingClients.set(index, { node: from, clientId: request.clientId, seq: request.seq });
     for (const server of this.#peers()) this.#replicate(server);
+  }
+
+  // ------------------------------------------------------------------ leadership transfer
+
+  #startTransfer(target: number): void {
+    if (this.role !== "leader" || target === this.#api.id || !this.#config.servers.includes(target)) return;
+    this.#transferTarget = target;
+    this.#transferDeadlineUs = this.#api.monotonicUs() + this.#config.electionTimeoutUsMin;
+    this.#api.record("raft_transfer_started", target);
+    this.#continueTransfer();
+  }
+
+  /** Sends TimeoutNow once the target holds the whole log; gives up after an election timeout. */
+  #continueTransfer(): void {
+    const target = this.#transferTarget;
+    if (target === -1 || this.role !== "leader") return;
+    if (this.#api.monotonicUs() > this.#transferDeadlineUs) {
+      this.#api.record("raft_transfer_aborted", target);
+      this.#transferTarget = -1;
+      return;
+    }
+    if ((this.#matchIndex.get(target) ?? 0) >= this.log.lastIndex) {
+      this.#send(target, { type: "timeoutNow", term: this.term });
+      this.#transferTarget = -1;
+      return;
+    }
+    this.#sendAppend(target);
   }
 
   /** Serves a read by ReadIndex; returns false when it must go through the log instead. */
@@ -682,6 +721,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     this.leader = leader;
     this.#pendingClients.clear();
     this.#pendingReads = [];
+    this.#transferTarget = -1;
     this.#resetElectionTimer();
   }
 
@@ -695,7 +735,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     this.#requestVotes(true);
   }
 
-  #becomeCandidate(): void {
+  #becomeCandidate(transfer = false): void {
     assert(this.role !== "leader", "a leader does not campaign");
     this.term++;
     this.vote = this.#api.id;
@@ -705,7 +745,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     this.#votes = new Set([this.#api.id]);
     this.#resetElectionTimer();
     if (this.#votes.size >= majority(this.#config.servers.length)) return this.#becomeLeader();
-    this.#requestVotes(false);
+    this.#requestVotes(false, transfer);
   }
 
   #becomeLeader(): void {

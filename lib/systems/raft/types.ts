@@ -27,7 +27,18 @@ export interface HardState {
 
 /** Messages between servers. */
 export type PeerMessage =
-  | { type: "vote"; term: number; candidate: number; lastIndex: number; lastTerm: number; pre: boolean }
+  | {
+    type: "vote";
+    term: number;
+    candidate: number;
+    lastIndex: number;
+    lastTerm: number;
+    pre: boolean;
+    /** Set by a candidate the leader handed over to (TimeoutNow): voters skip leader stickiness. */
+    transfer?: boolean;
+  }
+  /** Leadership transfer (§3.10 of Ongaro's thesis): campaign now, the log being up to date. */
+  | { type: "timeoutNow"; term: number }
   | { type: "voteResponse"; term: number; granted: boolean; pre: boolean }
   | {
     type: "append";
@@ -65,7 +76,9 @@ export type PeerMessage =
 /** Messages between clients and servers. */
 export type ClientMessage =
   | { type: "request"; clientId: number; seq: number; f: "get" | "put" | "append"; key: string; value: string | null }
-  | { type: "response"; clientId: number; seq: number; ok: boolean; value: string | null; leaderHint: number };
+  | { type: "response"; clientId: number; seq: number; ok: boolean; value: string | null; leaderHint: number }
+  /** An operator's request to hand leadership to `target`; only the leader acts on it. */
+  | { type: "transferLeadership"; target: number };
 
 /** Every message of the protocol. */
 export type RaftMessage = PeerMessage | ClientMessage;
