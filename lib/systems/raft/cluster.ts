@@ -36,6 +36,8 @@ export interface RaftRunOptions {
   thinkTimeUsMean?: number;
   /** Leadership transfers an operator asks for: at `atUs`, hand leadership to server `target` (an index). */
   transfers?: { atUs: number; target: number }[];
+  /** Most entries per append message (default: the config's 64). */
+  entriesPerAppendMax?: number;
   /** How reads are served (default: the config's, readIndex). */
   readMode?: "log" | "readIndex";
   /** How clients write: "append" (default) or "put" (bounded state, for benchmarks). */
@@ -73,6 +75,7 @@ export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunRe
     checkQuorum: options.checkQuorum ?? raftConfigDefaults.checkQuorum,
     snapshotEveryEntries: options.snapshotEveryEntries ?? raftConfigDefaults.snapshotEveryEntries,
     readMode: options.readMode ?? raftConfigDefaults.readMode,
+    entriesPerAppendMax: options.entriesPerAppendMax ?? raftConfigDefaults.entriesPerAppendMax,
   };
   const bugs = bugsFor(options.bug);
   const onRole = (server: number, role: Role, term: number) => {
