@@ -5,11 +5,11 @@
  */
 import { InputError } from "../assert.ts";
 import { echoExperiment } from "../systems/echo/lab.ts";
-import { raftChaosExperiment } from "../systems/raft/lab.ts";
+import { raftChaosExperiment, raftElectionExperiment } from "../systems/raft/lab.ts";
 import type { Experiment } from "./experiment.ts";
 
 /** Every registered experiment, by name. */
-export const experiments: readonly Experiment[] = [echoExperiment, raftChaosExperiment];
+export const experiments: readonly Experiment[] = [echoExperiment, raftChaosExperiment, raftElectionExperiment];
 
 /** The experiment named `name`; an unknown name is refused with the closest valid one. */
 export function experimentNamed(name: string): Experiment {

@@ -14,7 +14,7 @@ import { pairOperations } from "../../check/operations.ts";
 import type { CheckResult } from "../../check/result.ts";
 import { type CoverageReport, Nemesis, type Schedule } from "../../faults/mod.ts";
 import { Histogram } from "../../metrics/histogram.ts";
-import { Simulation } from "../../sim/mod.ts";
+import { type DistributionSpec, Simulation } from "../../sim/mod.ts";
 import { bugsFor } from "./bugs.ts";
 import { raftClient } from "./client.ts";
 import { type RaftServer, raftServer, type Role } from "./node.ts";
@@ -36,6 +36,10 @@ export interface RaftRunOptions {
   thinkTimeUsMean?: number;
   /** Leadership transfers an operator asks for: at `atUs`, hand leadership to server `target` (an index). */
   transfers?: { atUs: number; target: number }[];
+  /** One-way network latency between all nodes (default: the kernel's same-zone default). */
+  latencyUs?: DistributionSpec;
+  /** Heartbeat interval (default: the config's 50 ms). */
+  heartbeatIntervalUs?: number;
   /** Most entries per append message (default: the config's 64). */
   entriesPerAppendMax?: number;
   /** How reads are served (default: the config's, readIndex). */
@@ -58,14 +62,17 @@ export interface RaftRunResult {
   figures: Record<string, number>;
   /** Leaders by term, as observed. */
   leadersByTerm: Map<number, number[]>;
+  /** Every server becoming leader, with the true time. */
+  leaderChanges: { timeUs: number; server: number; term: number }[];
 }
 
 /** Runs a cluster under `schedule` and checks it. */
 export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunResult {
-  const sim = new Simulation({ seed });
+  const sim = new Simulation({ seed, network: options.latencyUs ? { latencyUs: options.latencyUs } : undefined });
   const servers: number[] = [];
   const instances = new Map<number, RaftServer>();
   const leadersByTerm = new Map<number, number[]>();
+  const leaderChanges: { timeUs: number; server: number; term: number }[] = [];
   const config = {
     ...raftConfigDefaults,
     servers,
@@ -76,10 +83,12 @@ export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunRe
     snapshotEveryEntries: options.snapshotEveryEntries ?? raftConfigDefaults.snapshotEveryEntries,
     readMode: options.readMode ?? raftConfigDefaults.readMode,
     entriesPerAppendMax: options.entriesPerAppendMax ?? raftConfigDefaults.entriesPerAppendMax,
+    heartbeatIntervalUs: options.heartbeatIntervalUs ?? raftConfigDefaults.heartbeatIntervalUs,
   };
   const bugs = bugsFor(options.bug);
   const onRole = (server: number, role: Role, term: number) => {
     if (role !== "leader") return;
+    leaderChanges.push({ timeUs: sim.nowUs, server, term });
     const leaders = leadersByTerm.get(term) ?? [];
     leaders.push(server);
     leadersByTerm.set(term, leaders);
@@ -143,6 +152,7 @@ export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunRe
     sim,
     servers,
     leadersByTerm,
+    leaderChanges,
     coverage: nemesis.coverage(),
     checks: [
       {

@@ -7,8 +7,11 @@
  */
 import type { Schedule } from "../../faults/mod.ts";
 import type { Experiment } from "../../lab/experiment.ts";
+import { History } from "../../history/history.ts";
+import { latencyCdf } from "../../viz/cdf.ts";
 import { raftBugNames } from "./bugs.ts";
 import { runRaftCluster } from "./cluster.ts";
+import { electionTrials, figure16Ranges } from "./election.ts";
 
 /** Fault schedules by name, placed within a run of `durationUs`. */
 export function raftSchedule(name: string, durationUs: number): Schedule {
@@ -98,6 +101,39 @@ export const raftChaosExperiment: Experiment = {
       tables: {},
       schedule,
       coverage: run.coverage,
+    };
+  },
+};
+
+/** Figure 16 of the Raft paper: time to replace a crashed leader per election-timeout range. */
+export const raftElectionExperiment: Experiment = {
+  name: "raft-election",
+  description: "Raft paper Figure 16: time to replace a crashed leader for each election-timeout range",
+  params: {
+    trials: { type: "integer", default: 100, min: 1, max: 10_000, description: "trials per timeout range" },
+  },
+  run(params, seed) {
+    const rows = electionTrials(figure16Ranges, params.trials as number, seed);
+    const figures: Record<string, number> = {};
+    for (const [min, max] of figure16Ranges) {
+      const range = `${min}-${max} ms`;
+      const times = rows.filter((r) => r.range === range).map((r) => r.downtimeMs).sort((a, b) => a - b);
+      figures[`medianMs ${min}-${max}`] = times[Math.floor(times.length / 2)];
+      figures[`maxMs ${min}-${max}`] = times[times.length - 1];
+      figures[`censored ${min}-${max}`] = rows.filter((r) => r.range === range && r.censored).length;
+    }
+    return {
+      figures,
+      checks: [],
+      history: new History(),
+      traceHash: "",
+      events: 0,
+      tables: { downtimes: rows },
+      charts: {
+        election: latencyCdf(rows.map((r) => ({ latencyUs: r.downtimeMs * 1000, series: r.range })), {
+          title: "Time without a leader after the leader crashes, per election-timeout range",
+        }),
+      },
     };
   },
 };

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { resolveParams } from "../../params.ts";
 import { raftChaosExperiment, raftSchedule } from "./lab.ts";
+import { electionTrials } from "./election.ts";
 
 Deno.test("raft-chaos runs with its defaults shortened, touches the cluster with faults and passes its checks", () => {
   const params = resolveParams(raftChaosExperiment.params, { durationUs: 3_000_000, clients: 3 });
@@ -27,4 +28,13 @@ Deno.test("schedules end their faults before the recovery period, and 'none' has
   const power = raftSchedule("power", 5_000_000);
   assert.equal(power.recoveryUs, 1_000_000);
   assert.ok("repeat" in power.faults[0]);
+});
+
+Deno.test("raft-election: without randomness split votes never end; with 150 ms of it a leader follows within a second", () => {
+  const rows = electionTrials([[150, 150], [150, 300]], 10, 3);
+  const fixed = rows.filter((r) => r.range === "150-150 ms");
+  const random = rows.filter((r) => r.range === "150-300 ms");
+  assert.ok(fixed.filter((r) => r.censored).length >= 8, "identical timeouts split the vote again and again (§9.3)");
+  // At least the minimum timeout less the heartbeat interval that may have passed before the crash.
+  assert.ok(random.every((r) => !r.censored && r.downtimeMs > 75 && r.downtimeMs < 1000), JSON.stringify(random));
 });
