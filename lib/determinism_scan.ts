@@ -11,7 +11,7 @@
  * @example
  * ```ts
  * import { scanSource } from "./determinism_scan.ts";
- * scanSource("const t = Date.now();", "lib/x.ts"); // one finding
+ * scanSource("const t = Date.now();", "lib/x.ts"); // wall-clock ok: a string to scan, one finding
  * ```
  * @module
  */

@@ -63,6 +63,7 @@ import { assert, checkNumber, InputError } from "../assert.ts";
 import type { Op } from "../history/history.ts";
 import { type Operation, pairOperations } from "./operations.ts";
 import type { CheckResult, Validity } from "./result.ts";
+import { eventWhere } from "./_events.ts";
 
 /** A message: a string or a finite number, unique per key. */
 export type Message = string | number;
@@ -244,14 +245,8 @@ function isMessage(value: unknown): value is Message {
 
 /** Rejects an event the checker cannot read, naming it (events are numbered from 1). */
 function checkEvent(event: Op, index: number): void {
-  if (event.process === "nemesis") return;
-  const where = `event ${index + 1} (process ${event.process}, ${event.type} ${event.f})`;
-  if (!functions.includes(event.f)) {
-    throw new InputError(`${where}: unknown f ${JSON.stringify(event.f)}; allowed: ${functions.join(", ")}`);
-  }
-  if (event.key !== undefined && typeof event.key !== "string") {
-    throw new InputError(`${where}: key must be a string or omitted, got ${JSON.stringify(event.key)}`);
-  }
+  const where = eventWhere(event, index, functions);
+  if (where === undefined) return;
   if (event.f === "send" && event.type === "invoke" && !isMessage(event.value)) {
     throw new InputError(`${where}: a send's value must be a string or a finite number, got ${show(event.value)}`);
   }

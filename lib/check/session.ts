@@ -56,6 +56,7 @@ import { assert, checkNumber, InputError } from "../assert.ts";
 import type { Op } from "../history/history.ts";
 import { type Operation, pairOperations } from "./operations.ts";
 import type { CheckResult, Validity } from "./result.ts";
+import { eventWhere } from "./_events.ts";
 
 /** The four session guarantees, in the order they are reported. */
 export const sessionGuarantees = [
@@ -195,14 +196,8 @@ function checkOptions(options: SessionOptions): Settings {
 
 /** Rejects an event the checker cannot read, naming it (events are numbered from 1). */
 function checkEvent(event: Op, index: number): void {
-  if (event.process === "nemesis") return;
-  const where = `event ${index + 1} (process ${event.process}, ${event.type} ${event.f})`;
-  if (!functions.includes(event.f)) {
-    throw new InputError(`${where}: unknown f ${JSON.stringify(event.f)}; allowed: ${functions.join(", ")}`);
-  }
-  if (event.key !== undefined && typeof event.key !== "string") {
-    throw new InputError(`${where}: key must be a string or omitted, got ${JSON.stringify(event.key)}`);
-  }
+  const where = eventWhere(event, index, functions);
+  if (where === undefined) return;
   if (event.f === "write" && event.type === "invoke" && !Number.isSafeInteger(event.value)) {
     throw new InputError(`${where}: a write's value must be its version, a safe integer, got ${show(event.value)}`);
   }
