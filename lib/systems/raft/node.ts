@@ -105,6 +105,8 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   #snapshotting: { index: number; term: number; installing: boolean } | undefined = undefined;
   /** The index of the last durable snapshot (0: none). */
   #snapshotIndexDurable = 0;
+  /** The index of the last entry handed to the WAL (a log truncation is followed by new entries). */
+  #walWrittenIndex = 0;
   /** WAL records appended that no issued fsync covers yet. */
   #unsyncedWrites = false;
   #syncInFlight = false;
@@ -156,6 +158,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       this.#api.record("raft_recovered_snapshot_index", snapshot.index);
     }
     for (const entry of recovered.entries) this.log.merge([entry as Entry]);
+    this.#walWrittenIndex = recovered.entries.length > 0 ? recovered.entries[recovered.entries.length - 1].index : 0;
     this.#durableIndex = this.log.lastIndex;
     this.#api.record("raft_recovered_entries", recovered.entries.length);
     this.#resetElectionTimer();
@@ -500,11 +503,16 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     const keepFrom = Math.max(this.log.firstIndex, index - this.#config.snapshotTailEntries + 1);
     if (keepFrom - 1 > this.log.snapshotIndex) this.log.compact(keepFrom - 1, this.log.termAt(keepFrom - 1)!);
     if (this.#wal.compacting) return;
+    // The log mirrors what the WAL holds up to the last entry appended to it, so the kept entries
+    // come from memory rather than from re-reading the WAL.
+    const written = Math.min(this.#walWrittenIndex, this.log.lastIndex);
+    const entries = keepFrom <= written ? this.log.slice(keepFrom, written + 1, Infinity) : [];
     this.#wal.startCompaction({
       keepFromIndex: keepFrom,
-      hardState: { kind: "hard", term: this.term, vote: this.vote, commit: this.commit },
+      hardState: { kind: "hard", term: this.term, vote: this.#bugs.forgetVote ? -1 : this.vote, commit: this.commit },
       snapshot: { kind: "snapshot", index, term },
       tag: { walCompaction: true },
+      entries: entries.map((e) => ({ kind: "entry" as const, term: e.term, index: e.index, command: e.command })),
     });
   }
 
@@ -825,6 +833,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       return;
     }
     if (this.#records.length > 0) {
+      for (const record of this.#records) if (record.kind === "entry") this.#walWrittenIndex = record.index;
       this.#wal.append(this.#records);
       this.#records = [];
       this.#unsyncedWrites = true;
