@@ -478,3 +478,43 @@ Deno.test("wal: compaction refuses to drop entries no snapshot covers", () => {
   assert.throws(() => wal().startCompaction({ keepFromIndex: 2, tag: 1 }), /keepFromIndex must be between 1 and 1/);
   assert.equal(wal().compacting, false);
 });
+
+Deno.test("wal: compaction from entries the caller holds writes the same WAL as compaction by replay", () => {
+  const rewritten = (given: boolean) => {
+    const { sim, node, wal, crashAndRestart } = walSimulation("lose");
+    wal().append([hard(2, 1, 8), ...entries(1, 10, 2)]);
+    wal().sync("a");
+    sim.run();
+    wal().startCompaction({
+      keepFromIndex: 6,
+      hardState: hard(2, 1, 9),
+      snapshot: { kind: "snapshot", index: 7, term: 2 },
+      tag: compactionTag,
+      entries: given ? entries(4, 10, 2) : undefined,
+    });
+    sim.run();
+    const bytes = sim.files(node).read("wal");
+    return { bytes, recovered: indexes(crashAndRestart()) };
+  };
+  const fromMemory = rewritten(true);
+  const fromReplay = rewritten(false);
+  assert.deepEqual(fromMemory.bytes, fromReplay.bytes);
+  assert.equal(fromMemory.recovered, "6@2 7@2 8@2 9@2 10@2");
+});
+
+Deno.test("wal: compaction from given entries refuses a gap", () => {
+  const { sim, wal } = walSimulation("lose");
+  wal().append(entries(1, 5));
+  sim.run();
+  assert.throws(
+    () =>
+      wal().startCompaction({
+        keepFromIndex: 2,
+        hardState: hard(1, 0, 3),
+        snapshot: { kind: "snapshot", index: 3, term: 1 },
+        tag: compactionTag,
+        entries: [entry(2), entry(4)],
+      }),
+    /not contiguous at 4/,
+  );
+});
