@@ -40,6 +40,18 @@ interface SnapshotStep {
   install?: number;
 }
 
+/** Thrown when a server's WAL relies on a snapshot its disk does not hold. */
+export class SnapshotMissingError extends Error {
+  constructor(server: string, markerIndex: number, snapshotIndex: number | undefined) {
+    super(
+      `server ${server}: its WAL was compacted up to a snapshot at index ${markerIndex}, but the durable ` +
+        `snapshot ${snapshotIndex === undefined ? "is missing" : `ends at ${snapshotIndex}`}: committed entries ` +
+        "are lost; refusing to start",
+    );
+    this.name = "SnapshotMissingError";
+  }
+}
+
 /** The durable snapshot, if there is one (it appears only by rename after its fsync, so it is whole). */
 export function readSnapshot(
   disk: { exists(file: string): boolean; read(file: string): Uint8Array },
@@ -149,6 +161,12 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       this.vote = recovered.hardState.vote;
     }
     const snapshot = readSnapshot(this.#api.disk);
+    const marker = recovered.snapshot;
+    if (marker !== undefined && (snapshot === undefined || snapshot.index < marker.index)) {
+      // The WAL dropped entries that a snapshot should cover, and that snapshot is not on disk:
+      // committed entries are gone. Refuse to start rather than serve a state missing them.
+      throw new SnapshotMissingError(this.#api.name, marker.index, snapshot?.index);
+    }
     if (snapshot !== undefined) {
       // A snapshot covers only committed entries: they are applied and committed at once.
       this.kv.restore(snapshot.data);
