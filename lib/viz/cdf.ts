@@ -118,6 +118,9 @@ function firstIndexWith(points: readonly CdfPoint[], test: (point: CdfPoint) => 
 export interface LatencyCdfOptions extends ChartOptions {
   /** The most points drawn per series (at least 2); default {@linkcode cdfPointsPerSeriesMax}. */
   pointsPerSeriesMax?: number;
+  /** Axis titles, for CDFs of other durations; defaults "latency (ms)" and "fraction of requests at most this latency". */
+  xTitle?: string;
+  yTitle?: string;
 }
 
 /**
@@ -167,11 +170,11 @@ export function latencyCdf(
     data: { values },
     mark: { type: "line", interpolate: "step-after" },
     encoding: {
-      x: { field: "latency_ms", type: "quantitative", title: "latency (ms)", scale: { type: "log" } },
+      x: { field: "latency_ms", type: "quantitative", title: options.xTitle ?? "latency (ms)", scale: { type: "log" } },
       y: {
         field: "probability",
         type: "quantitative",
-        title: "fraction of requests at most this latency",
+        title: options.yTitle ?? "fraction of requests at most this latency",
         scale: { domain: [0, 1] },
       },
       ...seriesColor(hasSeries(rows)),

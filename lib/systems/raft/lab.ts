@@ -132,6 +132,8 @@ export const raftElectionExperiment: Experiment = {
       charts: {
         election: latencyCdf(rows.map((r) => ({ latencyUs: r.downtimeMs * 1000, series: r.range })), {
           title: "Time without a leader after the leader crashes, per election-timeout range",
+          xTitle: "time without a leader (ms)",
+          yTitle: "fraction of trials at most this long",
         }),
       },
     };
