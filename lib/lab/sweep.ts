@@ -104,17 +104,20 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions, libDir: s
   await prepareDirectories(options, specText);
   const started = options.wallClockMs();
   const finished = new Map<number, CachedCell>();
+  // Counted as cells finish: progress is reported per cell, so it must not rescan them all.
+  let failures = 0;
   const toRun: Cell[] = [];
   for (const cell of cells) {
     const cached = options.force ? undefined : await readCached(options.cacheDir, cell.key);
-    if (cached !== undefined) finished.set(cell.index, cached);
-    else toRun.push(cell);
+    if (cached !== undefined) {
+      finished.set(cell.index, cached);
+      if (cached.verdict !== true) failures++;
+    } else toRun.push(cell);
   }
   const cachedCount = finished.size;
   let computed = 0;
   const progress = () => {
     const elapsedMs = options.wallClockMs() - started;
-    const failures = [...finished.values()].filter((c) => c.verdict !== true).length;
     const etaMs = computed === 0 ? NaN : (elapsedMs / computed) * (cells.length - finished.size);
     options.onProgress?.({ done: finished.size, total: cells.length, cached: cachedCount, failures, elapsedMs, etaMs });
   };
@@ -127,11 +130,11 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions, libDir: s
     }
     await writeAtomically(`${options.cacheDir}/${cell.key}.json`, JSON.stringify(entry) + "\n");
     finished.set(cell.index, entry);
+    if (entry.verdict !== true) failures++;
     computed++;
     progress();
   });
   const rows = cells.map((cell) => rowOf(cell, finished.get(cell.index)!));
-  const failures = rows.filter((r) => r.verdict !== true).length;
   await writeAtomically(`${options.dir}/results.csv`, toCsv(rows));
   await Deno.writeFile(`${options.dir}/results.arrow.tmp`, aq.from(rows.map(flatForArrow)).toArrowIPC());
   await Deno.rename(`${options.dir}/results.arrow.tmp`, `${options.dir}/results.arrow`);
