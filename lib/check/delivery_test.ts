@@ -7,26 +7,18 @@ import { InputError } from "../assert.ts";
 import type { Op } from "../history/history.ts";
 import { Rng } from "../sim/rng.ts";
 import { checkDelivery, type Message } from "./delivery.ts";
+import { ScriptedHistory } from "../history/_script.ts";
 
-/** A history built one whole operation at a time (each completes before the next begins). */
-class Script {
-  readonly events: Op[] = [];
-  #op(process: number, f: string, key: string | undefined, input: unknown, type: Op["type"], output: unknown) {
-    const time = this.events.length;
-    const at = (event: Omit<Op, "time" | "key">, offset: number): Op =>
-      key === undefined ? { ...event, time: time + offset } : { ...event, key, time: time + offset };
-    this.events.push(at({ process, type: "invoke", f, value: input }, 0));
-    this.events.push(at({ process, type, f, value: output }, 1));
-    return this;
-  }
+/** A scripted history with this checker's functions. */
+class Script extends ScriptedHistory {
   send(process: number, key: string | undefined, message: Message, type: "ok" | "info" | "fail" = "ok") {
-    return this.#op(process, "send", key, message, type, message);
+    return this.op(process, "send", key, message, type, message);
   }
   poll(process: number, key: string | undefined, messages: Message[]) {
-    return this.#op(process, "poll", key, null, "ok", messages);
+    return this.op(process, "poll", key, null, "ok", messages);
   }
   drain(process: number, key: string | undefined, messages: Message[]) {
-    return this.#op(process, "drain", key, null, "ok", messages);
+    return this.op(process, "drain", key, null, "ok", messages);
   }
 }
 

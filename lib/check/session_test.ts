@@ -7,23 +7,15 @@ import { InputError } from "../assert.ts";
 import type { Op } from "../history/history.ts";
 import { Rng } from "../sim/rng.ts";
 import { checkSessionGuarantees, type SessionGuarantee, type SessionResult } from "./session.ts";
+import { ScriptedHistory } from "../history/_script.ts";
 
-/** A history built one whole operation at a time (each completes before the next begins). */
-class Script {
-  readonly events: Op[] = [];
-  #op(process: number, f: string, key: string | undefined, input: unknown, type: Op["type"], output: unknown) {
-    const time = this.events.length;
-    const at = (event: Omit<Op, "time" | "key">, offset: number): Op =>
-      key === undefined ? { ...event, time: time + offset } : { ...event, key, time: time + offset };
-    this.events.push(at({ process, type: "invoke", f, value: input }, 0));
-    this.events.push(at({ process, type, f, value: output }, 1));
-    return this;
-  }
+/** A scripted history with this checker's functions. */
+class Script extends ScriptedHistory {
   write(process: number, key: string | undefined, version: number, type: "ok" | "info" | "fail" = "ok") {
-    return this.#op(process, "write", key, version, type, version);
+    return this.op(process, "write", key, version, type, version);
   }
   read(process: number, key: string | undefined, version: number | null) {
-    return this.#op(process, "read", key, null, "ok", version);
+    return this.op(process, "read", key, null, "ok", version);
   }
 }
 
