@@ -102,6 +102,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   /** A leadership transfer in progress: its target (-1: none) and when it is abandoned. */
   #transferTarget = -1;
   #transferDeadlineUs = 0;
+  #timeoutNowSent = false;
   /** ReadIndex (§6.4): reads waiting for leadership confirmation and for the apply point. */
   #readRound = 0;
   #pendingReads: {
@@ -656,6 +657,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   #startTransfer(target: number): void {
     if (this.role !== "leader" || target === this.#api.id || !this.#config.servers.includes(target)) return;
     this.#transferTarget = target;
+    this.#timeoutNowSent = false;
     this.#transferDeadlineUs = this.#api.monotonicUs() + this.#config.electionTimeoutUsMin;
     this.#api.record("raft_transfer_started", target);
     this.#continueTransfer();
@@ -670,9 +672,12 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       this.#transferTarget = -1;
       return;
     }
+    if (this.#timeoutNowSent) return;
     if ((this.#matchIndex.get(target) ?? 0) >= this.log.lastIndex) {
+      // Writes stay refused until the target wins (this leader then steps down) or the deadline
+      // passes: an entry taken now would leave the target's log behind and lose it the election.
       this.#send(target, { type: "timeoutNow", term: this.term });
-      this.#transferTarget = -1;
+      this.#timeoutNowSent = true;
       return;
     }
     this.#sendAppend(target);
