@@ -103,12 +103,20 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   #transferTarget = -1;
   #transferDeadlineUs = 0;
   #timeoutNowSent = false;
-  /** ReadIndex (§6.4): reads waiting for leadership confirmation and for the apply point. */
+  /**
+   * ReadIndex (§6.4). Reads share confirmation rounds: appends carry the round they were sent in,
+   * a round is confirmed when a majority answers one of its appends, and one round at a time is
+   * in flight; reads that arrive meanwhile wait for the next, so a burst of reads costs one
+   * round of messages, not one per read.
+   */
   #readRound = 0;
+  #readRoundConfirmed = 0;
+  #readRoundInFlight = false;
+  #readRoundAcks = new Set<number>();
+  /** Reads waiting for their round's confirmation and for the apply point. */
   #pendingReads: {
     readIndex: number;
     round: number;
-    acks: Set<number>;
     node: number;
     clientId: number;
     seq: number;
@@ -382,9 +390,11 @@ export class RaftServer implements NodeLogic<RaftMessage> {
 
   #handleAppendResponse(from: number, message: Extract<PeerMessage, { type: "appendResponse" }>): void {
     if (this.role !== "leader") return;
-    // Any answer in our term to an append sent after a read was registered confirms we still lead.
-    for (const read of this.#pendingReads) if (read.round <= message.round) read.acks.add(from);
-    this.#serveReads();
+    // Any answer in our term to an append of the round in flight confirms we still lead.
+    if (this.#readRoundInFlight && message.round === this.#readRound) {
+      this.#readRoundAcks.add(from);
+      this.#maybeConfirmReadRound();
+    }
     this.#recentlyActive.add(from);
     if (message.success) {
       this.#matchIndex.set(from, Math.max(this.#matchIndex.get(from) ?? 0, message.matchIndex));
@@ -692,18 +702,35 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     }
     // Until an entry of this term commits, the commit index may be behind what earlier leaders committed.
     if (this.log.termAt(this.commit) !== this.term) return false;
+    // Appends sent before this read arrived prove nothing about now: it waits for the next round.
     this.#pendingReads.push({
       readIndex: this.commit,
-      round: ++this.#readRound,
-      acks: new Set([this.#api.id]),
+      round: this.#readRound + 1,
       node: from,
       clientId: request.clientId,
       seq: request.seq,
       key: request.key,
     });
-    this.#broadcastAppend();
-    this.#serveReads();
+    this.#startReadRound();
     return true;
+  }
+
+  /** Starts the next confirmation round if reads wait for it and none is in flight. */
+  #startReadRound(): void {
+    if (this.#readRoundInFlight || !this.#pendingReads.some((read) => read.round > this.#readRound)) return;
+    this.#readRound++;
+    this.#readRoundInFlight = true;
+    this.#readRoundAcks = new Set([this.#api.id]);
+    this.#broadcastAppend();
+    this.#maybeConfirmReadRound();
+  }
+
+  #maybeConfirmReadRound(): void {
+    if (this.#readRoundAcks.size < majority(this.#config.servers.length)) return;
+    this.#readRoundConfirmed = this.#readRound;
+    this.#readRoundInFlight = false;
+    this.#serveReads();
+    this.#startReadRound();
   }
 
   #readAnswer(request: { clientId: number; seq: number; key: string }) {
@@ -718,10 +745,9 @@ export class RaftServer implements NodeLogic<RaftMessage> {
 
   /** Answers the reads a majority has confirmed and the state machine has caught up with. */
   #serveReads(): void {
-    const needed = majority(this.#config.servers.length);
     while (this.#pendingReads.length > 0) {
       const read = this.#pendingReads[0];
-      if (read.acks.size < needed || this.applied < read.readIndex) return;
+      if (read.round > this.#readRoundConfirmed || this.applied < read.readIndex) return;
       this.#pendingReads.shift();
       this.#send(read.node, { ...this.#readAnswer(read), leaderHint: this.#api.id });
     }
@@ -752,6 +778,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     this.leader = leader;
     this.#pendingClients.clear();
     this.#pendingReads = [];
+    this.#readRoundInFlight = false;
     this.#transferTarget = -1;
     this.#resetElectionTimer();
   }
