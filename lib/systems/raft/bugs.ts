@@ -36,6 +36,13 @@ export interface RaftBugs {
    * values a newer leader has already overwritten (§6.4; the bug etcd's early reads had).
    */
   staleLeaderReads: boolean;
+  /**
+   * Lease reads ignoring clock skew: the lease runs a full election timeout from when the
+   * acknowledgements arrive, as if the leader's and followers' clocks ran at the same rate. A
+   * leader whose clock runs slow keeps answering after followers elected a successor, returning
+   * values the new leader has overwritten (why etcd and TiKV bound lease reads by a drift margin).
+   */
+  leaseIgnoresClockSkew: boolean;
 }
 
 /** Every bug's name, for the experiments' `bug` parameter. */
@@ -45,6 +52,7 @@ export const raftBugNames = [
   "commitPreviousTerm",
   "truncateBeforeSnapshotDurable",
   "staleLeaderReads",
+  "leaseIgnoresClockSkew",
 ] as const;
 
 /** All bugs off. */
@@ -54,6 +62,7 @@ export const noBugs: RaftBugs = {
   commitPreviousTerm: false,
   truncateBeforeSnapshotDurable: false,
   staleLeaderReads: false,
+  leaseIgnoresClockSkew: false,
 };
 
 /** The bug set with only `name` on ("none": all off). */

@@ -43,7 +43,13 @@ export interface RaftRunOptions {
   /** Most entries per append message (default: the config's 64). */
   entriesPerAppendMax?: number;
   /** How reads are served (default: the config's, readIndex). */
-  readMode?: "log" | "readIndex";
+  readMode?: "log" | "readIndex" | "lease";
+  /** The clock drift a lease allows for (default: the config's 0.1). */
+  leaseClockDriftMax?: number;
+  /** Servers started outside the cluster, waiting to be added (named after the voters: n5, n6...). */
+  spares?: number;
+  /** Membership changes an operator asks for: at `atUs`, add or remove server `server` (an index). */
+  membershipChanges?: { atUs: number; change: "add" | "remove"; server: number }[];
   /** How clients write: "append" (default) or "put" (bounded state, for benchmarks). */
   writeF?: "append" | "put";
   /** Snapshot cadence in entries (default: the config's 1000; 0: never). */
@@ -64,6 +70,8 @@ export interface RaftRunResult {
   leadersByTerm: Map<number, number[]>;
   /** Every server becoming leader, with the true time. */
   leaderChanges: { timeUs: number; server: number; term: number }[];
+  /** The current incarnation of server `node` (for white-box assertions). */
+  instance(node: number): RaftServer | undefined;
 }
 
 /** Runs a cluster under `schedule` and checks it. */
@@ -84,6 +92,7 @@ export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunRe
     readMode: options.readMode ?? raftConfigDefaults.readMode,
     entriesPerAppendMax: options.entriesPerAppendMax ?? raftConfigDefaults.entriesPerAppendMax,
     heartbeatIntervalUs: options.heartbeatIntervalUs ?? raftConfigDefaults.heartbeatIntervalUs,
+    leaseClockDriftMax: options.leaseClockDriftMax ?? raftConfigDefaults.leaseClockDriftMax,
   };
   const bugs = bugsFor(options.bug);
   const onRole = (server: number, role: Role, term: number) => {
@@ -93,16 +102,19 @@ export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunRe
     leaders.push(server);
     leadersByTerm.set(term, leaders);
   };
-  for (let i = 0; i < options.servers; i++) {
+  // Every server is bootstrapped with the first `servers` as voters; spares wait to be added.
+  const bootstrap: number[] = [];
+  for (let i = 0; i < options.servers + (options.spares ?? 0); i++) {
     servers.push(sim.addNode<RaftMessage>({
       name: `n${i}`,
       create: (api) => {
-        const server = raftServer(api, { config, bugs, onRole }) as RaftServer;
+        const server = raftServer(api, { config: { ...config, servers: bootstrap }, bugs, onRole }) as RaftServer;
         instances.set(api.id, server);
         return server;
       },
     }));
   }
+  bootstrap.push(...servers.slice(0, options.servers));
   const keys = Array.from({ length: options.keys ?? 3 }, (_, i) => `k${i}`);
   for (let i = 0; i < options.clients; i++) {
     sim.addNode<RaftMessage>({
@@ -120,21 +132,53 @@ export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunRe
     });
   }
   const transfers = options.transfers ?? [];
-  if (transfers.length > 0) {
-    // An operator's console: it asks every server, and only the leader acts.
+  const changes = options.membershipChanges ?? [];
+  const leaderNow = () => servers.filter((s) => sim.isUp(s) && instances.get(s)?.role === "leader");
+  /** Whether a leader has change `i` in its configuration, committed (an uncommitted one may be undone). */
+  const changeInForce = (i: number) => {
+    const { change, server } = changes[i];
+    return leaderNow().some((s) => {
+      if (!instances.get(s)!.membershipCommitted) return false;
+      const { voters, learners } = instances.get(s)!.membership;
+      const member = voters.includes(servers[server]) || learners.includes(servers[server]);
+      return change === "add" ? voters.includes(servers[server]) : !member;
+    });
+  };
+  if (transfers.length > 0 || changes.length > 0) {
+    // An operator's console: it asks every server, and only the leader acts. A membership change
+    // the leader refuses (one is still pending, or it has not committed in its term) is asked
+    // again every 100 ms until a leader's configuration shows it, as an operator would retry.
     sim.addNode<RaftMessage>({
       name: "operator",
       create: (api) => ({
-        onStart: () => transfers.forEach((t, i) => api.setTimer(t.atUs, i)),
+        onStart: () => {
+          transfers.forEach((t, i) => api.setTimer(t.atUs, { transfer: i }));
+          changes.forEach((c, i) => api.setTimer(c.atUs, { change: i }));
+        },
         onMessage() {},
         onTimer(tag) {
-          const target = servers[transfers[tag as number].target];
-          for (const server of servers) api.send(server, { type: "transferLeadership", target });
+          const { transfer, change } = tag as { transfer?: number; change?: number };
+          if (transfer !== undefined) {
+            const target = servers[transfers[transfer].target];
+            for (const server of servers) api.send(server, { type: "transferLeadership", target });
+            return;
+          }
+          const i = change!;
+          if (changeInForce(i)) {
+            api.record("raft_membership_in_force", i);
+            return;
+          }
+          const request = {
+            type: "changeMembership" as const,
+            change: changes[i].change,
+            server: servers[changes[i].server],
+          };
+          for (const server of servers) api.send(server, request);
+          api.setTimer(100_000, { change: i });
         },
       }),
     });
   }
-  const leaderNow = () => servers.filter((s) => sim.isUp(s) && instances.get(s)?.role === "leader");
   const nemesis = new Nemesis({
     sim,
     cluster: { nodes: servers, roles: { leader: leaderNow } },
@@ -153,6 +197,7 @@ export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunRe
     servers,
     leadersByTerm,
     leaderChanges,
+    instance: (node) => instances.get(node),
     coverage: nemesis.coverage(),
     checks: [
       {

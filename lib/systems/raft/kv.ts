@@ -21,7 +21,7 @@ export class KvStateMachine {
 
   /** Applies a committed command (deterministically) and returns its answer. */
   apply(command: Command): ApplyResult {
-    if (command.kind === "noop") return { ok: true, value: null };
+    if (command.kind !== "op") return { ok: true, value: null };
     const session = this.#sessions.get(command.clientId);
     if (session !== undefined && command.seq <= session.seq) {
       // A retry of a command already applied: the same answer, no second effect.

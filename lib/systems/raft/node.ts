@@ -19,6 +19,7 @@ import type { DiskCompletion, NodeApi, NodeLogic } from "../../sim/mod.ts";
 import type { RaftBugs } from "./bugs.ts";
 import { KvStateMachine } from "./kv.ts";
 import { RaftLog } from "./log.ts";
+import { applyChange, type Membership, type MembershipChange, MembershipLog } from "./membership.ts";
 import { majority, quorumIndex } from "./quorum.ts";
 import type { ClientMessage, Command, Entry, PeerMessage, RaftConfig, RaftMessage } from "./types.ts";
 import { recover, Wal, type WalRecord } from "./wal.ts";
@@ -55,7 +56,7 @@ export class SnapshotMissingError extends Error {
 /** The durable snapshot, if there is one (it appears only by rename after its fsync, so it is whole). */
 export function readSnapshot(
   disk: { exists(file: string): boolean; read(file: string): Uint8Array },
-): { index: number; term: number; data: string } | undefined {
+): { index: number; term: number; data: string; membership: Membership } | undefined {
   if (!disk.exists(snapshotFile)) return undefined;
   return JSON.parse(new TextDecoder().decode(disk.read(snapshotFile)));
 }
@@ -122,6 +123,14 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     seq: number;
     key: string;
   }[] = [];
+  /** The configurations the log holds (§4.1: the latest is in force, committed or not). */
+  readonly #membership: MembershipLog;
+  #peersCached: number[] = [];
+  #peersVersion = -1;
+  /** Lease reads (§6.4.1): until when (leader's monotonic clock) no other leader can exist. */
+  #leaseUntilUs = -Infinity;
+  /** When the read round in flight was started (its appends were sent then or later). */
+  #readRoundSentUs = 0;
   /** The snapshot being written, if any. */
   #snapshotting: { index: number; term: number; installing: boolean } | undefined = undefined;
   /** The index of the last durable snapshot (0: none). */
@@ -148,12 +157,28 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   #recentlyActive = new Set<number>();
   #pendingClients = new Map<number, { node: number; clientId: number; seq: number }>();
 
+  /** The configuration in force: the latest in the log. */
+  get membership(): Membership {
+    return this.#membership.current;
+  }
+
+  /** Whether the configuration in force is committed (a new change may then be proposed). */
+  get membershipCommitted(): boolean {
+    return this.#membership.latestIndex <= this.commit;
+  }
+
   constructor(api: NodeApi<RaftMessage>, options: RaftServerOptions) {
     this.#api = api;
     this.#config = options.config;
     this.#bugs = options.bugs;
     this.#onRole = options.onRole;
     this.#wal = new Wal(api.disk);
+    this.#membership = new MembershipLog({ voters: [...options.config.servers], learners: [] });
+    // Followers honour a lease only through leader stickiness, which CheckQuorum switches on.
+    assert(
+      options.config.readMode !== "lease" || options.config.checkQuorum,
+      "lease reads need checkQuorum: followers must refuse votes while they hear from a leader",
+    );
   }
 
   // ------------------------------------------------------------------ kernel handlers
@@ -180,11 +205,12 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       // A snapshot covers only committed entries: they are applied and committed at once.
       this.kv.restore(snapshot.data);
       this.log.compact(snapshot.index, snapshot.term);
+      this.#membership.installed(snapshot.index, snapshot.membership, false);
       this.commit = this.applied = snapshot.index;
       this.#snapshotIndexDurable = snapshot.index;
       this.#api.record("raft_recovered_snapshot_index", snapshot.index);
     }
-    for (const entry of recovered.entries) this.log.merge([entry as Entry]);
+    for (const entry of recovered.entries) this.#membership.appended(this.log.merge([entry as Entry]));
     this.#walWrittenIndex = recovered.entries.length > 0 ? recovered.entries[recovered.entries.length - 1].index : 0;
     this.#durableIndex = this.log.lastIndex;
     this.#api.record("raft_recovered_entries", recovered.entries.length);
@@ -194,6 +220,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   onMessage(from: number, message: RaftMessage): void {
     if (message.type === "request") this.#handleClient(from, message);
     else if (message.type === "transferLeadership") this.#startTransfer(message.target);
+    else if (message.type === "changeMembership") this.#changeMembership(message);
     else if (message.type !== "response") this.#step(from, message);
     this.#flush();
   }
@@ -280,7 +307,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
         return this.#handleSnapshot(from, message);
       case "timeoutNow":
         // The leader hands over: campaign at once, without Pre-Vote (§3.10 of Ongaro's thesis).
-        if (this.role !== "leader") this.#becomeCandidate(true);
+        if (this.role !== "leader" && this.#isVoter(this.#api.id)) this.#becomeCandidate(true);
         return;
     }
   }
@@ -294,6 +321,11 @@ export class RaftServer implements NodeLogic<RaftMessage> {
 
   #campaign(): void {
     if (this.role === "leader") return;
+    if (!this.#isVoter(this.#api.id)) {
+      // Learners, servers not yet added and servers removed never campaign; they keep listening.
+      this.#resetElectionTimer();
+      return;
+    }
     if (this.#config.preVote) this.#becomePreCandidate();
     else this.#becomeCandidate();
   }
@@ -317,13 +349,14 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   }
 
   #handleVoteResponse(from: number, message: Extract<PeerMessage, { type: "voteResponse" }>): void {
-    if (!message.granted) return;
+    // Only the votes of voters in the candidate's configuration count.
+    if (!message.granted || !this.#isVoter(from)) return;
     if (message.pre && this.role === "precandidate" && message.term === this.term + 1) {
       this.#votes.add(from);
-      if (this.#votes.size >= majority(this.#config.servers.length)) this.#becomeCandidate();
+      if (this.#votes.size >= this.#majority()) this.#becomeCandidate();
     } else if (!message.pre && this.role === "candidate" && message.term === this.term) {
       this.#votes.add(from);
-      if (this.#votes.size >= majority(this.#config.servers.length)) this.#becomeLeader();
+      if (this.#votes.size >= this.#majority()) this.#becomeLeader();
     }
   }
 
@@ -364,6 +397,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       return;
     }
     const appended = this.log.merge(message.entries);
+    this.#membership.appended(appended);
     for (const entry of appended) {
       this.#records.push({ kind: "entry", term: entry.term, index: entry.index, command: entry.command });
     }
@@ -390,8 +424,8 @@ export class RaftServer implements NodeLogic<RaftMessage> {
 
   #handleAppendResponse(from: number, message: Extract<PeerMessage, { type: "appendResponse" }>): void {
     if (this.role !== "leader") return;
-    // Any answer in our term to an append of the round in flight confirms we still lead.
-    if (this.#readRoundInFlight && message.round === this.#readRound) {
+    // Any voter's answer in our term to an append of the round in flight confirms we still lead.
+    if (this.#readRoundInFlight && message.round === this.#readRound && this.#isVoter(from)) {
       this.#readRoundAcks.add(from);
       this.#maybeConfirmReadRound();
     }
@@ -403,6 +437,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       this.#acknowledgedSinceBeat.add(from);
       if (from === this.#transferTarget) this.#continueTransfer();
       this.#maybeCommit();
+      this.#maybePromote(from);
       this.#replicate(from);
       return;
     }
@@ -434,6 +469,11 @@ export class RaftServer implements NodeLogic<RaftMessage> {
    * with no acknowledgement since the last beat), a resend from the match point.
    */
   #heartbeat(): void {
+    // Under leases every beat is a confirmation round: its acknowledgements renew the lease.
+    if (this.#config.readMode === "lease" && !this.#readRoundInFlight) {
+      this.#beginRound();
+      this.#maybeConfirmReadRound();
+    }
     for (const server of this.#peers()) {
       const match = this.#matchIndex.get(server) ?? 0;
       if ((this.#inflight.get(server) ?? 0) >= inflightMax && this.#acknowledgedSinceBeat.has(server) === false) {
@@ -491,7 +531,8 @@ export class RaftServer implements NodeLogic<RaftMessage> {
 
   /** Starts writing a snapshot file (then fsync, then rename: see {@linkcode #continueSnapshot}). */
   #writeSnapshot(step: SnapshotStep, data: string): void {
-    const bytes = new TextEncoder().encode(JSON.stringify({ index: step.index, term: step.term, data }));
+    const membership = this.#membership.at(step.index);
+    const bytes = new TextEncoder().encode(JSON.stringify({ index: step.index, term: step.term, data, membership }));
     this.#snapshotting = { index: step.index, term: step.term, installing: step.install !== undefined };
     this.#api.disk.delete(snapshotTempFile);
     this.#api.disk.write(snapshotTempFile, 0, bytes, { snapshot: step });
@@ -530,7 +571,10 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   /** Drops log entries a durable snapshot covers, keeping a tail; the WAL is rewritten likewise. */
   #compactTo(index: number, term: number): void {
     const keepFrom = Math.max(this.log.firstIndex, index - this.#config.snapshotTailEntries + 1);
-    if (keepFrom - 1 > this.log.snapshotIndex) this.log.compact(keepFrom - 1, this.log.termAt(keepFrom - 1)!);
+    if (keepFrom - 1 > this.log.snapshotIndex) {
+      this.#membership.compacted(keepFrom - 1);
+      this.log.compact(keepFrom - 1, this.log.termAt(keepFrom - 1)!);
+    }
     if (this.#wal.compacting) return;
     // The log mirrors what the WAL holds up to the last entry appended to it, so the kept entries
     // come from memory rather than from re-reading the WAL.
@@ -555,6 +599,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       index: stored.index,
       snapshotTerm: stored.term,
       data: stored.data,
+      membership: stored.membership,
     });
     this.#nextIndex.set(server, stored.index + 1);
     this.#api.record("raft_snapshots_sent", stored.index);
@@ -579,8 +624,10 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     }
     this.kv.restore(message.data);
     // Entries after the snapshot survive only if the log agrees with it at its index (§7).
-    if (this.log.termAt(message.index) === message.snapshotTerm) this.log.compact(message.index, message.snapshotTerm);
+    const agrees = this.log.termAt(message.index) === message.snapshotTerm;
+    if (agrees) this.log.compact(message.index, message.snapshotTerm);
     else this.log.reset(message.index, message.snapshotTerm);
+    this.#membership.installed(message.index, message.membership, agrees);
     this.commit = this.applied = message.index;
     this.#durableIndex = Math.min(this.#durableIndex, message.index);
     this.#writeSnapshot(
@@ -591,7 +638,8 @@ export class RaftServer implements NodeLogic<RaftMessage> {
 
   /** Commits the highest index a majority holds, if it is of the current term (§5.4.2, Figure 8). */
   #maybeCommit(): void {
-    const matches = this.#config.servers.map((
+    // A leader that is removing itself still leads until the change commits, but does not count itself.
+    const matches = this.#membership.current.voters.map((
       s,
     ) => (s === this.#api.id ? this.#durableIndex : this.#matchIndex.get(s) ?? 0));
     const candidate = quorumIndex(matches);
@@ -604,6 +652,11 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     if (index <= this.commit) return;
     this.commit = Math.min(index, this.log.lastIndex);
     this.#applyCommitted();
+    if (this.role === "leader" && !this.#isVoter(this.#api.id) && this.#membership.latestIndex <= this.commit) {
+      // The configuration that removed this leader is committed: it steps down (§4.2.2 of the thesis).
+      this.#api.record("raft_leader_removed", this.term);
+      this.#becomeFollower(this.term, -1);
+    }
     if (this.role === "leader") this.#serveReads();
     const cadence = this.#config.snapshotEveryEntries;
     if (cadence > 0 && this.#snapshotting === undefined && this.applied - this.#snapshotIndexDurable >= cadence) {
@@ -648,7 +701,8 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       });
       return;
     }
-    if (request.f === "get" && this.#config.readMode === "readIndex" && this.#readIndex(from, request)) return;
+    if (request.f === "get" && this.#config.readMode === "lease" && this.#leaseRead(from, request)) return;
+    if (request.f === "get" && this.#config.readMode !== "log" && this.#readIndex(from, request)) return;
     const command: Command = {
       kind: "op",
       clientId: request.clientId,
@@ -662,11 +716,59 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     for (const server of this.#peers()) this.#replicate(server);
   }
 
+  // ------------------------------------------------------------------ membership (§4 of the thesis)
+
+  /**
+   * One change at a time, and only once an entry of this term has committed: a change appended
+   * before that could overlap an uncommitted change of an earlier leader, and the two together
+   * could split the cluster into disjoint majorities (the single-server change bug Ongaro
+   * described on raft-dev in 2015).
+   */
+  #canChangeMembership(): boolean {
+    return this.role === "leader" && this.#transferTarget === -1 && this.log.termAt(this.commit) === this.term &&
+      this.#membership.latestIndex <= this.commit;
+  }
+
+  #changeMembership(request: { change: "add" | "remove"; server: number }): void {
+    if (this.role !== "leader") return;
+    if (!this.#canChangeMembership()) {
+      this.#api.record("raft_membership_refused", request.server);
+      return;
+    }
+    let next: Membership;
+    try {
+      next = applyChange(this.#membership.current, request);
+    } catch {
+      this.#api.record("raft_membership_refused", request.server);
+      return;
+    }
+    this.#proposeMembership(next, request);
+  }
+
+  #proposeMembership(next: Membership, change: MembershipChange): void {
+    const index = this.#appendAsLeader({ kind: "config", voters: next.voters, learners: next.learners });
+    this.#api.record(`raft_membership_${change.change}`, change.server);
+    this.#api.record("raft_membership_index", index);
+    for (const server of this.#peers()) this.#replicate(server);
+  }
+
+  /** A learner that holds everything committed becomes a voter: it can no longer stall commits. */
+  #maybePromote(server: number): void {
+    if (!this.#membership.current.learners.includes(server) || !this.#canChangeMembership()) return;
+    if ((this.#matchIndex.get(server) ?? 0) < this.commit) return;
+    this.#proposeMembership(applyChange(this.#membership.current, { change: "promote", server }), {
+      change: "promote",
+      server,
+    });
+  }
+
   // ------------------------------------------------------------------ leadership transfer
 
   #startTransfer(target: number): void {
-    if (this.role !== "leader" || target === this.#api.id || !this.#config.servers.includes(target)) return;
+    if (this.role !== "leader" || target === this.#api.id || !this.#isVoter(target)) return;
     this.#transferTarget = target;
+    // The target will campaign past every follower's stickiness, so the lease promises nothing now.
+    this.#leaseUntilUs = -Infinity;
     this.#timeoutNowSent = false;
     this.#transferDeadlineUs = this.#api.monotonicUs() + this.#config.electionTimeoutUsMin;
     this.#api.record("raft_transfer_started", target);
@@ -715,20 +817,55 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     return true;
   }
 
+  /**
+   * A lease read (§6.4.1): answered from local state while the lease holds. The leader's own
+   * entry of this term must have committed, so its state holds every earlier commit.
+   */
+  #leaseRead(from: number, request: Extract<ClientMessage, { type: "request" }>): boolean {
+    if (this.#api.monotonicUs() >= this.#leaseUntilUs || this.log.termAt(this.commit) !== this.term) return false;
+    this.#api.record("raft_lease_reads", 1);
+    this.#send(from, { ...this.#readAnswer(request), leaderHint: this.#api.id });
+    return true;
+  }
+
+  /**
+   * A majority acknowledged appends sent at `#readRoundSentUs`: none of them votes for another
+   * candidate for an election timeout after receiving them, by its own clock. The lease counts
+   * from the sending, on the leader's clock, cut short by the drift allowance: if the leader's
+   * clock runs slow by up to ρ and a follower's fast by up to ρ, an election timeout on the
+   * follower lasts at least (1 − ρ) / (1 + ρ) of one on the leader.
+   */
+  #extendLease(): void {
+    const timeout = this.#config.electionTimeoutUsMin;
+    const drift = this.#config.leaseClockDriftMax;
+    const until = this.#bugs.leaseIgnoresClockSkew
+      // Planted bug: a full election timeout from the acknowledgement, as if clocks agreed exactly.
+      ? this.#api.monotonicUs() + timeout
+      : this.#readRoundSentUs + Math.floor(timeout * (1 - drift) / (1 + drift));
+    this.#leaseUntilUs = Math.max(this.#leaseUntilUs, until);
+  }
+
   /** Starts the next confirmation round if reads wait for it and none is in flight. */
   #startReadRound(): void {
     if (this.#readRoundInFlight || !this.#pendingReads.some((read) => read.round > this.#readRound)) return;
-    this.#readRound++;
-    this.#readRoundInFlight = true;
-    this.#readRoundAcks = new Set([this.#api.id]);
+    this.#beginRound();
     this.#broadcastAppend();
     this.#maybeConfirmReadRound();
   }
 
+  /** A new confirmation round: appends sent from now on carry its number. */
+  #beginRound(): void {
+    this.#readRound++;
+    this.#readRoundInFlight = true;
+    this.#readRoundSentUs = this.#api.monotonicUs();
+    this.#readRoundAcks = new Set(this.#isVoter(this.#api.id) ? [this.#api.id] : []);
+  }
+
   #maybeConfirmReadRound(): void {
-    if (this.#readRoundAcks.size < majority(this.#config.servers.length)) return;
+    if (this.#readRoundAcks.size < this.#majority()) return;
     this.#readRoundConfirmed = this.#readRound;
     this.#readRoundInFlight = false;
+    if (this.#config.readMode === "lease" && this.#transferTarget === -1) this.#extendLease();
     this.#serveReads();
     this.#startReadRound();
   }
@@ -757,6 +894,13 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     const entry: Entry = { term: this.term, index: this.log.lastIndex + 1, command };
     this.log.push(entry);
     this.#records.push({ kind: "entry", term: entry.term, index: entry.index, command });
+    if (command.kind === "config") {
+      this.#membership.appended([entry]);
+      // A newcomer is probed from the end of the log; its rejection rewinds to where it stands.
+      for (const server of this.#peers()) {
+        if (!this.#nextIndex.has(server)) this.#nextIndex.set(server, entry.index);
+      }
+    }
     return entry.index;
   }
 
@@ -776,6 +920,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     }
     this.#setRole("follower");
     this.leader = leader;
+    this.#leaseUntilUs = -Infinity;
     this.#pendingClients.clear();
     this.#pendingReads = [];
     this.#readRoundInFlight = false;
@@ -789,7 +934,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     this.leader = -1;
     this.#votes = new Set([this.#api.id]);
     this.#resetElectionTimer();
-    if (this.#votes.size >= majority(this.#config.servers.length)) return this.#becomeCandidate();
+    if (this.#votes.size >= this.#majority()) return this.#becomeCandidate();
     this.#requestVotes(true);
   }
 
@@ -802,7 +947,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     this.leader = -1;
     this.#votes = new Set([this.#api.id]);
     this.#resetElectionTimer();
-    if (this.#votes.size >= majority(this.#config.servers.length)) return this.#becomeLeader();
+    if (this.#votes.size >= this.#majority()) return this.#becomeLeader();
     this.#requestVotes(false, transfer);
   }
 
@@ -810,6 +955,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     assert(this.role === "candidate", `only a candidate becomes leader, not a ${this.role}`);
     this.#setRole("leader");
     this.leader = this.#api.id;
+    this.#leaseUntilUs = -Infinity;
     this.#nextIndex.clear();
     this.#matchIndex.clear();
     for (const server of this.#peers()) this.#nextIndex.set(server, this.log.lastIndex + 1);
@@ -828,7 +974,10 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   }
 
   #checkQuorum(): void {
-    if (this.#recentlyActive.size + 1 < majority(this.#config.servers.length)) {
+    const voters = this.#membership.current.voters;
+    let active = voters.includes(this.#api.id) ? 1 : 0;
+    for (const server of this.#recentlyActive) if (server !== this.#api.id && voters.includes(server)) active++;
+    if (active < this.#majority()) {
       this.#api.record("raft_check_quorum_step_down", this.term);
       this.#becomeFollower(this.term, -1);
       return;
@@ -844,8 +993,22 @@ export class RaftServer implements NodeLogic<RaftMessage> {
 
   // ------------------------------------------------------------------ plumbing
 
+  /** Every other member, voter or learner: those the leader replicates to. */
   #peers(): number[] {
-    return this.#config.servers.filter((s) => s !== this.#api.id);
+    if (this.#peersVersion !== this.#membership.version) {
+      const { voters, learners } = this.#membership.current;
+      this.#peersCached = [...voters, ...learners].filter((s) => s !== this.#api.id);
+      this.#peersVersion = this.#membership.version;
+    }
+    return this.#peersCached;
+  }
+
+  #isVoter(server: number): boolean {
+    return this.#membership.current.voters.includes(server);
+  }
+
+  #majority(): number {
+    return majority(this.#membership.current.voters.length);
   }
 
   #resetElectionTimer(): void {

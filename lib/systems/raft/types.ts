@@ -4,10 +4,13 @@
  *
  * @module
  */
+import type { Membership } from "./membership.ts";
 
 /** A client command, or a no-op a new leader appends to commit entries of earlier terms (§5.4.2). */
 export type Command =
   | { kind: "noop" }
+  /** A new cluster configuration (§4.1 of Ongaro's thesis): in force from the moment it is appended. */
+  | { kind: "config"; voters: number[]; learners: number[] }
   | { kind: "op"; clientId: number; seq: number; f: "get" | "put" | "append"; key: string; value: string | null };
 
 /** One log entry. */
@@ -60,6 +63,8 @@ export type PeerMessage =
     snapshotTerm: number;
     /** The state machine's snapshot (JSON text). */
     data: string;
+    /** The configuration in force at `index`. */
+    membership: Membership;
   }
   | {
     type: "appendResponse";
@@ -78,14 +83,19 @@ export type ClientMessage =
   | { type: "request"; clientId: number; seq: number; f: "get" | "put" | "append"; key: string; value: string | null }
   | { type: "response"; clientId: number; seq: number; ok: boolean; value: string | null; leaderHint: number }
   /** An operator's request to hand leadership to `target`; only the leader acts on it. */
-  | { type: "transferLeadership"; target: number };
+  | { type: "transferLeadership"; target: number }
+  /** An operator's request to add a server (as a learner, promoted once caught up) or remove one. */
+  | { type: "changeMembership"; change: "add" | "remove"; server: number };
 
 /** Every message of the protocol. */
 export type RaftMessage = PeerMessage | ClientMessage;
 
 /** Settings of a Raft cluster. */
 export interface RaftConfig {
-  /** Server node ids (the voting members). */
+  /**
+   * The voters the cluster is bootstrapped with: the configuration before any config entry. A
+   * server outside it starts as a bystander that waits to be added.
+   */
   servers: number[];
   electionTimeoutUsMin: number;
   electionTimeoutUsMax: number;
@@ -100,8 +110,18 @@ export interface RaftConfig {
   snapshotEveryEntries: number;
   /** Entries kept before a snapshot's index, for followers slightly behind. */
   snapshotTailEntries: number;
-  /** How reads are served: through the log, or by ReadIndex (§6.4: confirm leadership, then read). */
-  readMode: "log" | "readIndex";
+  /**
+   * How reads are served: through the log; by ReadIndex (§6.4: confirm leadership, then read);
+   * or under a leader lease (§6.4.1: answer locally while a majority's recent acknowledgement
+   * promises no other leader can exist yet, which relies on bounded clock drift).
+   */
+  readMode: "log" | "readIndex" | "lease";
+  /**
+   * The largest rate error (a fraction) a lease allows each clock: the lease is cut short so that
+   * a leader whose clock runs this much slow expires it before followers whose clocks run this
+   * much fast stop honouring it. Drift beyond it makes lease reads unsafe.
+   */
+  leaseClockDriftMax: number;
 }
 
 /** Sensible defaults: timeouts of 150-300 ms as the paper suggests, heartbeats every 50 ms. */
@@ -115,4 +135,5 @@ export const raftConfigDefaults: Omit<RaftConfig, "servers"> = {
   snapshotEveryEntries: 1000,
   snapshotTailEntries: 100,
   readMode: "readIndex",
+  leaseClockDriftMax: 0.1,
 };
