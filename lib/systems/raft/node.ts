@@ -17,6 +17,7 @@
 import { assert } from "../../assert.ts";
 import type { DiskCompletion, NodeApi, NodeLogic } from "../../sim/mod.ts";
 import type { RaftBugs } from "./bugs.ts";
+import { replayWorkUs } from "./costs.ts";
 import { KvStateMachine } from "./kv.ts";
 import { RaftLog } from "./log.ts";
 import { applyChange, type Membership, type MembershipChange, MembershipLog } from "./membership.ts";
@@ -152,7 +153,8 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   #nextIndex = new Map<number, number>();
   /** Appends carrying entries sent to each follower and not yet acknowledged (flow control). */
   #inflight = new Map<number, number>();
-  #acknowledgedSinceBeat = new Set<number>();
+  /** Each follower's match point at the last heartbeat: no progress since means a lost append. */
+  #matchAtBeat = new Map<number, number>();
   #matchIndex = new Map<number, number>();
   #recentlyActive = new Set<number>();
   #pendingClients = new Map<number, { node: number; clientId: number; seq: number }>();
@@ -214,6 +216,15 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     this.#walWrittenIndex = recovered.entries.length > 0 ? recovered.entries[recovered.entries.length - 1].index : 0;
     this.#durableIndex = this.log.lastIndex;
     this.#api.record("raft_recovered_entries", recovered.entries.length);
+    // Replaying is not free: the server is busy for it (costs.ts) and handles nothing else meanwhile,
+    // so a longer WAL (a rarer snapshot) makes a longer recovery.
+    const workUs = replayWorkUs({
+      walBytes: recovered.validBytes,
+      entries: recovered.entries.length,
+      snapshotBytes: snapshot === undefined ? 0 : this.#api.disk.size(snapshotFile),
+    });
+    this.#api.work(workUs);
+    this.#api.record("raft_recovery_work_us", workUs);
     this.#resetElectionTimer();
   }
 
@@ -345,7 +356,14 @@ export class RaftServer implements NodeLogic<RaftMessage> {
         this.#resetElectionTimer();
       }
     }
-    this.#send(from, { type: "voteResponse", term: message.pre ? message.term : this.term, granted, pre: message.pre });
+    // A granted pre-vote echoes the proposed term; a refusal carries our own, so a candidate that
+    // cannot win learns nothing that would raise its term (a refusal with its own term would).
+    this.#send(from, {
+      type: "voteResponse",
+      term: message.pre && granted ? message.term : this.term,
+      granted,
+      pre: message.pre,
+    });
   }
 
   #handleVoteResponse(from: number, message: Extract<PeerMessage, { type: "voteResponse" }>): void {
@@ -434,7 +452,6 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       this.#matchIndex.set(from, Math.max(this.#matchIndex.get(from) ?? 0, message.matchIndex));
       this.#nextIndex.set(from, Math.max(this.#nextIndex.get(from) ?? 1, message.matchIndex + 1));
       this.#inflight.set(from, Math.max(0, (this.#inflight.get(from) ?? 0) - 1));
-      this.#acknowledgedSinceBeat.add(from);
       if (from === this.#transferTarget) this.#continueTransfer();
       this.#maybeCommit();
       this.#maybePromote(from);
@@ -465,8 +482,10 @@ export class RaftServer implements NodeLogic<RaftMessage> {
 
   /**
    * Every heartbeat interval: an empty append at the follower's known match point (always
-   * accepted; it carries the commit index), and, when appends may have been lost (a full window
-   * with no acknowledgement since the last beat), a resend from the match point.
+   * accepted; it carries the commit index), and, when appends may have been lost (entries are
+   * outstanding but the follower's match point has not moved since the last beat), a resend from
+   * the match point. Acknowledgements of empty appends do not count as progress: an idle leader
+   * must still repair a follower whose last append was dropped.
    */
   #heartbeat(): void {
     // Under leases every beat is a confirmation round: its acknowledgements renew the lease.
@@ -476,10 +495,12 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     }
     for (const server of this.#peers()) {
       const match = this.#matchIndex.get(server) ?? 0;
-      if ((this.#inflight.get(server) ?? 0) >= inflightMax && this.#acknowledgedSinceBeat.has(server) === false) {
+      const outstanding = (this.#nextIndex.get(server) ?? 0) > match + 1;
+      if (outstanding && this.#matchAtBeat.get(server) === match) {
         this.#inflight.set(server, 0);
         this.#nextIndex.set(server, match + 1);
       }
+      this.#matchAtBeat.set(server, match);
       if ((this.#nextIndex.get(server) ?? 0) <= this.log.lastIndex) this.#replicate(server);
       else {
         const prevIndex = Math.max(this.log.firstIndex - 1, Math.min(match, this.log.lastIndex));
@@ -495,7 +516,6 @@ export class RaftServer implements NodeLogic<RaftMessage> {
         });
       }
     }
-    this.#acknowledgedSinceBeat.clear();
   }
 
   #sendAppend(server: number): void {
@@ -713,6 +733,9 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     };
     const index = this.#appendAsLeader(command);
     this.#pendingClients.set(index, { node: from, clientId: request.clientId, seq: request.seq });
+    // Under leases the appends of a write double as a confirmation round, renewing the lease
+    // between heartbeats.
+    if (this.#config.readMode === "lease" && !this.#readRoundInFlight) this.#beginRound();
     for (const server of this.#peers()) this.#replicate(server);
   }
 
@@ -960,7 +983,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     this.#matchIndex.clear();
     for (const server of this.#peers()) this.#nextIndex.set(server, this.log.lastIndex + 1);
     this.#inflight.clear();
-    this.#acknowledgedSinceBeat.clear();
+    this.#matchAtBeat.clear();
     this.#recentlyActive.clear();
     if (this.#electionTimer >= 0) this.#api.cancelTimer(this.#electionTimer);
     this.#electionTimer = -1;
