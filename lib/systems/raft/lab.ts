@@ -12,9 +12,14 @@ import { latencyCdf } from "../../viz/cdf.ts";
 import { raftBugNames } from "./bugs.ts";
 import { runRaftCluster } from "./cluster.ts";
 import { electionTrials, figure16Ranges } from "./election.ts";
+import { skewRunOptions, skewSchedule } from "./lease_lab.ts";
+
+/** The drift of the `skew` schedule: within the default 10% lease allowance, so a correct lease survives it. */
+export const chaosSkewDriftPpm = 80_000;
 
 /** Fault schedules by name, placed within a run of `durationUs`. */
 export function raftSchedule(name: string, durationUs: number): Schedule {
+  if (name === "skew") return skewSchedule(chaosSkewDriftPpm, durationUs);
   const faultyUs = Math.max(0, durationUs - 1_500_000);
   if (name === "none" || faultyUs === 0) return { faults: [], recoveryUs: 0 };
   if (name === "power") {
@@ -71,9 +76,23 @@ export const raftChaosExperiment: Experiment = {
     faults: {
       type: "choice",
       default: "combined",
-      choices: ["combined", "power", "none"],
-      description:
-        "combined: crashes, leader isolation, partitions, pauses, drift, stalls; power: majority power failures",
+      choices: ["combined", "power", "skew", "none"],
+      description: "combined: crashes, leader isolation, partitions, pauses, drift, stalls; power: majority " +
+        "power failures; skew: the leader's clock slows and the followers' speed up by 8%, then the leader is " +
+        "cut off from the other servers while reader clients stay with it",
+    },
+    readMode: {
+      type: "choice",
+      default: "readIndex",
+      choices: ["readIndex", "lease", "log"],
+      description: "how reads are served: ReadIndex, a leader lease, or through the log",
+    },
+    snapshotEveryEntries: {
+      type: "integer",
+      default: 1000,
+      min: 0,
+      max: 1_000_000,
+      description: "snapshot cadence in applied entries (0: never)",
     },
     bug: {
       type: "choice",
@@ -85,12 +104,16 @@ export const raftChaosExperiment: Experiment = {
   run(params, seed) {
     const durationUs = params.durationUs as number;
     const schedule = raftSchedule(params.faults as string, durationUs);
+    const clients = params.clients as number;
     const run = runRaftCluster({
       servers: params.servers as number,
-      clients: params.clients as number,
+      clients,
       durationUs,
       bug: params.bug as string,
       schedule,
+      readMode: params.readMode as "readIndex" | "lease" | "log",
+      snapshotEveryEntries: params.snapshotEveryEntries as number,
+      ...(params.faults === "skew" ? skewRunOptions(clients) : {}),
     }, seed);
     return {
       figures: { ...run.figures, vacuous: run.coverage.vacuous },
