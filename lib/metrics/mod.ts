@@ -10,6 +10,7 @@
  * - {@linkcode gaugeRows}, {@linkcode writeAmplification}: the well-known storage gauges.
  * - {@linkcode table}: any of these row lists as an arquero table.
  * - {@linkcode Histogram}: the log-linear histogram every percentile comes from.
+ * - {@linkcode loadKnee}: the knee of a latency-throughput curve from an offered-load sweep.
  *
  * Every function takes the history's events (or the `History`) and returns plain tidy rows; times
  * are true microseconds and their names end in `Us`.
@@ -33,3 +34,4 @@ export * from "./slo.ts";
 export * from "./recovery.ts";
 export * from "./gauges.ts";
 export * from "./tables.ts";
+export * from "./knee.ts";

@@ -11,9 +11,12 @@
  * - `throughputLatencyTimeline` (timeline.ts): throughput and p99 panels, faults shaded in both.
  * - `percentileVsParameter`, `heatmap` (sweep_charts.ts): sweep figures with 95% CIs over seeds.
  * - `stalenessCurve`, `reclaimCurve` (curves.ts): freshness vs time since write; disk bytes.
+ * - `tradeOffCurve` (trade_off.ts): two sweep figures against each other, a point per parameter value.
  * - `spaceTimeDiagram` (spacetime.ts): messages between nodes of a short traced run, paired by
  *   `pairMessages` (message_pairing.ts).
  * - `faultBandsFromHistory` (bands.ts): the bands for the timelines, from a history.
+ * - `latencyHistogramChart`, `latencyBins` (latency_histogram.ts): latency counts in log bins.
+ * - `loadCurve` (load_curve.ts): throughput and latency against offered load, with the knee.
  *
  * @example
  * ```ts
@@ -27,8 +30,11 @@ export * from "./cdf.ts";
 export * from "./timeline.ts";
 export * from "./sweep_charts.ts";
 export * from "./curves.ts";
+export * from "./trade_off.ts";
 export * from "./spacetime.ts";
 export * from "./message_pairing.ts";
 export * from "./bands.ts";
+export * from "./latency_histogram.ts";
+export * from "./load_curve.ts";
 export * from "./render.ts";
 export * from "./display.ts";

@@ -1,0 +1,329 @@
+/**
+ * Raft under open-loop load with CPU service times on: the latency-throughput curve and its knee.
+ *
+ * Each server's work is priced (`raftServiceTime`: a cost per message plus a cost per entry it
+ * carries), so a server handles one event at a time and the rest queue; the leader, which handles
+ * every client request and every follower's acknowledgement, saturates first. Operations arrive
+ * as a Poisson process at the offered rate whatever the cluster does (open_loop.ts), so an offer
+ * above capacity shows as queueing latency, timeouts and shed arrivals, where closed-loop clients
+ * would slow down instead.
+ *
+ * A run is a warm-up (the first election, arrivals already on), a measurement window, and a
+ * drain after arrivals stop, long enough for every operation to be answered or given up on:
+ * - throughput: ok completions inside the window, per second;
+ * - latency: of the ok operations invoked inside the window (whenever they completed);
+ * - info: operations invoked inside the window that were given up on; shed: arrivals inside the
+ *   window that found every process of the pool busy.
+ *
+ * `raft-load` is one point (sweep it over `offeredPerSecond`); `raft-load-curve` runs a range of
+ * offered loads itself and reports the knee (lib/metrics/knee.ts) with its chart.
+ *
+ * @example
+ * ```ts
+ * import { runRaftLoad } from "./load_lab.ts";
+ * const { point } = runRaftLoad({ offeredPerSecond: 500, windowUs: 1_000_000 }, 1);
+ * point.throughputPerSecond; // about 500: well below capacity, the cluster keeps up
+ * ```
+ * @module
+ */
+import { checkNumber, InputError } from "../../assert.ts";
+import type { Op } from "../../history/history.ts";
+import type { Experiment } from "../../lab/experiment.ts";
+import { Histogram } from "../../metrics/histogram.ts";
+import { type Knee, loadKnee } from "../../metrics/knee.ts";
+import type { ParamSchema } from "../../params.ts";
+import { History } from "../../history/history.ts";
+import { loadCurve } from "../../viz/load_curve.ts";
+import { throughputLatencyTimeline } from "../../viz/timeline.ts";
+import { windowedSeries } from "../../metrics/windows.ts";
+import { type RaftRunResult, runRaftCluster } from "./cluster.ts";
+import { raftServiceTime } from "./service_time.ts";
+
+/** Options of one load run. */
+export interface RaftLoadOptions {
+  /** Mean arrival rate, operations per second. */
+  offeredPerSecond: number;
+  /** Voting servers; default 5. */
+  servers?: number;
+  /** Arrivals before the window (the first election happens here); default 500 ms. */
+  warmupUs?: number;
+  /** The measurement window, after the warm-up; default 1.5 s. */
+  windowUs?: number;
+  /** Server CPU per message handled; default 100 µs. */
+  messageUs?: number;
+  /** Server CPU per log entry a message carries; default 20 µs. */
+  entryUs?: number;
+  /** Fraction of reads; default 0.5. */
+  readFraction?: number;
+  /** Keys written and read; default 20. */
+  keys?: number;
+  /** Most operations in flight; default 1000. */
+  processesMax?: number;
+  /** Run the linearizability check (slow at high load); default false. */
+  linearizability?: boolean;
+}
+
+/** The figures of one offered load. */
+export interface RaftLoadPoint {
+  offeredPerSecond: number;
+  /** Arrivals in the window per second (invoked or shed): the offer as drawn. */
+  arrivalsPerSecond: number;
+  throughputPerSecond: number;
+  latencyUsP50: number;
+  latencyUsP99: number;
+  latencyUsMax: number;
+  operationsOk: number;
+  operationsInfo: number;
+  operationsShed: number;
+  /** The busiest server's CPU utilisation over the whole run (the leader's, normally). */
+  cpuUtilisationMax: number;
+}
+
+/** Time after arrivals stop for every operation to end: the client's give-up time and a timeout. */
+export const drainUs = 1_200_000;
+
+/**
+ * Runs one offered load and measures it.
+ *
+ * @param options the offered load, the cluster, the prices of work and the run's phases
+ * @param seed the run's seed
+ * @returns the cluster run and the point's figures
+ */
+export function runRaftLoad(options: RaftLoadOptions, seed: number): { run: RaftRunResult; point: RaftLoadPoint } {
+  const offeredPerSecond = checkNumber("offeredPerSecond", options.offeredPerSecond, { min: 1, max: 1_000_000 });
+  const warmupUs = options.warmupUs ?? 500_000;
+  const windowUs = checkNumber("windowUs", options.windowUs ?? 1_500_000, { min: 100_000 });
+  const arrivalsStopUs = warmupUs + windowUs;
+  const run = runRaftCluster({
+    servers: options.servers ?? 5,
+    clients: 0,
+    durationUs: arrivalsStopUs + drainUs,
+    bug: "none",
+    schedule: { faults: [], recoveryUs: 0 },
+    keys: options.keys ?? 20,
+    // Puts keep the state bounded (snapshots stay small) and the values unique for the checker.
+    writeF: "put",
+    skipLinearizability: !(options.linearizability ?? false),
+    serverServiceTimeUs: raftServiceTime({ messageUs: options.messageUs ?? 100, entryUs: options.entryUs ?? 20 }),
+    openLoop: {
+      offeredPerSecond,
+      readFraction: options.readFraction ?? 0.5,
+      processesMax: options.processesMax ?? 1000,
+      arrivalsStopUs,
+    },
+  }, seed);
+  const shedTimesUs = run.sim.metrics.series("raft_open_loop_shed").timeUs;
+  const operations = windowFigures(run.sim.history.events, { fromUs: warmupUs, toUs: arrivalsStopUs });
+  const shed = Array.from(shedTimesUs).filter((t) => t >= warmupUs && t < arrivalsStopUs).length;
+  const cpu = run.servers.map((server) => run.sim.hostStats(run.sim.hostOf(server)).cpuUtilisation);
+  return {
+    run,
+    point: {
+      offeredPerSecond,
+      arrivalsPerSecond: (operations.invoked + shed) / (windowUs / 1e6),
+      ...operations.figures,
+      operationsShed: shed,
+      cpuUtilisationMax: Math.max(...cpu),
+    },
+  };
+}
+
+/**
+ * Throughput and latency of a measurement window (see the module doc): ok completions in
+ * `[fromUs, toUs)` per second, and the latency of ok operations invoked in it.
+ *
+ * @param events the history's events
+ * @param window the measurement window
+ * @returns the operations invoked in the window and the point's throughput and latency figures
+ */
+export function windowFigures(
+  events: readonly Op[],
+  window: { fromUs: number; toUs: number },
+): {
+  invoked: number;
+  figures: Pick<
+    RaftLoadPoint,
+    "throughputPerSecond" | "latencyUsP50" | "latencyUsP99" | "latencyUsMax" | "operationsOk" | "operationsInfo"
+  >;
+} {
+  const { fromUs, toUs } = window;
+  checkNumber("toUs", toUs, { min: fromUs + 1 });
+  const invokedUs = new Map<number, number>();
+  const latency = new Histogram();
+  let invoked = 0;
+  let completedOkInWindow = 0;
+  let info = 0;
+  for (const op of events) {
+    if (op.process === "nemesis") continue;
+    if (op.type === "invoke") {
+      invokedUs.set(op.process, op.time);
+      if (op.time >= fromUs && op.time < toUs) invoked++;
+      continue;
+    }
+    const startUs = invokedUs.get(op.process)!;
+    if (op.type === "ok" && op.time >= fromUs && op.time < toUs) completedOkInWindow++;
+    if (startUs < fromUs || startUs >= toUs) continue;
+    if (op.type === "ok") latency.record(op.time - startUs);
+    else info++;
+  }
+  return {
+    invoked,
+    figures: {
+      throughputPerSecond: completedOkInWindow / ((toUs - fromUs) / 1e6),
+      latencyUsP50: latency.quantile(0.5),
+      latencyUsP99: latency.quantile(0.99),
+      latencyUsMax: latency.max,
+      operationsOk: latency.count,
+      operationsInfo: info,
+    },
+  };
+}
+
+const loadParams: ParamSchema = {
+  servers: { type: "integer", default: 5, min: 1, max: 15, description: "voting servers" },
+  warmupUs: { type: "integer", default: 500_000, min: 0, description: "arrivals before the measurement window" },
+  windowUs: { type: "integer", default: 1_500_000, min: 100_000, max: 600_000_000, description: "measurement window" },
+  messageUs: { type: "number", default: 100, min: 0, description: "server CPU per message handled (µs)" },
+  entryUs: { type: "number", default: 20, min: 0, description: "server CPU per log entry carried (µs)" },
+  readFraction: { type: "number", default: 0.5, min: 0, max: 1, description: "fraction of reads" },
+  processesMax: { type: "integer", default: 1000, min: 1, max: 100_000, description: "most operations in flight" },
+};
+
+function loadOptions(params: Record<string, unknown>, offeredPerSecond: number): RaftLoadOptions {
+  return {
+    offeredPerSecond,
+    servers: params.servers as number,
+    warmupUs: params.warmupUs as number,
+    windowUs: params.windowUs as number,
+    messageUs: params.messageUs as number,
+    entryUs: params.entryUs as number,
+    readFraction: params.readFraction as number,
+    processesMax: params.processesMax as number,
+  };
+}
+
+/** One offered load against Raft with CPU service times: sweep `offeredPerSecond` for the curve. */
+export const raftLoadExperiment: Experiment = {
+  name: "raft-load",
+  description: "Raft under open-loop load with CPU service times: throughput and latency at one offered load",
+  params: {
+    offeredPerSecond: {
+      type: "number",
+      default: 1000,
+      min: 1,
+      max: 1_000_000,
+      description: "offered load: mean Poisson arrival rate (operations/s)",
+    },
+    ...loadParams,
+    linearizability: {
+      type: "boolean",
+      default: false,
+      description: "run the linearizability check (slow at high load)",
+    },
+  },
+  run(params, seed) {
+    const options = {
+      ...loadOptions(params, params.offeredPerSecond as number),
+      linearizability: params.linearizability as boolean,
+    };
+    const { run, point } = runRaftLoad(options, seed);
+    const windows = windowedSeries(run.sim.history, { windowUs: 50_000, startUs: 0, endUs: run.sim.nowUs });
+    return {
+      figures: { ...point, terms: run.figures.terms },
+      checks: options.linearizability ? run.checks : run.checks.filter((c) => c.checker === "election-safety"),
+      history: run.sim.history,
+      traceHash: run.sim.hash(),
+      events: run.sim.eventsProcessed,
+      tables: { windows: windows.map((row) => ({ ...row })) },
+      charts: {
+        timeline: throughputLatencyTimeline(windows, {
+          title: `raft-load ${point.offeredPerSecond}/s, seed ${seed}: throughput and p99 latency`,
+        }),
+      },
+    };
+  },
+};
+
+/** Offered loads from `min` to `max` in `steps` geometric steps (rounded to whole operations/s). */
+export function offeredLoads(range: { min: number; max: number; steps: number }): number[] {
+  checkNumber("steps", range.steps, { min: 2, max: 100, integer: true });
+  if (!(range.min >= 1 && range.max > range.min)) {
+    throw new InputError(`offered loads need 1 <= min < max, got ${range.min} and ${range.max}`);
+  }
+  const ratio = (range.max / range.min) ** (1 / (range.steps - 1));
+  const loads = Array.from({ length: range.steps }, (_, i) => Math.round(range.min * ratio ** i));
+  return [...new Set(loads)];
+}
+
+/** The latency-throughput curve: `raft-load` at a range of offered loads, with the knee. */
+export const raftLoadCurveExperiment: Experiment = {
+  name: "raft-load-curve",
+  description: "Raft latency against offered load with CPU service times: the curve and its knee",
+  params: {
+    offeredPerSecondMin: { type: "number", default: 250, min: 1, description: "lightest offered load (operations/s)" },
+    offeredPerSecondMax: { type: "number", default: 8000, min: 2, description: "heaviest offered load (operations/s)" },
+    steps: { type: "integer", default: 9, min: 2, max: 40, description: "offered loads, spaced geometrically" },
+    ...loadParams,
+    throughputShortfallMax: {
+      type: "number",
+      default: 0.05,
+      min: 0,
+      max: 1,
+      description: "knee: the largest fraction of the offer that may go unserved",
+    },
+    latencyFactorMax: {
+      type: "number",
+      default: 3,
+      min: 1,
+      description: "knee: the largest p99 as a multiple of the lightest load's p99",
+    },
+  },
+  run(params, seed) {
+    const loads = offeredLoads({
+      min: params.offeredPerSecondMin as number,
+      max: params.offeredPerSecondMax as number,
+      steps: params.steps as number,
+    });
+    const runs = loads.map((load) => runRaftLoad(loadOptions(params, load), seed));
+    const points = runs.map((r) => r.point);
+    const knee = loadKnee(points, {
+      throughputShortfallMax: params.throughputShortfallMax as number,
+      latencyFactorMax: params.latencyFactorMax as number,
+    });
+    const safety = runs.flatMap((r) => r.run.checks.filter((c) => c.checker === "election-safety"));
+    const unsafe = safety.find((c) => c.valid !== true);
+    return {
+      figures: kneeFigures(knee),
+      checks: [
+        unsafe ?? {
+          checker: "election-safety",
+          valid: true,
+          message: `at most one leader per term in each of ${runs.length} runs`,
+        },
+      ],
+      history: new History(),
+      traceHash: runs.map((r) => r.run.sim.hash()).join(","),
+      events: runs.reduce((sum, r) => sum + r.run.sim.eventsProcessed, 0),
+      tables: { curve: points.map((point, i) => ({ ...point, keepsUp: knee.keepsUp[i] })) },
+      charts: {
+        curve: loadCurve(points, {
+          kneeOfferedPerSecond: knee.index === undefined ? undefined : knee.offeredPerSecond,
+          offeredScale: "log",
+          title: `Raft, seed ${seed}: latency and throughput against offered load (dashed: the knee)`,
+        }),
+      },
+    };
+  },
+};
+
+/** The knee as figures of a results row (NaN parts become null). */
+export function kneeFigures(knee: Knee): Record<string, number | null> {
+  const orNull = (value: number) => (Number.isFinite(value) ? value : null);
+  return {
+    kneeOfferedPerSecond: orNull(knee.offeredPerSecond),
+    kneeThroughputPerSecond: orNull(knee.throughputPerSecond),
+    kneeLatencyUsP99: orNull(knee.latencyUsP99),
+    baselineLatencyUsP99: orNull(knee.baselineLatencyUsP99),
+    capacityPerSecond: knee.capacityPerSecond,
+  };
+}
