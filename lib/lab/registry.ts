@@ -6,10 +6,23 @@
 import { InputError } from "../assert.ts";
 import { echoExperiment } from "../systems/echo/lab.ts";
 import { raftChaosExperiment, raftElectionExperiment } from "../systems/raft/lab.ts";
+import { raftFaultsExperiment } from "../systems/raft/faults_lab.ts";
+import { raftLeaseExperiment } from "../systems/raft/lease_lab.ts";
+import { raftLoadCurveExperiment, raftLoadExperiment } from "../systems/raft/load_lab.ts";
+import { raftSnapshotExperiment } from "../systems/raft/snapshot_lab.ts";
 import type { Experiment } from "./experiment.ts";
 
 /** Every registered experiment, by name. */
-export const experiments: readonly Experiment[] = [echoExperiment, raftChaosExperiment, raftElectionExperiment];
+export const experiments: readonly Experiment[] = [
+  echoExperiment,
+  raftChaosExperiment,
+  raftElectionExperiment,
+  raftFaultsExperiment,
+  raftLeaseExperiment,
+  raftLoadExperiment,
+  raftLoadCurveExperiment,
+  raftSnapshotExperiment,
+];
 
 /** The experiment named `name`; an unknown name is refused with the closest valid one. */
 export function experimentNamed(name: string): Experiment {

@@ -24,8 +24,8 @@ import { NodeFiles } from "./disk.ts";
 import { EventQueue } from "./event_queue.ts";
 import { cpuPeriodUs, Host, type HostOptions } from "./host.ts";
 import { Network, type NetworkOptions } from "./network.ts";
-import { History, type Op } from "../history/history.ts";
-import { Recorder } from "./recorder.ts";
+import { History, type HistoryOptions, type Op } from "../history/history.ts";
+import { Recorder, type RecorderOptions } from "./recorder.ts";
 import { Rng } from "./rng.ts";
 import { RunHash } from "./run_hash.ts";
 import { type TraceEvent, TraceLog } from "./trace.ts";
@@ -47,6 +47,7 @@ const hashRestart = 102;
 const hashPause = 103;
 const hashResume = 104;
 const hashCorrupt = 105;
+const hashWork = 106;
 
 /** Options of a simulation. */
 export interface SimulationOptions {
@@ -61,9 +62,26 @@ export interface SimulationOptions {
   trace?: boolean;
   /** The most trace events kept; later ones are counted but dropped. Default 1 million. */
   traceEventsMax?: number;
+  /**
+   * What the history keeps and where its events go. Default: every event, in memory. A long run
+   * that needs no history afterwards keeps only faults (`{ retain: "faults" }`), optionally with
+   * a sink that streams every event to a file.
+   */
+  history?: HistoryOptions;
+  /** How metrics are kept. Default: every observation, as series. See {@linkcode RecorderOptions}. */
+  metrics?: RecorderOptions;
 }
 
-const simulationOptionNames = ["seed", "network", "host", "eventsMax", "trace", "traceEventsMax"];
+const simulationOptionNames = [
+  "seed",
+  "network",
+  "host",
+  "eventsMax",
+  "trace",
+  "traceEventsMax",
+  "history",
+  "metrics",
+];
 
 /** Options of one node. */
 export interface NodeOptions<M = unknown> {
@@ -142,8 +160,12 @@ export interface HostStats {
   diskUsedBytes: number;
 }
 
+/**
+ * An event waiting for the node, or (`work`) CPU work a handler reported through `api.work`, whose
+ * `arg` is its length in microseconds: it holds the CPU like a service time and runs no handler.
+ */
 interface InboxItem {
-  kind: NodeEventKind;
+  kind: NodeEventKind | "work";
   arg: number;
   payload: unknown;
 }
@@ -177,6 +199,8 @@ class NodeRecord {
   inbox: InboxItem[] = [];
   inboxHead = 0;
   inboxLengthMax = 0;
+  /** CPU work the running handler reported through `api.work`, queued when the handler returns. */
+  workPendingUs = 0;
   /** A served event held back because the node was paused when its service finished. */
   heldItem: InboxItem | undefined = undefined;
   eventsHandled = 0;
@@ -224,6 +248,13 @@ class NodeRecord {
     if (this.inboxLength > this.inboxLengthMax) this.inboxLengthMax = this.inboxLength;
   }
 
+  /** Puts `item` ahead of everything waiting: work a handler reported runs before later events. */
+  enqueueFirst(item: InboxItem): void {
+    if (this.inboxHead > 0) this.inbox[--this.inboxHead] = item;
+    else this.inbox.unshift(item);
+    if (this.inboxLength > this.inboxLengthMax) this.inboxLengthMax = this.inboxLength;
+  }
+
   dequeue(): InboxItem {
     const item = this.inbox[this.inboxHead++];
     if (this.inboxHead === this.inbox.length) {
@@ -239,9 +270,9 @@ export class Simulation {
   readonly seed: number;
   readonly rng: Rng;
   readonly network: Network;
-  readonly metrics = new Recorder();
+  readonly metrics: Recorder;
   /** The run's history: client operations (through the node API) and nemesis events. */
-  readonly history = new History();
+  readonly history: History;
   readonly trace: TraceLog;
   readonly eventsMax: number;
   #nowUs = 0;
@@ -252,6 +283,8 @@ export class Simulation {
   #hash = new RunHash();
   #timerIdNext = 1;
   #diskRng: Rng;
+  /** The node whose handler is running (-1: none), so `api.work` outside a handler is refused. */
+  #handlingNode = -1;
   #hostDefaults: Omit<HostOptions, "name" | "region" | "zone">;
 
   constructor(options: SimulationOptions) {
@@ -271,6 +304,8 @@ export class Simulation {
     this.eventsMax = checkNumber("eventsMax", options.eventsMax ?? 200_000_000, { min: 1, integer: true });
     const traceMax = checkNumber("traceEventsMax", options.traceEventsMax ?? 1_000_000, { min: 0, integer: true });
     this.trace = new TraceLog(options.trace ?? false, traceMax);
+    this.history = new History(options.history);
+    this.metrics = new Recorder(options.metrics);
   }
 
   /** True time in microseconds. Nodes never see it; experiments and checkers do. */
@@ -506,9 +541,12 @@ export class Simulation {
     link.delivered++;
     link.bytesDelivered += sizeBytes;
     if (this.trace.enabled) this.#traceEvent("deliver", to, from, message);
-    if (record.serviceTimeUs === undefined && !record.paused && record.inboxLength === 0) {
+    if (record.serviceTimeUs === undefined && !record.paused && !record.busy && record.inboxLength === 0) {
       record.eventsHandled++;
+      this.#handlingNode = to;
       record.logic!.onMessage(from, message);
+      this.#handlingNode = -1;
+      if (this.#queueWork(record)) this.#tryRun(record);
       return;
     }
     this.#arrive(record, { kind: "message", arg: from, payload: message });
@@ -544,9 +582,12 @@ export class Simulation {
     if (incarnation !== record.incarnation || !record.up) return;
     record.timers.delete(timerId);
     if (this.trace.enabled) this.#traceEvent("timer", node, -1, tag);
-    if (record.serviceTimeUs === undefined && !record.paused && record.inboxLength === 0) {
+    if (record.serviceTimeUs === undefined && !record.paused && !record.busy && record.inboxLength === 0) {
       record.eventsHandled++;
+      this.#handlingNode = node;
       record.logic!.onTimer?.(tag, timerId);
+      this.#handlingNode = -1;
+      if (this.#queueWork(record)) this.#tryRun(record);
       return;
     }
     record.timersFired.add(timerId);
@@ -568,7 +609,8 @@ export class Simulation {
    */
   #tryRun(record: NodeRecord, granted = false): void {
     while (record.up && !record.paused && !record.busy && record.inboxLength > 0) {
-      if (record.serviceTimeUs === undefined) {
+      // Without a service-time model events are free, but reported work still needs a core.
+      if (record.serviceTimeUs === undefined && record.inbox[record.inboxHead].kind !== "work") {
         this.#handle(record, record.dequeue());
         continue;
       }
@@ -590,7 +632,9 @@ export class Simulation {
   }
 
   #serve(record: NodeRecord, item: InboxItem): void {
-    const serviceUs = Math.max(0, Math.round(record.serviceTimeUs!(item.kind, item.payload, record.rng)));
+    const serviceUs = item.kind === "work"
+      ? item.arg
+      : Math.max(0, Math.round(record.serviceTimeUs!(item.kind, item.payload, record.rng)));
     if (serviceUs === 0) {
       this.#handle(record, item);
       return;
@@ -606,8 +650,11 @@ export class Simulation {
     if (incarnation !== record.incarnation || !record.up) return; // the crash already released the core
     record.busy = false;
     record.host.running--;
-    if (record.paused) record.heldItem = item;
-    else this.#handle(record, item);
+    // Reported work has no handler to run: once it is done, the node is free for what queued behind it.
+    if (item.kind !== "work") {
+      if (record.paused) record.heldItem = item;
+      else this.#handle(record, item);
+    }
     this.#tryRun(record);
     this.#dispatchHost(record.host);
   }
@@ -638,12 +685,44 @@ export class Simulation {
     if (host.waiting.length > 0) this.#dispatchHost(host);
   }
 
+  /** Runs the handler of `item`; work it reports goes first in the inbox (the caller then tries to run it). */
   #handle(record: NodeRecord, item: InboxItem): void {
+    if (item.kind === "work") assert(false, `node ${record.name}: reported work reached a handler`);
     record.eventsHandled++;
     const logic = record.logic!;
+    this.#handlingNode = record.id;
     if (item.kind === "message") logic.onMessage(item.arg, item.payload);
     else if (item.kind === "disk") logic.onDisk?.(item.payload as DiskCompletion);
     else if (record.timersFired.delete(item.arg)) logic.onTimer?.(item.payload, item.arg); // not cancelled meanwhile
+    this.#handlingNode = -1;
+    this.#queueWork(record);
+  }
+
+  /** Kernel side of `api.work`: adds to the work of the running handler. */
+  nodeWork(node: number, cpuUs: number): void {
+    const record = this.#nodes[node];
+    if (this.#handlingNode !== node) {
+      throw new InputError(
+        `node ${record.name} reported work outside its handlers; call api.work from onStart, onRecover, ` +
+          "onMessage, onTimer or onDisk",
+      );
+    }
+    checkNumber(`node ${record.name} work cpuUs`, cpuUs, { min: 0 });
+    record.workPendingUs += Math.round(cpuUs);
+  }
+
+  /**
+   * Puts the work the handler just reported ahead of the node's inbox, as one item; returns whether
+   * there was any. The item waits for a core like any priced event, so the host's fair share and caps
+   * apply to it.
+   */
+  #queueWork(record: NodeRecord): boolean {
+    const cpuUs = record.workPendingUs;
+    if (cpuUs === 0) return false;
+    record.workPendingUs = 0;
+    this.#hash.add4(this.#nowUs, hashWork, record.id, cpuUs);
+    record.enqueueFirst({ kind: "work", arg: cpuUs, payload: undefined });
+    return true;
   }
 
   // ---------------------------------------------------------------- disk
@@ -751,8 +830,11 @@ export class Simulation {
     record.logic = record.create(record.api);
     if (this.trace.enabled) this.#traceEvent(recovering ? "restart" : "start", record.id, -1, undefined);
     const logic = record.logic;
+    this.#handlingNode = record.id;
     if (recovering && logic.onRecover) logic.onRecover();
     else logic.onStart?.();
+    this.#handlingNode = -1;
+    if (this.#queueWork(record)) this.#tryRun(record);
   }
 
   /**
@@ -782,6 +864,7 @@ export class Simulation {
     record.inbox = [];
     record.inboxHead = 0;
     record.heldItem = undefined;
+    record.workPendingUs = 0;
     const host = record.host;
     if (record.busy) {
       record.busy = false;
@@ -1078,6 +1161,11 @@ class NodeContext implements NodeApi {
   record(name: string, value: number): void {
     this.#checkAlive();
     this.#sim.nodeRecord(this.id, name, value);
+  }
+
+  work(cpuUs: number): void {
+    this.#checkAlive();
+    this.#sim.nodeWork(this.id, cpuUs);
   }
 
   nodeCount(): number {

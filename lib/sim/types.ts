@@ -74,6 +74,20 @@ export interface NodeApi<M = unknown> {
   readonly disk: NodeDiskApi;
   /** Records one observation of metric `name` at the current instant. */
   record(name: string, value: number): void;
+  /**
+   * Reports `cpuUs` microseconds of CPU work this handler did beyond its service time (replaying a
+   * log, rebuilding an index). Call it from a handler (`onStart`, `onRecover`, `onMessage`,
+   * `onTimer`, `onDisk`); calls in one handler add up. When the handler returns, the work holds the
+   * node's CPU as a service time does: it waits for a core of the host (fair share, caps), and the
+   * node's later events queue behind it and run in arrival order once it is done. The handler's own
+   * effects (sends, timers, disk operations) still happen at its instant; to act after the work,
+   * set a timer of 0 us, which fires now and waits behind it. Counted in `cpuUsedUs`. A crash
+   * discards work not yet done.
+   *
+   * @param cpuUs CPU time in microseconds: finite and at least 0 (rounded to a whole microsecond)
+   * @throws InputError outside a handler of this incarnation, or for a negative or non-finite time
+   */
+  work(cpuUs: number): void;
   /** Number of nodes in the simulation. */
   nodeCount(): number;
   /**

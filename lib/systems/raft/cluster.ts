@@ -13,11 +13,14 @@ import { kv } from "../../check/models.ts";
 import { pairOperations } from "../../check/operations.ts";
 import type { CheckResult } from "../../check/result.ts";
 import { type CoverageReport, Nemesis, type Schedule } from "../../faults/mod.ts";
-import { Histogram } from "../../metrics/histogram.ts";
-import { type DistributionSpec, Simulation } from "../../sim/mod.ts";
+import { InputError } from "../../assert.ts";
+import type { HistorySink } from "../../history/history.ts";
+import { type DistributionSpec, type ServiceTimeModel, Simulation, type SimulationOptions } from "../../sim/mod.ts";
 import { bugsFor } from "./bugs.ts";
 import { raftClient } from "./client.ts";
 import { type RaftServer, raftServer, type Role } from "./node.ts";
+import { observeServers, type RaftServerSample } from "./observer.ts";
+import { openLoopProcessBase, raftOpenLoopClient } from "./open_loop.ts";
 import { raftConfigDefaults, type RaftMessage } from "./types.ts";
 
 /** Options of a cluster run. */
@@ -34,7 +37,10 @@ export interface RaftRunOptions {
   skipLinearizability?: boolean;
   /** Client think time (default 2 ms). */
   thinkTimeUsMean?: number;
-  /** Leadership transfers an operator asks for: at `atUs`, hand leadership to server `target` (an index). */
+  /**
+   * Leadership transfers an operator asks for: at `atUs`, hand leadership to server `target` (an
+   * index; -1: the first up server that does not lead at that moment).
+   */
   transfers?: { atUs: number; target: number }[];
   /** One-way network latency between all nodes (default: the kernel's same-zone default). */
   latencyUs?: DistributionSpec;
@@ -46,6 +52,10 @@ export interface RaftRunOptions {
   readMode?: "log" | "readIndex" | "lease";
   /** The clock drift a lease allows for (default: the config's 0.1). */
   leaseClockDriftMax?: number;
+  /** How many of the closed-loop clients only read (default 0). */
+  readOnlyClients?: number;
+  /** How long a closed-loop client waits for an answer before trying another server (default 100 ms). */
+  clientTimeoutUs?: number;
   /** Servers started outside the cluster, waiting to be added (named after the voters: n5, n6...). */
   spares?: number;
   /** Membership changes an operator asks for: at `atUs`, add or remove server `server` (an index). */
@@ -57,6 +67,41 @@ export interface RaftRunOptions {
   /** Pre-Vote and CheckQuorum (default on). */
   preVote?: boolean;
   checkQuorum?: boolean;
+  /** Prices each server event in CPU time (see `raftServiceTime`); default none: events are free and never queue. */
+  serverServiceTimeUs?: ServiceTimeModel;
+  /** An open-loop generator (Poisson arrivals at a fixed rate, see open_loop.ts) beside the closed-loop clients. */
+  openLoop?: {
+    offeredPerSecond: number;
+    /** Most operations in flight; arrivals beyond are shed (default 1000). */
+    processesMax?: number;
+    /** Fraction of reads (default 0.5). */
+    readFraction?: number;
+    /** No arrivals after this time (default: until the end). */
+    arrivalsStopUs?: number;
+  };
+  /** Read every server's role, term, commit and applied index this often (see observer.ts); default never. */
+  sampleEveryUs?: number;
+  /** Fraction of the closed-loop clients' operations that are reads (default 0.5). */
+  readFraction?: number;
+  /**
+   * Called once before the run, after the nemesis is armed (so at a shared instant its faults come
+   * first), to schedule kernel-side readings with `sim.at`: of servers' state and files. It must
+   * change nothing the servers do.
+   */
+  probe?: (
+    sim: Simulation,
+    cluster: { servers: readonly number[]; instance(node: number): RaftServer | undefined },
+  ) => void;
+  /**
+   * What the run keeps of its history: `"memory"` (default) keeps every event; `"discard"` keeps
+   * only fault events and counts client operations, so memory stays flat over a long run; a sink
+   * (such as `HistoryFileSink`) also receives every event as it happens. Anything but `"memory"`
+   * needs `skipLinearizability` and a schedule without faults (fault coverage counts operations
+   * from the history in memory).
+   */
+  history?: "memory" | "discard" | HistorySink;
+  /** How metrics are kept: `"series"` (default) keeps every observation; `"histograms"` only distributions. */
+  metrics?: "series" | "histograms";
 }
 
 /** What a run produced. */
@@ -70,13 +115,19 @@ export interface RaftRunResult {
   leadersByTerm: Map<number, number[]>;
   /** Every server becoming leader, with the true time. */
   leaderChanges: { timeUs: number; server: number; term: number }[];
+  /** The observer's readings of the servers (empty unless `sampleEveryUs` was given). */
+  samples: RaftServerSample[];
   /** The current incarnation of server `node` (for white-box assertions). */
   instance(node: number): RaftServer | undefined;
 }
 
 /** Runs a cluster under `schedule` and checks it. */
 export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunResult {
-  const sim = new Simulation({ seed, network: options.latencyUs ? { latencyUs: options.latencyUs } : undefined });
+  const sim = new Simulation({
+    seed,
+    network: options.latencyUs ? { latencyUs: options.latencyUs } : undefined,
+    ...retentionOptions(options),
+  });
   const servers: number[] = [];
   const instances = new Map<number, RaftServer>();
   const leadersByTerm = new Map<number, number[]>();
@@ -112,6 +163,7 @@ export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunRe
         instances.set(api.id, server);
         return server;
       },
+      serviceTimeUs: options.serverServiceTimeUs,
     }));
   }
   bootstrap.push(...servers.slice(0, options.servers));
@@ -123,11 +175,30 @@ export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunRe
         raftClient(api, {
           servers,
           keys,
-          readFraction: 0.5,
+          readFraction: i < (options.readOnlyClients ?? 0) ? 1 : options.readFraction ?? 0.5,
           writeF: options.writeF,
           thinkTimeUsMean: options.thinkTimeUsMean ?? 2_000,
+          timeoutUs: options.clientTimeoutUs ?? 100_000,
+          giveUpUs: 1_000_000,
+        }),
+    });
+  }
+  if (options.openLoop !== undefined) {
+    const openLoop = options.openLoop;
+    sim.addNode<RaftMessage>({
+      name: "loadgen",
+      create: (api) =>
+        raftOpenLoopClient(api, {
+          servers,
+          keys,
+          readFraction: openLoop.readFraction ?? 0.5,
+          writeF: options.writeF,
+          offeredPerSecond: openLoop.offeredPerSecond,
+          processesMax: openLoop.processesMax ?? 1000,
+          processBase: openLoopProcessBase,
           timeoutUs: 100_000,
           giveUpUs: 1_000_000,
+          arrivalsStopUs: openLoop.arrivalsStopUs,
         }),
     });
   }
@@ -159,7 +230,11 @@ export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunRe
         onTimer(tag) {
           const { transfer, change } = tag as { transfer?: number; change?: number };
           if (transfer !== undefined) {
-            const target = servers[transfers[transfer].target];
+            // Target -1: the first up server that does not lead now, whoever leads when the time comes.
+            const index = transfers[transfer].target;
+            const target = index >= 0
+              ? servers[index]
+              : servers.find((s) => sim.isUp(s) && !leaderNow().includes(s)) ?? servers[0];
             for (const server of servers) api.send(server, { type: "transferLeadership", target });
             return;
           }
@@ -181,24 +256,38 @@ export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunRe
   }
   const nemesis = new Nemesis({
     sim,
-    cluster: { nodes: servers, roles: { leader: leaderNow } },
+    cluster: {
+      nodes: servers,
+      roles: {
+        leader: leaderNow,
+        followers: () => servers.filter((s) => sim.isUp(s) && instances.get(s)?.role === "follower"),
+      },
+    },
     schedule: options.schedule,
   });
-  sim.run({ untilUs: Math.max(options.durationUs, nemesis.endUs) });
+  const untilUs = Math.max(options.durationUs, nemesis.endUs);
+  const samples = options.sampleEveryUs === undefined ? [] : observeServers(sim, {
+    servers,
+    instance: (node) => instances.get(node),
+    everyUs: options.sampleEveryUs,
+    untilUs,
+  });
+  options.probe?.(sim, { servers, instance: (node) => instances.get(node) });
+  sim.run({ untilUs });
   const twoLeaders = [...leadersByTerm].filter(([, leaders]) => new Set(leaders).size > 1);
   const linearizable = options.skipLinearizability
     ? { valid: "unknown" as const, operations: 0, keys: 0, steps: 0, counterexample: undefined }
     : checkLinearizable(pairOperations(sim.history.events), kv as never, { initial: "" });
-  const latency = new Histogram();
-  for (const v of sim.metrics.series("raft_client_latency_us").value) latency.record(v);
-  const completions = sim.history.events.filter((op) => op.process !== "nemesis" && op.type !== "invoke");
+  const latency = sim.metrics.histogram("raft_client_latency_us");
   return {
     sim,
     servers,
     leadersByTerm,
     leaderChanges,
     instance: (node) => instances.get(node),
-    coverage: nemesis.coverage(),
+    samples,
+    // Without faults there is nothing to cover; a history not kept in memory cannot be asked.
+    coverage: sim.history.retain === "all" ? nemesis.coverage() : { faults: [], faultsTouched: 0, vacuous: true },
     checks: [
       {
         checker: "election-safety",
@@ -224,12 +313,37 @@ export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunRe
       },
     ],
     figures: {
-      operationsOk: completions.filter((op) => op.type === "ok").length,
-      operationsInfo: completions.filter((op) => op.type === "info").length,
+      operationsOk: sim.history.counts.ok,
+      operationsInfo: sim.history.counts.info,
       latencyUsP50: latency.quantile(0.5),
       latencyUsP99: latency.quantile(0.99),
       terms: leadersByTerm.size,
       commitIndexMax: Math.max(0, ...[...instances.values()].map((s) => s.commit)),
     },
   };
+}
+
+/** The simulation options that keep less in memory, as `history` and `metrics` ask (none by default). */
+function retentionOptions(options: RaftRunOptions): Pick<SimulationOptions, "history" | "metrics"> {
+  const retention: Pick<SimulationOptions, "history" | "metrics"> = {};
+  const history = options.history ?? "memory";
+  if (typeof history === "string" && history !== "memory" && history !== "discard") {
+    throw new InputError(`history must be "memory", "discard" or a sink; got ${JSON.stringify(history)}`);
+  }
+  if (history !== "memory") {
+    const name = history === "discard" ? '"discard"' : "a sink";
+    if (!options.skipLinearizability) {
+      throw new InputError(`history ${name} needs skipLinearizability: the check reads the history from memory`);
+    }
+    if (options.schedule.faults.length > 0) {
+      throw new InputError(`history ${name} needs a schedule without faults: coverage reads the history from memory`);
+    }
+    retention.history = { retain: "faults", sink: history === "discard" ? undefined : history };
+  }
+  const metrics = options.metrics ?? "series";
+  if (metrics !== "series" && metrics !== "histograms") {
+    throw new InputError(`metrics must be "series" or "histograms"; got ${JSON.stringify(metrics)}`);
+  }
+  if (metrics === "histograms") retention.metrics = { histograms: "all" };
+  return retention;
 }

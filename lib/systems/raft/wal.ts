@@ -43,7 +43,7 @@
  * ```
  * @module
  */
-import { assert, checkNumber } from "../../assert.ts";
+import { assert, AssertionError, checkNumber } from "../../assert.ts";
 import type { DiskCompletion, NodeDiskApi } from "../../sim/mod.ts";
 import { crc32 } from "./_crc32.ts";
 
@@ -250,6 +250,49 @@ function writeFrame(out: Uint8Array, view: DataView, offset: number, record: Wal
 }
 
 /**
+ * Where batches are encoded: one buffer for the whole module, grown by doubling to the largest
+ * batch seen, so an append allocates only the copy it hands out. Encoding is synchronous and
+ * never re-entered, so one buffer serves every WAL of the process.
+ */
+let scratch = new Uint8Array(64 * 1024);
+let scratchView = new DataView(scratch.buffer);
+
+function ensureScratch(bytes: number): void {
+  if (bytes <= scratch.length) return;
+  let capacity = scratch.length * 2;
+  while (capacity < bytes) capacity *= 2;
+  const grown = new Uint8Array(capacity);
+  grown.set(scratch);
+  scratch = grown;
+  scratchView = new DataView(grown.buffer);
+}
+
+/**
+ * Encodes `records` into the scratch buffer and returns a view of them: valid only until the next
+ * encoding, so callers copy it (or hand it to the disk, which copies at issue). Checks each
+ * record, in order, before writing it.
+ */
+function encodeToScratch(records: readonly WalRecord[], recordBytesMax: number): Uint8Array {
+  let offset = 0;
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i];
+    // Checks on every record use `if`: assert() would build its message each time.
+    const problem = recordFieldsProblem(record);
+    if (problem !== undefined) throw new AssertionError(`WAL refuses an invalid record: ${problem}`);
+    const command = record.kind === "entry" ? commandBytesOf(record) : undefined;
+    const payloadBytes = payloadBytesOf(record, command);
+    if (payloadBytes > recordBytesMax) {
+      throw new WalRecordTooLargeError(describeRecord(record), payloadBytes, recordBytesMax);
+    }
+    const frameEnd = offset + walFrameHeaderBytes + payloadBytes;
+    ensureScratch(frameEnd);
+    offset = writeFrame(scratch, scratchView, offset, record, command);
+    if (offset !== frameEnd) throw new AssertionError(`${describeRecord(record)} ends at ${offset}, not ${frameEnd}`);
+  }
+  return scratch.subarray(0, offset);
+}
+
+/**
  * Encodes `records` as consecutive frames, ready to append. Pure.
  *
  * @throws WalRecordTooLargeError when one record's payload exceeds `recordBytesMax`
@@ -262,30 +305,17 @@ function writeFrame(out: Uint8Array, view: DataView, offset: number, record: Wal
  * ```
  */
 export function encodeRecords(records: readonly WalRecord[], limits: WalLimits = {}): Uint8Array {
-  const recordBytesMax = recordBytesMaxOf(limits);
-  const commands: (Uint8Array | undefined)[] = new Array(records.length);
-  let totalBytes = 0;
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i];
-    const problem = recordFieldsProblem(record);
-    assert(problem === undefined, `WAL refuses an invalid record: ${problem}`);
-    commands[i] = record.kind === "entry" ? commandBytesOf(record) : undefined;
-    const payloadBytes = payloadBytesOf(record, commands[i]);
-    if (payloadBytes > recordBytesMax) {
-      throw new WalRecordTooLargeError(describeRecord(record), payloadBytes, recordBytesMax);
-    }
-    totalBytes += walFrameHeaderBytes + payloadBytes;
-  }
-  const out = new Uint8Array(totalBytes);
-  const view = new DataView(out.buffer);
-  let offset = 0;
-  for (let i = 0; i < records.length; i++) offset = writeFrame(out, view, offset, records[i], commands[i]);
-  assert(offset === totalBytes, `encoded ${offset} bytes, expected ${totalBytes}`);
-  return out;
+  return encodeToScratch(records, recordBytesMaxOf(limits)).slice();
 }
 
 /** Decodes the payload of a frame whose CRC matched; returns a problem string when it is malformed. */
-function decodePayload(bytes: Uint8Array, view: DataView, start: number, length: number): WalRecord | string {
+function decodePayload(
+  bytes: Uint8Array,
+  view: DataView,
+  start: number,
+  length: number,
+  decodeCommands: boolean,
+): WalRecord | string {
   const code = bytes[start];
   const expectedBytes = code === kindCodeHard ? hardPayloadBytes : code === kindCodeSnapshot ? snapshotPayloadBytes : 0;
   if (code !== kindCodeEntry && expectedBytes === 0) return `unknown record kind code ${code}`;
@@ -300,6 +330,8 @@ function decodePayload(bytes: Uint8Array, view: DataView, start: number, length:
     record = { kind: "hard", term: first, vote: second, commit: view.getFloat64(start + 17, true) };
   } else if (code === kindCodeSnapshot) {
     record = { kind: "snapshot", index: second, term: first };
+  } else if (!decodeCommands) {
+    record = { kind: "entry", term: first, index: second, command: null };
   } else {
     let command: unknown;
     try {
@@ -496,6 +528,14 @@ export interface WalReplayOptions extends WalLimits {
  * ```
  */
 export function replayWal(bytes: Uint8Array, options: WalReplayOptions = {}): WalRecovery {
+  return replayFrames(bytes, options, true);
+}
+
+/**
+ * {@linkcode replayWal}, optionally without parsing the entries' commands (each is then `null`):
+ * framing, checksums, kinds and the log's shape are still checked.
+ */
+function replayFrames(bytes: Uint8Array, options: WalReplayOptions, decodeCommands: boolean): WalRecovery {
   const file = options.file ?? walFileDefault;
   const recordBytesMax = recordBytesMaxOf(options);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -519,7 +559,7 @@ export function replayWal(bytes: Uint8Array, options: WalReplayOptions = {}): Wa
       break;
     }
     const payloadStart = offset + walFrameHeaderBytes;
-    const record = decodePayload(bytes, view, payloadStart, check.payloadBytes);
+    const record = decodePayload(bytes, view, payloadStart, check.payloadBytes, decodeCommands);
     if (typeof record === "string") throw new WalCorruptionError(file, offset, `CRC-valid record: ${record}`);
     replay.apply(record, offset);
     recordCount++;
@@ -629,8 +669,15 @@ export class Wal {
    * torn tail still counts from the cut.
    */
   #lengthKnown: number | undefined = undefined;
-  /** Appends issued to `file` that may not have landed yet, oldest first (kept for compaction). */
-  #inflight: { endOffset: number; bytes: Uint8Array }[] = [];
+  /**
+   * The bytes of the appends issued to `file` that may not have landed yet, oldest first, kept for
+   * a compaction that replays the WAL: `#unlanded[0, #unlandedBytes)` is what the file will hold
+   * from offset `#lengthKnown - #unlandedBytes` on. One buffer, reused, so appends allocate nothing.
+   */
+  #unlanded = new Uint8Array(4096);
+  #unlandedBytes = 0;
+  /** The end offset of each of those appends, oldest first. */
+  #unlandedEnds: number[] = [];
   #bytesAppendedTotal = 0;
   #compactions = 0;
   #compaction: Compaction | undefined = undefined;
@@ -679,14 +726,15 @@ export class Wal {
    */
   append(records: readonly WalRecord[], tag?: unknown): number {
     if (records.length === 0) return 0;
-    const bytes = encodeRecords(records, { recordBytesMax: this.recordBytesMax });
-    if (bytes.length > this.batchBytesMax) {
-      throw new WalRecordTooLargeError(`a batch of ${records.length} records`, bytes.length, this.batchBytesMax);
+    const encoded = encodeToScratch(records, this.recordBytesMax);
+    if (encoded.length > this.batchBytesMax) {
+      throw new WalRecordTooLargeError(`a batch of ${records.length} records`, encoded.length, this.batchBytesMax);
     }
-    this.#bytesAppendedTotal += bytes.length;
-    if (this.#compaction !== undefined) this.#defer({ op: "append", bytes, tag });
-    else this.#issueAppend(bytes, tag);
-    return bytes.length;
+    this.#bytesAppendedTotal += encoded.length;
+    // The next encoding overwrites the scratch buffer: an append held back needs a copy of its own.
+    if (this.#compaction !== undefined) this.#defer({ op: "append", bytes: encoded.slice(), tag });
+    else this.#issueAppend(encoded, tag);
+    return encoded.length;
   }
 
   /**
@@ -786,7 +834,8 @@ export class Wal {
       assert(this.#disk.size(this.file) === this.#length(), `${this.file} is missing appends at compaction`);
       this.#disk.rename(this.tmpFile, this.file);
       this.#lengthKnown = compaction.bytesAfter;
-      this.#inflight = [];
+      this.#unlandedBytes = 0;
+      this.#unlandedEnds = [];
       this.#compactions++;
     } else if (this.#disk.exists(this.tmpFile)) {
       this.#disk.delete(this.tmpFile);
@@ -798,15 +847,32 @@ export class Wal {
     return replaced;
   }
 
+  /**
+   * Issues one append. `bytes` may be the scratch buffer: the kernel copies a write's bytes when
+   * it is issued (as write(2) does), and the WAL keeps its own copy until the append has landed.
+   */
   #issueAppend(bytes: Uint8Array, tag: unknown): void {
     // Forget appends that have landed: the page cache holds them now.
     const landedBytes = this.#disk.size(this.file);
+    const ends = this.#unlandedEnds;
     let landedCount = 0;
-    while (landedCount < this.#inflight.length && this.#inflight[landedCount].endOffset <= landedBytes) landedCount++;
-    if (landedCount > 0) this.#inflight.splice(0, landedCount);
+    while (landedCount < ends.length && ends[landedCount] <= landedBytes) landedCount++;
+    if (landedCount > 0) {
+      const droppedBytes = ends[landedCount - 1] - (this.#length() - this.#unlandedBytes);
+      this.#unlanded.copyWithin(0, droppedBytes, this.#unlandedBytes);
+      this.#unlandedBytes -= droppedBytes;
+      ends.splice(0, landedCount);
+    }
     this.#disk.append(this.file, bytes, tag);
     this.#lengthKnown = this.#length() + bytes.length;
-    this.#inflight.push({ endOffset: this.#lengthKnown, bytes });
+    if (this.#unlandedBytes + bytes.length > this.#unlanded.length) {
+      const grown = new Uint8Array(Math.max(this.#unlanded.length * 2, this.#unlandedBytes + bytes.length));
+      grown.set(this.#unlanded.subarray(0, this.#unlandedBytes));
+      this.#unlanded = grown;
+    }
+    this.#unlanded.set(bytes, this.#unlandedBytes);
+    this.#unlandedBytes += bytes.length;
+    ends.push(this.#lengthKnown);
   }
 
   #length(): number {
@@ -832,12 +898,15 @@ export class Wal {
     if (landed.length === length) return landed;
     const contents = new Uint8Array(length);
     contents.set(landed);
-    for (const write of this.#inflight) {
-      const startOffset = write.endOffset - write.bytes.length;
-      if (write.endOffset <= landed.length) continue;
-      // A write lands whole at its completion, so none can be half in the page cache.
-      assert(startOffset >= landed.length, `an append to ${this.file} landed in part`);
-      contents.set(write.bytes, startOffset);
+    const unlandedStart = length - this.#unlandedBytes;
+    let startOffset = unlandedStart;
+    for (const endOffset of this.#unlandedEnds) {
+      if (endOffset > landed.length) {
+        // A write lands whole at its completion, so none can be half in the page cache.
+        assert(startOffset >= landed.length, `an append to ${this.file} landed in part`);
+        contents.set(this.#unlanded.subarray(startOffset - unlandedStart, endOffset - unlandedStart), startOffset);
+      }
+      startOffset = endOffset;
     }
     return contents;
   }
@@ -863,7 +932,11 @@ function keptRecordsOf(
   return log.entries.filter((entry) => entry.index >= keepFromIndex);
 }
 
-/** Pair check: the rewritten WAL replays to the kept entries and the snapshot marker. */
+/**
+ * Pair check: the rewritten WAL replays to the kept entries and the snapshot marker. The commands
+ * are not parsed again: they are the bytes every append of them wrote, and parsing them took a
+ * few percent of a whole Raft run; recovery parses them.
+ */
 function checkRewrite(
   bytes: Uint8Array,
   kept: WalEntry[],
@@ -871,7 +944,7 @@ function checkRewrite(
   options: { file: string; recordBytesMax: number },
 ): void {
   const file = options.file;
-  const rewritten = replayWal(bytes, options);
+  const rewritten = replayFrames(bytes, options, false);
   assert(rewritten.tornTailBytes === 0 && rewritten.entries.length === kept.length, `${file} does not replay`);
   assert(
     kept.length === 0 || rewritten.entries[0].index === kept[0].index,
