@@ -1,9 +1,10 @@
 // Proves histories keep Jepsen's contract (one open operation per process, completions matching
-// invocations), round-trip through the JSON Lines format, and name the line of a malformed event.
+// invocations) whether they keep every event or only faults, round-trip through the JSON Lines
+// format, and name the line of a malformed event.
 import assert from "node:assert/strict";
 import { InputError } from "../assert.ts";
 import { faultWindows } from "./fault_windows.ts";
-import { History } from "./history.ts";
+import { History, type Op } from "./history.ts";
 import { formatHistory, parseHistory } from "./jsonl.ts";
 
 Deno.test("a process runs one operation at a time and completes what it invoked", () => {
@@ -77,4 +78,38 @@ Deno.test("fault windows pair starts with heals; heal-all closes the rest; an un
     ["isolate", 150, 400],
     ["pause", 500, 900],
   ]);
+});
+
+Deno.test("a history that keeps only faults counts client events, keeps nemesis events and refuses to list the rest", () => {
+  const seen: Op[] = [];
+  const history = new History({ retain: "faults", sink: { write: (op) => seen.push(op) } });
+  const write = history.invoke({ process: 1, f: "write", value: 3, time: 10 });
+  history.add({ process: "nemesis", type: "info", f: "crash", value: { phase: "start", id: 0 }, time: 11 });
+  assert.throws(() => history.invoke({ process: 1, f: "read", value: null, time: 12 }), /still open/);
+  const read = history.invoke({ process: 2, f: "read", value: null, key: "x", time: 12 });
+  history.complete(write, "ok", 3, 20);
+  history.complete(read, "info", null, 21);
+  assert.throws(() => history.complete(read, "ok", 3, 22), /not open/);
+  assert.throws(() => history.add({ process: 3, type: "invoke", f: "read", value: null, time: 5 }), /after one at 21/);
+  assert.deepEqual(history.counts, { invoke: 2, ok: 1, fail: 0, info: 1 });
+  assert.deepEqual(history.faults().map((op) => op.f), ["crash"]);
+  assert.throws(() => history.events, (e: Error) => e instanceof InputError && /keeps only fault events/.test(e.message));
+  assert.throws(() => history.operations(), /keeps only fault events/);
+  assert.deepEqual(seen.map((op) => [op.process, op.type]), [
+    [1, "invoke"],
+    ["nemesis", "info"],
+    [2, "invoke"],
+    [1, "ok"],
+    [2, "info"],
+  ]);
+});
+
+Deno.test("a history that keeps every event counts them too, and passes them to its sink in order", () => {
+  const seen: Op[] = [];
+  const history = new History({ sink: { write: (op) => seen.push(op) } });
+  const cas = history.invoke({ process: 3, f: "cas", key: "x", value: [1, 2], time: 1200 });
+  history.complete(cas, "fail", [1, 2], 1400);
+  assert.deepEqual(seen, history.events);
+  assert.deepEqual(history.counts, { invoke: 1, ok: 0, fail: 1, info: 0 });
+  assert.throws(() => new History({ retain: "some" as "all" }), /retain must be one of all, faults; got "some"/);
 });

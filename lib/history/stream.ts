@@ -1,11 +1,11 @@
 /**
- * Reading a history file as a stream: one event at a time, so a large history is never held as
- * text. Errors name the file and line.
+ * Reading and writing a history file as a stream: one event at a time, so a large history is never
+ * held as text. Errors name the file and line.
  *
  * @module
  */
-import { InputError } from "../assert.ts";
-import type { Op } from "./history.ts";
+import { assert, InputError } from "../assert.ts";
+import type { HistorySink, Op } from "./history.ts";
 import { formatOp, parseOp } from "./jsonl.ts";
 
 /** Yields the events of the JSON Lines file at `path`, in file order. */
@@ -65,6 +65,78 @@ export async function writeHistory(path: string, events: Iterable<Op> | AsyncIte
   }
   await Deno.rename(temporary, path);
   return count;
+}
+
+/** Bytes of JSON Lines a {@linkcode HistoryFileSink} gathers before it writes them out. */
+const chunkBytes = 1 << 16;
+
+/**
+ * A history sink that writes each event to `path` as it happens, in JSON Lines: with a history
+ * that keeps only faults, a run of any length is recorded without holding its events in memory.
+ * Writes are synchronous (a simulation runs synchronously) and go in chunks to a temporary file
+ * that {@linkcode close} renames into place, so a crash leaves no half-written history.
+ *
+ * @example
+ * ```ts ignore
+ * import { History } from "./history.ts";
+ * import { HistoryFileSink } from "./stream.ts";
+ * const sink = new HistoryFileSink("run/history.jsonl");
+ * const history = new History({ retain: "faults", sink });
+ * // ... run ...
+ * sink.close(); // the number of events written
+ * ```
+ */
+export class HistoryFileSink implements HistorySink {
+  readonly path: string;
+  readonly #temporary: string;
+  readonly #encoder = new TextEncoder();
+  #file: Deno.FsFile | undefined;
+  #chunk = "";
+  #count = 0;
+
+  constructor(path: string) {
+    this.path = path;
+    this.#temporary = `${path}.tmp-${Deno.pid}`;
+    try {
+      this.#file = Deno.openSync(this.#temporary, { write: true, create: true, truncate: true });
+    } catch (error) {
+      throw new InputError(`cannot write history file ${path}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Events written so far. */
+  get count(): number {
+    return this.#count;
+  }
+
+  write(op: Op): void {
+    assert(this.#file !== undefined, `history file ${this.path} was written after it was closed`);
+    this.#chunk += formatOp(op) + "\n";
+    this.#count++;
+    if (this.#chunk.length >= chunkBytes) this.#flush();
+  }
+
+  /** Writes what is left and renames the file into place; returns the number of events written. */
+  close(): number {
+    const file = this.#file;
+    assert(file !== undefined, `history file ${this.path} was closed twice`);
+    try {
+      this.#flush();
+    } finally {
+      file.close();
+      this.#file = undefined;
+    }
+    Deno.renameSync(this.#temporary, this.path);
+    return this.#count;
+  }
+
+  #flush(): void {
+    if (this.#chunk === "") return;
+    const bytes = this.#encoder.encode(this.#chunk);
+    this.#chunk = "";
+    let written = 0;
+    while (written < bytes.length) written += this.#file!.writeSync(bytes.subarray(written));
+  }
 }
 
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {

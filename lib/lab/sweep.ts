@@ -261,9 +261,15 @@ function rowOf(cell: Cell, entry: CachedCell): SweepRow {
 }
 
 function flatForArrow(row: SweepRow): SweepRow {
-  return Object.fromEntries(
-    Object.entries(row).map(([k, v]) => [k, typeof v === "boolean" || typeof v === "number" ? v : String(v)]),
-  );
+  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, arrowValue(v)]));
+}
+
+/**
+ * A missing figure (null: nothing to measure in that cell, or NaN, which JSON stores as null)
+ * stays null, so a numeric column with gaps stays numeric rather than mixing in the text "null".
+ */
+function arrowValue(value: unknown): unknown {
+  return value === null || typeof value === "boolean" || typeof value === "number" ? value : String(value);
 }
 
 /** Writes `text` to `path` through a temporary file and a rename. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { assert } from "../../assert.ts";
+import { AssertionError } from "../../assert.ts";
 import type { Entry } from "./types.ts";
 
 /** A Raft log. */
@@ -43,24 +43,30 @@ export class RaftLog {
 
   /** The entry at `index` (which must be held). */
   entry(index: number): Entry {
-    assert(
-      index >= this.firstIndex && index <= this.lastIndex,
-      `entry ${index} outside [${this.firstIndex}, ${this.lastIndex}]`,
-    );
+    // Here and below, checks that run for every entry use `if`: assert() would build its message each time.
+    if (!(index >= this.firstIndex && index <= this.lastIndex)) {
+      throw new AssertionError(`entry ${index} outside [${this.firstIndex}, ${this.lastIndex}]`);
+    }
     return this.#entries[index - this.#snapshotIndex - 1];
   }
 
   /** Entries in [from, to), at most `max`. */
   slice(from: number, to: number, max: number): Entry[] {
-    assert(from >= this.firstIndex, `slice from ${from} before the first index ${this.firstIndex}`);
+    if (!(from >= this.firstIndex)) {
+      throw new AssertionError(`slice from ${from} before the first index ${this.firstIndex}`);
+    }
     const end = Math.min(to, from + max, this.lastIndex + 1);
     return this.#entries.slice(from - this.#snapshotIndex - 1, end - this.#snapshotIndex - 1);
   }
 
   /** Appends one entry at the end. */
   push(entry: Entry): void {
-    assert(entry.index === this.lastIndex + 1, `entry ${entry.index} appended after ${this.lastIndex}`);
-    assert(entry.term >= this.lastTerm, `entry term ${entry.term} below the last term ${this.lastTerm}`);
+    if (entry.index !== this.lastIndex + 1) {
+      throw new AssertionError(`entry ${entry.index} appended after ${this.lastIndex}`);
+    }
+    if (!(entry.term >= this.lastTerm)) {
+      throw new AssertionError(`entry term ${entry.term} below the last term ${this.lastTerm}`);
+    }
     this.#entries.push(entry);
   }
 
