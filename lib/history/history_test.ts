@@ -93,7 +93,10 @@ Deno.test("a history that keeps only faults counts client events, keeps nemesis 
   assert.throws(() => history.add({ process: 3, type: "invoke", f: "read", value: null, time: 5 }), /after one at 21/);
   assert.deepEqual(history.counts, { invoke: 2, ok: 1, fail: 0, info: 1 });
   assert.deepEqual(history.faults().map((op) => op.f), ["crash"]);
-  assert.throws(() => history.events, (e: Error) => e instanceof InputError && /keeps only fault events/.test(e.message));
+  assert.throws(
+    () => history.events,
+    (e: Error) => e instanceof InputError && /keeps only fault events/.test(e.message),
+  );
   assert.throws(() => history.operations(), /keeps only fault events/);
   assert.deepEqual(seen.map((op) => [op.process, op.type]), [
     [1, "invoke"],

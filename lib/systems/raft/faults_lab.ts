@@ -50,6 +50,10 @@ export interface RaftFaultScenario {
   fault?: (durationUs: number) => FaultSpec;
   /** The operator hands leadership to a follower at the fault's time (a transfer under load). */
   transfer?: true;
+  /** Servers started outside the cluster, for membership changes to add. */
+  spares?: number;
+  /** Membership changes the operator asks for, given the fault's start. */
+  membershipChanges?: (faultAtUs: number) => { atUs: number; change: "add" | "remove"; server: number }[];
 }
 
 /** The scenarios by name (the experiment's `scenario` choices, in this order). */
@@ -78,12 +82,16 @@ export const raftFaultScenarios: Readonly<Record<string, RaftFaultScenario>> = {
     description: "an operator hands leadership to a follower under load (Ongaro's thesis §3.10)",
     transfer: true,
   },
-  // ------------------------------------------------------------------------------------------
-  // RESERVED: "membership-partition", a membership change under a partition. Membership change is
-  // being built (membership.ts); its scenario goes here, as an entry with a `fault` (the
-  // partition) and the change the operator asks for during it (`membershipChanges` of
-  // runRaftCluster), so the figures below (downtime, phases, catch-up of the new server) apply.
-  // ------------------------------------------------------------------------------------------
+  "membership-partition": {
+    description: "while the servers are split into halves, an operator adds a sixth server (a learner, " +
+      "promoted once caught up) and then removes n0; each change waits for a side with a majority",
+    fault: (durationUs) => ({ kind: "partition-halves", durationUs }),
+    spares: 1,
+    membershipChanges: (atUs) => [
+      { atUs: atUs + 100_000, change: "add", server: 5 },
+      { atUs: atUs + 200_000, change: "remove", server: 0 },
+    ],
+  },
 };
 
 /** Options of one scenario run. */
@@ -156,6 +164,8 @@ export function runRaftFaultScenario(options: RaftFaultRunOptions, seed: number)
     bug: "none",
     schedule,
     transfers: scenario.transfer ? [{ atUs: faultStartUs, target: -1 }] : undefined,
+    spares: scenario.spares,
+    membershipChanges: scenario.membershipChanges?.(faultStartUs),
     sampleEveryUs: options.sampleEveryUs ?? 1_000,
   }, seed);
   const events = run.sim.history.events;

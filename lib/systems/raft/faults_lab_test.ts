@@ -113,3 +113,15 @@ Deno.test("raft-faults refuses an unknown scenario and a fault that would outlas
   );
   assert.equal(raftFaultFigures(runRaftFaultScenario({ scenario: "leader-transfer", ...short }, 1)).catchUpUsMax, null);
 });
+
+Deno.test("raft-faults membership-partition: a server added and a founder removed during a partition both take effect, safely", () => {
+  for (const seed of [1, 2, 3]) {
+    const result = runRaftFaultScenario({ scenario: "membership-partition", ...short }, seed);
+    const { run } = result;
+    const leader = run.servers.map((s) => run.instance(s)).find((s) => s?.role === "leader");
+    assert.ok(leader !== undefined, `seed ${seed}: a leader at the end`);
+    assert.deepEqual(leader.membership, { voters: run.servers.slice(1), learners: [] }, `seed ${seed}`);
+    assert.equal(run.coverage.vacuous, false);
+    for (const check of run.checks) assert.equal(check.valid, true, `seed ${seed}: ${check.message}`);
+  }
+});
