@@ -33,11 +33,10 @@ const snapshotEveryEntries = 1000;
 
 /**
  * A function that forces a full garbage collection, or undefined. Deno exposes `gc` when run with
- * `--v8-flags=--expose-gc`; otherwise it is fetched once from a new context after setting the flag
- * at run time, as Node's documentation shows (`./faultline` passes no V8 flags).
+ * `--v8-flags=--expose-gc`; otherwise it is fetched from a new context after setting the flag at
+ * run time, as Node's documentation shows (`./faultline` passes no V8 flags). Called when the
+ * benchmark starts, not when this module loads: the CLI imports it for every command.
  */
-const collectGarbage: (() => void) | undefined = findGc();
-
 function findGc(): (() => void) | undefined {
   const exposed = (globalThis as { gc?: () => void }).gc;
   if (typeof exposed === "function") return exposed;
@@ -50,7 +49,7 @@ function findGc(): (() => void) | undefined {
   }
 }
 
-function runOnce(clients: number, durationUs: number, seed: number) {
+function runOnce(clients: number, durationUs: number, seed: number, collectGarbage: (() => void) | undefined) {
   collectGarbage?.(); // the previous run's garbage is not this run's to collect
   const started = performance.now();
   const run = runRaftCluster(
@@ -77,17 +76,18 @@ function runOnce(clients: number, durationUs: number, seed: number) {
 
 /** Runs the Raft benchmark. */
 export function benchRaft(options: RaftBenchOptions): BenchFigure[] {
-  runOnce(options.clients, 1_000_000, 99); // warm up the JIT
+  const collectGarbage = findGc();
+  runOnce(options.clients, 1_000_000, 99, collectGarbage); // warm up the JIT
   const rates: number[] = [];
   const heaps: number[] = [];
   let operations = 0;
   for (let run = 0; run < options.runs; run++) {
-    const result = runOnce(options.clients, options.durationUs, run + 1);
+    const result = runOnce(options.clients, options.durationUs, run + 1, collectGarbage);
     rates.push(result.operations / result.seconds);
     heaps.push(result.heapBytes);
     operations = result.operations;
   }
-  const long = runOnce(options.clients, options.durationUs * 4, 1);
+  const long = runOnce(options.clients, options.durationUs * 4, 1, collectGarbage);
   const load = `5 servers, ${options.clients} closed-loop clients (2 ms mean think time), 50% reads, 50% puts, ` +
     "3 keys, no faults, tracing off";
   const kept = `history discarded, metrics as histograms, snapshots every ${snapshotEveryEntries} entries`;

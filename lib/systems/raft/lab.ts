@@ -43,7 +43,10 @@ export function raftSchedule(name: string, durationUs: number): Schedule {
         meanIntervalUs: 400_000,
         untilUs: faultyUs,
         choices: [
-          { weight: 2, fault: { kind: "crash", targets: { random: "one" }, durationUs: 300_000 } },
+          {
+            weight: 2,
+            fault: { kind: "crash", targets: { random: "one" }, unsyncedOnCrash: "random", durationUs: 300_000 },
+          },
           { weight: 2, fault: { kind: "isolate", targets: { role: "leader" }, durationUs: 400_000 } },
           { weight: 1, fault: { kind: "partition-halves", durationUs: 300_000 } },
           { weight: 1, fault: { kind: "pause", targets: { random: "one" }, durationUs: 200_000 } },
@@ -77,7 +80,8 @@ export const raftChaosExperiment: Experiment = {
       type: "choice",
       default: "combined",
       choices: ["combined", "power", "skew", "none"],
-      description: "combined: crashes, leader isolation, partitions, pauses, drift, stalls; power: majority " +
+      description:
+        "combined: crashes losing unsynced writes, leader isolation, partitions, pauses, clock drift (servers time out on their monotonic clocks, which skew in rate, not offset), disk stalls; power: majority " +
         "power failures; skew: the leader's clock slows and the followers' speed up by 8%, then the leader is " +
         "cut off from the other servers while reader clients stay with it",
     },
