@@ -145,7 +145,9 @@ export class Recorder {
     const histogram = new Histogram();
     const column = this.#columns.get(name);
     if (column instanceof Aggregate) histogram.merge(column.histogram);
-    else if (column !== undefined) { for (let i = 0; i < column.length; i++) histogram.record(column.value[i]); }
+    else if (column !== undefined) {
+      for (let i = 0; i < column.length; i++) histogram.record(column.value[i]);
+    }
     return histogram;
   }
 

@@ -64,6 +64,8 @@ export interface RaftRunOptions {
   writeF?: "append" | "put";
   /** Snapshot cadence in entries (default: the config's 1000; 0: never). */
   snapshotEveryEntries?: number;
+  /** InstallSnapshot chunk size (default: the config's 64 KiB). */
+  snapshotChunkBytes?: number;
   /** Pre-Vote and CheckQuorum (default on). */
   preVote?: boolean;
   checkQuorum?: boolean;
@@ -140,6 +142,7 @@ export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunRe
     preVote: options.preVote ?? raftConfigDefaults.preVote,
     checkQuorum: options.checkQuorum ?? raftConfigDefaults.checkQuorum,
     snapshotEveryEntries: options.snapshotEveryEntries ?? raftConfigDefaults.snapshotEveryEntries,
+    snapshotChunkBytes: options.snapshotChunkBytes ?? raftConfigDefaults.snapshotChunkBytes,
     readMode: options.readMode ?? raftConfigDefaults.readMode,
     entriesPerAppendMax: options.entriesPerAppendMax ?? raftConfigDefaults.entriesPerAppendMax,
     heartbeatIntervalUs: options.heartbeatIntervalUs ?? raftConfigDefaults.heartbeatIntervalUs,

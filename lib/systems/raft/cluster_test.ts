@@ -75,6 +75,45 @@ Deno.test("raft: a follower cut off past the compacted log catches up through In
   for (const check of run.checks) assert.equal(check.valid, true, check.message);
 });
 
+Deno.test("raft: InstallSnapshot goes in chunks, survives lost chunks, and the follower installs only the whole snapshot", () => {
+  const schedule: Schedule = {
+    faults: [
+      { at: 300_000, fault: { kind: "isolate", targets: { nodes: ["n4"] }, durationUs: 2_000_000 } },
+      {
+        at: 2_300_000,
+        fault: { kind: "link-degrade", targets: { nodes: ["n4"] }, lossProbability: 0.3, durationUs: 1_000_000 },
+      },
+    ],
+    recoveryUs: 1_000_000,
+  };
+  const run = runRaftCluster(
+    {
+      servers: 5,
+      clients: 5,
+      durationUs: 4_500_000,
+      bug: "none",
+      schedule,
+      snapshotEveryEntries: 200,
+      snapshotChunkBytes: 256,
+    },
+    4,
+  );
+  const n4 = run.servers[4];
+  const chunks = run.sim.metrics.rows("raft_snapshot_chunk_bytes").filter((r) => r.node === n4);
+  assert.ok(chunks.length > 5, `n4 wrote ${chunks.length} chunks`);
+  assert.ok(chunks.every((r) => r.value <= 256));
+  assert.equal(run.coverage.faults[1].touched, true, "the lossy link dropped messages");
+  const installed = run.sim.metrics.rows("raft_snapshot_index").filter((r) => r.node === n4);
+  assert.ok(installed.length > 0, "n4 published a snapshot");
+  // Caught up: by the end n4 has applied everything the leader committed a moment before.
+  const leader = run.servers.map((s) => run.instance(s)!).find((s) => s.role === "leader")!;
+  assert.ok(
+    run.instance(n4)!.applied >= leader.commit - 50,
+    `n4 applied ${run.instance(n4)!.applied} of ${leader.commit}`,
+  );
+  for (const check of run.checks) assert.equal(check.valid, true, check.message);
+});
+
 Deno.test("raft: servers recover from their snapshot plus the WAL after power failures, and stay linearizable", () => {
   for (let seed = 1; seed <= 4; seed++) {
     const run = runRaftCluster(

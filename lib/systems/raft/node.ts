@@ -33,6 +33,16 @@ const timerHeartbeat = "heartbeat";
 const timerCheckQuorum = "check-quorum";
 const snapshotFile = "snapshot";
 const snapshotTempFile = "snapshot.tmp";
+/** Where a follower assembles a leader's snapshot, chunk by chunk, before publishing it. */
+const snapshotReceiveFile = "snapshot.recv";
+
+/** A chunk of a leader's snapshot being written by a follower. */
+interface SnapshotChunk {
+  index: number;
+  offset: number;
+  length: number;
+  done?: boolean;
+}
 
 /** A step of writing a snapshot; `install` names the leader to answer when installing one. */
 interface SnapshotStep {
@@ -94,8 +104,8 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   readonly #wal: Wal;
   // The durability pipeline.
   #records: WalRecord[] = [];
-  #outbox: { to: number; message: RaftMessage }[] = [];
-  #waiting: { sync: number; messages: { to: number; message: RaftMessage }[] }[] = [];
+  #outbox: { to: number; message: RaftMessage; sizeBytes?: number }[] = [];
+  #waiting: { sync: number; messages: { to: number; message: RaftMessage; sizeBytes?: number }[] }[] = [];
   #syncsIssued = 0;
   #syncsDone = 0;
   #syncCovers = new Map<number, number>();
@@ -132,10 +142,21 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   #leaseUntilUs = -Infinity;
   /** When the read round in flight was started (its appends were sent then or later). */
   #readRoundSentUs = 0;
-  /** The snapshot being written, if any. */
-  #snapshotting: { index: number; term: number; installing: boolean } | undefined = undefined;
-  /** The index of the last durable snapshot (0: none). */
+  /** This server's own snapshot being written, if any. */
+  #snapshotting: { index: number; term: number } | undefined = undefined;
+  /** The index and term of the last durable snapshot (0: none). */
   #snapshotIndexDurable = 0;
+  #snapshotTermDurable = 0;
+  /** A leader's snapshot being received: the next offset expected, and whether a disk step is under way. */
+  #receiving: { index: number; term: number; leader: number; offset: number; busy: boolean } | undefined;
+  /**
+   * InstallSnapshot progress per follower (leader): one chunk in flight at a time; a chunk
+   * unacknowledged for half a heartbeat interval is sent again at the next beat.
+   */
+  #snapshotProgress = new Map<
+    number,
+    { index: number; term: number; bytes: Uint8Array; offset: number; inFlight: boolean; sentUs: number }
+  >();
   /** The index of the last entry handed to the WAL (a log truncation is followed by new entries). */
   #walWrittenIndex = 0;
   /** WAL records appended that no issued fsync covers yet. */
@@ -210,6 +231,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       this.#membership.installed(snapshot.index, snapshot.membership, false);
       this.commit = this.applied = snapshot.index;
       this.#snapshotIndexDurable = snapshot.index;
+      this.#snapshotTermDurable = snapshot.term;
       this.#api.record("raft_recovered_snapshot_index", snapshot.index);
     }
     for (const entry of recovered.entries) this.#membership.appended(this.log.merge([entry as Entry]));
@@ -256,8 +278,11 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       this.#waiting = [];
       return;
     }
-    const tag = completion.tag as { raftSync?: number; snapshot?: SnapshotStep; walCompaction?: true } | undefined;
+    const tag = completion.tag as
+      | { raftSync?: number; snapshot?: SnapshotStep; snapshotChunk?: SnapshotChunk; walCompaction?: true }
+      | undefined;
     if (tag?.snapshot !== undefined) return this.#continueSnapshot(tag.snapshot, completion);
+    if (tag?.snapshotChunk !== undefined) return this.#chunkWritten(tag.snapshotChunk, completion);
     if (tag?.walCompaction) {
       this.#wal.finishCompaction(completion);
       this.#api.record("raft_wal_bytes", this.#wal.bytes);
@@ -269,7 +294,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     this.#durableIndex = this.#syncCovers.get(tag.raftSync)!;
     this.#syncCovers.delete(tag.raftSync);
     while (this.#waiting.length > 0 && this.#waiting[0].sync <= this.#syncsDone) {
-      for (const { to, message } of this.#waiting.shift()!.messages) this.#api.send(to, message);
+      for (const { to, message, sizeBytes } of this.#waiting.shift()!.messages) this.#api.send(to, message, sizeBytes);
     }
     if (this.role === "leader") this.#maybeCommit();
     this.#flush();
@@ -316,6 +341,8 @@ export class RaftServer implements NodeLogic<RaftMessage> {
         return this.#handleAppendResponse(from, message);
       case "snapshot":
         return this.#handleSnapshot(from, message);
+      case "snapshotAck":
+        return this.#handleSnapshotAck(from, message);
       case "timeoutNow":
         // The leader hands over: campaign at once, without Pre-Vote (§3.10 of Ongaro's thesis).
         if (this.role !== "leader" && this.#isVoter(this.#api.id)) this.#becomeCandidate(true);
@@ -396,8 +423,6 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   // ------------------------------------------------------------------ replication (§5.3)
 
   #handleAppend(from: number, message: Extract<PeerMessage, { type: "append" }>): void {
-    // While a leader's snapshot is being made durable, entries after it must wait (the leader resends).
-    if (this.#snapshotting?.installing) return;
     if (this.role !== "follower") this.#becomeFollower(this.term, message.leader);
     this.leader = message.leader;
     this.#lastLeaderContactUs = this.#api.monotonicUs();
@@ -452,6 +477,8 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       this.#matchIndex.set(from, Math.max(this.#matchIndex.get(from) ?? 0, message.matchIndex));
       this.#nextIndex.set(from, Math.max(this.#nextIndex.get(from) ?? 1, message.matchIndex + 1));
       this.#inflight.set(from, Math.max(0, (this.#inflight.get(from) ?? 0) - 1));
+      const sending = this.#snapshotProgress.get(from);
+      if (sending !== undefined && message.matchIndex >= sending.index) this.#snapshotProgress.delete(from);
       if (from === this.#transferTarget) this.#continueTransfer();
       this.#maybeCommit();
       this.#maybePromote(from);
@@ -494,6 +521,11 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       this.#maybeConfirmReadRound();
     }
     for (const server of this.#peers()) {
+      const sending = this.#snapshotProgress.get(server);
+      if (sending?.inFlight && this.#api.monotonicUs() - sending.sentUs >= this.#config.heartbeatIntervalUs / 2) {
+        // The chunk or its answer was lost (or the follower was down): send it again.
+        sending.inFlight = false;
+      }
       const match = this.#matchIndex.get(server) ?? 0;
       const outstanding = (this.#nextIndex.get(server) ?? 0) > match + 1;
       if (outstanding && this.#matchAtBeat.get(server) === match) {
@@ -549,42 +581,36 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     if (this.#bugs.truncateBeforeSnapshotDurable) this.#compactTo(index, term);
   }
 
-  /** Starts writing a snapshot file (then fsync, then rename: see {@linkcode #continueSnapshot}). */
+  /** Starts writing this server's snapshot (then fsync, then rename: see {@linkcode #continueSnapshot}). */
   #writeSnapshot(step: SnapshotStep, data: string): void {
     const membership = this.#membership.at(step.index);
     const bytes = new TextEncoder().encode(JSON.stringify({ index: step.index, term: step.term, data, membership }));
-    this.#snapshotting = { index: step.index, term: step.term, installing: step.install !== undefined };
+    this.#snapshotting = { index: step.index, term: step.term };
     this.#api.disk.delete(snapshotTempFile);
     this.#api.disk.write(snapshotTempFile, 0, bytes, { snapshot: step });
   }
 
   #continueSnapshot(step: SnapshotStep, completion: DiskCompletion): void {
-    if (!completion.ok) {
-      this.#snapshotting = undefined;
-      return;
-    }
+    const installing = step.install !== undefined;
+    if (installing) this.#receiving = undefined;
+    else if (!completion.ok || step.phase === "sync") this.#snapshotting = undefined;
+    if (!completion.ok) return;
     if (step.phase === "write") {
       this.#api.disk.fsync(snapshotTempFile, { snapshot: { ...step, phase: "sync" } });
       return;
     }
-    // The snapshot is durable: publish it by rename, then the covered prefix may go.
-    this.#api.disk.rename(snapshotTempFile, snapshotFile);
-    this.#snapshotIndexDurable = step.index;
-    this.#snapshotting = undefined;
-    this.#api.record("raft_snapshot_index", step.index);
-    if (step.install !== undefined) {
-      // The WAL learns the snapshot before any later entry, so its log stays contiguous on replay.
-      this.#records.push({ kind: "snapshot", index: step.index, term: step.term });
-      this.#send(step.install, {
-        type: "appendResponse",
-        term: this.term,
-        success: true,
-        matchIndex: step.index,
-        conflictIndex: 0,
-        round: 0,
-      });
-      this.#flush();
+    const file = installing ? snapshotReceiveFile : snapshotTempFile;
+    if (step.index <= this.#snapshotIndexDurable) {
+      // A newer snapshot was published meanwhile (installed from the leader): this one is stale.
+      this.#api.disk.delete(file);
+      return;
     }
+    // The snapshot is durable: publish it by rename, then the covered prefix may go.
+    this.#api.disk.rename(file, snapshotFile);
+    this.#snapshotIndexDurable = step.index;
+    this.#snapshotTermDurable = step.term;
+    this.#api.record("raft_snapshot_index", step.index);
+    if (installing) return this.#finishInstall(step.index, step.term, step.install!);
     if (!this.#bugs.truncateBeforeSnapshotDurable) this.#compactTo(step.index, step.term);
   }
 
@@ -609,29 +635,65 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     });
   }
 
+  /**
+   * InstallSnapshot (§7), in chunks of `snapshotChunkBytes`, one in flight per follower: the
+   * follower acknowledges each chunk once it is written, and the whole once it is durable and
+   * published. The snapshot file is read when the transfer starts and sent from memory, as etcd
+   * does, so a newer snapshot taken meanwhile does not restart a long transfer.
+   */
   #sendSnapshot(server: number): void {
-    const stored = readSnapshot(this.#api.disk);
-    if (stored === undefined) return; // compacted in memory but not yet on disk: retry at the next beat
+    let progress = this.#snapshotProgress.get(server);
+    if (progress === undefined) {
+      // Compacted in memory but not yet published on disk: the next beat retries.
+      if (this.#snapshotIndexDurable === 0 || !this.#api.disk.exists(snapshotFile)) return;
+      progress = {
+        index: this.#snapshotIndexDurable,
+        term: this.#snapshotTermDurable,
+        bytes: this.#api.disk.read(snapshotFile),
+        offset: 0,
+        inFlight: false,
+        sentUs: 0,
+      };
+      this.#snapshotProgress.set(server, progress);
+    }
+    if (progress.inFlight) return;
+    // Each (re)start of a transfer, so install time runs from the attempt that got through.
+    if (progress.offset === 0) this.#api.record("raft_snapshots_sent", progress.index);
+    const end = Math.min(progress.offset + this.#config.snapshotChunkBytes, progress.bytes.length);
     this.#send(server, {
       type: "snapshot",
       term: this.term,
       leader: this.#api.id,
-      index: stored.index,
-      snapshotTerm: stored.term,
-      data: stored.data,
-      membership: stored.membership,
-    });
-    this.#nextIndex.set(server, stored.index + 1);
-    this.#api.record("raft_snapshots_sent", stored.index);
+      index: progress.index,
+      snapshotTerm: progress.term,
+      offset: progress.offset,
+      chunk: progress.bytes.subarray(progress.offset, end),
+      done: end >= progress.bytes.length,
+    }, end - progress.offset + 64);
+    progress.inFlight = true;
+    progress.sentUs = this.#api.monotonicUs();
   }
 
-  /** A follower installs a leader's snapshot and answers once it is durable. */
+  #handleSnapshotAck(from: number, message: Extract<PeerMessage, { type: "snapshotAck" }>): void {
+    const progress = this.#snapshotProgress.get(from);
+    if (this.role !== "leader" || progress === undefined || progress.index !== message.index) return;
+    this.#recentlyActive.add(from);
+    progress.offset = message.nextOffset;
+    progress.inFlight = false;
+    this.#sendSnapshot(from);
+  }
+
+  /**
+   * A follower receives a chunk of the leader's snapshot. Chunks are written in order into a
+   * separate file; the state changes only once the whole snapshot is durable (§7: "if the
+   * snapshot is complete, save it, discard the log it covers, reset the state machine").
+   */
   #handleSnapshot(from: number, message: Extract<PeerMessage, { type: "snapshot" }>): void {
     if (this.role !== "follower") this.#becomeFollower(this.term, message.leader);
     this.leader = message.leader;
     this.#lastLeaderContactUs = this.#api.monotonicUs();
     this.#resetElectionTimer();
-    if (message.index <= this.commit || this.#snapshotting !== undefined) {
+    if (message.index <= this.commit) {
       this.#send(from, {
         type: "appendResponse",
         term: this.term,
@@ -642,18 +704,75 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       });
       return;
     }
-    this.kv.restore(message.data);
-    // Entries after the snapshot survive only if the log agrees with it at its index (§7).
-    const agrees = this.log.termAt(message.index) === message.snapshotTerm;
-    if (agrees) this.log.compact(message.index, message.snapshotTerm);
-    else this.log.reset(message.index, message.snapshotTerm);
-    this.#membership.installed(message.index, message.membership, agrees);
-    this.commit = this.applied = message.index;
-    this.#durableIndex = Math.min(this.#durableIndex, message.index);
-    this.#writeSnapshot(
-      { phase: "write", index: message.index, term: message.snapshotTerm, install: from },
-      message.data,
-    );
+    const receiving = this.#receiving;
+    if (receiving?.busy) return; // a chunk is being written: its acknowledgement will answer
+    if (message.offset === 0) {
+      this.#receiving = { index: message.index, term: message.snapshotTerm, leader: from, offset: 0, busy: false };
+      this.#api.disk.delete(snapshotReceiveFile);
+    } else if (receiving === undefined || receiving.index !== message.index || receiving.offset !== message.offset) {
+      // Out of order (a chunk was lost, or the leader moved to a newer snapshot): say where to resume.
+      const nextOffset = receiving?.index === message.index ? receiving.offset : 0;
+      this.#send(from, { type: "snapshotAck", term: this.term, index: message.index, nextOffset });
+      return;
+    }
+    const current = this.#receiving!;
+    current.leader = from;
+    current.busy = true;
+    const chunk: SnapshotChunk = { index: message.index, offset: message.offset, length: message.chunk.length };
+    this.#api.disk.write(snapshotReceiveFile, message.offset, message.chunk, {
+      snapshotChunk: { ...chunk, done: message.done },
+    });
+  }
+
+  #chunkWritten(chunk: SnapshotChunk, completion: DiskCompletion): void {
+    const receiving = this.#receiving;
+    if (receiving === undefined || receiving.index !== chunk.index) return;
+    if (!completion.ok) {
+      this.#receiving = undefined;
+      return;
+    }
+    receiving.offset = chunk.offset + chunk.length;
+    this.#api.record("raft_snapshot_chunk_bytes", chunk.length);
+    if (!chunk.done) {
+      receiving.busy = false;
+      this.#send(receiving.leader, {
+        type: "snapshotAck",
+        term: this.term,
+        index: receiving.index,
+        nextOffset: receiving.offset,
+      });
+      this.#flush();
+      return;
+    }
+    this.#api.disk.fsync(snapshotReceiveFile, {
+      snapshot: { phase: "sync", index: receiving.index, term: receiving.term, install: receiving.leader },
+    });
+  }
+
+  /** The received snapshot is durable and published: the state machine and log move to it. */
+  #finishInstall(index: number, term: number, leader: number): void {
+    if (index > this.commit) {
+      const snapshot = readSnapshot(this.#api.disk)!;
+      this.kv.restore(snapshot.data);
+      // Entries after the snapshot survive only if the log agrees with it at its index (§7).
+      const agrees = this.log.termAt(index) === term;
+      if (agrees) this.log.compact(index, term);
+      else this.log.reset(index, term);
+      this.#membership.installed(index, snapshot.membership, agrees);
+      this.commit = this.applied = index;
+      this.#durableIndex = agrees ? Math.max(this.#durableIndex, index) : index;
+      // The WAL learns the snapshot before any later entry, so its log stays contiguous on replay.
+      this.#records.push({ kind: "snapshot", index, term });
+    }
+    this.#send(leader, {
+      type: "appendResponse",
+      term: this.term,
+      success: true,
+      matchIndex: this.commit,
+      conflictIndex: 0,
+      round: 0,
+    });
+    this.#flush();
   }
 
   /** Commits the highest index a majority holds, if it is of the current term (§5.4.2, Figure 8). */
@@ -984,6 +1103,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     for (const server of this.#peers()) this.#nextIndex.set(server, this.log.lastIndex + 1);
     this.#inflight.clear();
     this.#matchAtBeat.clear();
+    this.#snapshotProgress.clear();
     this.#recentlyActive.clear();
     if (this.#electionTimer >= 0) this.#api.cancelTimer(this.#electionTimer);
     this.#electionTimer = -1;
@@ -1049,8 +1169,8 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     this.#records.push({ kind: "hard", term: this.term, vote: this.vote, commit: this.commit });
   }
 
-  #send(to: number, message: RaftMessage): void {
-    this.#outbox.push({ to, message });
+  #send(to: number, message: RaftMessage, sizeBytes?: number): void {
+    this.#outbox.push({ to, message, sizeBytes });
   }
 
   #issueSync(): void {
@@ -1083,7 +1203,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     const needed = this.#unsyncedWrites ? this.#syncsIssued + 1 : this.#syncsIssued;
     const waitFor = this.#bugs.ackBeforeFsync ? this.#syncsDone : needed;
     if (waitFor <= this.#syncsDone && this.#waiting.length === 0) {
-      for (const { to, message } of messages) this.#api.send(to, message);
+      for (const { to, message, sizeBytes } of messages) this.#api.send(to, message, sizeBytes);
     } else {
       this.#waiting.push({ sync: waitFor, messages });
     }

