@@ -64,6 +64,8 @@ export interface RaftRunOptions {
   writeF?: "append" | "put";
   /** Snapshot cadence in entries (default: the config's 1000; 0: never). */
   snapshotEveryEntries?: number;
+  /** Snapshot cadence in WAL bytes (default 0: by entries only). */
+  snapshotEveryWalBytes?: number;
   /** InstallSnapshot chunk size (default: the config's 64 KiB). */
   snapshotChunkBytes?: number;
   /** Pre-Vote and CheckQuorum (default on). */
@@ -143,6 +145,7 @@ export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunRe
     checkQuorum: options.checkQuorum ?? raftConfigDefaults.checkQuorum,
     snapshotEveryEntries: options.snapshotEveryEntries ?? raftConfigDefaults.snapshotEveryEntries,
     snapshotChunkBytes: options.snapshotChunkBytes ?? raftConfigDefaults.snapshotChunkBytes,
+    snapshotEveryWalBytes: options.snapshotEveryWalBytes ?? raftConfigDefaults.snapshotEveryWalBytes,
     readMode: options.readMode ?? raftConfigDefaults.readMode,
     entriesPerAppendMax: options.entriesPerAppendMax ?? raftConfigDefaults.entriesPerAppendMax,
     heartbeatIntervalUs: options.heartbeatIntervalUs ?? raftConfigDefaults.heartbeatIntervalUs,

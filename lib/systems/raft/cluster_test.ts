@@ -135,6 +135,17 @@ Deno.test("raft: servers recover from their snapshot plus the WAL after power fa
   }
 });
 
+Deno.test("raft: a byte cadence snapshots when the WAL reaches its size, and keeps the WAL near it", () => {
+  const options = { servers: 3, clients: 5, durationUs: 2_000_000, bug: "none", schedule: quiet };
+  const byBytes = runRaftCluster({ ...options, snapshotEveryEntries: 0, snapshotEveryWalBytes: 20_000 }, 5);
+  const never = runRaftCluster({ ...options, snapshotEveryEntries: 0 }, 5);
+  assert.ok(byBytes.sim.metrics.rows("raft_snapshot_index").length > 3, "snapshots were taken");
+  assert.equal(never.sim.metrics.rows("raft_snapshot_index").length, 0);
+  const walAfterCompaction = byBytes.sim.metrics.rows("raft_wal_bytes").map((r) => r.value);
+  assert.ok(walAfterCompaction.every((bytes) => bytes < 20_000), `WAL after compaction: ${walAfterCompaction}`);
+  for (const check of byBytes.checks) assert.equal(check.valid, true, check.message);
+});
+
 Deno.test("raft: ReadIndex serves reads without writing them to the log, and stays linearizable", () => {
   const options = { servers: 5, clients: 5, durationUs: 1_500_000, bug: "none", schedule: quiet };
   const byLog = runRaftCluster({ ...options, readMode: "log" }, 6);

@@ -797,10 +797,14 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       this.#becomeFollower(this.term, -1);
     }
     if (this.role === "leader") this.#serveReads();
-    const cadence = this.#config.snapshotEveryEntries;
-    if (cadence > 0 && this.#snapshotting === undefined && this.applied - this.#snapshotIndexDurable >= cadence) {
-      this.#startSnapshot();
-    }
+    if (this.#snapshotting === undefined && this.#snapshotDue()) this.#startSnapshot();
+  }
+
+  /** The cadence (§7): enough entries applied since the last snapshot, or a WAL grown big enough. */
+  #snapshotDue(): boolean {
+    const unsnapshotted = this.applied - this.#snapshotIndexDurable;
+    const { snapshotEveryEntries: entries, snapshotEveryWalBytes: bytes } = this.#config;
+    return (entries > 0 && unsnapshotted >= entries) || (bytes > 0 && unsnapshotted > 0 && this.#wal.bytes >= bytes);
   }
 
   #applyCommitted(): void {

@@ -110,6 +110,8 @@ export interface RaftConfig {
   checkQuorum: boolean;
   /** Take a snapshot every this many applied entries (0: never). */
   snapshotEveryEntries: number;
+  /** Take a snapshot once the WAL holds this many bytes (0: never); either cadence triggers one. */
+  snapshotEveryWalBytes: number;
   /** Entries kept before a snapshot's index, for followers slightly behind. */
   snapshotTailEntries: number;
   /** InstallSnapshot sends the snapshot file in chunks of at most this many bytes. */
@@ -137,6 +139,7 @@ export const raftConfigDefaults: Omit<RaftConfig, "servers"> = {
   preVote: true,
   checkQuorum: true,
   snapshotEveryEntries: 1000,
+  snapshotEveryWalBytes: 0,
   snapshotTailEntries: 100,
   snapshotChunkBytes: 64 * 1024,
   readMode: "readIndex",
