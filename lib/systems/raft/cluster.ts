@@ -17,6 +17,7 @@ import { InputError } from "../../assert.ts";
 import type { HistorySink } from "../../history/history.ts";
 import { type DistributionSpec, type ServiceTimeModel, Simulation, type SimulationOptions } from "../../sim/mod.ts";
 import { bugsFor } from "./bugs.ts";
+import { checkLostWrites } from "./lost_writes.ts";
 import { raftClient } from "./client.ts";
 import { type RaftServer, raftServer, type Role } from "./node.ts";
 import { observeServers, type RaftServerSample } from "./observer.ts";
@@ -281,6 +282,11 @@ export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunRe
   options.probe?.(sim, { servers, instance: (node) => instances.get(node) });
   sim.run({ untilUs });
   const twoLeaders = [...leadersByTerm].filter(([, leaders]) => new Set(leaders).size > 1);
+  // A leader that has committed in its term holds and has applied every committed entry.
+  const holder = leaderNow().map((s) => instances.get(s)!).find((s) => s.log.termAt(s.commit) === s.term);
+  const lostWrites = options.skipLinearizability
+    ? { checker: "lost-committed-writes", valid: "unknown" as const, message: "not checked" }
+    : checkLostWrites(sim.history.events, holder?.kv.data);
   const linearizable = options.skipLinearizability
     ? { valid: "unknown" as const, operations: 0, keys: 0, steps: 0, counterexample: undefined }
     : checkLinearizable(pairOperations(sim.history.events), kv as never, { initial: "" });
@@ -317,6 +323,7 @@ export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunRe
           ? undefined
           : { counterexample: linearizable.counterexample },
       },
+      lostWrites,
     ],
     figures: {
       operationsOk: sim.history.counts.ok,

@@ -9,10 +9,11 @@ Deno.test("raft-chaos runs with its defaults shortened, touches the cluster with
   const params = resolveParams(raftChaosExperiment.params, { durationUs: 3_000_000, clients: 3 });
   const output = raftChaosExperiment.run(params, 5);
   assert.equal(output.coverage?.vacuous, false);
-  assert.deepEqual(output.checks.map((c) => [c.checker, c.valid]), [["election-safety", true], [
-    "linearizability (kv)",
-    true,
-  ]]);
+  assert.deepEqual(output.checks.map((c) => [c.checker, c.valid]), [
+    ["election-safety", true],
+    ["linearizability (kv)", true],
+    ["lost-committed-writes", true],
+  ]);
   assert.ok((output.figures.operationsOk as number) > 200);
 });
 

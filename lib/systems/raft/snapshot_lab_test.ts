@@ -111,6 +111,7 @@ Deno.test("raft-snapshot: election safety, linearizability and both catch-ups ho
       [
         ["election-safety", true],
         ["linearizability (kv)", true],
+        ["lost-committed-writes", true],
         ["restarted follower caught up", true],
         ["isolated follower caught up", true],
       ],
