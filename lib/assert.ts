@@ -47,6 +47,14 @@ export function checkNumber(
   value: unknown,
   range: { min?: number; max?: number; integer?: boolean } = {},
 ): number {
+  // The valid case is checked first and returns without building a message: the kernel checks
+  // every timer and message delay with this.
+  if (
+    typeof value === "number" && Number.isFinite(value) && (!range.integer || Number.isInteger(value)) &&
+    (range.min === undefined || value >= range.min) && (range.max === undefined || value <= range.max)
+  ) {
+    return value;
+  }
   const allowed = describeRange(range);
   if (typeof value !== "number" || !Number.isFinite(value)) {
     throw new InputError(`${name} must be a finite number${allowed}, got ${String(value)}`);
