@@ -18,7 +18,7 @@ import { runInNewContext } from "node:vm";
 import { assert } from "../assert.ts";
 import { runRaftCluster } from "../systems/raft/cluster.ts";
 import { median } from "./_stats.ts";
-import type { BenchFigure } from "./kernel.ts";
+import { type BenchFigure, runBarePingPong } from "./kernel.ts";
 
 /** Options of the Raft benchmark. */
 export interface RaftBenchOptions {
@@ -90,11 +90,15 @@ function heapAfterRun(clients: number, durationUs: number, collectGarbage: (() =
 export function benchRaft(options: RaftBenchOptions): BenchFigure[] {
   runOnce(options.clients, 1_000_000, 99); // warm up the JIT
   const rates: number[] = [];
+  const baselineRates: number[] = [];
   let operations = 0;
   for (let run = 0; run < options.runs; run++) {
     const result = runOnce(options.clients, options.durationUs, run + 1);
     rates.push(result.operations / result.seconds);
     operations = result.operations;
+    // The machine is shared: a fixed bare event loop measured between runs says how fast it was.
+    const bare = runBarePingPong({ nodes: 100, events: 1_000_000, seed: run + 1 });
+    baselineRates.push(bare.events / bare.seconds);
   }
   const collectGarbage = findGc();
   const heapBytes = heapAfterRun(options.clients, options.durationUs, collectGarbage);
@@ -110,6 +114,16 @@ export function benchRaft(options: RaftBenchOptions): BenchFigure[] {
       name: `committed client operations per wall second, ${load} (median)`,
       unit: "operations/s",
       value: Math.round(median(rates)),
+    },
+    {
+      name: "baseline: bare heap loop events per wall second, measured between the runs (median)",
+      unit: "events/s",
+      value: Math.round(median(baselineRates)),
+    },
+    {
+      name: "committed operations per million baseline events (machine-normalised)",
+      unit: "operations/M events",
+      value: Math.round(median(rates.map((rate, i) => rate / baselineRates[i] * 1e6))),
     },
     {
       name: "committed operations per virtual second",
