@@ -1,8 +1,9 @@
 /**
- * CPU costs of a Raft server's recovery: what replaying its WAL and loading its snapshot take, so a
- * restart costs virtual time in proportion to what the disk holds and the snapshot cadence shows in
- * recovery time. The server reports the total with `api.work` in `onRecover`; it handles nothing
- * else until that work is done.
+ * CPU costs of a Raft server's recovery and snapshots: what replaying its WAL and loading its
+ * snapshot take, so a restart costs virtual time in proportion to what the disk holds and the
+ * snapshot cadence shows in recovery time; and what serialising or installing a snapshot takes, so
+ * frequent snapshots cost CPU. The server reports these with `api.work`; it handles nothing else
+ * until that work is done.
  *
  * The figures are of the order a Go or Rust server measures on one core: reading and checking a
  * WAL from the page cache at about 100 MB/s (CRC-32 and framing), decoding an entry and applying
@@ -27,6 +28,15 @@ export const entryReplayUsPerEntry = 2;
 
 /** CPU to read and parse one byte of the snapshot into the state machine: about 100 MB/s. */
 export const snapshotLoadUsPerByte = 0.01;
+
+/** CPU to serialise one byte of the state machine into a snapshot: about 100 MB/s. */
+export const snapshotWriteUsPerByte = 0.01;
+
+/** The CPU time, in whole microseconds, of serialising (or loading) a snapshot of `bytes`. */
+export function snapshotWorkUs(bytes: number, usPerByte = snapshotWriteUsPerByte): number {
+  assert(bytes >= 0, `snapshot bytes must be at least 0, got ${bytes}`);
+  return Math.round(bytes * usPerByte);
+}
 
 /** What a recovery read from disk. */
 export interface ReplayAmounts {

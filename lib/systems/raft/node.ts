@@ -17,7 +17,7 @@
 import { assert } from "../../assert.ts";
 import type { DiskCompletion, NodeApi, NodeLogic } from "../../sim/mod.ts";
 import type { RaftBugs } from "./bugs.ts";
-import { replayWorkUs } from "./costs.ts";
+import { replayWorkUs, snapshotLoadUsPerByte, snapshotWorkUs } from "./costs.ts";
 import { KvStateMachine } from "./kv.ts";
 import { RaftLog } from "./log.ts";
 import { applyChange, type Membership, type MembershipChange, MembershipLog } from "./membership.ts";
@@ -586,6 +586,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     const membership = this.#membership.at(step.index);
     const bytes = new TextEncoder().encode(JSON.stringify({ index: step.index, term: step.term, data, membership }));
     this.#snapshotting = { index: step.index, term: step.term };
+    this.#api.work(snapshotWorkUs(bytes.length));
     this.#api.disk.delete(snapshotTempFile);
     this.#api.disk.write(snapshotTempFile, 0, bytes, { snapshot: step });
   }
@@ -753,6 +754,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   #finishInstall(index: number, term: number, leader: number): void {
     if (index > this.commit) {
       const snapshot = readSnapshot(this.#api.disk)!;
+      this.#api.work(snapshotWorkUs(this.#api.disk.size(snapshotFile), snapshotLoadUsPerByte));
       this.kv.restore(snapshot.data);
       // Entries after the snapshot survive only if the log agrees with it at its index (§7).
       const agrees = this.log.termAt(index) === term;
