@@ -57,6 +57,8 @@ export interface RaftRunOptions {
   readOnlyClients?: number;
   /** How long a closed-loop client waits for an answer before trying another server (default 100 ms). */
   clientTimeoutUs?: number;
+  /** Times at which an operator asks the leader to send empty appends to every follower at once. */
+  heartbeatsNowAtUs?: number[];
   /** Servers started outside the cluster, waiting to be added (named after the voters: n5, n6...). */
   spares?: number;
   /** Membership changes an operator asks for: at `atUs`, add or remove server `server` (an index). */
@@ -211,6 +213,7 @@ export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunRe
   }
   const transfers = options.transfers ?? [];
   const changes = options.membershipChanges ?? [];
+  const heartbeatsNow = options.heartbeatsNowAtUs ?? [];
   const leaderNow = () => servers.filter((s) => sim.isUp(s) && instances.get(s)?.role === "leader");
   /** Whether a leader has change `i` in its configuration, committed (an uncommitted one may be undone). */
   const changeInForce = (i: number) => {
@@ -222,7 +225,7 @@ export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunRe
       return change === "add" ? voters.includes(servers[server]) : !member;
     });
   };
-  if (transfers.length > 0 || changes.length > 0) {
+  if (transfers.length > 0 || changes.length > 0 || heartbeatsNow.length > 0) {
     // An operator's console: it asks every server, and only the leader acts. A membership change
     // the leader refuses (one is still pending, or it has not committed in its term) is asked
     // again every 100 ms until a leader's configuration shows it, as an operator would retry.
@@ -232,10 +235,19 @@ export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunRe
         onStart: () => {
           transfers.forEach((t, i) => api.setTimer(t.atUs, { transfer: i }));
           changes.forEach((c, i) => api.setTimer(c.atUs, { change: i }));
+          heartbeatsNow.forEach((atUs) => api.setTimer(atUs, { heartbeatNow: true }));
         },
         onMessage() {},
         onTimer(tag) {
-          const { transfer, change } = tag as { transfer?: number; change?: number };
+          const { transfer, change, heartbeatNow } = tag as {
+            transfer?: number;
+            change?: number;
+            heartbeatNow?: true;
+          };
+          if (heartbeatNow) {
+            for (const server of servers) api.send(server, { type: "heartbeatNow" });
+            return;
+          }
           if (transfer !== undefined) {
             // Target -1: the first up server that does not lead now, whoever leads when the time comes.
             const index = transfers[transfer].target;

@@ -11,7 +11,7 @@ import { History } from "../../history/history.ts";
 import { latencyCdf } from "../../viz/cdf.ts";
 import { raftBugNames } from "./bugs.ts";
 import { runRaftCluster } from "./cluster.ts";
-import { electionTrials, figure16Ranges } from "./election.ts";
+import { type ElectionSetup, electionTrials, figure16Ranges } from "./election.ts";
 import { skewRunOptions, skewSchedule } from "./lease_lab.ts";
 
 /** The drift of the `skew` schedule: within the default 10% lease allowance, so a correct lease survives it. */
@@ -138,9 +138,16 @@ export const raftElectionExperiment: Experiment = {
   description: "Raft paper Figure 16: time to replace a crashed leader for each election-timeout range",
   params: {
     trials: { type: "integer", default: 100, min: 1, max: 10_000, description: "trials per timeout range" },
+    setup: {
+      type: "choice",
+      default: "plain",
+      choices: ["plain", "paper"],
+      description: "plain: equal logs; paper: two followers behind (ineligible) and a synchronised broadcast " +
+        "before the crash",
+    },
   },
   run(params, seed) {
-    const rows = electionTrials(figure16Ranges, params.trials as number, seed);
+    const rows = electionTrials(figure16Ranges, params.trials as number, seed, params.setup as ElectionSetup);
     const figures: Record<string, number> = {};
     for (const [min, max] of figure16Ranges) {
       const range = `${min}-${max} ms`;

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { resolveParams } from "../../params.ts";
 import { raftChaosExperiment, raftSchedule } from "./lab.ts";
-import { electionTrials } from "./election.ts";
+import { electionTrial, electionTrials } from "./election.ts";
 
 Deno.test("raft-chaos runs with its defaults shortened, touches the cluster with faults and passes its checks", () => {
   const params = resolveParams(raftChaosExperiment.params, { durationUs: 3_000_000, clients: 3 });
@@ -38,4 +38,13 @@ Deno.test("raft-election: without randomness split votes never end; with 150 ms 
   assert.ok(fixed.filter((r) => r.censored).length >= 8, "identical timeouts split the vote again and again (§9.3)");
   // At least the minimum timeout less the heartbeat interval that may have passed before the crash.
   assert.ok(random.every((r) => !r.censored && r.downtimeMs > 75 && r.downtimeMs < 1000), JSON.stringify(random));
+});
+
+Deno.test("raft-election, paper setup: the two followers left behind never win; an up-to-date one does (§5.4.1)", () => {
+  for (let seed = 1; seed <= 10; seed++) {
+    const trial = electionTrial([150, 300], seed, "paper");
+    assert.equal(trial.lagging.length, 2, `seed ${seed}: two followers were made to lag`);
+    assert.ok(trial.newLeader !== undefined && trial.downtimeUs !== undefined, `seed ${seed}: a new leader`);
+    assert.ok(!trial.lagging.includes(trial.newLeader), `seed ${seed}: ${trial.newLeader} lagged yet won`);
+  }
 });

@@ -254,7 +254,9 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     if (message.type === "request") this.#handleClient(from, message);
     else if (message.type === "transferLeadership") this.#startTransfer(message.target);
     else if (message.type === "changeMembership") this.#changeMembership(message);
-    else if (message.type !== "response") this.#step(from, message);
+    else if (message.type === "heartbeatNow") {
+      if (this.role === "leader") { for (const server of this.#peers()) this.#sendHeartbeat(server); }
+    } else if (message.type !== "response") this.#step(from, message);
     this.#flush();
   }
 
@@ -534,20 +536,24 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       }
       this.#matchAtBeat.set(server, match);
       if ((this.#nextIndex.get(server) ?? 0) <= this.log.lastIndex) this.#replicate(server);
-      else {
-        const prevIndex = Math.max(this.log.firstIndex - 1, Math.min(match, this.log.lastIndex));
-        this.#send(server, {
-          type: "append",
-          term: this.term,
-          leader: this.#api.id,
-          prevIndex,
-          prevTerm: this.log.termAt(prevIndex)!,
-          entries: [],
-          commit: this.commit,
-          round: this.#readRound,
-        });
-      }
+      else this.#sendHeartbeat(server);
     }
+  }
+
+  /** An empty append at the follower's known match point: always accepted; it carries the commit index. */
+  #sendHeartbeat(server: number): void {
+    const match = this.#matchIndex.get(server) ?? 0;
+    const prevIndex = Math.max(this.log.firstIndex - 1, Math.min(match, this.log.lastIndex));
+    this.#send(server, {
+      type: "append",
+      term: this.term,
+      leader: this.#api.id,
+      prevIndex,
+      prevTerm: this.log.termAt(prevIndex)!,
+      entries: [],
+      commit: this.commit,
+      round: this.#readRound,
+    });
   }
 
   #sendAppend(server: number): void {
