@@ -97,7 +97,7 @@ export function checkLinearizable(
         return { ...base, steps, valid: false, counterexample: { key, ...search.counterexample() } };
       }
       if (verdict === undefined) stillRunning.push({ key, search });
-      if (steps >= stepsMax && verdict === undefined) {
+      if (verdict === undefined && (steps >= stepsMax || search.memoFull)) {
         return { ...base, steps, valid: "unknown", unknownKey: key };
       }
     }
@@ -105,6 +105,9 @@ export function checkLinearizable(
   }
   return { ...base, steps, valid: true };
 }
+
+/** The most (linearized set, state) pairs one key's search remembers. */
+const memoEntriesMax = 4_000_000;
 
 /** Porcupine's search on one object's operations, resumable in slices of steps. */
 class ObjectSearch {
@@ -141,6 +144,14 @@ class ObjectSearch {
     this.#entry = this.#list.next[this.#list.head];
   }
 
+  /**
+   * Whether the memo has reached its bound: well below V8's limit on a Map's size (about 16.7
+   * million), and the memory its sets take; the search then ends as out of budget.
+   */
+  get memoFull(): boolean {
+    return this.#memoStates.length >= memoEntriesMax;
+  }
+
   /** Runs at most `budget` steps: true (linearizable), false (not), undefined (not finished). */
   advance(budget: number): boolean | undefined {
     const { next, head, isCall, opOf } = this.#list;
@@ -159,7 +170,7 @@ class ObjectSearch {
         verdict = true;
         break;
       }
-      if (steps >= budget) break;
+      if (steps >= budget || this.memoFull) break;
       steps++;
       if (isCall[entry] === 1) {
         const id = opOf[entry];

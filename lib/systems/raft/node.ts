@@ -142,6 +142,8 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   #leaseUntilUs = -Infinity;
   /** When the read round in flight was started (its appends were sent then or later). */
   #readRoundSentUs = 0;
+  /** A term in which this leader sent TimeoutNow: it holds no lease for the rest of it. */
+  #noLeaseTerm = -1;
   /** This server's own snapshot being written, if any. */
   #snapshotting: { index: number; term: number } | undefined = undefined;
   /** The index and term of the last durable snapshot (0: none). */
@@ -155,7 +157,18 @@ export class RaftServer implements NodeLogic<RaftMessage> {
    */
   #snapshotProgress = new Map<
     number,
-    { index: number; term: number; bytes: Uint8Array; offset: number; inFlight: boolean; sentUs: number }
+    {
+      index: number;
+      term: number;
+      bytes: Uint8Array;
+      offset: number;
+      inFlight: boolean;
+      sentUs: number;
+      /** The last time the follower acknowledged a chunk (or the transfer began). */
+      ackedUs: number;
+      /** Whether the follower has acknowledged any chunk of this transfer. */
+      answered: boolean;
+    }
   >();
   /** The index of the last entry handed to the WAL (a log truncation is followed by new entries). */
   #walWrittenIndex = 0;
@@ -170,6 +183,8 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   #checkQuorumTimer = -1;
   #votes = new Set<number>();
   #lastLeaderContactUs = -Infinity;
+  /** When this incarnation started (monotonic clock). */
+  #startedUs = 0;
   // Leadership.
   #nextIndex = new Map<number, number>();
   /** Appends carrying entries sent to each follower and not yet acknowledged (flow control). */
@@ -224,6 +239,18 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       // committed entries are gone. Refuse to start rather than serve a state missing them.
       throw new SnapshotMissingError(this.#api.name, marker.index, snapshot?.index);
     }
+    let entries = recovered.entries as Entry[];
+    if (snapshot !== undefined && snapshot.index > (marker?.index ?? 0)) {
+      // A snapshot installed from a leader is published before the WAL records it; a crash in
+      // between leaves a WAL that knows nothing of it. As when installing (§7), the WAL's entries
+      // after the snapshot count only if the WAL's log agrees with the snapshot at its index.
+      const walLog = new RaftLog();
+      if (entries.length > 0) walLog.reset(entries[0].index - 1, 0);
+      for (const entry of entries) walLog.merge([entry]);
+      entries = walLog.termAt(snapshot.index) === snapshot.term
+        ? walLog.slice(snapshot.index + 1, walLog.lastIndex + 1, Infinity)
+        : [];
+    }
     if (snapshot !== undefined) {
       // A snapshot covers only committed entries: they are applied and committed at once.
       this.kv.restore(snapshot.data);
@@ -234,10 +261,13 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       this.#snapshotTermDurable = snapshot.term;
       this.#api.record("raft_recovered_snapshot_index", snapshot.index);
     }
-    for (const entry of recovered.entries) this.#membership.appended(this.log.merge([entry as Entry]));
+    for (const entry of entries) this.#membership.appended(this.log.merge([entry]));
     this.#walWrittenIndex = recovered.entries.length > 0 ? recovered.entries[recovered.entries.length - 1].index : 0;
     this.#durableIndex = this.log.lastIndex;
     this.#api.record("raft_recovered_entries", recovered.entries.length);
+    // Under leases, a voter's acknowledgement promised a leader no rival for an election timeout,
+    // and the promise does not survive in memory: after a (re)start it refuses votes that long.
+    this.#startedUs = this.#api.monotonicUs();
     // Replaying is not free: the server is busy for it (costs.ts) and handles nothing else meanwhile,
     // so a longer WAL (a rarer snapshot) makes a longer recovery.
     const workUs = replayWorkUs({
@@ -271,6 +301,12 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   }
 
   onDisk(completion: DiskCompletion): void {
+    const tag = completion.tag as
+      | { raftSync?: number; snapshot?: SnapshotStep; snapshotChunk?: SnapshotChunk; walCompaction?: true }
+      | undefined;
+    // Snapshot files fail on their own: the step is abandoned and retried later, the WAL is intact.
+    if (tag?.snapshot !== undefined) return this.#continueSnapshot(tag.snapshot, completion);
+    if (tag?.snapshotChunk !== undefined) return this.#chunkWritten(tag.snapshotChunk, completion);
     if (!completion.ok) {
       // A full or failing disk: a later fsync would not cover the lost batch, so nothing may be
       // acknowledged again. The server falls silent, as a real one does when its WAL cannot be
@@ -280,11 +316,6 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       this.#waiting = [];
       return;
     }
-    const tag = completion.tag as
-      | { raftSync?: number; snapshot?: SnapshotStep; snapshotChunk?: SnapshotChunk; walCompaction?: true }
-      | undefined;
-    if (tag?.snapshot !== undefined) return this.#continueSnapshot(tag.snapshot, completion);
-    if (tag?.snapshotChunk !== undefined) return this.#chunkWritten(tag.snapshotChunk, completion);
     if (tag?.walCompaction) {
       this.#wal.finishCompaction(completion);
       this.#api.record("raft_wal_bytes", this.#wal.bytes);
@@ -353,8 +384,10 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   }
 
   #inLease(): boolean {
+    const now = this.#api.monotonicUs();
+    if (this.#config.readMode === "lease" && now - this.#startedUs < this.#config.electionTimeoutUsMin) return true;
     return this.#config.checkQuorum && this.leader !== -1 &&
-      this.#api.monotonicUs() - this.#lastLeaderContactUs < this.#config.electionTimeoutUsMin;
+      now - this.#lastLeaderContactUs < this.#config.electionTimeoutUsMin;
   }
 
   // ------------------------------------------------------------------ elections (§5.2)
@@ -503,7 +536,11 @@ export class RaftServer implements NodeLogic<RaftMessage> {
    * an acknowledgement frees a slot, so load batches instead of multiplying messages.
    */
   #replicate(server: number): void {
+    if (this.role !== "leader") return;
     const next = this.#nextIndex.get(server) ?? this.log.lastIndex + 1;
+    // A follower behind the compacted log gets the snapshot, which paces itself (one chunk in
+    // flight): counting it against the append window would starve the follower of resends.
+    if (next <= this.log.snapshotIndex) return this.#sendSnapshot(server);
     if (next > this.log.lastIndex || (this.#inflight.get(server) ?? 0) >= inflightMax) return;
     this.#inflight.set(server, (this.#inflight.get(server) ?? 0) + 1);
     this.#sendAppend(server);
@@ -524,7 +561,12 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     }
     for (const server of this.#peers()) {
       const sending = this.#snapshotProgress.get(server);
-      if (sending?.inFlight && this.#api.monotonicUs() - sending.sentUs >= this.#config.heartbeatIntervalUs / 2) {
+      const now = this.#api.monotonicUs();
+      if (sending !== undefined && now - sending.ackedUs > this.#config.electionTimeoutUsMax) {
+        // The follower has not answered for an election timeout: give the transfer up, so it no
+        // longer holds back compaction; it starts afresh from the newest snapshot when it answers.
+        this.#snapshotProgress.delete(server);
+      } else if (sending?.inFlight && now - sending.sentUs >= this.#config.heartbeatIntervalUs / 2) {
         // The chunk or its answer was lost (or the follower was down): send it again.
         sending.inFlight = false;
       }
@@ -623,7 +665,16 @@ export class RaftServer implements NodeLogic<RaftMessage> {
 
   /** Drops log entries a durable snapshot covers, keeping a tail; the WAL is rewritten likewise. */
   #compactTo(index: number, term: number): void {
-    const keepFrom = Math.max(this.log.firstIndex, index - this.#config.snapshotTailEntries + 1);
+    let keepFrom = Math.max(this.log.firstIndex, index - this.#config.snapshotTailEntries + 1);
+    // Keep what a follower receiving an older snapshot needs next, or it would need another; but
+    // only for a transfer the follower is answering, so an unreachable one holds nothing back.
+    const now = this.#api.monotonicUs();
+    for (const sending of this.#snapshotProgress.values()) {
+      if (sending.answered && now - sending.ackedUs <= this.#config.electionTimeoutUsMax) {
+        keepFrom = Math.min(keepFrom, sending.index + 1);
+      }
+    }
+    keepFrom = Math.max(this.log.firstIndex, keepFrom);
     if (keepFrom - 1 > this.log.snapshotIndex) {
       this.#membership.compacted(keepFrom - 1);
       this.log.compact(keepFrom - 1, this.log.termAt(keepFrom - 1)!);
@@ -660,6 +711,8 @@ export class RaftServer implements NodeLogic<RaftMessage> {
         offset: 0,
         inFlight: false,
         sentUs: 0,
+        ackedUs: this.#api.monotonicUs(),
+        answered: false,
       };
       this.#snapshotProgress.set(server, progress);
     }
@@ -687,6 +740,8 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     this.#recentlyActive.add(from);
     progress.offset = message.nextOffset;
     progress.inFlight = false;
+    progress.ackedUs = this.#api.monotonicUs();
+    progress.answered = true;
     this.#sendSnapshot(from);
   }
 
@@ -944,6 +999,9 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       // passes: an entry taken now would leave the target's log behind and lose it the election.
       this.#send(target, { type: "timeoutNow", term: this.term });
       this.#timeoutNowSent = true;
+      // The target may act on it however late it arrives, past every follower's stickiness, even
+      // after this transfer is abandoned: no lease may be trusted for the rest of the term.
+      this.#noLeaseTerm = this.term;
       return;
     }
     this.#sendAppend(target);
@@ -1019,7 +1077,9 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     if (this.#readRoundAcks.size < this.#majority()) return;
     this.#readRoundConfirmed = this.#readRound;
     this.#readRoundInFlight = false;
-    if (this.#config.readMode === "lease" && this.#transferTarget === -1) this.#extendLease();
+    if (this.#config.readMode === "lease" && this.#transferTarget === -1 && this.#noLeaseTerm !== this.term) {
+      this.#extendLease();
+    }
     this.#serveReads();
     this.#startReadRound();
   }

@@ -81,7 +81,9 @@ Deno.test("raft-snapshot: a restarted follower replays its WAL before catching u
   assert.ok(figure(every100, "recoveryReplayWorkUs") < figure(every1000, "recoveryReplayWorkUs"));
   assert.ok(figure(every1000, "recoveryReplayWorkUs") * 5 < figure(never, "recoveryReplayWorkUs"));
   assert.ok(figure(never, "recoveredEntries") > 5_000, "without snapshots the whole log is replayed");
-  assert.ok(figure(never, "recoveryUs") > figure(every1000, "recoveryUs") + 10_000);
+  // Beyond the replay, a restarted follower waits for the leader's next append or heartbeat, up to
+  // an interval in whatever phase the restart fell: the totals differ by less than the replays do.
+  assert.ok(figure(never, "recoveryUs") > figure(every1000, "recoveryUs"));
   // Every 100 entries is not compared with never: a follower down for 100 ms falls behind so short
   // a compacted tail and waits for the leader to notice and send a snapshot.
 });
