@@ -194,6 +194,8 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   #matchIndex = new Map<number, number>();
   #recentlyActive = new Set<number>();
   #pendingClients = new Map<number, { node: number; clientId: number; seq: number }>();
+  /** Catch-up rounds of learners (§4.2.1 of the thesis): the index a round ends at, and its start. */
+  #catchUpRounds = new Map<number, { endIndex: number; startedUs: number }>();
 
   /** The configuration in force: the latest in the log. */
   get membership(): Membership {
@@ -674,6 +676,14 @@ export class RaftServer implements NodeLogic<RaftMessage> {
         keepFrom = Math.min(keepFrom, sending.index + 1);
       }
     }
+    if (this.role === "leader") {
+      // A live follower a little further behind than the tail is kept within reach of appends,
+      // up to ten tails back: dropping its next entries would cost it a whole snapshot.
+      const floor = index - 10 * this.#config.snapshotTailEntries + 1;
+      for (const server of this.#recentlyActive) {
+        keepFrom = Math.min(keepFrom, Math.max(floor, (this.#matchIndex.get(server) ?? 0) + 1));
+      }
+    }
     keepFrom = Math.max(this.log.firstIndex, keepFrom);
     if (keepFrom - 1 > this.log.snapshotIndex) {
       this.#membership.compacted(keepFrom - 1);
@@ -961,10 +971,28 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     for (const server of this.#peers()) this.#replicate(server);
   }
 
-  /** A learner that holds everything committed becomes a voter: it can no longer stall commits. */
+  /**
+   * A learner is promoted once it has caught up, judged in rounds as §4.2.1 of the thesis has it:
+   * each round ends when the learner holds what the leader's log held when the round began; a
+   * round shorter than an election timeout means the learner keeps up, and it becomes a voter (so
+   * it cannot stall commits for long). Under steady writes the learner never holds the very last
+   * entry, so "match equals the commit index" would never come.
+   */
   #maybePromote(server: number): void {
-    if (!this.#membership.current.learners.includes(server) || !this.#canChangeMembership()) return;
-    if ((this.#matchIndex.get(server) ?? 0) < this.commit) return;
+    if (!this.#membership.current.learners.includes(server)) return;
+    const now = this.#api.monotonicUs();
+    let round = this.#catchUpRounds.get(server);
+    if (round === undefined) {
+      round = { endIndex: this.log.lastIndex, startedUs: now };
+      this.#catchUpRounds.set(server, round);
+    }
+    if ((this.#matchIndex.get(server) ?? 0) < round.endIndex) return;
+    if (now - round.startedUs > this.#config.electionTimeoutUsMin || !this.#canChangeMembership()) {
+      // Too slow still (or a change is pending): another round, from what the log holds now.
+      this.#catchUpRounds.set(server, { endIndex: this.log.lastIndex, startedUs: now });
+      return;
+    }
+    this.#catchUpRounds.delete(server);
     this.#proposeMembership(applyChange(this.#membership.current, { change: "promote", server }), {
       change: "promote",
       server,
@@ -1176,6 +1204,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     this.#inflight.clear();
     this.#matchAtBeat.clear();
     this.#snapshotProgress.clear();
+    this.#catchUpRounds.clear();
     this.#recentlyActive.clear();
     if (this.#electionTimer >= 0) this.#api.cancelTimer(this.#electionTimer);
     this.#electionTimer = -1;
