@@ -73,16 +73,36 @@ export function raftClient(api: NodeApi<RaftMessage>, options: RaftClientOptions
     current = undefined;
     api.setTimer(-options.thinkTimeUsMean * Math.log(1 - api.rng.next()), timerNext);
   };
+  /**
+   * A server that let a request time out is suspected for the give-up time: other servers' hints
+   * may still name it (they have not noticed it is gone), and following them back would cost
+   * another timeout each time, as real clients' endpoint health checks avoid.
+   */
+  const suspectedUntilUs = new Map<number, number>();
+  const suspected = (server: number) => (suspectedUntilUs.get(server) ?? -Infinity) > api.monotonicUs();
   const tryAnother = (hint: number) => {
-    const next = options.servers[(options.servers.indexOf(target) + 1) % options.servers.length];
-    target = hint >= 0 && hint !== target && options.servers.includes(hint) ? hint : next;
+    if (hint >= 0 && hint !== target && options.servers.includes(hint) && !suspected(hint)) {
+      target = hint;
+      return;
+    }
+    // Round-robin from the current server, past suspected ones (unless every one is).
+    let next = target;
+    for (let i = 0; i < options.servers.length; i++) {
+      next = options.servers[(options.servers.indexOf(next) + 1) % options.servers.length];
+      if (!suspected(next)) break;
+    }
+    target = next;
   };
   return {
     onStart: begin,
     onMessage(_from, message) {
       if (message.type !== "response" || current === undefined || message.seq !== current.seq) return;
       api.cancelTimer(current.timer);
-      if (message.ok) return finish("ok", message.value);
+      if (message.ok) {
+        // Which leader's term acknowledged a write: a deposed leader's late answers are told apart.
+        if (current.f !== "get") api.record("raft_write_ok_term", message.term);
+        return finish("ok", message.value);
+      }
       tryAnother(message.leaderHint);
       if (api.monotonicUs() - current.startedUs > options.giveUpUs) return finish("info", null);
       current.timer = api.setTimer(10_000, "retry");
@@ -90,7 +110,10 @@ export function raftClient(api: NodeApi<RaftMessage>, options: RaftClientOptions
     onTimer(tag) {
       if (tag === timerNext) return begin();
       if (current === undefined) return;
-      if (tag === timerTimeout) tryAnother(-1);
+      if (tag === timerTimeout) {
+        suspectedUntilUs.set(target, api.monotonicUs() + options.giveUpUs);
+        tryAnother(-1);
+      }
       if (api.monotonicUs() - current.startedUs > options.giveUpUs) return finish("info", null);
       send();
     },

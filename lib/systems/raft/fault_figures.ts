@@ -5,17 +5,21 @@
  *
  * Definitions (true time, microseconds):
  * - Election downtime: from the fault's start until a write is acknowledged by a leader elected
- *   after the fault (the first `ok` write completing at or after that leader's election). Writes
- *   are every client function but `get`. The election alone (`electionUs`) is the time to that
- *   leader's election.
+ *   after the fault: the first `ok` write completing at or after that leader's election and, when
+ *   the clients recorded the term of each acknowledgement (`raft_write_ok_term`), answered in that
+ *   leader's term or later (a deposed leader's held-back answers do not count). Writes are every
+ *   client function but `get`. The election alone (`electionUs`) is the time to that leader's
+ *   election. There is none when no leader was elected before the fault (nothing to replace).
  * - Write gap: the longest interval inside a span during which no write was acknowledged.
- * - Phases: ok completions per second before the fault (a span as long as the fault), during
- *   it, and after the heal (the same span, cut at the run's end).
+ * - Phases: ok completions per second before the fault (a span as long as the fault, starting no
+ *   earlier than the first ok completion, so start-up is not counted), during it, and after the
+ *   heal (the same span, cut at the run's end).
  * - Catch-up: at the first reading at or after the heal, the target is the highest commit index of
- *   any up server (the leader's, or what the leader had committed when one was cut off); each up
- *   server whose applied index is below it was cut off, and its catch-up time is from the heal to
- *   the first reading where its applied index reaches the target. The resolution is the
- *   observer's period.
+ *   any up server. A member that was up at the heal is behind when its applied index is below
+ *   what the cluster had committed halfway through the fault: a healthy follower trails the
+ *   commit index by a few entries, a cut-off one by everything since it was cut off. Its catch-up
+ *   time is from the heal to the first reading where its applied index reaches the target. The
+ *   resolution is the observer's period.
  *
  * @example
  * ```ts
@@ -49,6 +53,8 @@ export const isWrite = (op: Op): boolean => op.f !== "get";
 
 /** The election downtime after one fault. */
 export interface ElectionDowntime {
+  /** Whether the new leader is another server than the one leading at the fault. */
+  leaderMoved: boolean;
   /** The first leader elected at or after the fault in a term above the one leading at the fault; undefined if none. */
   newLeader: LeaderChange | undefined;
   /** From the fault to that election; undefined without a new leader. */
@@ -66,19 +72,39 @@ export interface ElectionDowntime {
  * @returns the new leader, the election time and the downtime (undefined parts when none came)
  */
 export function electionDowntime(
-  input: { events: readonly Op[]; leaderChanges: readonly LeaderChange[]; faultUs: number },
+  input: {
+    events: readonly Op[];
+    leaderChanges: readonly LeaderChange[];
+    faultUs: number;
+    /** The term of each acknowledged write, by client node and completion time (`raft_write_ok_term` rows). */
+    writeTerms?: readonly { timeUs: number; node: number; value: number }[];
+  },
 ): ElectionDowntime {
   const { events, leaderChanges, faultUs } = input;
-  const termAtFault = leaderChanges.filter((c) => c.timeUs < faultUs).reduce((t, c) => Math.max(t, c.term), 0);
-  const newLeader = leaderChanges.find((c) => c.timeUs >= faultUs && c.term > termAtFault);
-  if (newLeader === undefined) {
-    return { newLeader, electionUs: undefined, firstWriteUs: undefined, downtimeUs: undefined };
-  }
+  const before = leaderChanges.filter((c) => c.timeUs < faultUs);
+  const leaderAtFault = before.reduce<LeaderChange | undefined>(
+    (a, c) => (a === undefined || c.term > a.term ? c : a),
+    undefined,
+  );
+  const none = {
+    leaderMoved: false,
+    newLeader: undefined,
+    electionUs: undefined,
+    firstWriteUs: undefined,
+    downtimeUs: undefined,
+  };
+  // A fault before the first election replaced nobody: the first election is not a failover.
+  if (leaderAtFault === undefined) return none;
+  const newLeader = leaderChanges.find((c) => c.timeUs >= faultUs && c.term > leaderAtFault.term);
+  if (newLeader === undefined) return none;
+  const termOf = new Map(input.writeTerms?.map((row) => [`${row.node}:${row.timeUs}`, row.value]));
   const firstWrite = events.find((op) =>
-    op.process !== "nemesis" && op.type === "ok" && isWrite(op) && op.time >= newLeader.timeUs
+    op.process !== "nemesis" && op.type === "ok" && isWrite(op) && op.time >= newLeader.timeUs &&
+    (input.writeTerms === undefined || (termOf.get(`${op.process}:${op.time}`) ?? 0) >= newLeader.term)
   );
   assert(newLeader.timeUs >= faultUs, "the new leader is elected after the fault");
   return {
+    leaderMoved: newLeader.server !== leaderAtFault.server,
     newLeader,
     electionUs: newLeader.timeUs - faultUs,
     firstWriteUs: firstWrite?.time,
@@ -135,8 +161,9 @@ export function phaseThroughput(
   const { startUs, healUs, runEndUs } = window;
   checkNumber("healUs", healUs, { min: startUs + 1 });
   const spanUs = healUs - startUs;
+  const firstOk = events.find((op) => op.process !== "nemesis" && op.type === "ok")?.time ?? 0;
   const phases: [PhaseRow["phase"], number, number][] = [
-    ["before", Math.max(0, startUs - spanUs), startUs],
+    ["before", Math.min(startUs, Math.max(firstOk, startUs - spanUs)), startUs],
     ["during", startUs, healUs],
     ["after", healUs, Math.min(runEndUs, healUs + spanUs)],
   ];
@@ -182,12 +209,26 @@ export interface CatchUpRow {
  * @param healUs when the fault healed
  * @returns one row per server behind at the heal, by server id; none when every server was current
  */
-export function catchUpTimes(samples: readonly RaftServerSample[], healUs: number): CatchUpRow[] {
+export function catchUpTimes(
+  samples: readonly RaftServerSample[],
+  healUs: number,
+  options: { faultUs?: number; members?: ReadonlySet<number> } = {},
+): CatchUpRow[] {
   const first = samples.find((s) => s.timeUs >= healUs);
   if (first === undefined) return [];
-  const atHeal = samples.filter((s) => s.timeUs === first.timeUs && s.up);
+  const atHeal = samples.filter((s) =>
+    s.timeUs === first.timeUs && s.up && (options.members === undefined || options.members.has(s.server))
+  );
   const targetIndex = atHeal.reduce((most, s) => Math.max(most, s.commit), 0);
-  const behind = atHeal.filter((s) => s.applied < targetIndex).sort((a, b) => a.server - b.server);
+  // What the cluster had committed halfway through the fault: below it, a server was cut off.
+  const midUs = options.faultUs === undefined ? healUs : Math.floor((options.faultUs + healUs) / 2);
+  const mid = samples.find((s) => s.timeUs >= midUs);
+  const committedMid = mid === undefined
+    ? targetIndex
+    : samples.filter((s) => s.timeUs === mid.timeUs && s.up).reduce((most, s) => Math.max(most, s.commit), 0);
+  const behind = atHeal.filter((s) => s.applied < Math.min(targetIndex, committedMid)).sort((a, b) =>
+    a.server - b.server
+  );
   return behind.map((start) => {
     const caughtUp = samples.find((s) =>
       s.server === start.server && s.timeUs >= first.timeUs && s.up && s.applied >= targetIndex

@@ -40,6 +40,7 @@ Deno.test("downtime runs from the fault to the first write acknowledged after a 
 Deno.test("without a newer leader after the fault there is no election downtime to report", () => {
   const downtime = electionDowntime({ events: [], leaderChanges, faultUs: 1_500_000 });
   assert.deepEqual(downtime, {
+    leaderMoved: false,
     newLeader: undefined,
     electionUs: undefined,
     firstWriteUs: undefined,
@@ -52,6 +53,27 @@ Deno.test("without a newer leader after the fault there is no election downtime 
   });
   assert.equal(noWrite.electionUs, 180_000);
   assert.equal(noWrite.downtimeUs, undefined);
+});
+
+Deno.test("a deposed leader's held-back acknowledgements do not end the downtime; the new leader's first does", () => {
+  const events = history(
+    op(0, "append", 950_000, 1_200_000), // answered at the heal by the old leader, in term 1
+    op(1, "append", 1_190_000, 1_260_000), // answered by the new leader, in term 2
+  );
+  const writeTerms = [{ timeUs: 1_200_000, node: 0, value: 1 }, { timeUs: 1_260_000, node: 1, value: 2 }];
+  const downtime = electionDowntime({ events, leaderChanges, faultUs: 1_000_000, writeTerms });
+  assert.equal(downtime.firstWriteUs, 1_260_000);
+  assert.equal(downtime.leaderMoved, true);
+});
+
+Deno.test("a fault before the first election replaced no leader: no failover is reported", () => {
+  const downtime = electionDowntime({
+    events: history(op(0, "append", 90_000, 150_000)),
+    leaderChanges,
+    faultUs: 50_000,
+  });
+  assert.equal(downtime.newLeader, undefined);
+  assert.equal(downtime.downtimeUs, undefined);
 });
 
 Deno.test("the write gap is the longest span without an acknowledged write, the span's ends included", () => {
@@ -75,11 +97,12 @@ Deno.test("phases count ok completions before, during and after the fault, each 
   );
   const rows = phaseThroughput(events, { startUs: 1_000_000, healUs: 1_500_000, runEndUs: 1_800_000 });
   assert.deepEqual(rows.map((r) => [r.phase, r.startUs, r.endUs, r.ok]), [
-    ["before", 500_000, 1_000_000, 4],
+    ["before", 510_000, 1_000_000, 4],
     ["during", 1_000_000, 1_500_000, 1],
     ["after", 1_500_000, 1_800_000, 2],
   ]);
-  assert.equal(rows[0].throughputPerSecond, 8);
+  // "Before" starts at the first acknowledgement, so start-up does not dilute it.
+  assert.ok(Math.abs(rows[0].throughputPerSecond - 4 / 0.49) < 1e-9);
   assert.ok(Math.abs(rows[1].latencyUsP99 - 300_000) / 300_000 < 0.01);
 });
 
@@ -111,6 +134,31 @@ Deno.test("catch-up times each server behind the highest commit at the heal unti
     [2, 380, 3_000, 2_100],
   ]);
   assert.deepEqual(catchUpTimes(samples, 5_000), [], "no reading after the heal");
+});
+
+Deno.test("given the fault, only servers cut off count: not a follower trailing by an entry, nor a non-member", () => {
+  const reading = (timeUs: number, server: number, applied: number): RaftServerSample => ({
+    timeUs,
+    server,
+    up: true,
+    role: server === 0 ? "leader" : "follower",
+    term: 2,
+    commit: applied,
+    applied,
+    lastIndex: applied,
+  });
+  // Fault at 0, heal at 1_000: the cluster had committed 300 by 500; n2 and n3 stalled at 120.
+  const samples = [
+    ...[0, 1].map((s) => reading(500, s, 300)),
+    ...[2, 3].map((s) => reading(500, s, 120)),
+    reading(1_000, 0, 500),
+    reading(1_000, 1, 499),
+    reading(1_000, 2, 120),
+    reading(1_000, 3, 120),
+    ...[0, 1, 2].map((s) => reading(2_000, s, 520)),
+  ];
+  const rows = catchUpTimes(samples, 1_000, { faultUs: 0, members: new Set([0, 1, 2]) });
+  assert.deepEqual(rows.map((r) => [r.server, r.catchUpUs]), [[2, 1_000]]);
 });
 
 Deno.test("a server that never reaches the target has no catch-up time", () => {

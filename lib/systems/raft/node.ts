@@ -893,6 +893,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       const mine = command.kind === "op" && command.clientId === waiting.clientId && command.seq === waiting.seq;
       this.#send(waiting.node, {
         type: "response",
+        term: this.term,
         clientId: waiting.clientId,
         seq: waiting.seq,
         ok: mine && result.ok,
@@ -909,6 +910,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     if (this.role !== "leader" || this.#transferTarget !== -1) {
       this.#api.send(from, {
         type: "response",
+        term: this.term,
         clientId: request.clientId,
         seq: request.seq,
         ok: false,
@@ -1115,6 +1117,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   #readAnswer(request: { clientId: number; seq: number; key: string }) {
     return {
       type: "response" as const,
+      term: this.term,
       clientId: request.clientId,
       seq: request.seq,
       ok: true,

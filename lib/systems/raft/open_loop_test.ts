@@ -48,6 +48,7 @@ const answering = (hint?: number) => (api: { send: (to: number, m: RaftMessage) 
       ok,
       value: m.value,
       leaderHint: hint ?? api.id,
+      term: 1,
     });
   },
 });
@@ -94,6 +95,7 @@ Deno.test("open loop: a refused operation follows the leader hint and later arri
           ok: true,
           value: m.value,
           leaderHint: api.id,
+          term: 1,
         });
       },
     }),

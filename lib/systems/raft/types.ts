@@ -83,7 +83,16 @@ export type PeerMessage =
 /** Messages between clients and servers. */
 export type ClientMessage =
   | { type: "request"; clientId: number; seq: number; f: "get" | "put" | "append"; key: string; value: string | null }
-  | { type: "response"; clientId: number; seq: number; ok: boolean; value: string | null; leaderHint: number }
+  | {
+    type: "response";
+    clientId: number;
+    seq: number;
+    ok: boolean;
+    value: string | null;
+    leaderHint: number;
+    /** The answering server's term when it made the answer (which leader's answer it is). */
+    term: number;
+  }
   /** An operator's request to hand leadership to `target`; only the leader acts on it. */
   | { type: "transferLeadership"; target: number }
   /** An operator's request to add a server (as a learner, promoted once caught up) or remove one. */
