@@ -43,3 +43,24 @@ Deno.test("loadKnee() has no knee when even the lightest load is not served, and
   assert.throws(() => loadKnee([curve[0], curve[0]]), /appears twice/);
   assert.throws(() => loadKnee([]), /at least one point/);
 });
+
+Deno.test("loadKnee() judges throughput against the arrivals drawn, so a light load that arrived short still keeps up", () => {
+  // Poisson arrivals at light loads drew 4-10% fewer operations than the nominal rate, and the
+  // system served every one of them at its unloaded latency; the heavy loads arrived as offered.
+  const drawn = [
+    { offeredPerSecond: 250, arrivalsPerSecond: 224, throughputPerSecond: 223.3, latencyUsP99: 3_300 },
+    { offeredPerSecond: 400, arrivalsPerSecond: 366, throughputPerSecond: 366, latencyUsP99: 3_700 },
+    { offeredPerSecond: 1_400, arrivalsPerSecond: 1_347, throughputPerSecond: 1_349, latencyUsP99: 7_800 },
+    { offeredPerSecond: 5_200, arrivalsPerSecond: 5_049, throughputPerSecond: 1_957, latencyUsP99: 970_000 },
+  ];
+  const knee = loadKnee(drawn);
+  assert.deepEqual(knee.keepsUp, [true, true, true, false]);
+  assert.equal(knee.offeredPerSecond, 1_400);
+  // Judged against the nominal rate the lightest load "fell behind" by 11%, and there was no knee.
+  const nominal = loadKnee(drawn.map(({ arrivalsPerSecond: _, ...point }) => point));
+  assert.equal(nominal.index, undefined);
+  // What was shed or given up on still counts as arrived: serving 90% of the arrivals falls behind.
+  const shed = drawn.map((p) => (p.offeredPerSecond === 400 ? { ...p, throughputPerSecond: 0.9 * 366 } : p));
+  assert.equal(loadKnee(shed).offeredPerSecond, 250);
+  assert.throws(() => loadKnee([{ ...drawn[0], arrivalsPerSecond: -1 }]), /arrivalsPerSecond/);
+});

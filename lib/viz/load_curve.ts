@@ -3,6 +3,11 @@
  * axis: the throughput served against the load offered (with the line where they are equal), and
  * p50 and p99 latency on a log scale, with the knee marked in both.
  *
+ * Encodings: every measured line is solid with a point per offered load (served; p50 and p99);
+ * the reference line where served equals offered is thin, grey and without points, and named
+ * "offered" in the legend; the knee is the only dashed line, a vertical rule in both panels, as the
+ * default title says.
+ *
  * @example
  * ```ts
  * import { loadCurve } from "./load_curve.ts";
@@ -17,6 +22,12 @@ import { InputError } from "../assert.ts";
 import type { VegaLiteSpec } from "./charts.ts";
 import { amountIn, type ChartOptions, numberIn, rowsOf, type RowsOrTable, schemaUrl } from "./_spec.ts";
 
+/** The knee rule's dash pattern: the only dashed line of the chart. */
+const kneeDash = [4, 3];
+/** The served line's colour (Vega-Lite's first category colour) and the grey of the reference diagonal. */
+const servedColor = "#4c78a8";
+const referenceColor = "#aaa";
+
 /** One point of the curve, as the `raft-load` experiment's figures give it. */
 export interface LoadCurvePoint {
   offeredPerSecond: number;
@@ -25,7 +36,7 @@ export interface LoadCurvePoint {
   latencyUsP99: number;
 }
 
-/** Options of {@linkcode loadCurve}. */
+/** Options of {@linkcode loadCurve}; the default title names the dashed knee when there is one. */
 export interface LoadCurveOptions extends ChartOptions {
   /** The knee's offered load (see `loadKnee` in lib/metrics/knee.ts), drawn as a rule; default none. */
   kneeOfferedPerSecond?: number;
@@ -39,8 +50,9 @@ export interface LoadCurveOptions extends ChartOptions {
  *
  * @param input one row per offered load
  * @param options the knee, the offered-load scale, title, width and panel height
- * @returns a Vega-Lite `vconcat` spec; the top panel's data has `offered_per_s`, `per_s` and
- *   `series` (served, or offered for the diagonal), the bottom one's `offered_per_s`,
+ * @returns a Vega-Lite `vconcat` spec; the top panel's layers are the knee (when given), the
+ *   diagonal and the served line, with data `offered_per_s`, `per_s` and `series` ("offered" for
+ *   the diagonal, "served"); the bottom one's, the knee and the percentiles, with `offered_per_s`,
  *   `latency_ms` and `percentile`
  *
  * @example
@@ -58,6 +70,7 @@ export interface LoadCurveOptions extends ChartOptions {
 export function loadCurve(input: RowsOrTable<LoadCurvePoint>, options: LoadCurveOptions = {}): VegaLiteSpec {
   const rows = rowsOf(input);
   const served: { offered_per_s: number; per_s: number; series: string }[] = [];
+  const diagonal: { offered_per_s: number; per_s: number; series: string }[] = [];
   const latency: { offered_per_s: number; latency_ms: number; percentile: string }[] = [];
   rows.forEach((row, i) => {
     const record = row as unknown as Record<string, unknown>;
@@ -67,7 +80,7 @@ export function loadCurve(input: RowsOrTable<LoadCurvePoint>, options: LoadCurve
       per_s: amountIn(record, "throughputPerSecond", "loadCurve", i),
       series: "served",
     });
-    served.push({ offered_per_s: offered, per_s: offered, series: "offered" });
+    diagonal.push({ offered_per_s: offered, per_s: offered, series: "offered" });
     for (const [field, percentile] of [["latencyUsP50", "p50"], ["latencyUsP99", "p99"]]) {
       const us = numberIn(record, field, "loadCurve", i);
       if (Number.isFinite(us) && us > 0) latency.push({ offered_per_s: offered, latency_ms: us / 1e3, percentile });
@@ -85,28 +98,41 @@ export function loadCurve(input: RowsOrTable<LoadCurvePoint>, options: LoadCurve
   };
   const kneeLayers = knee === undefined ? [] : [{
     data: { values: [{ offered_per_s: knee, label: `knee: ${knee}/s` }] },
-    mark: { type: "rule", color: "#555", strokeDash: [4, 3] },
+    mark: { type: "rule", color: "#555", strokeDash: kneeDash },
     encoding: { x: { field: "offered_per_s", type: "quantitative" }, tooltip: [{ field: "label" }] },
   }];
+  // One colour scale over both layers of the top panel, so the legend shows both lines as drawn.
+  const seriesColor = {
+    field: "series",
+    type: "nominal",
+    title: null,
+    scale: { domain: ["served", "offered"], range: [servedColor, referenceColor] },
+    legend: { symbolType: "stroke" },
+  };
+  const y = { field: "per_s", type: "quantitative", title: "operations/s" };
   const width = options.width ?? 500;
   const height = options.height ?? 200;
   return {
     $schema: schemaUrl,
-    title: options.title ?? "Latency and throughput against offered load (dashed: the knee)",
+    title: options.title ??
+      `Latency and throughput against offered load${knee === undefined ? "" : " (dashed: the knee)"}`,
     vconcat: [
       {
         width,
         height,
-        layer: [...kneeLayers, {
-          data: { values: served },
-          mark: { type: "line", point: true },
-          encoding: {
-            x,
-            y: { field: "per_s", type: "quantitative", title: "operations/s" },
-            color: { field: "series", type: "nominal", title: null },
-            strokeDash: { field: "series", type: "nominal", legend: null },
+        layer: [
+          ...kneeLayers,
+          {
+            data: { values: diagonal },
+            mark: { type: "line", strokeWidth: 1 },
+            encoding: { x, y, color: seriesColor },
           },
-        }],
+          {
+            data: { values: served },
+            mark: { type: "line", point: true },
+            encoding: { x, y, color: seriesColor },
+          },
+        ],
       },
       {
         width,
@@ -122,6 +148,7 @@ export function loadCurve(input: RowsOrTable<LoadCurvePoint>, options: LoadCurve
         }],
       },
     ],
-    resolve: { scale: { x: "shared" } },
+    // Each panel its own colours and legend: the served line and the diagonal above, p50 and p99 below.
+    resolve: { scale: { x: "shared", color: "independent" }, legend: { color: "independent" } },
   };
 }

@@ -13,16 +13,37 @@ import type { Schedule } from "../../faults/mod.ts";
 import type { Experiment } from "../../lab/experiment.ts";
 import { runRaftCluster } from "./cluster.ts";
 
-/** Skewed clocks around repeated leader isolations, from 300 ms until `durationUs` less a quiet second. */
+/** When the first round of the skew schedule starts: after the first election. */
+const skewStartUs = 300_000;
+/** A round's length (the clocks skewed, the leader cut off inside it) and the time between rounds' starts. */
+const skewRoundUs = 700_000;
+const skewEveryUs = 1_000_000;
+/** The quiet time the schedule aims to leave at the end of the run. */
+const skewQuietUs = 1_000_000;
+
+/**
+ * Skewed clocks around repeated leader isolations: a round every second from 300 ms, each 700 ms
+ * long, as many as leave about a quiet second at the end of the run (between 0.5 and 1.5 s, so the
+ * clients' last operations finish and the checks see the cluster recover), and the schedule ends
+ * exactly at `durationUs`. A run too short for one round and half a quiet second (under 1.5 s)
+ * gets no faults, as `raftSchedule`'s other schedules do.
+ *
+ * @param driftPpm how much the leader's clock slows and the followers' speed up
+ * @param durationUs the run's length: the schedule never runs past it
+ * @returns the schedule
+ */
 export function skewSchedule(driftPpm: number, durationUs: number): Schedule {
-  const everyUs = 1_000_000;
-  const times = Math.max(1, Math.floor((durationUs - 1_300_000) / everyUs));
+  // The last of `rounds` rounds heals at lastHealUs(rounds); rounding the number that leaves
+  // exactly skewQuietUs leaves between half of it and one and a half (and none under 1.5 s).
+  const lastHealUs = (rounds: number) => skewStartUs + (rounds - 1) * skewEveryUs + skewRoundUs;
+  const times = Math.round((durationUs - skewQuietUs - lastHealUs(1)) / skewEveryUs) + 1;
+  if (times < 1) return { faults: [], recoveryUs: 0 };
   // The clocks drift apart first, so the lease the leader holds when it is cut off was measured
   // on a slow clock, and the followers' election timers run on fast ones.
-  const skewed = { durationUs: 700_000 };
+  const skewed = { durationUs: skewRoundUs };
   return {
     faults: [{
-      at: 300_000,
+      at: skewStartUs,
       repeat: {
         parallel: [
           { fault: { kind: "clock-drift", targets: { role: "leader" }, driftPpm: -driftPpm, ...skewed } },
@@ -31,9 +52,10 @@ export function skewSchedule(driftPpm: number, durationUs: number): Schedule {
         ],
       },
       times,
-      everyUs,
+      everyUs: skewEveryUs,
     }],
-    recoveryUs: 1_000_000,
+    // The run, and so the schedule, ends at durationUs: the quiet time is what is left after the last heal.
+    recoveryUs: durationUs - lastHealUs(times),
   };
 }
 

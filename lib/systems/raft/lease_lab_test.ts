@@ -1,10 +1,13 @@
 // Proves what leader leases promise and where the promise ends (§6.4.1 of Ongaro's thesis): while
 // clocks drift apart by less than the lease's allowance, lease reads are served locally and stay
-// linearizable; beyond it a deposed leader answers stale reads, which ReadIndex never does; and the
-// planted bug leaseIgnoresClockSkew is caught at a drift the correct lease survives.
+// linearizable; beyond it a deposed leader answers stale reads, which ReadIndex never does; the
+// planted bug leaseIgnoresClockSkew is caught at a drift the correct lease survives; and the skew
+// schedule fits its rounds to the run, ending with about a quiet second and never past the run.
 import assert from "node:assert/strict";
+import { compileSchedule } from "../../faults/mod.ts";
 import { resolveParams } from "../../params.ts";
-import { raftLeaseExperiment } from "./lease_lab.ts";
+import { Rng } from "../../sim/rng.ts";
+import { raftLeaseExperiment, skewSchedule } from "./lease_lab.ts";
 
 const seeds = [1, 2, 3, 4, 5, 6];
 
@@ -43,4 +46,30 @@ Deno.test("raft-lease: planted bug leaseIgnoresClockSkew is caught at 8% drift, 
   const buggy = campaign({ readMode: "lease", driftPpm: 80_000, bug: "leaseIgnoresClockSkew" });
   assert.ok(buggy.caught.length > 0, "the linearizability checker never caught the skew-blind lease");
   assert.deepEqual(campaign({ readMode: "lease", driftPpm: 80_000 }).caught, []);
+});
+
+Deno.test("skewSchedule() fits whole rounds into the run, leaves about a quiet second, and never runs past it", () => {
+  for (const durationUs of [1_500_000, 2_200_000, 2_500_000, 4_000_000, 6_000_000, 6_400_000, 10_000_000]) {
+    const compiled = compileSchedule(skewSchedule(80_000, durationUs), Rng.fromSeed(1), 5);
+    const isolations = compiled.faults.filter((f) => f.fault.kind === "isolate");
+    const quietUs = durationUs - compiled.healAtUs;
+    assert.equal(compiled.endUs, durationUs, `${durationUs} us: the schedule ends at ${compiled.endUs} us`);
+    assert.ok(quietUs >= 500_000 && quietUs < 1_500_000, `${durationUs} us: ${quietUs} us quiet at the end`);
+    // A round a second from 300 ms, each healed 700 ms after it starts.
+    assert.equal(compiled.healAtUs, isolations.length * 1_000_000);
+  }
+  // Six seconds hold five rounds and a quiet second; one and a half, one round and half a second.
+  assert.equal(compileSchedule(skewSchedule(80_000, 6_000_000), Rng.fromSeed(1), 5).healAtUs, 5_000_000);
+  assert.equal(compileSchedule(skewSchedule(80_000, 1_500_000), Rng.fromSeed(1), 5).healAtUs, 1_000_000);
+  // Too short for a round and its recovery: no faults, as the other named schedules.
+  assert.deepEqual(skewSchedule(80_000, 1_000_000), { faults: [], recoveryUs: 0 });
+});
+
+Deno.test("raft-lease: the shortest run (1.5 s) ends on time, with its one round of skew and isolation", () => {
+  const output = raftLeaseExperiment.run(resolveParams(raftLeaseExperiment.params, { durationUs: 1_500_000 }), 1);
+  const events = output.history.events;
+  assert.ok(events.at(-1)!.time <= 1_500_000, `the run went on to ${events.at(-1)!.time} us`);
+  const faults = events.filter((op) => op.process === "nemesis");
+  assert.ok(faults.some((op) => op.f === "isolate"), "the leader was never cut off");
+  assert.equal(output.coverage?.vacuous, false);
 });

@@ -1,7 +1,9 @@
 /**
  * CPU prices for a Raft server's work, as a kernel {@linkcode ServiceTimeModel}: a fixed cost per
  * message handled plus a cost per log entry the message carries (an append's entries, a client's
- * command), and optional fixed costs for timers and disk completions. With a price on work, a
+ * write), and optional fixed costs for timers and disk completions. A client's read carries no
+ * entry: served by ReadIndex or under a lease it never becomes one, and served through the log
+ * (`readMode: "log"`) it is priced where it travels as an entry, in the appends that carry it. With a price on work, a
  * server handles one event at a time and the rest wait in its inbox, so offered load beyond what
  * the leader can handle turns into queueing delay: the knee of the latency-throughput curve.
  *
@@ -26,7 +28,7 @@ import type { ServiceTimeModel } from "../../sim/types.ts";
 export interface RaftServiceTimeOptions {
   /** Cost of handling any message (peer or client), before its entries. */
   messageUs: number;
-  /** Cost of each log entry a message carries: an append's entries, a client request's command. */
+  /** Cost of each log entry a message carries: an append's entries, a client's write. */
   entryUs: number;
   /** Cost of a timer firing (elections, heartbeats). Default 0. */
   timerUs?: number;
@@ -46,7 +48,9 @@ export interface RaftServiceTimeOptions {
  * ```ts
  * import { raftServiceTime } from "./service_time.ts";
  * import { Rng } from "../../sim/rng.ts";
- * raftServiceTime({ messageUs: 40, entryUs: 10 })("message", { type: "request" }, Rng.fromSeed(1)); // 50
+ * const price = raftServiceTime({ messageUs: 40, entryUs: 10 });
+ * price("message", { type: "request", f: "put" }, Rng.fromSeed(1)); // 50: a write carries its command
+ * price("message", { type: "request", f: "get" }, Rng.fromSeed(1)); // 40: a read is a message only
  * ```
  */
 export function raftServiceTime(options: RaftServiceTimeOptions): ServiceTimeModel {
@@ -61,9 +65,9 @@ export function raftServiceTime(options: RaftServiceTimeOptions): ServiceTimeMod
   };
 }
 
-/** Log entries a message carries: an append's, one for a client's request, none otherwise. */
+/** Log entries a message carries: an append's, one for a client's write (not a read), none otherwise. */
 export function entriesCarried(payload: unknown): number {
-  const message = payload as { type?: string; entries?: unknown[] } | null;
+  const message = payload as { type?: string; entries?: unknown[]; f?: string } | null;
   if (message?.type === "append") return message.entries?.length ?? 0;
-  return message?.type === "request" ? 1 : 0;
+  return message?.type === "request" && message.f !== "get" ? 1 : 0;
 }
