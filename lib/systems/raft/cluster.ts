@@ -335,7 +335,8 @@ export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunRe
           ? undefined
           : { counterexample: linearizable.counterexample },
       },
-      lostWrites,
+      // Lost writes are judged on appends only (puts overwrite each other): with puts, no such check.
+      ...((options.writeF ?? "append") === "append" ? [lostWrites] : []),
     ],
     figures: {
       operationsOk: sim.history.counts.ok,

@@ -149,7 +149,6 @@ Deno.test("raft-snapshot: election safety, linearizability and both catch-ups ho
       [
         ["election-safety", true],
         ["linearizability (kv)", true],
-        ["lost-committed-writes", true],
         ["restarted follower caught up", true],
         ["isolated follower caught up", true],
       ],
