@@ -74,36 +74,40 @@ export function raftClient(api: NodeApi<RaftMessage>, options: RaftClientOptions
     api.setTimer(-options.thinkTimeUsMean * Math.log(1 - api.rng.next()), timerNext);
   };
   /**
-   * A server that let a request time out is suspected for the give-up time: other servers' hints
-   * may still name it (they have not noticed it is gone), and following them back would cost
-   * another timeout each time, as real clients' endpoint health checks avoid.
+   * A server that let a request time out is suspected, with the highest term the client had seen
+   * then: other servers' hints may still name it in that term (they have not noticed it is gone),
+   * and following them back would cost a timeout each time. A hint from a later term is news (it
+   * may lead again) and is followed; an answer from the server itself clears the suspicion.
    */
-  const suspectedUntilUs = new Map<number, number>();
-  const suspected = (server: number) => (suspectedUntilUs.get(server) ?? -Infinity) > api.monotonicUs();
-  const tryAnother = (hint: number) => {
-    if (hint >= 0 && hint !== target && options.servers.includes(hint) && !suspected(hint)) {
+  const suspectedAtTerm = new Map<number, number>();
+  let termSeen = 0;
+  const suspected = (server: number) => suspectedAtTerm.has(server);
+  const tryAnother = (hint: number, hintTerm = 0) => {
+    const fresh = !suspected(hint) || hintTerm > suspectedAtTerm.get(hint)!;
+    if (hint >= 0 && hint !== target && options.servers.includes(hint) && fresh) {
       target = hint;
       return;
     }
-    // Round-robin from the current server, past suspected ones (unless every one is).
-    let next = target;
-    for (let i = 0; i < options.servers.length; i++) {
-      next = options.servers[(options.servers.indexOf(next) + 1) % options.servers.length];
-      if (!suspected(next)) break;
-    }
-    target = next;
+    // Round-robin from the current server, past suspected ones; when every one is, the next.
+    const after = (server: number) => options.servers[(options.servers.indexOf(server) + 1) % options.servers.length];
+    let next = after(target);
+    for (let i = 1; i < options.servers.length && suspected(next); i++) next = after(next);
+    target = suspected(next) ? after(target) : next;
   };
   return {
     onStart: begin,
-    onMessage(_from, message) {
-      if (message.type !== "response" || current === undefined || message.seq !== current.seq) return;
+    onMessage(from, message) {
+      if (message.type !== "response") return;
+      suspectedAtTerm.delete(from); // it answered: it is alive, whatever it answered
+      termSeen = Math.max(termSeen, message.term);
+      if (current === undefined || message.seq !== current.seq) return;
       api.cancelTimer(current.timer);
       if (message.ok) {
         // Which leader's term acknowledged a write: a deposed leader's late answers are told apart.
         if (current.f !== "get") api.record("raft_write_ok_term", message.term);
         return finish("ok", message.value);
       }
-      tryAnother(message.leaderHint);
+      tryAnother(message.leaderHint, message.term);
       if (api.monotonicUs() - current.startedUs > options.giveUpUs) return finish("info", null);
       current.timer = api.setTimer(10_000, "retry");
     },
@@ -111,7 +115,7 @@ export function raftClient(api: NodeApi<RaftMessage>, options: RaftClientOptions
       if (tag === timerNext) return begin();
       if (current === undefined) return;
       if (tag === timerTimeout) {
-        suspectedUntilUs.set(target, api.monotonicUs() + options.giveUpUs);
+        suspectedAtTerm.set(target, termSeen);
         tryAnother(-1);
       }
       if (api.monotonicUs() - current.startedUs > options.giveUpUs) return finish("info", null);

@@ -148,3 +148,13 @@ Deno.test("raft-faults: a transfer is not vacuous, and membership-partition adap
   assert.deepEqual(leader.membership.voters, small.run.servers.slice(1));
   for (const check of small.run.checks) assert.equal(check.valid, true, check.message);
 });
+
+Deno.test("raft-faults membership-partition: after the heal the clients find the re-elected leader they once timed out on", () => {
+  // Seed 2: the removal cost the majority side its majority; its leader, which clients timed out
+  // on, wins again in a later term after the heal, and hints from that term lead clients back.
+  const result = runRaftFaultScenario({ scenario: "membership-partition", ...short }, 2);
+  assert.ok(
+    result.phases[2].throughputPerSecond > 500,
+    `after the heal: ${result.phases[2].throughputPerSecond} ops/s`,
+  );
+});
