@@ -275,7 +275,7 @@ function appliedIndexChart(result: RaftFaultRun, title: string): VegaLiteSpec {
 export const raftFaultsExperiment: Experiment = {
   name: "raft-faults",
   description:
-    "Raft under one fault scenario (leader disk stall, leader crash, partitions, leadership transfer): downtime, catch-up, throughput",
+    "Raft under one fault scenario (leader disk stall, leader crash, partitions, leadership transfer, membership change under a partition): downtime, catch-up, throughput",
   params: {
     scenario: {
       type: "choice",

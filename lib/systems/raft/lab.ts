@@ -1,7 +1,7 @@
 /**
  * The Raft experiments the lab registers. `raft-chaos` runs the replicated key-value store under
- * a fault schedule and checks election safety and linearizability (which also catches
- * acknowledged writes that were lost); its `bug` parameter switches on one planted bug.
+ * a fault schedule and checks election safety, linearizability and lost committed writes (which
+ * names the acknowledged appends that vanished); its `bug` parameter switches on one planted bug.
  *
  * @module
  */
@@ -65,7 +65,8 @@ export function raftSchedule(name: string, durationUs: number): Schedule {
 /** Raft's replicated key-value store under faults, with a switchable planted bug. */
 export const raftChaosExperiment: Experiment = {
   name: "raft-chaos",
-  description: "Raft key-value store under a fault schedule; checks election safety and linearizability",
+  description:
+    "Raft key-value store under a fault schedule; checks election safety, linearizability and lost committed writes",
   params: {
     servers: { type: "integer", default: 5, min: 1, max: 15, description: "voting servers" },
     clients: { type: "integer", default: 5, min: 1, max: 200, description: "closed-loop clients" },
