@@ -459,11 +459,16 @@ export class RaftServer implements NodeLogic<RaftMessage> {
 
   // ------------------------------------------------------------------ replication (§5.3)
 
-  #handleAppend(from: number, message: Extract<PeerMessage, { type: "append" }>): void {
-    if (this.role !== "follower") this.#becomeFollower(this.term, message.leader);
-    this.leader = message.leader;
+  /** A current leader's append or snapshot: follow it, and its contact holds off elections. */
+  #heardFromLeader(leader: number): void {
+    if (this.role !== "follower") this.#becomeFollower(this.term, leader);
+    this.leader = leader;
     this.#lastLeaderContactUs = this.#api.monotonicUs();
     this.#resetElectionTimer();
+  }
+
+  #handleAppend(from: number, message: Extract<PeerMessage, { type: "append" }>): void {
+    this.#heardFromLeader(message.leader);
     const prevTerm = this.log.termAt(message.prevIndex);
     if (message.prevIndex > this.log.lastIndex || (prevTerm !== undefined && prevTerm !== message.prevTerm)) {
       this.#send(from, {
@@ -761,21 +766,8 @@ export class RaftServer implements NodeLogic<RaftMessage> {
    * snapshot is complete, save it, discard the log it covers, reset the state machine").
    */
   #handleSnapshot(from: number, message: Extract<PeerMessage, { type: "snapshot" }>): void {
-    if (this.role !== "follower") this.#becomeFollower(this.term, message.leader);
-    this.leader = message.leader;
-    this.#lastLeaderContactUs = this.#api.monotonicUs();
-    this.#resetElectionTimer();
-    if (message.index <= this.commit) {
-      this.#send(from, {
-        type: "appendResponse",
-        term: this.term,
-        success: true,
-        matchIndex: this.commit,
-        conflictIndex: 0,
-        round: 0,
-      });
-      return;
-    }
+    this.#heardFromLeader(message.leader);
+    if (message.index <= this.commit) return this.#acknowledgeSnapshot(from);
     const receiving = this.#receiving;
     if (receiving?.busy) return; // a chunk is being written: its acknowledgement will answer
     if (message.offset === 0) {
@@ -837,6 +829,12 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       // The WAL learns the snapshot before any later entry, so its log stays contiguous on replay.
       this.#records.push({ kind: "snapshot", index, term });
     }
+    this.#acknowledgeSnapshot(leader);
+    this.#flush();
+  }
+
+  /** Tells the leader this follower holds everything up to its commit index (a snapshot covers it). */
+  #acknowledgeSnapshot(leader: number): void {
     this.#send(leader, {
       type: "appendResponse",
       term: this.term,
@@ -845,7 +843,6 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       conflictIndex: 0,
       round: 0,
     });
-    this.#flush();
   }
 
   /** Commits the highest index a majority holds, if it is of the current term (§5.4.2, Figure 8). */

@@ -1,15 +1,7 @@
 // Proves ReadIndex keeps reads linearizable when a leader is deposed behind a partition, and that
 // the planted bug staleLeaderReads (answering from local state) is caught: a scripted scenario.
 import assert from "node:assert/strict";
-import { checkLinearizable } from "../../check/linearizability.ts";
-import { kv } from "../../check/models.ts";
-import { pairOperations } from "../../check/operations.ts";
-import type { Op } from "../../history/history.ts";
-import { Simulation } from "../../sim/mod.ts";
-import type { NodeApi } from "../../sim/types.ts";
-import { bugsFor } from "./bugs.ts";
-import { type RaftServer, raftServer } from "./node.ts";
-import { raftConfigDefaults, type RaftMessage } from "./types.ts";
+import { ScriptedCluster } from "./_scripted.ts";
 
 /**
  * Three servers; the leader writes k=v1; the leader is cut off from the other servers (clients
@@ -17,61 +9,29 @@ import { raftConfigDefaults, type RaftMessage } from "./types.ts";
  * the old leader, which (without CheckQuorum) still believes it leads.
  */
 function staleReadScenario(bug: string) {
-  const sim = new Simulation({ seed: 3 });
-  const servers: number[] = [];
-  const instances = new Map<number, RaftServer>();
-  const config = { ...raftConfigDefaults, servers, checkQuorum: false, snapshotEveryEntries: 0 };
-  for (let i = 0; i < 3; i++) {
-    servers.push(sim.addNode<RaftMessage>({
-      name: `n${i}`,
-      create: (api) => {
-        const server = raftServer(api, { config, bugs: bugsFor(bug) }) as RaftServer;
-        instances.set(api.id, server);
-        return server;
-      },
-    }));
-  }
-  const leader = () => servers.find((s) => instances.get(s)?.role === "leader" && sim.isUp(s));
-  let client: NodeApi<RaftMessage> | undefined;
-  let open: { op: Op; seq: number } | undefined;
-  let seq = 0;
-  const clientId = sim.addNode<RaftMessage>({
-    name: "client",
-    create: (api) => {
-      client = api;
-      return {
-        onMessage(_from, message) {
-          if (message.type !== "response" || open === undefined || message.seq !== open.seq || !message.ok) return;
-          api.complete(open.op, "ok", message.value);
-          open = undefined;
-        },
-      };
-    },
+  const cluster = new ScriptedCluster({
+    voters: 3,
+    seed: 3,
+    bug,
+    config: { checkQuorum: false, snapshotEveryEntries: 0 },
   });
-  const request = (to: number, f: "put" | "get", value: string | null) => {
-    seq++;
-    open = { op: client!.invoke(f, value, { key: "k" }), seq };
-    client!.send(to, { type: "request", clientId, seq, f, key: "k", value });
+  const client = cluster.addClient("client");
+  cluster.start();
+  const oldLeader = cluster.electLeader();
+  cluster.request(client, oldLeader, "put", "v1");
+  cluster.runUntil("v1 acknowledged", () => client.open === undefined, 500_000);
+  cluster.isolate(oldLeader);
+  const successor = () => cluster.servers.find((s) => s !== oldLeader && cluster.leadsCommitted(s));
+  cluster.runUntil("a new leader", () => successor() !== undefined, 2_000_000);
+  cluster.request(client, successor()!, "put", "v2");
+  cluster.runUntil("v2 acknowledged", () => client.open === undefined, 500_000);
+  cluster.request(client, oldLeader, "get", null);
+  cluster.runFor(800_000);
+  return {
+    sim: cluster.sim,
+    result: cluster.linearizability(),
+    oldLeaderStillThinksItLeads: cluster.leads(oldLeader),
   };
-  let oldLeader = -1;
-  sim.at(1_000_000, () => request(leader()!, "put", "v1"));
-  sim.at(1_200_000, (s) => {
-    oldLeader = leader()!;
-    for (const a of servers) {
-      for (const b of servers) if ((a === oldLeader) !== (b === oldLeader)) s.network.block(a, b);
-    }
-  });
-  sim.at(
-    2_500_000,
-    () => request(servers.find((s) => s !== oldLeader && instances.get(s)?.role === "leader")!, "put", "v2"),
-  );
-  sim.at(2_700_000, () => {
-    if (open !== undefined) return; // the write did not finish: no stale read to provoke
-    request(oldLeader, "get", null);
-  });
-  sim.run({ untilUs: 3_500_000 });
-  const result = checkLinearizable(pairOperations(sim.history.events), kv as never, { initial: "" });
-  return { sim, result, oldLeaderStillThinksItLeads: instances.get(oldLeader)?.role === "leader" };
 }
 
 Deno.test("raft: a read sent to a deposed leader behind a partition is never answered stale with ReadIndex", () => {
