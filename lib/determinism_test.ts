@@ -3,7 +3,7 @@
 // and different hashes for different seeds.
 import assert from "node:assert/strict";
 import { scanSource, wallClockAllowed } from "./determinism_scan.ts";
-import { runEcho } from "./systems/echo/mod.ts";
+import { runEcho } from "./systems/echo/experiments/mod.ts";
 
 const libDir = new URL(".", import.meta.url).pathname;
 const quickRun = { durationUs: 1_000_000, clients: 4, crashAtFraction: 0.4, downtimeUs: 300_000 };
@@ -69,7 +69,7 @@ Deno.test("20 seeds run twice give identical hashes per seed and different hashe
 
 Deno.test("a fresh process gives the same hash for a seed as this one", async () => {
   const expected = runEcho(quickRun, 11).hash;
-  const module = new URL("./systems/echo/mod.ts", import.meta.url).href;
+  const module = new URL("./systems/echo/experiments/mod.ts", import.meta.url).href;
   const code = `import { runEcho } from "${module}"; console.log(runEcho(${JSON.stringify(quickRun)}, 11).hash);`;
   const output = await new Deno.Command(Deno.execPath(), { args: ["eval", code], stderr: "inherit" }).output();
   assert.ok(output.success, "the child process failed");

@@ -7,7 +7,7 @@
  * @module
  */
 import { runExperiment, type RunResult, writeRun } from "../lab/run.ts";
-import { echoExperiment } from "../systems/echo/lab.ts";
+import { echoExperiment } from "../systems/echo/experiments/mod.ts";
 
 /** Runs the demo and returns the directory written and the run. */
 export async function demo(

@@ -4,7 +4,7 @@
  * @module
  */
 import { InputError } from "../assert.ts";
-import { echoExperiment } from "../systems/echo/lab.ts";
+import { echoExperiments } from "../systems/echo/experiments/mod.ts";
 import { raftChaosExperiment, raftElectionExperiment } from "../systems/raft/lab.ts";
 import { raftFaultsExperiment } from "../systems/raft/faults_lab.ts";
 import { raftLeaseExperiment } from "../systems/raft/lease_lab.ts";
@@ -14,7 +14,7 @@ import type { Experiment } from "./experiment.ts";
 
 /** Every registered experiment, by name. */
 export const experiments: readonly Experiment[] = [
-  echoExperiment,
+  ...echoExperiments,
   raftChaosExperiment,
   raftElectionExperiment,
   raftFaultsExperiment,

@@ -108,7 +108,7 @@ Deno.test("a failed check keeps the cell's history; an exception in a run is a r
   const base = await Deno.makeTempDir();
   const spec = {
     experiment: "echo",
-    grid: { ackBeforeFsync: [true] },
+    grid: { bug: ["ackBeforeFsync"] },
     fixed: { clients: 40, durationUs: 2_000_000, thinkTimeUsMean: 1000 },
     seeds: [1, 2],
   };

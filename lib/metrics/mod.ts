@@ -17,7 +17,7 @@
  *
  * @example
  * ```ts
- * import { runEcho } from "../systems/echo/mod.ts";
+ * import { runEcho } from "../systems/echo/experiments/mod.ts";
  * import { evaluateSlo, table, windowedSeries } from "./mod.ts";
  * const run = runEcho({ durationUs: 3_000_000, clients: 3, downtimeUs: 1_000_000 }, 1);
  * const windows = windowedSeries(run.history, { windowUs: 250_000, startUs: 0, endUs: 3_000_000 });

@@ -3,7 +3,7 @@
 // and cuts throughput in the windows it overlaps, and every row list converts to an arquero table.
 import assert from "node:assert/strict";
 import { faultWindows } from "../history/fault_windows.ts";
-import { runEcho } from "../systems/echo/mod.ts";
+import { runEcho } from "../systems/echo/experiments/mod.ts";
 import {
   evaluateSlo,
   operationLatencies,
@@ -52,7 +52,7 @@ Deno.test("echo: a 10 ms p99 SLO fails in exactly the 500 ms windows that overla
 });
 
 Deno.test("echo with acknowledgement before fsync: RPO finds the request the run's own check lost, in flight at the crash", () => {
-  const buggy = runEcho({ ...params, ackBeforeFsync: true }, 2);
+  const buggy = runEcho({ ...params, bug: "ackBeforeFsync" }, 2);
   const lostIds = buggy.check.lostRequestIds;
   assert.ok(lostIds.length > 0, "seed 2 loses an acknowledged request");
   const acknowledged = operationLatencies(buggy.history).filter((row) => row.type === "ok").length;

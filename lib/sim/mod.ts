@@ -14,6 +14,7 @@
  */
 export * from "./simulation.ts";
 export * from "./types.ts";
+export type * from "./client.ts";
 export * from "./rng.ts";
 export * from "./distributions.ts";
 export * from "./empirical.ts";

@@ -1,13 +1,16 @@
 /**
- * The echo service with retries: the kernel's example system, used by the demo, the tour notebook
- * and the determinism tests.
+ * The echo service with retries: the kernel's smallest honest system. Servers journal each
+ * request and fsync before they answer; clients retry on another server with backoff. Its
+ * experiments (the demo's default run) are in `experiments/`.
  *
  * @example
  * ```ts
- * import { runEcho } from "./mod.ts";
- * console.log(runEcho({ durationUs: 1_000_000 }, 7).summary);
+ * import { echoBugsFor, echoServer, journalFile } from "./mod.ts";
+ * echoBugsFor("none").ackBeforeFsync; // false
+ * typeof echoServer; journalFile; // "journal"
  * ```
  * @module
  */
 export * from "./echo.ts";
-export * from "./experiment.ts";
+export * from "./client.ts";
+export * from "./bugs.ts";

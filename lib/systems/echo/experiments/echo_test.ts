@@ -2,7 +2,7 @@
 // crash, that clients retry around the dead server, and that the planted ack-before-fsync bug is
 // caught by the invariant check.
 import assert from "node:assert/strict";
-import { InputError } from "../../assert.ts";
+import { InputError } from "../../../assert.ts";
 import { runEcho } from "./mod.ts";
 
 const busy = { clients: 40, durationUs: 2_000_000, thinkTimeUsMean: 1000 };
@@ -18,7 +18,7 @@ Deno.test("echo: no acknowledged request is lost across a server crash (10 seeds
 Deno.test("echo: planted bug ackBeforeFsync is caught by the durability check within 5 seeds", () => {
   const caught = [];
   for (let seed = 1; seed <= 5; seed++) {
-    const result = runEcho({ ...busy, ackBeforeFsync: true }, seed);
+    const result = runEcho({ ...busy, bug: "ackBeforeFsync" }, seed);
     if (!result.check.valid) caught.push(seed);
     assert.equal(result.summary.ackedLost, result.check.lostRequestIds.length);
   }
@@ -50,7 +50,7 @@ Deno.test("echo: an unknown or out-of-range parameter is refused with what is al
     (e: Error) => e instanceof InputError && /allowed: servers/.test(e.message),
   );
   assert.throws(() => runEcho({ servers: 0 }, 1), /servers must be in \[1, 64\], got 0/);
-  assert.throws(() => runEcho({ ackBeforeFsync: "maybe" }, 1), /true or false/);
+  assert.throws(() => runEcho({ bug: "maybe" }, 1), /bug must be one of none, ackBeforeFsync/);
 });
 
 Deno.test("echo: a torn journal record at a crash is cut at recovery, so later records stay aligned (seed 6)", () => {

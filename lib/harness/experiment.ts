@@ -1,0 +1,155 @@
+/**
+ * Experiments: a system, a workload, a fault schedule, phases, the figures and the checks, with
+ * typed parameters. A run is a pure function of (experiment, parameters, seed). Most experiments
+ * are a declaration for {@linkcode defineExperiment}; one that is not a single run of a system
+ * (a set of trials, a sweep of its own) uses {@linkcode defineCustomExperiment} and still gets
+ * typed parameters.
+ *
+ * @example
+ * ```ts
+ * import { defineCustomExperiment } from "./experiment.ts";
+ * import { defineParams, integer } from "./params.ts";
+ * const squares = defineCustomExperiment({
+ *   name: "squares",
+ *   description: "squares a number",
+ *   params: defineParams({ n: integer({ default: 3, min: 0, max: 100, description: "the number" }) }),
+ *   run: (p) => ({ figures: { square: p.n * p.n } }),
+ * });
+ * squares.run({ n: 4 }, 1).figures.square; // 16
+ * ```
+ * @module
+ */
+import type { CheckResult } from "../check/mod.ts";
+import type { CoverageReport, Schedule } from "../faults/mod.ts";
+import { History } from "../history/history.ts";
+import type { ParamSchema, ParamValues } from "../params.ts";
+import type { SimulationOptions } from "../sim/mod.ts";
+import type { VegaLiteSpec } from "../viz/charts.ts";
+import { type FigureOptions, standardFigures } from "./figures.ts";
+import type { DefinedParams, ParamsOf } from "./params.ts";
+import { type HarnessRun, type Phases, runSystem } from "./run.ts";
+import type { ClusterHandle, SystemDefinition } from "./system.ts";
+import type { Workload } from "./workload.ts";
+import type { ParamSpec } from "../params.ts";
+import type { Simulation } from "../sim/mod.ts";
+
+/** A figure of a run: one cell of its row in a results table. */
+export type Figure = number | string | boolean | null;
+
+/** What one run produces. */
+export interface RunOutput {
+  /** Figures of the run, one row of the results table (latency percentiles, availability...). */
+  figures: Record<string, Figure>;
+  /** Checker verdicts on the run's history and state. */
+  checks: CheckResult[];
+  history: History;
+  /** The kernel's trace hash: the same seed and parameters give the same hash. */
+  traceHash: string;
+  events: number;
+  /** Tidy tables for charts and notebooks, by name. */
+  tables: Record<string, Record<string, Figure>[]>;
+  schedule?: Schedule;
+  coverage?: CoverageReport;
+  /** Charts of the run, by file stem. */
+  charts?: Record<string, VegaLiteSpec>;
+}
+
+/** An experiment users can run, sweep and compare. */
+export interface Experiment {
+  name: string;
+  /** One line for `faultline list`. */
+  description: string;
+  params: ParamSchema;
+  /** Runs once; must depend on nothing but `params` and `seed`. */
+  run(params: ParamValues, seed: number): RunOutput;
+}
+
+/** What an experiment adds to the standard output. */
+export interface Extras {
+  figures?: Record<string, Figure>;
+  checks?: CheckResult[];
+  tables?: Record<string, Record<string, Figure>[]>;
+  charts?: Record<string, VegaLiteSpec>;
+}
+
+/** An experiment as a declaration: every part is a function of the typed parameters. */
+export interface ExperimentDeclaration<S extends Record<string, ParamSpec>, M, O> {
+  name: string;
+  description: string;
+  params: DefinedParams<S>;
+  system: SystemDefinition<M, O>;
+  /** The system's build options. */
+  options(params: ParamsOf<S>): O;
+  workload(params: ParamsOf<S>): Workload;
+  schedule(params: ParamsOf<S>): Schedule;
+  phases(params: ParamsOf<S>): Phases;
+  /** Kernel options beyond the seed; default none. */
+  simulation?(params: ParamsOf<S>): Omit<SimulationOptions, "seed">;
+  /** Which optional standard figures to compute; default the basic ones. */
+  figures?(params: ParamsOf<S>): FigureOptions;
+  /** Kernel-side probes scheduled before the run (they must change nothing the system does). */
+  probe?(params: ParamsOf<S>): ((sim: Simulation, cluster: ClusterHandle) => void) | undefined;
+  /** Figures, checks, tables and charts of this experiment beyond the standard ones. */
+  extras?(run: HarnessRun, params: ParamsOf<S>): Extras;
+}
+
+/** An experiment that runs `declaration.system` once per seed on the harness. */
+export function defineExperiment<const S extends Record<string, ParamSpec>, M, O>(
+  declaration: ExperimentDeclaration<S, M, O>,
+): Experiment {
+  return {
+    name: declaration.name,
+    description: declaration.description,
+    params: declaration.params.schema,
+    run(given, seed) {
+      const params = declaration.params.resolve(given);
+      const run = runSystem({
+        system: declaration.system,
+        options: declaration.options(params),
+        workload: declaration.workload(params),
+        schedule: declaration.schedule(params),
+        phases: declaration.phases(params),
+        seed,
+        simulation: declaration.simulation?.(params),
+        probe: declaration.probe?.(params),
+      });
+      return outputOf(run, standardFigures(run, declaration.figures?.(params)), declaration.extras?.(run, params));
+    },
+  };
+}
+
+/** The lab's output of a harness run: the one place a run's hash, events and verdicts are gathered. */
+export function outputOf(run: HarnessRun, figures: Record<string, Figure>, extras: Extras = {}): RunOutput {
+  return {
+    figures: { ...figures, ...extras.figures },
+    checks: [...run.checks, ...(extras.checks ?? [])],
+    history: run.sim.history,
+    traceHash: run.sim.hash(),
+    events: run.sim.eventsProcessed,
+    tables: extras.tables ?? {},
+    schedule: run.schedule,
+    coverage: run.coverage,
+    charts: extras.charts,
+  };
+}
+
+/** What a custom experiment returns: its output, with empty defaults for what it has none of. */
+export type CustomOutput = Partial<RunOutput> & { figures: Record<string, Figure> };
+
+/** An experiment that is not one run of a system, with typed parameters. */
+export function defineCustomExperiment<const S extends Record<string, ParamSpec>>(declaration: {
+  name: string;
+  description: string;
+  params: DefinedParams<S>;
+  run(params: ParamsOf<S>, seed: number): CustomOutput;
+}): Experiment {
+  return {
+    name: declaration.name,
+    description: declaration.description,
+    params: declaration.params.schema,
+    run(given, seed) {
+      const output = declaration.run(declaration.params.resolve(given), seed);
+      return { checks: [], history: new History(), traceHash: "", events: 0, tables: {}, ...output };
+    },
+  };
+}

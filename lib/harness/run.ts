@@ -1,0 +1,290 @@
+/**
+ * One run on the harness, in phases, as TigerBeetle's simulator and Jepsen run theirs:
+ *
+ * 1. **Warm-up** (`warmupUs`): clients run, no fault may start (the schedule is refused if one does).
+ * 2. **Faults**: the nemesis plays the schedule.
+ * 3. **Heal**: everything heals at the schedule's heal time.
+ * 4. **Recovery**, bounded by `recoveryBoundUs`: after the heal the system must complete an
+ *    operation and converge (its `converged()` holds). Missing the bound is a liveness failure,
+ *    reported apart from safety. A heal late in the run extends it until the system has recovered
+ *    or the bound has passed, so liveness is always judged.
+ * 5. **Final**: at `durationUs` (or the end of that extension) clients stop starting operations,
+ *    and the workload's final operations run (a read of every key), within `finalBoundUs`.
+ * 6. **Checks**: the workload's checkers on the history, the system's invariants (checked every
+ *    `invariantEveryUs` as the run goes and once at the end), liveness, and the standard figures.
+ *
+ * A violation names the seed, the time and what broke, and every run hands back the command-free
+ * facts a report needs (hash, events, schedule, coverage).
+ *
+ * @example
+ * ```ts
+ * import { runSystem } from "./run.ts";
+ * // runSystem({ system, options, workload, schedule, phases, seed }) — see lib/systems/register.
+ * typeof runSystem; // "function"
+ * ```
+ * @module
+ */
+import { assert, InputError } from "../assert.ts";
+import type { CheckResult } from "../check/mod.ts";
+import { type CoverageReport, Nemesis, type Schedule } from "../faults/mod.ts";
+import { Simulation, type SimulationOptions } from "../sim/mod.ts";
+import type { ClientContext, ClusterHandle, Outcome, Request, SystemClient, SystemDefinition } from "./system.ts";
+import { clientProcess, finalOperationsProcess, type Workload } from "./workload.ts";
+
+/** The phases of a run (all times true time from the run's start, in microseconds). */
+export interface Phases {
+  /** No fault may start before this. */
+  warmupUs: number;
+  /** When clients stop starting operations; the final operations follow. */
+  durationUs: number;
+  /** After the heal, an operation must complete and the system converge within this. */
+  recoveryBoundUs: number;
+  /** How long the final operations may take; default 2 s. */
+  finalBoundUs?: number;
+  /** How often invariants are checked during the run; default 10 ms. 0: only at the end. */
+  invariantEveryUs?: number;
+}
+
+/** Everything a run needs. */
+export interface RunSpec<M, O> {
+  system: SystemDefinition<M, O>;
+  options: O;
+  workload: Workload;
+  schedule: Schedule;
+  phases: Phases;
+  seed: number;
+  /** Kernel options beyond the seed (network latency, history retention...). */
+  simulation?: Omit<SimulationOptions, "seed">;
+  /** Called once the cluster and nemesis exist, before the run: schedule kernel-side probes with `sim.at`. */
+  probe?: (sim: Simulation, cluster: ClusterHandle) => void;
+}
+
+/** The first violation of an invariant. */
+export interface InvariantViolation {
+  invariant: string;
+  timeUs: number;
+  message: string;
+}
+
+/** A finished run. */
+export interface HarnessRun {
+  seed: number;
+  sim: Simulation;
+  cluster: ClusterHandle;
+  schedule: Schedule;
+  coverage: CoverageReport;
+  /** When the nemesis healed everything. */
+  healUs: number;
+  /** When, after the heal, an operation had completed and the system had converged; undefined: not within the bound. */
+  recoveredUs: number | undefined;
+  /** When clients stopped starting operations. */
+  endUs: number;
+  /** Values the final operations read, by key ("" for none); undefined without final operations. */
+  finalValues: Map<string, unknown> | undefined;
+  violations: InvariantViolation[];
+  /** Invariants, liveness and the workload's checkers, in that order. */
+  checks: CheckResult[];
+}
+
+/** Most invariant checkpoints in one run: a tiny interval over a long run fails before it starts. */
+export const invariantCheckpointsMax = 1_000_000;
+/** How often the recovery phase looks for progress and convergence. */
+const recoveryPollUs = 5_000;
+
+/** Runs `spec` through its phases and checks it. */
+export function runSystem<M, O>(spec: RunSpec<M, O>): HarnessRun {
+  const { system, workload, phases } = spec;
+  checkPhases(phases);
+  const sim = new Simulation({ ...spec.simulation, seed: spec.seed });
+  const cluster = system.build(sim, spec.options);
+  assert(cluster.servers.length > 0, `${system.name}: build() returned no servers`);
+  let open = true;
+  const client = (context: ClientContext<M>) => system.client(context, cluster, spec.options);
+  for (let process = 0; process < workload.processes; process++) {
+    const generator = workload.generatorFor?.(process) ?? workload.generator;
+    sim.addNode<M>({
+      name: `client${process}`,
+      create: (api) =>
+        clientProcess(api, {
+          client,
+          process,
+          generator,
+          thinkTimeUsMean: workload.thinkTimeUsMean,
+          open: () => open,
+        }),
+    });
+  }
+  const nemesis = new Nemesis({
+    sim,
+    cluster: { nodes: [...cluster.servers], roles: cluster.roles, nodesForKey: cluster.nodesForKey },
+    schedule: spec.schedule,
+  });
+  const healUs = nemesis.compiled.healAtUs;
+  const firstFault = nemesis.compiled.faults[0];
+  if (firstFault !== undefined && firstFault.startUs < phases.warmupUs) {
+    throw new InputError(
+      `${firstFault.path}: ${firstFault.fault.kind} starts at ${firstFault.startUs} us, inside the warm-up ` +
+        `(faults may start from ${phases.warmupUs} us)`,
+    );
+  }
+  const violations = watchInvariants(sim, cluster, phases);
+  const recovery = watchRecovery(sim, cluster, healUs, phases);
+  spec.probe?.(sim, cluster);
+  sim.run({ untilUs: phases.durationUs });
+  // A heal late in the run (or after it) still gets its whole recovery phase: clients go on until
+  // the system has recovered or the bound has passed, so liveness is always judged.
+  const deadlineUs = healUs + phases.recoveryBoundUs;
+  if (recovery.recoveredUs() === undefined && sim.nowUs < deadlineUs) {
+    sim.run({ until: () => recovery.recoveredUs() !== undefined, untilUs: deadlineUs });
+  }
+  const endUs = sim.nowUs;
+  open = false;
+  const finalValues = runFinal(sim, spec.workload.final, spec.phases, client);
+  checkInvariants(sim, cluster, violations);
+  const checks = [
+    invariantCheck(violations, cluster, spec.seed),
+    livenessCheck(recovery.recoveredUs(), healUs, phases),
+    ...workload.checkers.map((checker) => ({
+      ...checker.check({
+        events: sim.history.retain === "all" ? sim.history.events : [],
+        finalValues,
+        durableValues: cluster.durableValues?.(),
+      }),
+      checker: checker.name,
+    })),
+  ];
+  return {
+    seed: spec.seed,
+    sim,
+    cluster,
+    schedule: spec.schedule,
+    coverage: sim.history.retain === "all" ? nemesis.coverage() : { faults: [], faultsTouched: 0, vacuous: true },
+    healUs,
+    recoveredUs: recovery.recoveredUs(),
+    endUs,
+    finalValues,
+    violations,
+    checks,
+  };
+}
+
+function checkPhases(phases: Phases): void {
+  for (const name of ["warmupUs", "durationUs", "recoveryBoundUs"] as const) {
+    if (!Number.isInteger(phases[name]) || phases[name] < 0) {
+      throw new InputError(`phases.${name} must be a whole number of microseconds >= 0, got ${phases[name]}`);
+    }
+  }
+  if (phases.warmupUs > phases.durationUs) {
+    throw new InputError(`phases.warmupUs ${phases.warmupUs} is beyond durationUs ${phases.durationUs}`);
+  }
+  const every = phases.invariantEveryUs ?? 10_000;
+  if (every > 0 && phases.durationUs / every > invariantCheckpointsMax) {
+    throw new InputError(
+      `invariantEveryUs ${every} gives more than invariantCheckpointsMax ${invariantCheckpointsMax} checkpoints`,
+    );
+  }
+}
+
+/** Checks every invariant every `invariantEveryUs`; keeps the first violation of each. */
+function watchInvariants(sim: Simulation, cluster: ClusterHandle, phases: Phases): InvariantViolation[] {
+  const violations: InvariantViolation[] = [];
+  const every = phases.invariantEveryUs ?? 10_000;
+  if (every === 0 || (cluster.invariants ?? []).length === 0) return violations;
+  const checkpoint = () => {
+    checkInvariants(sim, cluster, violations);
+    if (sim.nowUs + every <= phases.durationUs) sim.after(every, checkpoint);
+  };
+  sim.at(every, checkpoint);
+  return violations;
+}
+
+function checkInvariants(sim: Simulation, cluster: ClusterHandle, violations: InvariantViolation[]): void {
+  for (const invariant of cluster.invariants ?? []) {
+    if (violations.some((v) => v.invariant === invariant.name)) continue;
+    const broken = invariant.check();
+    if (broken !== undefined) violations.push({ invariant: invariant.name, timeUs: sim.nowUs, message: broken });
+  }
+}
+
+/** From the heal, polls for an operation completed after it and for convergence, up to the bound. */
+function watchRecovery(sim: Simulation, cluster: ClusterHandle, healUs: number, phases: Phases) {
+  let recoveredUs: number | undefined;
+  let okAtHeal = 0;
+  const deadlineUs = healUs + phases.recoveryBoundUs;
+  const poll = () => {
+    const progressed = sim.history.counts.ok > okAtHeal;
+    if (progressed && (cluster.converged?.() ?? true)) {
+      recoveredUs = sim.nowUs;
+      return;
+    }
+    if (sim.nowUs + recoveryPollUs <= deadlineUs) sim.after(recoveryPollUs, poll);
+  };
+  sim.at(healUs, () => {
+    okAtHeal = sim.history.counts.ok;
+    poll();
+  });
+  return { recoveredUs: () => recoveredUs };
+}
+
+/** Runs the workload's final operations after the clients stop; returns the values read. */
+function runFinal<M>(
+  sim: Simulation,
+  requests: readonly Request[] | undefined,
+  phases: Phases,
+  client: (context: ClientContext<M>) => SystemClient<M>,
+): Map<string, unknown> | undefined {
+  if (requests === undefined || requests.length === 0) return undefined;
+  const values = new Map<string, unknown>();
+  let outcomes = 0;
+  sim.addNode<M>({
+    name: "final",
+    create: (api) =>
+      finalOperationsProcess(api, {
+        client,
+        requests,
+        onOutcome: (request: Request, outcome: Outcome) => {
+          outcomes++;
+          if (outcome.type === "ok") values.set(request.key ?? "", outcome.value);
+        },
+      }),
+  });
+  const untilUs = sim.nowUs + (phases.finalBoundUs ?? 2_000_000);
+  sim.run({ until: () => outcomes === requests.length || sim.nowUs >= untilUs, untilUs });
+  return values;
+}
+
+function invariantCheck(violations: InvariantViolation[], cluster: ClusterHandle, seed: number): CheckResult {
+  const names = (cluster.invariants ?? []).map((i) => i.name);
+  if (violations.length === 0) {
+    return {
+      checker: "invariants",
+      valid: true,
+      message: names.length === 0 ? "the system declares no invariants" : `held throughout: ${names.join(", ")}`,
+    };
+  }
+  const first = violations[0];
+  return {
+    checker: "invariants",
+    valid: false,
+    message: `seed ${seed}: ${first.invariant} broken at ${first.timeUs} us: ${first.message}` +
+      (violations.length > 1 ? ` (and ${violations.slice(1).map((v) => v.invariant).join(", ")})` : ""),
+    details: { violations },
+  };
+}
+
+function livenessCheck(recoveredUs: number | undefined, healUs: number, phases: Phases): CheckResult {
+  if (recoveredUs !== undefined) {
+    return {
+      checker: "liveness",
+      valid: true,
+      message: `progress and convergence ${
+        recoveredUs - healUs
+      } us after the heal (bound ${phases.recoveryBoundUs} us)`,
+    };
+  }
+  return {
+    checker: "liveness",
+    valid: false,
+    message: `no progress and convergence within ${phases.recoveryBoundUs} us of the heal at ${healUs} us`,
+  };
+}

@@ -1,0 +1,184 @@
+/**
+ * Workloads in Jepsen's sense: a generator of operations, the client processes that perform them
+ * through the system's client, the final operations after the heal, and the checkers that judge
+ * the recorded history. The harness owns the history: a process records each invocation and its
+ * outcome at the true instant, so no system writes history itself.
+ *
+ * @example
+ * ```ts
+ * import { keyValueGenerator } from "./workload.ts";
+ * import { Rng } from "../sim/mod.ts";
+ * const generator = keyValueGenerator({ keys: 3, readFraction: 0.5, writeF: "put" });
+ * generator.next(new Rng(1), { process: 0, sequence: 0 }); // a get or a put of a unique value
+ * ```
+ * @module
+ */
+import { assert, InputError } from "../assert.ts";
+import type { CheckResult } from "../check/mod.ts";
+import type { Op } from "../history/history.ts";
+import type { NodeApi, NodeLogic, Rng } from "../sim/mod.ts";
+import { type ClientContext, clientContext, type Outcome, type Request, type SystemClient } from "./system.ts";
+
+/** Where a process stands when it asks for its next operation. */
+export interface GeneratorContext {
+  process: number;
+  /** Operations this process has invoked before: with `process`, a unique value for writes. */
+  sequence: number;
+}
+
+/** Draws operations. Randomness comes from the process's stream only, so runs replay. */
+export interface Generator {
+  next(rng: Rng, context: GeneratorContext): Request;
+}
+
+/** What checkers are given. */
+export interface CheckInput {
+  /** The whole history: client operations and nemesis events. */
+  events: readonly Op[];
+  /** The values the final operations read, by key ("" for no key); undefined without final reads. */
+  finalValues: ReadonlyMap<string, unknown> | undefined;
+  /** What the system's durable state holds at the end, by key (white-box); undefined when it says nothing. */
+  durableValues: ReadonlyMap<string, unknown> | undefined;
+}
+
+/** A checker of a workload: judges a history, returns valid true, false or "unknown". */
+export interface Checker {
+  name: string;
+  check(input: CheckInput): CheckResult;
+}
+
+/** A workload: how many processes, what they do, what happens at the end, and how it is judged. */
+export interface Workload {
+  /** Closed-loop client processes (each one operation at a time). */
+  processes: number;
+  /** Mean think time between an outcome and the next invocation (exponential); 0: none. */
+  thinkTimeUsMean: number;
+  generator: Generator;
+  /**
+   * Final operations after the recovery phase, run one after another by one extra process (for
+   * example a read of every key); their ok values become {@linkcode CheckInput.finalValues}.
+   */
+  final?: Request[];
+  checkers: readonly Checker[];
+  /** Processes whose generator is this one instead (for example readers only); default none. */
+  generatorFor?: (process: number) => Generator | undefined;
+}
+
+/** Options of {@linkcode keyValueGenerator}. */
+export interface KeyValueGeneratorOptions {
+  keys: number;
+  /** Fraction of operations that read. */
+  readFraction: number;
+  /** What writes do: `put` overwrites, `append` adds to a list. */
+  writeF: "put" | "append";
+}
+
+/** The process offset of final operations: above every client process. */
+export const finalProcessId = 1_000_000;
+
+/**
+ * Reads and writes over keys `k0`, `k1`...: reads are `get`, writes `put` or `append` of a value
+ * unique in the run (`process`:`sequence`), so checkers can tell every write apart.
+ */
+export function keyValueGenerator(options: KeyValueGeneratorOptions): Generator {
+  if (!Number.isInteger(options.keys) || options.keys < 1) {
+    throw new InputError(`keys must be a whole number of at least 1, got ${options.keys}`);
+  }
+  if (!(options.readFraction >= 0 && options.readFraction <= 1)) {
+    throw new InputError(`readFraction must be in [0, 1], got ${options.readFraction}`);
+  }
+  const keys = Array.from({ length: options.keys }, (_, i) => `k${i}`);
+  return {
+    next(rng, { process, sequence }) {
+      const key = keys[Math.floor(rng.next() * keys.length)];
+      if (rng.next() < options.readFraction) return { f: "get", key, value: null };
+      return { f: options.writeF, key, value: `${process}:${sequence}` };
+    },
+  };
+}
+
+/** A read of each key, for the final phase. */
+export function finalReads(keys: number): Request[] {
+  return Array.from({ length: keys }, (_, i) => ({ f: "get", key: `k${i}`, value: null }));
+}
+
+/** Options of a client process node. */
+export interface ProcessOptions<M> {
+  /** Builds the system's client for this process. */
+  client: (context: ClientContext<M>) => SystemClient<M>;
+  process: number;
+  generator: Generator;
+  thinkTimeUsMean: number;
+  /** Whether the process may start another operation now (the harness closes it at the run's end). */
+  open: () => boolean;
+}
+
+type ProcessTimer = { think: true } | { client: unknown };
+
+/**
+ * A closed-loop client process: invoke, perform through the system's client, record the outcome,
+ * think, repeat while the harness keeps it open.
+ */
+export function clientProcess<M>(api: NodeApi<M>, options: ProcessOptions<M>): NodeLogic<M> {
+  const client = options.client(clientContext(api, (tag) => ({ client: tag })));
+  let sequence = 0;
+  let busy = false;
+  const begin = () => {
+    if (busy || !options.open()) return;
+    const request = options.generator.next(api.rng, { process: options.process, sequence: sequence++ });
+    const invocation = api.invoke(request.f, request.value, { key: request.key, process: options.process });
+    busy = true;
+    let finished = false;
+    client.perform(request, (outcome) => {
+      assert(!finished, `process ${options.process}: ${request.f} completed twice`);
+      finished = true;
+      busy = false;
+      complete(api, invocation, outcome);
+      const thinkUs = options.thinkTimeUsMean === 0 ? 0 : -options.thinkTimeUsMean * Math.log(1 - api.rng.next());
+      api.setTimer(thinkUs, { think: true } satisfies ProcessTimer);
+    });
+  };
+  return {
+    onStart: begin,
+    onMessage: (from, message) => client.onMessage(from, message),
+    onTimer(tag) {
+      const timer = tag as ProcessTimer;
+      if ("think" in timer) return begin();
+      client.onTimer?.(timer.client);
+    },
+  };
+}
+
+/** Options of the final process. */
+export interface FinalProcessOptions<M> {
+  client: (context: ClientContext<M>) => SystemClient<M>;
+  requests: readonly Request[];
+  /** Receives each final operation's outcome. */
+  onOutcome: (request: Request, outcome: Outcome) => void;
+}
+
+/** Runs the final operations one after another, once, starting when it is started. */
+export function finalOperationsProcess<M>(api: NodeApi<M>, options: FinalProcessOptions<M>): NodeLogic<M> {
+  const client = options.client(clientContext(api, (tag) => tag));
+  let next = 0;
+  const begin = () => {
+    if (next >= options.requests.length) return;
+    const request = options.requests[next++];
+    const invocation = api.invoke(request.f, request.value, { key: request.key, process: finalProcessId });
+    client.perform(request, (outcome) => {
+      complete(api, invocation, outcome);
+      options.onOutcome(request, outcome);
+      begin();
+    });
+  };
+  return {
+    onStart: begin,
+    onMessage: (from, message) => client.onMessage(from, message),
+    onTimer: (tag) => client.onTimer?.(tag),
+  };
+}
+
+function complete<M>(api: NodeApi<M>, invocation: Op, outcome: Outcome): void {
+  if (outcome.type === "info") api.complete(invocation, "info");
+  else api.complete(invocation, outcome.type, outcome.value);
+}

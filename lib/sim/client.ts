@@ -1,0 +1,52 @@
+/**
+ * How a client node performs operations for a workload: the interface a system's client
+ * implements and the restricted node API it is given. The harness drives it (it draws the
+ * operations and records them in the history), so a client only speaks its system's protocol.
+ *
+ * @example
+ * ```ts
+ * import type { SystemClient } from "./client.ts";
+ * const always: SystemClient<never> = {
+ *   perform: (_request, done) => done({ type: "ok" }),
+ *   onMessage: () => {},
+ * };
+ * ```
+ * @module
+ */
+import type { Rng } from "./rng.ts";
+
+/** What a client may do: the node API without history access (the harness records operations). */
+export interface ClientContext<M> {
+  readonly id: number;
+  readonly rng: Rng;
+  send(to: number, message: M, sizeBytes?: number): void;
+  /** Fires the client's `onTimer(tag)` after `delayUs` of its monotonic clock. */
+  setTimer(delayUs: number, tag: unknown): number;
+  cancelTimer(timerId: number): boolean;
+  monotonicUs(): number;
+  record(name: string, value: number): void;
+}
+
+/** One operation a workload asks for: Jepsen's `f`, an optional key, and a value. */
+export interface Request {
+  f: string;
+  key?: string;
+  value: unknown;
+}
+
+/**
+ * How an operation ended, in Jepsen's vocabulary: `ok` happened (with the value read, if any),
+ * `fail` definitely did not happen, `info` may or may not have happened.
+ */
+export type Outcome = { type: "ok"; value?: unknown } | { type: "fail"; value?: unknown } | { type: "info" };
+
+/**
+ * A system's client, driven by the harness: one per client process node. It performs one
+ * operation at a time (the harness never calls `perform` before `done` of the previous one).
+ */
+export interface SystemClient<M> {
+  /** Starts `request`; calls `done` exactly once with the outcome. */
+  perform(request: Request, done: (outcome: Outcome) => void): void;
+  onMessage(from: number, message: M): void;
+  onTimer?(tag: unknown): void;
+}
