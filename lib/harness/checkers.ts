@@ -9,7 +9,7 @@
  * import { linearizable } from "./checkers.ts";
  * import { kv } from "../check/mod.ts";
  * const checker = linearizable("linearizability (kv)", kv, { initial: "" });
- * checker.check({ events: [], finalValues: undefined, durableValues: undefined }).valid; // true
+ * checker.check({ events: [], finalValues: undefined, durableValues: undefined, elements: (v) => [v] }).valid; // true
  * ```
  * @module
  */
@@ -29,7 +29,7 @@ import {
 } from "../check/mod.ts";
 import type { Op } from "../history/history.ts";
 import { recoveryPoint, type RecoveryPointResult } from "../metrics/mod.ts";
-import type { Checker, CheckInput } from "./workload.ts";
+import { type Checker, type CheckInput, elementsOf, finalProcessId } from "./workload.ts";
 
 /** Linearizability of the client operations against `model`, each key on its own. */
 export function linearizable(
@@ -64,8 +64,8 @@ export function linearizable(
  * key equals it or, for lists, contains it. This is set semantics: right for appends and journals,
  * whose writes accumulate; overwritten puts would look lost, so judge those by linearizability.
  */
-export function lostWrites(source: "final" | "durable"): Checker {
-  const name = source === "final" ? "lost-writes (final reads)" : "acknowledged-durable";
+export function lostWrites(source: "final" | "durable", options: { name?: string } = {}): Checker {
+  const name = options.name ?? (source === "final" ? "lost-writes" : "acknowledged-durable");
   return {
     name,
     check(input) {
@@ -73,15 +73,25 @@ export function lostWrites(source: "final" | "durable"): Checker {
       if (values === undefined) {
         return { checker: name, valid: "unknown", message: `no ${source} state to compare with` };
       }
-      const result = lostAcknowledgedWrites(input.events, values);
+      // Only keys whose final state is known are judged: a key no final read reached proves nothing.
+      const judged = input.events.filter((op) => op.process === "nemesis" || values.has(op.key ?? ""));
+      const unread = new Set(
+        input.events.filter((op) => op.type === "ok" && op.process !== "nemesis" && !values.has(op.key ?? ""))
+          .map((op) => op.key ?? ""),
+      );
+      const result = lostAcknowledgedWrites(judged, values, input.elements);
+      const valid = result.lostCount > 0 ? false : unread.size > 0 ? "unknown" : true;
       return {
         checker: name,
-        valid: result.lostCount === 0,
-        message: result.lostCount === 0
-          ? `all ${result.acknowledged} acknowledged writes are present`
-          : `${result.lostCount} of ${result.acknowledged} acknowledged writes are missing (first: ${
+        valid,
+        message: result.lostCount > 0
+          ? `${result.lostCount} of ${result.acknowledged} acknowledged writes are missing (first: ${
             result.lostValues.slice(0, 5).map((v) => JSON.stringify(v)).join(", ")
-          })`,
+          })`
+          : `all ${result.acknowledged} acknowledged writes are present` +
+            (unread.size > 0
+              ? `; keys with no ${source} state, not judged: ${[...unread].slice(0, 5).join(", ")}`
+              : ""),
         details: result.lostCount === 0 ? undefined : { lost: result.lost.slice(0, 100), rpoUs: result.rpoUs },
       };
     },
@@ -95,12 +105,13 @@ export function lostWrites(source: "final" | "durable"): Checker {
 export function lostAcknowledgedWrites(
   events: readonly Op[],
   values: ReadonlyMap<string, unknown>,
+  elements: (value: unknown) => readonly unknown[] = elementsOf,
   endUs?: number,
 ): RecoveryPointResult {
   const present: Record<string, unknown[]> = {};
-  for (const [key, value] of values) present[key] = Array.isArray(value) ? value : [value];
+  for (const [key, value] of values) present[key] = [...elements(value)];
   // Appends are writes of one element to a list: present when the final list holds it.
-  const writes = events.filter((op) => op.process === "nemesis" || op.process < finalProcessIdMin)
+  const writes = events.filter((op) => op.process !== finalProcessId)
     .map((op) => op.f === "append" ? { ...op, f: "write" } : op);
   return recoveryPoint(writes, { present, endUs });
 }
@@ -134,7 +145,5 @@ function named(name: string, check: (input: CheckInput) => CheckResult): Checker
 
 /** The clients' operations without the final reads (the yardstick, not part of what is judged). */
 export function clientOperations(events: readonly Op[]): Op[] {
-  return events.filter((op) => op.process !== "nemesis" && op.process < finalProcessIdMin);
+  return events.filter((op) => op.process !== "nemesis" && op.process !== finalProcessId);
 }
-
-const finalProcessIdMin = 1_000_000;

@@ -73,11 +73,11 @@ export interface Extras {
 }
 
 /** An experiment as a declaration: every part is a function of the typed parameters. */
-export interface ExperimentDeclaration<S extends Record<string, ParamSpec>, M, O> {
+export interface ExperimentDeclaration<S extends Record<string, ParamSpec>, M, O, C extends ClusterHandle> {
   name: string;
   description: string;
   params: DefinedParams<S>;
-  system: SystemDefinition<M, O>;
+  system: SystemDefinition<M, O, C>;
   /** The system's build options. */
   options(params: ParamsOf<S>): O;
   workload(params: ParamsOf<S>): Workload;
@@ -88,14 +88,14 @@ export interface ExperimentDeclaration<S extends Record<string, ParamSpec>, M, O
   /** Which optional standard figures to compute; default the basic ones. */
   figures?(params: ParamsOf<S>): FigureOptions;
   /** Kernel-side probes scheduled before the run (they must change nothing the system does). */
-  probe?(params: ParamsOf<S>): ((sim: Simulation, cluster: ClusterHandle) => void) | undefined;
+  probe?(params: ParamsOf<S>): ((sim: Simulation, cluster: C, run: { endUs: number }) => void) | undefined;
   /** Figures, checks, tables and charts of this experiment beyond the standard ones. */
-  extras?(run: HarnessRun, params: ParamsOf<S>): Extras;
+  extras?(run: HarnessRun<C>, params: ParamsOf<S>): Extras;
 }
 
 /** An experiment that runs `declaration.system` once per seed on the harness. */
-export function defineExperiment<const S extends Record<string, ParamSpec>, M, O>(
-  declaration: ExperimentDeclaration<S, M, O>,
+export function defineExperiment<const S extends Record<string, ParamSpec>, M, O, C extends ClusterHandle>(
+  declaration: ExperimentDeclaration<S, M, O, C>,
 ): Experiment {
   return {
     name: declaration.name,
@@ -119,7 +119,11 @@ export function defineExperiment<const S extends Record<string, ParamSpec>, M, O
 }
 
 /** The lab's output of a harness run: the one place a run's hash, events and verdicts are gathered. */
-export function outputOf(run: HarnessRun, figures: Record<string, Figure>, extras: Extras = {}): RunOutput {
+export function outputOf<C extends ClusterHandle>(
+  run: HarnessRun<C>,
+  figures: Record<string, Figure>,
+  extras: Extras = {},
+): RunOutput {
   return {
     figures: { ...figures, ...extras.figures },
     checks: [...run.checks, ...(extras.checks ?? [])],

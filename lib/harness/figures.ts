@@ -16,6 +16,7 @@ import { evaluateSlo, Histogram, operationLatencies, recoveryTimes, staleness } 
 import { lostAcknowledgedWrites } from "./checkers.ts";
 import type { Figure } from "./experiment.ts";
 import type { HarnessRun } from "./run.ts";
+import type { ClusterHandle } from "./system.ts";
 
 /** Which of the optional figures a run wants. */
 export interface FigureOptions {
@@ -60,7 +61,7 @@ export function latencyFigures(events: readonly Op[], functions?: readonly strin
 }
 
 /** Every standard figure of `run` (see the module doc). */
-export function standardFigures(run: HarnessRun, options: FigureOptions = {}): Record<string, Figure> {
+export function standardFigures(run: HarnessRun<ClusterHandle>, options: FigureOptions = {}): Record<string, Figure> {
   const counts = run.sim.history.counts;
   const completed = counts.ok + counts.fail + counts.info;
   const figures: Record<string, Figure> = {
@@ -87,7 +88,11 @@ export function standardFigures(run: HarnessRun, options: FigureOptions = {}): R
   return figures;
 }
 
-function recoveryFigures(run: HarnessRun, events: readonly Op[], options: FigureOptions): Record<string, Figure> {
+function recoveryFigures(
+  run: HarnessRun<ClusterHandle>,
+  events: readonly Op[],
+  options: FigureOptions,
+): Record<string, Figure> {
   const figures: Record<string, Figure> = {};
   const rto = recoveryTimes(events as Op[], { windowUs: options.rtoWindowUs ?? 250_000, endUs: run.endUs });
   if (rto.length > 0) {
@@ -96,7 +101,7 @@ function recoveryFigures(run: HarnessRun, events: readonly Op[], options: Figure
     figures.faultsNotRestored = rto.length - restored.length;
   }
   if (run.finalValues !== undefined && options.recoveryPoint) {
-    const point = lostAcknowledgedWrites(events, run.finalValues, run.endUs);
+    const point = lostAcknowledgedWrites(events, run.finalValues, run.elements, run.endUs);
     figures.writesLost = point.lostCount;
     figures.rpoUs = point.rpoUs;
   }

@@ -29,7 +29,7 @@ import type { CheckResult } from "../check/mod.ts";
 import { type CoverageReport, Nemesis, type Schedule } from "../faults/mod.ts";
 import { Simulation, type SimulationOptions } from "../sim/mod.ts";
 import type { ClientContext, ClusterHandle, Outcome, Request, SystemClient, SystemDefinition } from "./system.ts";
-import { clientProcess, finalOperationsProcess, type Workload } from "./workload.ts";
+import { clientProcess, elementsOf, finalOperationsProcess, type Workload } from "./workload.ts";
 
 /** The phases of a run (all times true time from the run's start, in microseconds). */
 export interface Phases {
@@ -43,11 +43,16 @@ export interface Phases {
   finalBoundUs?: number;
   /** How often invariants are checked during the run; default 10 ms. 0: only at the end. */
   invariantEveryUs?: number;
+  /**
+   * Whether a run whose system has not recovered by its end goes on until it has or the bound has
+   * passed (default true). Without it, a heal too late to judge makes liveness "unknown".
+   */
+  extendForLiveness?: boolean;
 }
 
 /** Everything a run needs. */
-export interface RunSpec<M, O> {
-  system: SystemDefinition<M, O>;
+export interface RunSpec<M, O, C extends ClusterHandle = ClusterHandle> {
+  system: SystemDefinition<M, O, C>;
   options: O;
   workload: Workload;
   schedule: Schedule;
@@ -55,8 +60,11 @@ export interface RunSpec<M, O> {
   seed: number;
   /** Kernel options beyond the seed (network latency, history retention...). */
   simulation?: Omit<SimulationOptions, "seed">;
-  /** Called once the cluster and nemesis exist, before the run: schedule kernel-side probes with `sim.at`. */
-  probe?: (sim: Simulation, cluster: ClusterHandle) => void;
+  /**
+   * Called once the cluster and nemesis exist, before the run (so at a shared instant the faults
+   * come first): schedule kernel-side probes with `sim.at`, up to `endUs`, the end of the main phase.
+   */
+  probe?: (sim: Simulation, cluster: C, run: { endUs: number }) => void;
 }
 
 /** The first violation of an invariant. */
@@ -67,10 +75,10 @@ export interface InvariantViolation {
 }
 
 /** A finished run. */
-export interface HarnessRun {
+export interface HarnessRun<C extends ClusterHandle = ClusterHandle> {
   seed: number;
   sim: Simulation;
-  cluster: ClusterHandle;
+  cluster: C;
   schedule: Schedule;
   coverage: CoverageReport;
   /** When the nemesis healed everything. */
@@ -82,7 +90,9 @@ export interface HarnessRun {
   /** Values the final operations read, by key ("" for none); undefined without final operations. */
   finalValues: Map<string, unknown> | undefined;
   violations: InvariantViolation[];
-  /** Invariants, liveness and the workload's checkers, in that order. */
+  /** The written values a final value holds (the workload's `finalElements`). */
+  elements: (value: unknown) => readonly unknown[];
+  /** One check per invariant, then liveness, then the workload's checkers. */
   checks: CheckResult[];
 }
 
@@ -92,7 +102,7 @@ export const invariantCheckpointsMax = 1_000_000;
 const recoveryPollUs = 5_000;
 
 /** Runs `spec` through its phases and checks it. */
-export function runSystem<M, O>(spec: RunSpec<M, O>): HarnessRun {
+export function runSystem<M, O, C extends ClusterHandle = ClusterHandle>(spec: RunSpec<M, O, C>): HarnessRun<C> {
   const { system, workload, phases } = spec;
   checkPhases(phases);
   const sim = new Simulation({ ...spec.simulation, seed: spec.seed });
@@ -100,14 +110,13 @@ export function runSystem<M, O>(spec: RunSpec<M, O>): HarnessRun {
   assert(cluster.servers.length > 0, `${system.name}: build() returned no servers`);
   let open = true;
   const client = (context: ClientContext<M>) => system.client(context, cluster, spec.options);
-  for (let process = 0; process < workload.processes; process++) {
-    const generator = workload.generatorFor?.(process) ?? workload.generator;
+  for (let index = 0; index < workload.processes; index++) {
+    const generator = workload.generatorFor?.(index) ?? workload.generator;
     sim.addNode<M>({
-      name: `client${process}`,
+      name: `client${index}`,
       create: (api) =>
         clientProcess(api, {
           client,
-          process,
           generator,
           thinkTimeUsMean: workload.thinkTimeUsMean,
           open: () => open,
@@ -129,26 +138,28 @@ export function runSystem<M, O>(spec: RunSpec<M, O>): HarnessRun {
   }
   const violations = watchInvariants(sim, cluster, phases);
   const recovery = watchRecovery(sim, cluster, healUs, phases);
-  spec.probe?.(sim, cluster);
-  sim.run({ untilUs: phases.durationUs });
+  spec.probe?.(sim, cluster, { endUs: Math.max(phases.durationUs, nemesis.endUs) });
+  // The schedule's own recovery period belongs to the run, however short `durationUs` is.
+  sim.run({ untilUs: Math.max(phases.durationUs, nemesis.endUs) });
   // A heal late in the run (or after it) still gets its whole recovery phase: clients go on until
-  // the system has recovered or the bound has passed, so liveness is always judged.
+  // the system has recovered or the bound has passed, so liveness is judged.
   const deadlineUs = healUs + phases.recoveryBoundUs;
-  if (recovery.recoveredUs() === undefined && sim.nowUs < deadlineUs) {
+  if ((phases.extendForLiveness ?? true) && recovery.recoveredUs() === undefined && sim.nowUs < deadlineUs) {
     sim.run({ until: () => recovery.recoveredUs() !== undefined, untilUs: deadlineUs });
   }
   const endUs = sim.nowUs;
   open = false;
   const finalValues = runFinal(sim, spec.workload.final, spec.phases, client);
-  checkInvariants(sim, cluster, violations);
+  checkInvariants(sim, cluster, violations, true);
   const checks = [
-    invariantCheck(violations, cluster, spec.seed),
-    livenessCheck(recovery.recoveredUs(), healUs, phases),
+    ...invariantChecks(violations, cluster, spec.seed),
+    livenessCheck(recovery.recoveredUs(), healUs, phases, endUs),
     ...workload.checkers.map((checker) => ({
       ...checker.check({
         events: sim.history.retain === "all" ? sim.history.events : [],
         finalValues,
         durableValues: cluster.durableValues?.(),
+        elements: workload.finalElements ?? elementsOf,
       }),
       checker: checker.name,
     })),
@@ -164,6 +175,7 @@ export function runSystem<M, O>(spec: RunSpec<M, O>): HarnessRun {
     endUs,
     finalValues,
     violations,
+    elements: workload.finalElements ?? elementsOf,
     checks,
   };
 }
@@ -191,17 +203,22 @@ function watchInvariants(sim: Simulation, cluster: ClusterHandle, phases: Phases
   const every = phases.invariantEveryUs ?? 10_000;
   if (every === 0 || (cluster.invariants ?? []).length === 0) return violations;
   const checkpoint = () => {
-    checkInvariants(sim, cluster, violations);
+    checkInvariants(sim, cluster, violations, false);
     if (sim.nowUs + every <= phases.durationUs) sim.after(every, checkpoint);
   };
   sim.at(every, checkpoint);
   return violations;
 }
 
-function checkInvariants(sim: Simulation, cluster: ClusterHandle, violations: InvariantViolation[]): void {
+function checkInvariants(
+  sim: Simulation,
+  cluster: ClusterHandle,
+  violations: InvariantViolation[],
+  final: boolean,
+): void {
   for (const invariant of cluster.invariants ?? []) {
     if (violations.some((v) => v.invariant === invariant.name)) continue;
-    const broken = invariant.check();
+    const broken = invariant.check(final);
     if (broken !== undefined) violations.push({ invariant: invariant.name, timeUs: sim.nowUs, message: broken });
   }
 }
@@ -211,6 +228,7 @@ function watchRecovery(sim: Simulation, cluster: ClusterHandle, healUs: number, 
   let recoveredUs: number | undefined;
   let okAtHeal = 0;
   const deadlineUs = healUs + phases.recoveryBoundUs;
+  // Polls stop at the bound: a system that recovers later has still missed it.
   const poll = () => {
     const progressed = sim.history.counts.ok > okAtHeal;
     if (progressed && (cluster.converged?.() ?? true)) {
@@ -253,26 +271,26 @@ function runFinal<M>(
   return values;
 }
 
-function invariantCheck(violations: InvariantViolation[], cluster: ClusterHandle, seed: number): CheckResult {
-  const names = (cluster.invariants ?? []).map((i) => i.name);
-  if (violations.length === 0) {
+/** One check per invariant: held throughout, or its first violation with the seed, the time and what broke. */
+function invariantChecks(violations: InvariantViolation[], cluster: ClusterHandle, seed: number): CheckResult[] {
+  return (cluster.invariants ?? []).map((invariant) => {
+    const violation = violations.find((v) => v.invariant === invariant.name);
+    if (violation === undefined) return { checker: invariant.name, valid: true, message: "held throughout the run" };
     return {
-      checker: "invariants",
-      valid: true,
-      message: names.length === 0 ? "the system declares no invariants" : `held throughout: ${names.join(", ")}`,
+      checker: invariant.name,
+      valid: false,
+      message: `seed ${seed}: broken at ${violation.timeUs} us: ${violation.message}`,
+      details: { violation },
     };
-  }
-  const first = violations[0];
-  return {
-    checker: "invariants",
-    valid: false,
-    message: `seed ${seed}: ${first.invariant} broken at ${first.timeUs} us: ${first.message}` +
-      (violations.length > 1 ? ` (and ${violations.slice(1).map((v) => v.invariant).join(", ")})` : ""),
-    details: { violations },
-  };
+  });
 }
 
-function livenessCheck(recoveredUs: number | undefined, healUs: number, phases: Phases): CheckResult {
+function livenessCheck(
+  recoveredUs: number | undefined,
+  healUs: number,
+  phases: Phases,
+  endUs: number,
+): CheckResult {
   if (recoveredUs !== undefined) {
     return {
       checker: "liveness",
@@ -280,6 +298,13 @@ function livenessCheck(recoveredUs: number | undefined, healUs: number, phases: 
       message: `progress and convergence ${
         recoveredUs - healUs
       } us after the heal (bound ${phases.recoveryBoundUs} us)`,
+    };
+  }
+  if (endUs < healUs + phases.recoveryBoundUs) {
+    return {
+      checker: "liveness",
+      valid: "unknown",
+      message: `the run ended ${healUs + phases.recoveryBoundUs - endUs} us before the recovery bound passed`,
     };
   }
   return {

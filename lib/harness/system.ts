@@ -23,9 +23,11 @@ export interface Invariant {
   name: string;
   /**
    * Looks at the servers now (white-box: through the cluster handle) and returns undefined when the
-   * property holds, else what broke, naming the servers.
+   * property holds, else what broke, naming the servers. `final` is false at the checkpoints during
+   * the run (a check may then look at a bounded window of recent state) and true once at the end
+   * (it looks at everything).
    */
-  check(): string | undefined;
+  check(final: boolean): string | undefined;
 }
 
 /** The running cluster, as the harness and the nemesis see it. */
@@ -53,20 +55,25 @@ export interface ClusterHandle {
 }
 
 /** A system as the harness runs it. `O` are its typed build options (cluster size, bug, modes). */
-export interface SystemDefinition<M, O> {
+export interface SystemDefinition<M, O, C extends ClusterHandle = ClusterHandle> {
   name: string;
   /** Adds the servers to `sim` and returns the handle the harness and nemesis use. */
-  build(sim: Simulation, options: O): ClusterHandle;
+  build(sim: Simulation, options: O): C;
   /** Builds a client for one client process, talking to `cluster.servers`. */
-  client(context: ClientContext<M>, cluster: ClusterHandle, options: O): SystemClient<M>;
+  client(context: ClientContext<M>, cluster: C, options: O): SystemClient<M>;
   /** Planted bugs by name, each with a sentence on what it breaks and which check catches it. */
   bugs: Readonly<Record<string, string>>;
 }
 
 /** The client context of a node: its API less history access, with timer tags wrapped for the client. */
-export function clientContext<M>(api: NodeApi<M>, wrapTag: (tag: unknown) => unknown): ClientContext<M> {
+export function clientContext<M>(
+  api: NodeApi<M>,
+  session: number,
+  wrapTag: (tag: unknown) => unknown,
+): ClientContext<M> {
   return {
     id: api.id,
+    session,
     rng: api.rng,
     send: (to, message, sizeBytes) => api.send(to, message, sizeBytes),
     setTimer: (delayUs, tag) => api.setTimer(delayUs, wrapTag(tag)),

@@ -39,6 +39,8 @@ export interface CheckInput {
   finalValues: ReadonlyMap<string, unknown> | undefined;
   /** What the system's durable state holds at the end, by key (white-box); undefined when it says nothing. */
   durableValues: ReadonlyMap<string, unknown> | undefined;
+  /** The writes a final value holds (see {@linkcode Workload.finalElements}). */
+  elements: (value: unknown) => readonly unknown[];
 }
 
 /** A checker of a workload: judges a history, returns valid true, false or "unknown". */
@@ -49,7 +51,7 @@ export interface Checker {
 
 /** A workload: how many processes, what they do, what happens at the end, and how it is judged. */
 export interface Workload {
-  /** Closed-loop client processes (each one operation at a time). */
+  /** Closed-loop client processes (each one operation at a time, numbered after its node). */
   processes: number;
   /** Mean think time between an outcome and the next invocation (exponential); 0: none. */
   thinkTimeUsMean: number;
@@ -60,21 +62,33 @@ export interface Workload {
    */
   final?: Request[];
   checkers: readonly Checker[];
+  /**
+   * The written values a final value holds, for the lost-writes check and RPO: default an array as
+   * it is and anything else as one value. A store that appends strings splits them here.
+   */
+  finalElements?: (value: unknown) => readonly unknown[];
   /** Processes whose generator is this one instead (for example readers only); default none. */
-  generatorFor?: (process: number) => Generator | undefined;
+  generatorFor?: (index: number) => Generator | undefined;
 }
 
 /** Options of {@linkcode keyValueGenerator}. */
 export interface KeyValueGeneratorOptions {
   keys: number;
+  /** Appended to every written value (`;` lets appended strings be split apart again); default none. */
+  terminator?: string;
   /** Fraction of operations that read. */
   readFraction: number;
   /** What writes do: `put` overwrites, `append` adds to a list. */
   writeF: "put" | "append";
 }
 
-/** The process offset of final operations: above every client process. */
-export const finalProcessId = 1_000_000;
+/** The process number of the final operations: above every client process and open-loop pool. */
+export const finalProcessId = 900_000_000;
+
+/** An array as it is, anything else as one value: the default {@linkcode Workload.finalElements}. */
+export function elementsOf(value: unknown): readonly unknown[] {
+  return Array.isArray(value) ? value : [value];
+}
 
 /**
  * Reads and writes over keys `k0`, `k1`...: reads are `get`, writes `put` or `append` of a value
@@ -92,7 +106,7 @@ export function keyValueGenerator(options: KeyValueGeneratorOptions): Generator 
     next(rng, { process, sequence }) {
       const key = keys[Math.floor(rng.next() * keys.length)];
       if (rng.next() < options.readFraction) return { f: "get", key, value: null };
-      return { f: options.writeF, key, value: `${process}:${sequence}` };
+      return { f: options.writeF, key, value: `${process}:${sequence}${options.terminator ?? ""}` };
     },
   };
 }
@@ -106,7 +120,6 @@ export function finalReads(keys: number): Request[] {
 export interface ProcessOptions<M> {
   /** Builds the system's client for this process. */
   client: (context: ClientContext<M>) => SystemClient<M>;
-  process: number;
   generator: Generator;
   thinkTimeUsMean: number;
   /** Whether the process may start another operation now (the harness closes it at the run's end). */
@@ -120,17 +133,20 @@ type ProcessTimer = { think: true } | { client: unknown };
  * think, repeat while the harness keeps it open.
  */
 export function clientProcess<M>(api: NodeApi<M>, options: ProcessOptions<M>): NodeLogic<M> {
-  const client = options.client(clientContext(api, (tag) => ({ client: tag })));
+  // A process is named after its node, as Jepsen names a process after its client thread: metrics
+  // the client records (by node) and the history's operations (by process) line up.
+  const process = api.id;
+  const client = options.client(clientContext(api, process, (tag) => ({ client: tag })));
   let sequence = 0;
   let busy = false;
   const begin = () => {
     if (busy || !options.open()) return;
-    const request = options.generator.next(api.rng, { process: options.process, sequence: sequence++ });
-    const invocation = api.invoke(request.f, request.value, { key: request.key, process: options.process });
+    const request = options.generator.next(api.rng, { process, sequence: sequence++ });
+    const invocation = api.invoke(request.f, request.value, { key: request.key, process });
     busy = true;
     let finished = false;
     client.perform(request, (outcome) => {
-      assert(!finished, `process ${options.process}: ${request.f} completed twice`);
+      assert(!finished, `process ${process}: ${request.f} completed twice`);
       finished = true;
       busy = false;
       complete(api, invocation, outcome);
@@ -159,7 +175,7 @@ export interface FinalProcessOptions<M> {
 
 /** Runs the final operations one after another, once, starting when it is started. */
 export function finalOperationsProcess<M>(api: NodeApi<M>, options: FinalProcessOptions<M>): NodeLogic<M> {
-  const client = options.client(clientContext(api, (tag) => tag));
+  const client = options.client(clientContext(api, finalProcessId, (tag) => tag));
   let next = 0;
   const begin = () => {
     if (next >= options.requests.length) return;

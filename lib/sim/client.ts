@@ -17,7 +17,13 @@ import type { Rng } from "./rng.ts";
 
 /** What a client may do: the node API without history access (the harness records operations). */
 export interface ClientContext<M> {
+  /** The node's id. */
   readonly id: number;
+  /**
+   * The client process's number, unique in the run: a system keys its client sessions on it
+   * (a node may host several processes, each its own session).
+   */
+  readonly session: number;
   readonly rng: Rng;
   send(to: number, message: M, sizeBytes?: number): void;
   /** Fires the client's `onTimer(tag)` after `delayUs` of its monotonic clock. */

@@ -55,6 +55,19 @@ export const raftBugNames = [
   "leaseIgnoresClockSkew",
 ] as const;
 
+/** Every bug, with what it breaks and which check catches it. */
+export const raftBugDocs: Readonly<Record<typeof raftBugNames[number], string>> = {
+  ackBeforeFsync: "acknowledges entries before they are durable; power failures of a majority lose " +
+    "acknowledged writes (linearizability, lost-committed-writes)",
+  forgetVote: "persists the term but not the vote; a restarted voter votes twice in a term (election-safety)",
+  commitPreviousTerm: "commits a previous-term entry by counting replicas, the situation of Figure 8 " +
+    "(state-machine-safety, linearizability)",
+  truncateBeforeSnapshotDurable: "drops log entries before the snapshot covering them is durable; a crash " +
+    "loses committed entries (the server refuses to restart)",
+  staleLeaderReads: "a leader answers reads without confirming it still leads (linearizability)",
+  leaseIgnoresClockSkew: "lease reads trust a full election timeout with no drift allowance (linearizability)",
+};
+
 /** All bugs off. */
 export const noBugs: RaftBugs = {
   ackBeforeFsync: false,

@@ -1,77 +1,58 @@
 /**
  * A Raft client: one operation at a time, sent to the server it believes leads; a redirect or a
  * timeout moves it to the hinted or next server, retrying with the same sequence number (the
- * session makes the retry apply once). An operation given up on is recorded as `info`: it may
- * still take effect.
+ * session, keyed on the client's process number, makes the retry apply once). An operation given
+ * up on is `info`: it may still take effect. Per ok operation it records `raft_client_latency_us`,
+ * and per acknowledged write the term of the leader that acknowledged it (`raft_write_ok_term`).
  *
  * @module
  */
 import { assert } from "../../assert.ts";
-import type { Op } from "../../history/history.ts";
-import type { NodeApi, NodeLogic } from "../../sim/types.ts";
+import type { ClientContext, Outcome, Request, SystemClient } from "../../sim/mod.ts";
 import type { RaftMessage } from "./types.ts";
 
 /** Options of a client. */
 export interface RaftClientOptions {
-  servers: number[];
-  keys: string[];
-  /** Fraction of reads; the rest are writes of unique values. */
-  readFraction: number;
-  /** How writes write: "append" (default; values grow, which checkers like) or "put" (bounded state). */
-  writeF?: "append" | "put";
-  thinkTimeUsMean: number;
+  servers: readonly number[];
   /** Wait for an answer before trying another server. */
   timeoutUs: number;
-  /** Give up (and record info) after this long. */
+  /** Give up (outcome info) after this long. */
   giveUpUs: number;
 }
 
-const timerNext = "next";
 const timerTimeout = "timeout";
+const timerRetry = "retry";
+/** Wait after a refusal before asking the next server. */
+const retryDelayUs = 10_000;
 
-/** A client's logic. Its client id is its node id. */
-export function raftClient(api: NodeApi<RaftMessage>, options: RaftClientOptions): NodeLogic<RaftMessage> {
+interface Current {
+  seq: number;
+  f: "get" | "append" | "put";
+  key: string;
+  value: string | null;
+  startedUs: number;
+  timer: number;
+  done: (outcome: Outcome) => void;
+}
+
+/** A client performing get, put and append of strings on keys. */
+export function raftClient(context: ClientContext<RaftMessage>, options: RaftClientOptions): SystemClient<RaftMessage> {
+  assert(options.servers.length > 0, "a Raft client needs servers");
   let seq = 0;
-  let target = options.servers[api.id % options.servers.length];
-  let current:
-    | {
-      seq: number;
-      f: "get" | "append" | "put";
-      key: string;
-      value: string | null;
-      startedUs: number;
-      invocation: Op;
-      timer: number;
-    }
-    | undefined;
+  let target = options.servers[context.id % options.servers.length];
+  let current: Current | undefined;
   const send = () => {
     assert(current !== undefined, "send without an operation");
-    api.send(target, {
-      type: "request",
-      clientId: api.id,
-      seq: current.seq,
-      f: current.f,
-      key: current.key,
-      value: current.value,
-    });
-    current.timer = api.setTimer(options.timeoutUs, timerTimeout);
+    const { seq, f, key, value } = current;
+    context.send(target, { type: "request", clientId: context.session, seq, f, key, value });
+    current.timer = context.setTimer(options.timeoutUs, timerTimeout);
   };
-  const begin = () => {
-    seq++;
-    const key = options.keys[Math.floor(api.rng.next() * options.keys.length)];
-    const read = api.rng.next() < options.readFraction;
-    const f = read ? "get" as const : options.writeF ?? "append";
-    const value = read ? null : `${api.id}.${seq};`;
-    const invocation = api.invoke(f, value, { key });
-    current = { seq, f, key, value, startedUs: api.monotonicUs(), invocation, timer: -1 };
-    send();
-  };
-  const finish = (type: "ok" | "info", value: string | null) => {
+  const finish = (outcome: Outcome) => {
     assert(current !== undefined, "finish without an operation");
-    api.complete(current.invocation, type, type === "ok" ? value : current.value);
-    if (type === "ok") api.record("raft_client_latency_us", api.monotonicUs() - current.startedUs);
+    if (outcome.type === "ok") context.record("raft_client_latency_us", context.monotonicUs() - current.startedUs);
+    const done = current.done;
     current = undefined;
-    api.setTimer(-options.thinkTimeUsMean * Math.log(1 - api.rng.next()), timerNext);
+    done(outcome);
   };
   /**
    * A server that let a request time out is suspected, with the highest term the client had seen
@@ -94,31 +75,40 @@ export function raftClient(api: NodeApi<RaftMessage>, options: RaftClientOptions
     for (let i = 1; i < options.servers.length && suspected(next); i++) next = after(next);
     target = suspected(next) ? after(target) : next;
   };
+  const gaveUp = () => current !== undefined && context.monotonicUs() - current.startedUs > options.giveUpUs;
   return {
-    onStart: begin,
+    perform(request: Request, done) {
+      assert(current === undefined, "a Raft client performs one operation at a time");
+      const f = request.f;
+      assert(f === "get" || f === "put" || f === "append", `a Raft client performs get, put and append, not ${f}`);
+      assert(request.key !== undefined, `${f} needs a key`);
+      seq++;
+      const value = f === "get" ? null : String(request.value);
+      current = { seq, f, key: request.key, value, startedUs: context.monotonicUs(), timer: -1, done };
+      send();
+    },
     onMessage(from, message) {
-      if (message.type !== "response") return;
+      if (message.type !== "response" || message.clientId !== context.session) return;
       suspectedAtTerm.delete(from); // it answered: it is alive, whatever it answered
       termSeen = Math.max(termSeen, message.term);
       if (current === undefined || message.seq !== current.seq) return;
-      api.cancelTimer(current.timer);
+      context.cancelTimer(current.timer);
       if (message.ok) {
         // Which leader's term acknowledged a write: a deposed leader's late answers are told apart.
-        if (current.f !== "get") api.record("raft_write_ok_term", message.term);
-        return finish("ok", message.value);
+        if (current.f !== "get") context.record("raft_write_ok_term", message.term);
+        return finish({ type: "ok", value: current.f === "get" ? message.value : undefined });
       }
       tryAnother(message.leaderHint, message.term);
-      if (api.monotonicUs() - current.startedUs > options.giveUpUs) return finish("info", null);
-      current.timer = api.setTimer(10_000, "retry");
+      if (gaveUp()) return finish({ type: "info" });
+      current.timer = context.setTimer(retryDelayUs, timerRetry);
     },
     onTimer(tag) {
-      if (tag === timerNext) return begin();
       if (current === undefined) return;
       if (tag === timerTimeout) {
         suspectedAtTerm.set(target, termSeen);
         tryAnother(-1);
       }
-      if (api.monotonicUs() - current.startedUs > options.giveUpUs) return finish("info", null);
+      if (gaveUp()) return finish({ type: "info" });
       send();
     },
   };

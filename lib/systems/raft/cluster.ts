@@ -1,28 +1,21 @@
 /**
- * A Raft cluster on the kernel with clients, a fault schedule and the checks: the harness the
- * experiments and tests share.
- *
- * Invariants checked: election safety (at most one leader per term, §5.2, checked on every role
- * change) and linearizability of the replicated key-value store, judged on the clients' history
- * (acknowledged appends that vanish show up there too, as reads that miss them).
+ * A Raft cluster run on the harness with the options Raft's experiments share: clients, a fault
+ * schedule, the five safety invariants (checked as the run goes), linearizability of the
+ * key-value history and the acknowledged appends lost from the committed state.
  *
  * @module
  */
-import { checkLinearizable } from "../../check/linearizability.ts";
-import { kv } from "../../check/models.ts";
-import { pairOperations } from "../../check/operations.ts";
-import type { CheckResult } from "../../check/result.ts";
-import { type CoverageReport, Nemesis, type Schedule } from "../../faults/mod.ts";
+import type { CheckResult } from "../../check/mod.ts";
+import type { CoverageReport, Schedule } from "../../faults/mod.ts";
 import { InputError } from "../../assert.ts";
+import { type HarnessRun, runSystem } from "../../harness/mod.ts";
 import type { HistorySink } from "../../history/history.ts";
-import { type DistributionSpec, type ServiceTimeModel, Simulation, type SimulationOptions } from "../../sim/mod.ts";
-import { bugsFor } from "./bugs.ts";
-import { checkLostWrites } from "./lost_writes.ts";
-import { raftClient } from "./client.ts";
-import { type RaftServer, raftServer, type Role } from "./node.ts";
+import type { DistributionSpec, ServiceTimeModel, Simulation, SimulationOptions } from "../../sim/mod.ts";
+import type { RaftServer } from "./node.ts";
 import { observeServers, type RaftServerSample } from "./observer.ts";
-import { openLoopProcessBase, raftOpenLoopClient } from "./open_loop.ts";
-import { raftConfigDefaults, type RaftMessage } from "./types.ts";
+import type { RaftConfig } from "./types.ts";
+import { type RaftCluster, type RaftOptions, raftSystem } from "./experiments/system.ts";
+import { raftWorkload } from "./experiments/workload.ts";
 
 /** Options of a cluster run. */
 export interface RaftRunOptions {
@@ -119,235 +112,115 @@ export interface RaftRunResult {
   coverage: CoverageReport;
   figures: Record<string, number>;
   /** Leaders by term, as observed. */
-  leadersByTerm: Map<number, number[]>;
+  leadersByTerm: ReadonlyMap<number, readonly number[]>;
   /** Every server becoming leader, with the true time. */
   leaderChanges: { timeUs: number; server: number; term: number }[];
   /** The observer's readings of the servers (empty unless `sampleEveryUs` was given). */
   samples: RaftServerSample[];
   /** The current incarnation of server `node` (for white-box assertions). */
   instance(node: number): RaftServer | undefined;
+  /** The harness's run. */
+  run: HarnessRun<RaftCluster>;
 }
 
-/** Runs a cluster under `schedule` and checks it. */
+/** Runs a cluster under `schedule` on the harness and checks it. */
 export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunResult {
-  const sim = new Simulation({
-    seed,
-    network: options.latencyUs ? { latencyUs: options.latencyUs } : undefined,
-    ...retentionOptions(options),
-  });
-  const servers: number[] = [];
-  const instances = new Map<number, RaftServer>();
-  const leadersByTerm = new Map<number, number[]>();
-  const leaderChanges: { timeUs: number; server: number; term: number }[] = [];
-  const config = {
-    ...raftConfigDefaults,
-    servers,
-    electionTimeoutUsMin: options.electionTimeoutUsMin ?? raftConfigDefaults.electionTimeoutUsMin,
-    electionTimeoutUsMax: options.electionTimeoutUsMax ?? raftConfigDefaults.electionTimeoutUsMax,
-    preVote: options.preVote ?? raftConfigDefaults.preVote,
-    checkQuorum: options.checkQuorum ?? raftConfigDefaults.checkQuorum,
-    snapshotEveryEntries: options.snapshotEveryEntries ?? raftConfigDefaults.snapshotEveryEntries,
-    snapshotChunkBytes: options.snapshotChunkBytes ?? raftConfigDefaults.snapshotChunkBytes,
-    snapshotEveryWalBytes: options.snapshotEveryWalBytes ?? raftConfigDefaults.snapshotEveryWalBytes,
-    readMode: options.readMode ?? raftConfigDefaults.readMode,
-    entriesPerAppendMax: options.entriesPerAppendMax ?? raftConfigDefaults.entriesPerAppendMax,
-    heartbeatIntervalUs: options.heartbeatIntervalUs ?? raftConfigDefaults.heartbeatIntervalUs,
-    leaseClockDriftMax: options.leaseClockDriftMax ?? raftConfigDefaults.leaseClockDriftMax,
-  };
-  const bugs = bugsFor(options.bug);
-  const onRole = (server: number, role: Role, term: number) => {
-    if (role !== "leader") return;
-    leaderChanges.push({ timeUs: sim.nowUs, server, term });
-    const leaders = leadersByTerm.get(term) ?? [];
-    leaders.push(server);
-    leadersByTerm.set(term, leaders);
-  };
-  // Every server is bootstrapped with the first `servers` as voters; spares wait to be added.
-  const bootstrap: number[] = [];
-  for (let i = 0; i < options.servers + (options.spares ?? 0); i++) {
-    servers.push(sim.addNode<RaftMessage>({
-      name: `n${i}`,
-      create: (api) => {
-        const server = raftServer(api, { config: { ...config, servers: bootstrap }, bugs, onRole }) as RaftServer;
-        instances.set(api.id, server);
-        return server;
-      },
-      serviceTimeUs: options.serverServiceTimeUs,
-    }));
-  }
-  bootstrap.push(...servers.slice(0, options.servers));
-  const keys = Array.from({ length: options.keys ?? 3 }, (_, i) => `k${i}`);
-  for (let i = 0; i < options.clients; i++) {
-    sim.addNode<RaftMessage>({
-      name: `client${i}`,
-      create: (api) =>
-        raftClient(api, {
-          servers,
-          keys,
-          readFraction: i < (options.readOnlyClients ?? 0) ? 1 : options.readFraction ?? 0.5,
-          writeF: options.writeF,
-          thinkTimeUsMean: options.thinkTimeUsMean ?? 2_000,
-          timeoutUs: options.clientTimeoutUs ?? 100_000,
-          giveUpUs: 1_000_000,
-        }),
-    });
-  }
-  if (options.openLoop !== undefined) {
-    const openLoop = options.openLoop;
-    sim.addNode<RaftMessage>({
-      name: "loadgen",
-      create: (api) =>
-        raftOpenLoopClient(api, {
-          servers,
-          keys,
-          readFraction: openLoop.readFraction ?? 0.5,
-          writeF: options.writeF,
-          offeredPerSecond: openLoop.offeredPerSecond,
-          processesMax: openLoop.processesMax ?? 1000,
-          processBase: openLoopProcessBase,
-          timeoutUs: 100_000,
-          giveUpUs: 1_000_000,
-          arrivalsStopUs: openLoop.arrivalsStopUs,
-        }),
-    });
-  }
-  const transfers = options.transfers ?? [];
-  const changes = options.membershipChanges ?? [];
-  const heartbeatsNow = options.heartbeatsNowAtUs ?? [];
-  const leaderNow = () => servers.filter((s) => sim.isUp(s) && instances.get(s)?.role === "leader");
-  /** Whether a leader has change `i` in its configuration, committed (an uncommitted one may be undone). */
-  const changeInForce = (i: number) => {
-    const { change, server } = changes[i];
-    return leaderNow().some((s) => {
-      if (!instances.get(s)!.membershipCommitted) return false;
-      const { voters, learners } = instances.get(s)!.membership;
-      const member = voters.includes(servers[server]) || learners.includes(servers[server]);
-      return change === "add" ? voters.includes(servers[server]) : !member;
-    });
-  };
-  if (transfers.length > 0 || changes.length > 0 || heartbeatsNow.length > 0) {
-    // An operator's console: it asks every server, and only the leader acts. A membership change
-    // the leader refuses (one is still pending, or it has not committed in its term) is asked
-    // again every 100 ms until a leader's configuration shows it, as an operator would retry.
-    sim.addNode<RaftMessage>({
-      name: "operator",
-      create: (api) => ({
-        onStart: () => {
-          transfers.forEach((t, i) => api.setTimer(t.atUs, { transfer: i }));
-          changes.forEach((c, i) => api.setTimer(c.atUs, { change: i }));
-          heartbeatsNow.forEach((atUs) => api.setTimer(atUs, { heartbeatNow: true }));
-        },
-        onMessage() {},
-        onTimer(tag) {
-          const { transfer, change, heartbeatNow } = tag as {
-            transfer?: number;
-            change?: number;
-            heartbeatNow?: true;
-          };
-          if (heartbeatNow) {
-            for (const server of servers) api.send(server, { type: "heartbeatNow" });
-            return;
-          }
-          if (transfer !== undefined) {
-            // Target -1: the first up server that does not lead now, whoever leads when the time comes.
-            const index = transfers[transfer].target;
-            const target = index >= 0
-              ? servers[index]
-              : servers.find((s) => sim.isUp(s) && !leaderNow().includes(s)) ?? servers[0];
-            for (const server of servers) api.send(server, { type: "transferLeadership", target });
-            return;
-          }
-          const i = change!;
-          if (changeInForce(i)) {
-            api.record("raft_membership_in_force", i);
-            return;
-          }
-          const request = {
-            type: "changeMembership" as const,
-            change: changes[i].change,
-            server: servers[changes[i].server],
-          };
-          for (const server of servers) api.send(server, request);
-          api.setTimer(100_000, { change: i });
-        },
-      }),
-    });
-  }
-  const nemesis = new Nemesis({
-    sim,
-    cluster: {
-      nodes: servers,
-      roles: {
-        leader: leaderNow,
-        followers: () => servers.filter((s) => sim.isUp(s) && instances.get(s)?.role === "follower"),
-      },
-    },
+  const writeF = options.writeF ?? "append";
+  const keys = options.keys ?? 3;
+  let samples: RaftServerSample[] = [];
+  const run = runSystem({
+    system: raftSystem,
+    options: systemOptions(options, keys, writeF),
+    workload: raftWorkload({
+      clients: options.clients,
+      keys,
+      readFraction: options.readFraction,
+      writeF,
+      readOnlyClients: options.readOnlyClients,
+      thinkTimeUsMean: options.thinkTimeUsMean,
+      checks: !options.skipLinearizability,
+    }),
     schedule: options.schedule,
+    phases: {
+      warmupUs: 0,
+      durationUs: options.durationUs,
+      recoveryBoundUs: recoveryBoundUs,
+      extendForLiveness: false,
+    },
+    seed,
+    simulation: {
+      network: options.latencyUs ? { latencyUs: options.latencyUs } : undefined,
+      ...retentionOptions(options),
+    },
+    probe: (sim, cluster, { endUs }) => {
+      if (options.sampleEveryUs !== undefined) {
+        samples = observeServers(sim, {
+          servers: cluster.servers,
+          instance: cluster.instance,
+          everyUs: options.sampleEveryUs,
+          untilUs: endUs,
+        });
+      }
+      options.probe?.(sim, { servers: cluster.servers, instance: cluster.instance });
+    },
   });
-  const untilUs = Math.max(options.durationUs, nemesis.endUs);
-  const samples = options.sampleEveryUs === undefined ? [] : observeServers(sim, {
-    servers,
-    instance: (node) => instances.get(node),
-    everyUs: options.sampleEveryUs,
-    untilUs,
-  });
-  options.probe?.(sim, { servers, instance: (node) => instances.get(node) });
-  sim.run({ untilUs });
-  const twoLeaders = [...leadersByTerm].filter(([, leaders]) => new Set(leaders).size > 1);
-  // A leader that has committed in its term holds and has applied every committed entry.
-  const holder = leaderNow().map((s) => instances.get(s)!).find((s) => s.log.termAt(s.commit) === s.term);
-  const lostWrites = options.skipLinearizability
-    ? { checker: "lost-committed-writes", valid: "unknown" as const, message: "not checked" }
-    : checkLostWrites(sim.history.events, holder?.kv.data);
-  const linearizable = options.skipLinearizability
-    ? { valid: "unknown" as const, operations: 0, keys: 0, steps: 0, counterexample: undefined }
-    : checkLinearizable(pairOperations(sim.history.events), kv as never, { initial: "" });
-  const latency = sim.metrics.histogram("raft_client_latency_us");
+  const latency = run.sim.metrics.histogram("raft_client_latency_us");
   return {
-    sim,
-    servers,
-    leadersByTerm,
-    leaderChanges,
-    instance: (node) => instances.get(node),
+    sim: run.sim,
+    servers: [...run.cluster.servers],
+    checks: run.checks.filter((check) => check.checker !== "liveness" || check.valid === false),
+    coverage: run.coverage,
+    leadersByTerm: run.cluster.invariantsState.leadersByTerm,
+    leaderChanges: run.cluster.leaderChanges,
     samples,
-    // Without faults there is nothing to cover; a history not kept in memory cannot be asked.
-    coverage: sim.history.retain === "all" ? nemesis.coverage() : { faults: [], faultsTouched: 0, vacuous: true },
-    checks: [
-      {
-        checker: "election-safety",
-        valid: twoLeaders.length === 0,
-        message: twoLeaders.length === 0
-          ? "at most one leader per term"
-          : `two leaders in term ${twoLeaders[0][0]}: ${twoLeaders[0][1].map((s) => sim.nodeName(s)).join(", ")}`,
-      },
-      {
-        checker: "linearizability (kv)",
-        valid: linearizable.valid,
-        message: linearizable.valid === true
-          ? `the key-value history is linearizable (${linearizable.operations} operations)`
-          : linearizable.valid === false
-          ? `not linearizable on key ${linearizable.counterexample?.key}: ${linearizable.counterexample?.stuck.f} ` +
-            `${
-              JSON.stringify(linearizable.counterexample?.stuck.output)
-            } met state ${linearizable.counterexample?.stateAtStuck}`
-          : "unknown: the search ran out of budget",
-        details: linearizable.counterexample === undefined
-          ? undefined
-          : { counterexample: linearizable.counterexample },
-      },
-      // Lost writes are judged on appends only (puts overwrite each other): with puts, no such check.
-      ...((options.writeF ?? "append") === "append" ? [lostWrites] : []),
-    ],
+    instance: run.cluster.instance,
+    run,
     figures: {
-      operationsOk: sim.history.counts.ok,
-      operationsInfo: sim.history.counts.info,
+      operationsOk: run.sim.history.counts.ok,
+      operationsInfo: run.sim.history.counts.info,
       latencyUsP50: latency.quantile(0.5),
       latencyUsP99: latency.quantile(0.99),
-      terms: leadersByTerm.size,
-      commitIndexMax: Math.max(0, ...[...instances.values()].map((s) => s.commit)),
+      ...(run.cluster.figures!() as Record<string, number>),
     },
   };
 }
+
+/** How long after the heal a cluster must have a leader that has committed in its term. */
+export const recoveryBoundUs = 2_000_000;
+
+function systemOptions(options: RaftRunOptions, keys: number, writeF: "append" | "put"): RaftOptions {
+  const config: Partial<Omit<RaftConfig, "servers">> = {};
+  for (const name of configNames) {
+    if (options[name] !== undefined) (config as Record<string, unknown>)[name] = options[name];
+  }
+  return {
+    servers: options.servers,
+    spares: options.spares,
+    bug: options.bug,
+    config,
+    serverServiceTimeUs: options.serverServiceTimeUs,
+    clientTimeoutUs: options.clientTimeoutUs,
+    transfers: options.transfers,
+    membershipChanges: options.membershipChanges,
+    heartbeatsNowAtUs: options.heartbeatsNowAtUs,
+    openLoop: options.openLoop === undefined ? undefined : { ...options.openLoop, keys, writeF },
+  };
+}
+
+/** The run options that are protocol settings. */
+const configNames = [
+  "electionTimeoutUsMin",
+  "electionTimeoutUsMax",
+  "preVote",
+  "checkQuorum",
+  "snapshotEveryEntries",
+  "snapshotChunkBytes",
+  "snapshotEveryWalBytes",
+  "readMode",
+  "entriesPerAppendMax",
+  "heartbeatIntervalUs",
+  "leaseClockDriftMax",
+] as const satisfies readonly (keyof RaftRunOptions & keyof RaftConfig)[];
 
 /** The simulation options that keep less in memory, as `history` and `metrics` ask (none by default). */
 function retentionOptions(options: RaftRunOptions): Pick<SimulationOptions, "history" | "metrics"> {

@@ -101,7 +101,7 @@ Deno.test("raft-faults runs through the lab with its timeline, latency histogram
   assert.ok((output.tables.writeLatencyHistogram as { count: number }[]).some((bin) => bin.count > 0));
   assert.equal(output.figures.scenario, "isolate-minority");
   assert.ok((output.figures.catchUpUsMax as number) > 0);
-  assert.deepEqual(output.checks.map((c) => c.valid), [true, true, true]);
+  assert.ok(output.checks.length >= 7 && output.checks.every((c) => c.valid === true), JSON.stringify(output.checks));
   assert.throws(() => resolveParams(raftFaultsExperiment.params, { scenario: "typo" }), /disk-stall/);
 });
 

@@ -11,6 +11,11 @@ Deno.test("raft-chaos runs with its defaults shortened, touches the cluster with
   assert.equal(output.coverage?.vacuous, false);
   assert.deepEqual(output.checks.map((c) => [c.checker, c.valid]), [
     ["election-safety", true],
+    ["leader-append-only", true],
+    ["log-matching", true],
+    ["leader-completeness", true],
+    ["state-machine-safety", true],
+    ["liveness", true],
     ["linearizability (kv)", true],
     ["lost-committed-writes", true],
   ]);

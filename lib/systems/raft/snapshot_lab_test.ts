@@ -148,6 +148,10 @@ Deno.test("raft-snapshot: election safety, linearizability and both catch-ups ho
       runAt(cadence).checks.map((c) => [c.checker, c.valid]),
       [
         ["election-safety", true],
+        ["leader-append-only", true],
+        ["log-matching", true],
+        ["leader-completeness", true],
+        ["state-machine-safety", true],
         ["linearizability (kv)", true],
         ["restarted follower caught up", true],
         ["isolated follower caught up", true],

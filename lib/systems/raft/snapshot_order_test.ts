@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { checkLinearizable } from "../../check/linearizability.ts";
 import { kv } from "../../check/models.ts";
 import { pairOperations } from "../../check/operations.ts";
+import { clientProcess, keyValueGenerator } from "../../harness/mod.ts";
 import { Simulation } from "../../sim/mod.ts";
 import { bugsFor } from "./bugs.ts";
 import { raftClient } from "./client.ts";
@@ -33,13 +34,11 @@ function powerCutDuringSnapshot(
   sim.addNode<RaftMessage>({
     name: "client",
     create: (api) =>
-      raftClient(api, {
-        servers,
-        keys: ["k"],
-        readFraction: 0.2,
+      clientProcess(api, {
+        client: (context) => raftClient(context, { servers, timeoutUs: 50_000, giveUpUs: 500_000 }),
+        generator: keyValueGenerator({ keys: 1, readFraction: 0.2, writeF: "append", terminator: ";" }),
         thinkTimeUsMean: 500,
-        timeoutUs: 50_000,
-        giveUpUs: 500_000,
+        open: () => true,
       }),
   });
   let struck = false;
