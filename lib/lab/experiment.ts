@@ -4,11 +4,11 @@
  *
  * @module
  */
-import type { CheckResult } from "../check/result.ts";
+import type { CheckResult } from "../check/mod.ts";
 import type { CoverageReport, Schedule } from "../faults/mod.ts";
-import type { History } from "../history/history.ts";
+import type { History } from "../history/mod.ts";
 import type { ParamSchema, ParamValues } from "../params.ts";
-import type { VegaLiteSpec } from "../viz/charts.ts";
+import type { VegaLiteSpec } from "../viz/mod.ts";
 
 /** A figure of a run: one cell of its row in a results table. */
 export type Figure = number | string | boolean | null;
