@@ -360,6 +360,7 @@ export function readImports(source: string): ImportLine[] {
     const end = source.indexOf(quote, start);
     if (end < 0) continue;
     if (isExport && !/\bfrom\s*["']$/.test(match[0])) continue;
+    if (source.slice(start, end).includes("${")) continue; // a computed specifier names no file
     found.push({
       specifier: source.slice(start, end),
       line: lineAt(source, start),
