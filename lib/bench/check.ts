@@ -5,12 +5,9 @@
  *
  * @module
  */
-import { checkLinearizable } from "../check/linearizability.ts";
-import { modelNamed } from "../check/models.ts";
-import { pairOperations, pairOperationsFrom } from "../check/operations.ts";
-import { generateKvHistory } from "../check/generate.ts";
-import { readHistory } from "../history/stream.ts";
-import { Rng } from "../sim/rng.ts";
+import { checkLinearizable, generateKvHistory, modelNamed, pairOperations, pairOperationsFrom } from "../check/mod.ts";
+import { readHistory } from "../history/mod.ts";
+import { Rng } from "../base/mod.ts";
 import type { BenchFigure } from "./kernel.ts";
 import { median } from "./_stats.ts";
 

@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { Rng } from "../sim/rng.ts";
-import { Simulation } from "../sim/simulation.ts";
+import { Rng } from "../base/mod.ts";
+import { Simulation } from "../sim/mod.ts";
 import { median } from "./_stats.ts";
 
 /** One figure, in the form benchmark dashboards read. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { runSweep } from "../lab/sweep.ts";
+import { runSweep } from "../lab/mod.ts";
 import type { BenchFigure } from "./kernel.ts";
 import { median } from "./_stats.ts";
 

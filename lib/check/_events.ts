@@ -5,7 +5,7 @@
  * @module
  */
 import { InputError } from "../assert.ts";
-import type { Op } from "../history/history.ts";
+import type { Op } from "../history/mod.ts";
 
 /**
  * Refuses a client event whose function is not in `functions` or whose key is not a string, and

@@ -60,7 +60,7 @@
  * @module
  */
 import { assert, checkNumber, InputError } from "../assert.ts";
-import type { Op } from "../history/history.ts";
+import type { Op } from "../history/mod.ts";
 import { type Operation, pairOperations } from "./operations.ts";
 import type { CheckResult, Validity } from "./result.ts";
 import { eventWhere } from "./_events.ts";

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { Op } from "../history/history.ts";
-import type { Rng } from "../sim/rng.ts";
+import type { Op } from "../history/mod.ts";
+import type { Rng } from "../base/mod.ts";
 
 /** Shape of a generated history. */
 export interface KvHistoryOptions {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Op } from "../history/history.ts";
+import type { Op } from "../history/mod.ts";
 import type { LinearizabilityResult } from "./linearizability.ts";
 
 /** An operation as drawn: fail operations included, unlike the checker's operations. */

@@ -26,3 +26,5 @@ export * from "./elle/mod.ts";
 export * from "./delivery.ts";
 export * from "./convergence.ts";
 export * from "./session.ts";
+export * from "./generate.ts";
+export * from "./html.ts";

@@ -12,7 +12,7 @@
  * @module
  */
 import { InputError } from "../assert.ts";
-import type { Op } from "../history/history.ts";
+import type { Op } from "../history/mod.ts";
 
 /** A paired operation. */
 export interface Operation {

@@ -6,14 +6,18 @@
  * @module
  */
 import { InputError } from "../assert.ts";
-import { linearizabilityHtml } from "../check/html.ts";
-import { checkLinearizable, type LinearizabilityResult } from "../check/linearizability.ts";
-import { modelNamed } from "../check/models.ts";
-import { pairOperationsFrom } from "../check/operations.ts";
-import { checkIsolation, type ModelName, modelNames } from "../check/elle/mod.ts";
-import { exitCodeOf } from "../check/result.ts";
-import type { Op } from "../history/history.ts";
-import { readHistory } from "../history/stream.ts";
+import {
+  checkIsolation,
+  checkLinearizable,
+  exitCodeOf,
+  linearizabilityHtml,
+  type LinearizabilityResult,
+  type ModelName,
+  modelNamed,
+  modelNames,
+  pairOperationsFrom,
+} from "../check/mod.ts";
+import { type Op, readHistory } from "../history/mod.ts";
 
 /** Options of the check command. */
 export interface CheckCommand {

@@ -6,14 +6,13 @@
  *
  * @module
  */
-import { runExperiment, type RunResult, writeRun } from "../lab/run.ts";
-import { echoExperiment } from "../systems/echo/experiments/mod.ts";
+import { experimentNamed, runExperiment, type RunResult, writeRun } from "../lab/mod.ts";
 
 /** Runs the demo and returns the directory written and the run. */
 export async function demo(
   options: { seed: number; params: Record<string, unknown>; resultsDir: string },
 ): Promise<{ dir: string; run: RunResult }> {
-  const run = await runExperiment(echoExperiment, options.params, options.seed, () => performance.now());
+  const run = await runExperiment(experimentNamed("echo"), options.params, options.seed, () => performance.now());
   const dir = `${options.resultsDir}/demo/seed-${options.seed}`;
   await writeRun(dir, run, { keepHistory: true });
   return { dir, run };

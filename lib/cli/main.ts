@@ -8,15 +8,18 @@
  */
 import { InputError } from "../assert.ts";
 import { describeParams } from "../params.ts";
-import { benchCheck } from "../bench/check.ts";
-import { benchKernel } from "../bench/kernel.ts";
-import { benchRaft } from "../bench/raft.ts";
-import { benchSweep } from "../bench/sweep.ts";
-import { exitCodeOf } from "../check/result.ts";
-import { experimentNamed, experiments, suggest } from "../lab/registry.ts";
-import { cellKey } from "../lab/cells.ts";
-import { runExperiment, storedRun, writeRun } from "../lab/run.ts";
-import { codeVersion } from "../lab/sweep.ts";
+import { benchCheck, benchKernel, benchRaft, benchSweep } from "../bench/mod.ts";
+import { exitCodeOf } from "../check/mod.ts";
+import {
+  cellKey,
+  codeVersion,
+  experimentNamed,
+  experiments,
+  runExperiment,
+  storedRun,
+  suggest,
+  writeRun,
+} from "../lab/mod.ts";
 import { type ParamSchema, type ParamValues, resolveParams } from "../params.ts";
 import { checkCommand } from "./check.ts";
 import { demo } from "./demo.ts";

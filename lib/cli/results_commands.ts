@@ -4,8 +4,7 @@
  *
  * @module
  */
-import type { ComparisonRow } from "../lab/compare.ts";
-import { compareResults, replayRun, writeReport } from "../lab/results.ts";
+import { compareResults, type ComparisonRow, replayRun, writeReport } from "../lab/mod.ts";
 
 /** Writes the report; exit 0. */
 export async function reportCommand(dir: string): Promise<number> {

@@ -5,8 +5,7 @@
  * @module
  */
 import { InputError } from "../assert.ts";
-import { digest, parseList, parseRange, parseSeeds, type SweepSpec } from "../lab/cells.ts";
-import { runSweep, type SweepProgress } from "../lab/sweep.ts";
+import { digest, parseList, parseRange, parseSeeds, runSweep, type SweepProgress, type SweepSpec } from "../lab/mod.ts";
 
 function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) return "?";

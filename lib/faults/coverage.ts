@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Simulation } from "../sim/simulation.ts";
+import type { Simulation } from "../sim/mod.ts";
 import type { Effects, FaultKind } from "./kind.ts";
 
 /** What one fault did. */

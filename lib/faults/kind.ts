@@ -3,8 +3,8 @@
  *
  * @module
  */
-import type { Rng } from "../sim/rng.ts";
-import type { Simulation } from "../sim/simulation.ts";
+import type { Rng } from "../base/mod.ts";
+import type { Simulation } from "../sim/mod.ts";
 import type { LinkCuts } from "./link_cuts.ts";
 import type { ClusterView, FaultSpec, TimedFault } from "./types.ts";
 

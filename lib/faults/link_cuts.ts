@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { LinkOptions, Network } from "../sim/network.ts";
+import type { LinkOptions, Network } from "../sim/mod.ts";
 
 /** The link settings a degradation may change. */
 export const degradableFields = [

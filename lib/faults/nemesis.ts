@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { Simulation } from "../sim/mod.ts";
- * import { History } from "../history/history.ts";
+ * import { History } from "../history/mod.ts";
  * import { Nemesis } from "./nemesis.ts";
  * const sim = new Simulation({ seed: 1 });
  * // ... add the system's nodes ...
@@ -23,9 +23,9 @@
  * @module
  */
 import { InputError } from "../assert.ts";
-import type { History } from "../history/history.ts";
-import type { Rng } from "../sim/rng.ts";
-import type { Simulation } from "../sim/simulation.ts";
+import type { History } from "../history/mod.ts";
+import type { Rng } from "../base/mod.ts";
+import type { Simulation } from "../sim/mod.ts";
 import { type CoverageReport, type FaultCoverage, measure, touchedBy } from "./coverage.ts";
 import type { Effects, FaultKind, FaultRun } from "./kind.ts";
 import { faultKind } from "./kinds.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { UnsyncedOnCrash } from "../sim/disk.ts";
+import type { UnsyncedOnCrash } from "../sim/mod.ts";
 import type { Effects, FaultKind, FaultRun } from "./kind.ts";
 
 /** Crashes every target that is up; returns the ones struck. Counts writes lost in `effects`. */

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { NodeApi, NodeLogic } from "../sim/types.ts";
+import type { NodeApi, NodeLogic } from "../sim/mod.ts";
 import type { FaultKind } from "./kind.ts";
 
 /** The neighbour's tick: its CPU load comes in slices of this, and its disk load checks its rate this often. */

@@ -6,8 +6,8 @@
  * @module
  */
 import { InputError } from "../assert.ts";
-import type { Rng } from "../sim/rng.ts";
-import type { Simulation } from "../sim/simulation.ts";
+import type { Rng } from "../base/mod.ts";
+import type { Simulation } from "../sim/mod.ts";
 import { commonFields, type FaultKind, type FieldSpec } from "./kind.ts";
 import { faultKind, faultKindNames } from "./kinds.ts";
 import { checkTarget, fixedTargets } from "./targets.ts";

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { Rng } from "../sim/rng.ts";
-import type { Simulation } from "../sim/simulation.ts";
+import type { Rng } from "../base/mod.ts";
+import type { Simulation } from "../sim/mod.ts";
 import type { ClusterView, Target } from "./types.ts";
 
 /** What resolution needs: the simulation (names, placement), the cluster, and the nemesis stream. */

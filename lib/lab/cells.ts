@@ -7,7 +7,7 @@
  */
 import { InputError } from "../assert.ts";
 import { type ParamSchema, type ParamValues, resolveParams } from "../params.ts";
-import { Rng } from "../sim/rng.ts";
+import { Rng } from "../base/mod.ts";
 import { suggest } from "./registry.ts";
 
 /** What to sweep. Values are given as strings or JSON values, as from a command line. */

@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import { Rng } from "../sim/rng.ts";
+import { Rng } from "../base/mod.ts";
 
 /** Which way is better for a figure, guessed from its name. */
 export function betterDirection(metric: string): "lower" | "higher" | undefined {

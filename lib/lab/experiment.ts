@@ -3,4 +3,4 @@
  *
  * @module
  */
-export type { Experiment, Figure, RunOutput } from "../harness/experiment.ts";
+export type { Experiment, Figure, RunOutput } from "../harness/mod.ts";

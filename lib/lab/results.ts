@@ -10,7 +10,7 @@ import { writeAtomically } from "./sweep.ts";
 import { loadResults } from "./load.ts";
 import { experimentNamed } from "./registry.ts";
 import { comparisonHtml, runReportHtml, sweepReportHtml } from "./report_html.ts";
-import { toSvg } from "../viz/render.ts";
+import { toSvg } from "../viz/mod.ts";
 
 async function svgsIn(dir: string): Promise<Record<string, string>> {
   const names: string[] = [];

@@ -5,12 +5,12 @@
  *
  * @module
  */
-import { formatHistory } from "../history/jsonl.ts";
+import { formatHistory } from "../history/mod.ts";
 import { type ParamValues, resolveParams } from "../params.ts";
-import { toSvg } from "../viz/render.ts";
+import { toSvg } from "../viz/mod.ts";
 import type { Experiment, RunOutput } from "./experiment.ts";
 import { gitVersion, toCsv, writeResultDir } from "./files.ts";
-import { combineValidity, type Validity } from "../check/result.ts";
+import { combineValidity, type Validity } from "../check/mod.ts";
 
 /** Where and how a run was made. */
 export interface Manifest {

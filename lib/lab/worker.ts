@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { combineValidity } from "../check/result.ts";
-import { formatHistory } from "../history/jsonl.ts";
+import { combineValidity } from "../check/mod.ts";
+import { formatHistory } from "../history/mod.ts";
 import type { ParamValues } from "../params.ts";
 import { experimentNamed } from "./registry.ts";
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { InputError } from "../assert.ts";
-import type { Op } from "../history/history.ts";
+import type { Op } from "../history/mod.ts";
 
 /** A history's events: an array of them, or anything holding them, such as a `History`. */
 export type Events = readonly Op[] | { readonly events: readonly Op[] };

@@ -4,7 +4,7 @@
  * @module
  */
 import { checkNumber, InputError } from "../assert.ts";
-import type { Op } from "../history/history.ts";
+import type { Op } from "../history/mod.ts";
 
 /** A bound on windows per series: a finer grid is a mistake in the units, not a wish. */
 export const windowsMax = 1_000_000;

@@ -19,8 +19,7 @@
  * @module
  */
 import { assert, InputError } from "../assert.ts";
-import type { StorageStats } from "../sim/disk.ts";
-import type { Recorder } from "../sim/recorder.ts";
+import type { Recorder, StorageStats } from "../sim/mod.ts";
 
 /** How a gauge's samples add up. */
 export type GaugeKind = "level" | "event" | "increment";

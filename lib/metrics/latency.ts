@@ -20,7 +20,7 @@
  * @module
  */
 import { assert } from "../assert.ts";
-import { Histogram } from "./histogram.ts";
+import { Histogram } from "../base/mod.ts";
 import { completedOperations, type Events, eventsOf } from "./_operations.ts";
 
 /** How a client operation completed: happened, did not happen, or unknown. */

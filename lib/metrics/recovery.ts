@@ -36,8 +36,7 @@
  * @module
  */
 import { checkNumber, InputError } from "../assert.ts";
-import type { Op } from "../history/history.ts";
-import { faultWindows } from "../history/fault_windows.ts";
+import { faultWindows, type Op } from "../history/mod.ts";
 import { completedOperations, type Events, eventsOf, lowerBound } from "./_operations.ts";
 import { writeFunctions } from "./staleness.ts";
 
@@ -80,7 +79,7 @@ export interface RecoveryTimeRow {
  * @example
  * ```ts
  * import { recoveryTimes } from "./recovery.ts";
- * import type { Op } from "../history/history.ts";
+ * import type { Op } from "../history/mod.ts";
  * const events: Op[] = [{ process: "nemesis", type: "info", f: "crash", value: { phase: "start", id: 0 }, time: 0 }];
  * for (let i = 0; i < 30; i++) {
  *   events.push({ process: 0, type: "invoke", f: "read", value: null, time: i * 100_000 });

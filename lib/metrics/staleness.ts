@@ -42,7 +42,7 @@
  * @module
  */
 import { assert, checkNumber, InputError } from "../assert.ts";
-import type { Op } from "../history/history.ts";
+import type { Op } from "../history/mod.ts";
 import { completedOperations, type Events, eventsOf, lowerBound } from "./_operations.ts";
 
 /** Functions that write their invocation's value. */

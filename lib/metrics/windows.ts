@@ -27,7 +27,7 @@
  * @module
  */
 import { assert, InputError } from "../assert.ts";
-import { Histogram } from "./histogram.ts";
+import { Histogram } from "../base/mod.ts";
 import { type LatencyRow, operationLatencies } from "./latency.ts";
 import { type Events, eventsOf } from "./_operations.ts";
 import { bucketByWindow, type WindowGrid, windowGrid } from "./_windowing.ts";

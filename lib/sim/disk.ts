@@ -25,7 +25,7 @@
  */
 import { assert, checkNumber, InputError } from "../assert.ts";
 import { type Distribution, distribution, type DistributionSpec } from "./distributions.ts";
-import type { Rng } from "./rng.ts";
+import type { Rng } from "../base/mod.ts";
 
 /** What happens to unsynced writes at a crash. */
 export type UnsyncedOnCrash = "random" | "lose" | "keep" | "torn";

@@ -15,7 +15,7 @@
  * @module
  */
 import { assert, checkNumber, InputError } from "../assert.ts";
-import type { Rng } from "./rng.ts";
+import type { Rng } from "../base/mod.ts";
 
 /** A JSON description of a distribution. Units are the caller's (microseconds for latencies). */
 export type DistributionSpec =

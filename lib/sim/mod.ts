@@ -21,7 +21,9 @@ export * from "./empirical.ts";
 export type { DiskCompletion, DiskOptions, StorageStats, UnsyncedOnCrash } from "./disk.ts";
 export { NodeFiles } from "./disk.ts";
 export type { HostOptions } from "./host.ts";
-export type { LinkOptions, LinkStats, NetworkOptions, Placement } from "./network.ts";
-export type { Series } from "./recorder.ts";
+export type { LinkOptions, LinkStats, Network, NetworkOptions, Placement } from "./network.ts";
+export type { Recorder, Series } from "./recorder.ts";
 export type { TraceEvent } from "./trace.ts";
 export { Clock } from "./clock.ts";
+/** The history event a client records; systems import it from here, as they may import only kernel types. */
+export type { Op } from "../history/mod.ts";

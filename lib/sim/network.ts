@@ -20,7 +20,7 @@
  */
 import { checkNumber, InputError } from "../assert.ts";
 import { type Distribution, distribution, type DistributionSpec } from "./distributions.ts";
-import type { Rng } from "./rng.ts";
+import type { Rng } from "../base/mod.ts";
 
 /** Settings that can be changed on a link at run time. */
 export interface LinkOptions {

@@ -23,7 +23,7 @@
  * @module
  */
 import { checkNumber, InputError } from "../assert.ts";
-import { Histogram } from "../metrics/histogram.ts";
+import { Histogram } from "../base/mod.ts";
 
 /** One metric's observations, in columns of equal length. */
 export interface Series {

@@ -6,27 +6,10 @@
  * @module
  */
 
-/** One traced event. `peer` is the other node of a message (-1 otherwise). */
-export interface TraceEvent {
-  timeUs: number;
-  kind:
-    | "send"
-    | "deliver"
-    | "drop"
-    | "timer"
-    | "start"
-    | "crash"
-    | "restart"
-    | "pause"
-    | "resume"
-    | "disk-write"
-    | "disk-fsync"
-    | "disk-done"
-    | "corrupt";
-  node: number;
-  peer: number;
-  detail: unknown;
-}
+import type { TraceEvent } from "../base/mod.ts";
+
+/** One traced event; its shape lives in `lib/base/` so the charts can read it without the kernel. */
+export type { TraceEvent };
 
 /** A bounded list of trace events. */
 export class TraceLog {

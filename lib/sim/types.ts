@@ -5,8 +5,8 @@
  * @module
  */
 import type { DiskCompletion } from "./disk.ts";
-import type { Op } from "../history/history.ts";
-import type { Rng } from "./rng.ts";
+import type { Op } from "../history/mod.ts";
+import type { Rng } from "../base/mod.ts";
 
 /** What a node receives; used by CPU service-time models to price work. */
 export type NodeEventKind = "message" | "timer" | "disk";

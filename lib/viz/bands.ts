@@ -9,8 +9,7 @@
  * @module
  */
 import { checkNumber, InputError } from "../assert.ts";
-import { faultWindows } from "../history/fault_windows.ts";
-import type { Op } from "../history/history.ts";
+import { faultWindows, type Op } from "../history/mod.ts";
 import type { Band } from "./charts.ts";
 
 /**

@@ -18,7 +18,7 @@
  * @module
  */
 import { assert, InputError } from "../assert.ts";
-import type { TraceEvent } from "../sim/trace.ts";
+import type { TraceEvent } from "../base/mod.ts";
 
 /** One message of a trace, from its send to its delivery or drop. */
 export interface TracedMessage {

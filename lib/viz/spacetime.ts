@@ -18,7 +18,7 @@
  * @module
  */
 import { checkNumber } from "../assert.ts";
-import type { TraceEvent } from "../sim/trace.ts";
+import type { TraceEvent } from "../base/mod.ts";
 import type { VegaLiteSpec } from "./charts.ts";
 import { type MessagePairingOptions, type PairedMessages, pairMessages } from "./message_pairing.ts";
 import { type ChartOptions, faultColor, schemaUrl } from "./_spec.ts";

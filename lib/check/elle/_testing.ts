@@ -7,7 +7,7 @@
  */
 import { assert } from "../../assert.ts";
 import type { Op } from "../../history/history.ts";
-import type { Rng } from "../../sim/rng.ts";
+import type { Rng } from "../../base/mod.ts";
 import type { Outcome, Value, Workload } from "./types.ts";
 
 /** A transaction written by hand: its micro-ops as the completion reports them. */

@@ -33,7 +33,7 @@
  * @module
  */
 import { checkNumber, InputError } from "../../assert.ts";
-import type { Op } from "../../history/history.ts";
+import type { Op } from "../../history/mod.ts";
 import type { CheckResult, Validity } from "../result.ts";
 import { AnomalyLog } from "./anomaly_log.ts";
 import { Budget, BudgetExhausted } from "./budget.ts";

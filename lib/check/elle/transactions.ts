@@ -22,7 +22,7 @@
  * @module
  */
 import { assert, InputError } from "../../assert.ts";
-import type { Op } from "../../history/history.ts";
+import type { Op } from "../../history/mod.ts";
 import type { Key, MicroOp, Outcome, Transaction, TransactionRef, Value, Workload } from "./types.ts";
 
 /** The micro-operations each workload allows, as error messages show them. */

@@ -2,7 +2,7 @@
 // like the union of its inputs, and keeps max, min and mean exact.
 import assert from "node:assert/strict";
 import { distribution } from "../sim/distributions.ts";
-import { Rng } from "../sim/rng.ts";
+import { Rng } from "./rng.ts";
 import { Histogram } from "./histogram.ts";
 
 function exactQuantile(sorted: number[], q: number): number {

@@ -1,0 +1,24 @@
+/**
+ * The lab: experiments by name, single runs and their result directories, sweeps over parameter
+ * grids and seeds (in workers, cached per cell), comparisons, reports, and the notebook helpers.
+ * The sweep worker (`worker.ts`) is started by the sweep, not imported.
+ *
+ * @example
+ * ```ts
+ * import { experimentNamed, runExperiment } from "./mod.ts";
+ * const experiment = experimentNamed("echo");
+ * const run = await runExperiment(experiment, { clients: 2 }, 1, () => 0);
+ * ```
+ * @module
+ */
+export * from "./cells.ts";
+export * from "./compare.ts";
+export * from "./experiment.ts";
+export * from "./files.ts";
+export * from "./load.ts";
+export * from "./notebook.ts";
+export * from "./registry.ts";
+export * from "./report_html.ts";
+export * from "./results.ts";
+export * from "./run.ts";
+export * from "./sweep.ts";
