@@ -16,7 +16,7 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { assert } from "../assert.ts";
-import { runRaftCluster } from "../systems/raft/cluster.ts";
+import { runRaftCluster } from "../systems/raft/experiments/mod.ts";
 import { median } from "./_stats.ts";
 import { type BenchFigure, runBarePingPong } from "./kernel.ts";
 

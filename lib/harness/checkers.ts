@@ -27,7 +27,7 @@ import {
   pairOperations,
   type SessionOptions,
 } from "../check/mod.ts";
-import type { Op } from "../history/history.ts";
+import type { Op } from "../history/mod.ts";
 import { recoveryPoint, type RecoveryPointResult } from "../metrics/mod.ts";
 import { type Checker, type CheckInput, elementsOf, finalProcessId } from "./workload.ts";
 

@@ -21,10 +21,10 @@
  */
 import type { CheckResult } from "../check/mod.ts";
 import type { CoverageReport, Schedule } from "../faults/mod.ts";
-import { History } from "../history/history.ts";
+import { History } from "../history/mod.ts";
 import type { ParamSchema, ParamValues } from "../params.ts";
 import type { SimulationOptions } from "../sim/mod.ts";
-import type { VegaLiteSpec } from "../viz/charts.ts";
+import type { VegaLiteSpec } from "../viz/mod.ts";
 import { type FigureOptions, standardFigures } from "./figures.ts";
 import type { DefinedParams, ParamsOf } from "./params.ts";
 import { type HarnessRun, type Phases, runSystem } from "./run.ts";

@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import type { Op } from "../history/history.ts";
+import type { Op } from "../history/mod.ts";
 import { evaluateSlo, Histogram, operationLatencies, recoveryTimes, staleness } from "../metrics/mod.ts";
 import { lostAcknowledgedWrites } from "./checkers.ts";
 import type { Figure } from "./experiment.ts";

@@ -15,7 +15,7 @@
  */
 import { assert, InputError } from "../assert.ts";
 import type { CheckResult } from "../check/mod.ts";
-import type { Op } from "../history/history.ts";
+import type { Op } from "../history/mod.ts";
 import type { NodeApi, NodeLogic, Rng } from "../sim/mod.ts";
 import { type ClientContext, clientContext, type Outcome, type Request, type SystemClient } from "./system.ts";
 

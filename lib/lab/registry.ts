@@ -5,24 +5,11 @@
  */
 import { InputError } from "../assert.ts";
 import { echoExperiments } from "../systems/echo/experiments/mod.ts";
-import { raftChaosExperiment, raftElectionExperiment } from "../systems/raft/lab.ts";
-import { raftFaultsExperiment } from "../systems/raft/faults_lab.ts";
-import { raftLeaseExperiment } from "../systems/raft/lease_lab.ts";
-import { raftLoadCurveExperiment, raftLoadExperiment } from "../systems/raft/load_lab.ts";
-import { raftSnapshotExperiment } from "../systems/raft/snapshot_lab.ts";
+import { raftExperiments } from "../systems/raft/experiments/mod.ts";
 import type { Experiment } from "./experiment.ts";
 
-/** Every registered experiment, by name. */
-export const experiments: readonly Experiment[] = [
-  ...echoExperiments,
-  raftChaosExperiment,
-  raftElectionExperiment,
-  raftFaultsExperiment,
-  raftLeaseExperiment,
-  raftLoadExperiment,
-  raftLoadCurveExperiment,
-  raftSnapshotExperiment,
-];
+/** Every registered experiment, system by system. */
+export const experiments: readonly Experiment[] = [...echoExperiments, ...raftExperiments];
 
 /** The experiment named `name`; an unknown name is refused with the closest valid one. */
 export function experimentNamed(name: string): Experiment {

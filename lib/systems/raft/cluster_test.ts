@@ -3,8 +3,8 @@
 // (crashes, leader isolation, partitions, pauses, clock drift, disk stalls) across seeds.
 import assert from "node:assert/strict";
 import type { Schedule } from "../../faults/mod.ts";
-import { runRaftCluster } from "./cluster.ts";
-import { raftSchedule } from "./lab.ts";
+import { runRaftCluster } from "./experiments/mod.ts";
+import { raftSchedule } from "./experiments/mod.ts";
 
 const quiet: Schedule = { faults: [], recoveryUs: 0 };
 

@@ -12,7 +12,7 @@
 //   transfer ran, so that each installed snapshot was already too old and another transfer began.
 import assert from "node:assert/strict";
 import { type ScriptedClient, ScriptedCluster } from "./_scripted.ts";
-import { runRaftCluster } from "./cluster.ts";
+import { runRaftCluster } from "./experiments/mod.ts";
 
 const seeds = [1, 2, 3, 4, 5];
 

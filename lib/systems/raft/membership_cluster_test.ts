@@ -4,8 +4,8 @@
 // linearizable key-value store) under partitions, crashes and the other combined faults.
 import assert from "node:assert/strict";
 import type { Schedule } from "../../faults/mod.ts";
-import { type RaftRunResult, runRaftCluster } from "./cluster.ts";
-import { raftSchedule } from "./lab.ts";
+import { type RaftRunResult, runRaftCluster } from "./experiments/mod.ts";
+import { raftSchedule } from "./experiments/mod.ts";
 import type { RaftServer } from "./node.ts";
 
 const quiet: Schedule = { faults: [], recoveryUs: 0 };

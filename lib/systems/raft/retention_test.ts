@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { InputError } from "../../assert.ts";
 import { HistoryFileSink, readHistory } from "../../history/stream.ts";
-import { type RaftRunOptions, runRaftCluster } from "./cluster.ts";
-import { raftSchedule } from "./lab.ts";
+import { type RaftRunOptions, runRaftCluster } from "./experiments/mod.ts";
+import { raftSchedule } from "./experiments/mod.ts";
 
 const steady: RaftRunOptions = {
   servers: 5,

@@ -4,8 +4,8 @@
 // so a wall-clock offset means nothing to them) and disk stalls. Each seed draws its own fault
 // times and targets, so the campaign covers far more interleavings than any scripted test.
 import assert from "node:assert/strict";
-import { runRaftCluster } from "./cluster.ts";
-import { raftSchedule } from "./lab.ts";
+import { runRaftCluster } from "./experiments/mod.ts";
+import { raftSchedule } from "./experiments/mod.ts";
 
 const durationUs = 2_500_000;
 const schedule = raftSchedule("combined", durationUs);

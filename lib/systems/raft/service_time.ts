@@ -22,7 +22,7 @@
  * @module
  */
 import { checkNumber } from "../../assert.ts";
-import type { ServiceTimeModel } from "../../sim/types.ts";
+import type { ServiceTimeModel } from "../../sim/mod.ts";
 
 /** Prices of a server's work, in microseconds of CPU. */
 export interface RaftServiceTimeOptions {

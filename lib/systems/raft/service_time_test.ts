@@ -4,7 +4,7 @@
 // waits in its inbox, and reads cost entries only where they travel as entries, through the log.
 import assert from "node:assert/strict";
 import { Rng } from "../../sim/rng.ts";
-import { runRaftCluster } from "./cluster.ts";
+import { runRaftCluster } from "./experiments/mod.ts";
 import { entriesCarried, raftServiceTime } from "./service_time.ts";
 
 Deno.test("raftServiceTime() prices a message plus each entry it carries, and timers and disk completions apart", () => {

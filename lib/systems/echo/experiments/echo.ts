@@ -27,10 +27,10 @@ import {
   type Workload,
 } from "../../../harness/mod.ts";
 import type { Schedule } from "../../../faults/mod.ts";
-import type { History } from "../../../history/history.ts";
+import type { History } from "../../../history/mod.ts";
 import type { CoverageReport } from "../../../faults/mod.ts";
-import { faultBandsFromHistory } from "../../../viz/bands.ts";
-import { latencyTimeline } from "../../../viz/charts.ts";
+import { faultBandsFromHistory } from "../../../viz/mod.ts";
+import { latencyTimeline } from "../../../viz/mod.ts";
 import { echoBugNames } from "../mod.ts";
 import { durableIds, echoSystem } from "./system.ts";
 

@@ -6,9 +6,9 @@
  * @module
  */
 import { choice, defineExperiment, defineParams, integer, paramGroups, type ValuesOf } from "../../../harness/mod.ts";
-import { raftBugNames } from "../bugs.ts";
+import { raftBugNames } from "../mod.ts";
 import { raftSchedule } from "./schedules.ts";
-import { skewRunOptions } from "../lease_lab.ts";
+import { skewRunOptions } from "./lease_lab.ts";
 import { raftSystem } from "./system.ts";
 import { raftWorkload } from "./workload.ts";
 

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Schedule } from "../../../faults/mod.ts";
-import { skewSchedule } from "../lease_lab.ts";
+import { skewSchedule } from "./lease_lab.ts";
 
 /** The drift of the `skew` schedule: within the default 10% lease allowance, so a correct lease survives it. */
 export const chaosSkewDriftPpm = 80_000;

@@ -9,12 +9,12 @@
  */
 import type { ClusterHandle, SystemDefinition } from "../../../harness/mod.ts";
 import type { DistributionSpec, ServiceTimeModel, Simulation } from "../../../sim/mod.ts";
-import { bugsFor, raftBugDocs } from "../bugs.ts";
-import { raftClient } from "../client.ts";
-import { RaftInvariants } from "../invariants.ts";
-import { type RaftServer, raftServer, type Role } from "../node.ts";
-import { openLoopProcessBase, raftOpenLoopClient } from "../open_loop.ts";
-import { type RaftConfig, raftConfigDefaults, type RaftMessage } from "../types.ts";
+import { bugsFor, raftBugDocs } from "../mod.ts";
+import { raftClient } from "../mod.ts";
+import { RaftInvariants } from "../mod.ts";
+import { type RaftServer, raftServer, type Role } from "../mod.ts";
+import { openLoopProcessBase, raftOpenLoopClient } from "./open_loop.ts";
+import { type RaftConfig, raftConfigDefaults, type RaftMessage } from "../mod.ts";
 
 /** How to build a Raft cluster. */
 export interface RaftOptions {

@@ -5,10 +5,10 @@
 // server a fault struck; the checks pass throughout; bad parameters are refused clearly; sweep
 // rows become the trade-off.
 import assert from "node:assert/strict";
-import { experimentNamed } from "../../lab/registry.ts";
-import type { RunOutput } from "../../lab/experiment.ts";
-import { resolveParams } from "../../params.ts";
-import { toSvg } from "../../viz/render.ts";
+import { experimentNamed } from "../../../lab/mod.ts";
+import type { RunOutput } from "../../../harness/mod.ts";
+import { resolveParams } from "../../../params.ts";
+import { toSvg } from "../../../viz/mod.ts";
 import {
   raftSnapshotExperiment,
   snapshotInstall,

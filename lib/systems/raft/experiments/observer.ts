@@ -16,9 +16,9 @@
  * ```
  * @module
  */
-import { assert, checkNumber, InputError } from "../../assert.ts";
-import type { Simulation } from "../../sim/simulation.ts";
-import type { RaftServer, Role } from "./node.ts";
+import { assert, checkNumber, InputError } from "../../../assert.ts";
+import type { Simulation } from "../../../sim/mod.ts";
+import type { RaftServer, Role } from "../mod.ts";
 
 /** One reading of one server. */
 export interface RaftServerSample {

@@ -9,8 +9,8 @@
  *
  * @module
  */
-import type { Schedule } from "../../faults/mod.ts";
-import type { Experiment } from "../../lab/experiment.ts";
+import type { Schedule } from "../../../faults/mod.ts";
+import type { Experiment } from "../../../harness/mod.ts";
 import { runRaftCluster } from "./cluster.ts";
 
 /** When the first round of the skew schedule starts: after the first election. */

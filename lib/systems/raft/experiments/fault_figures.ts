@@ -36,9 +36,9 @@
  * ```
  * @module
  */
-import { assert, checkNumber } from "../../assert.ts";
-import type { Op } from "../../history/history.ts";
-import { Histogram } from "../../metrics/histogram.ts";
+import { assert, checkNumber } from "../../../assert.ts";
+import type { Op } from "../../../history/mod.ts";
+import { Histogram } from "../../../metrics/mod.ts";
 import type { RaftServerSample } from "./observer.ts";
 
 /** A server becoming leader, as `runRaftCluster` reports it. */

@@ -5,13 +5,13 @@
  *
  * @module
  */
-import type { Experiment } from "../../lab/experiment.ts";
-import { History } from "../../history/history.ts";
-import { latencyCdf } from "../../viz/cdf.ts";
+import type { Experiment } from "../../../harness/mod.ts";
+import { History } from "../../../history/mod.ts";
+import { latencyCdf } from "../../../viz/mod.ts";
 import { type ElectionSetup, electionTrials, figure16Ranges } from "./election.ts";
 
-export { raftChaosExperiment } from "./experiments/chaos.ts";
-export { chaosSkewDriftPpm, raftSchedule } from "./experiments/schedules.ts";
+export { raftChaosExperiment } from "./chaos.ts";
+export { chaosSkewDriftPpm, raftSchedule } from "./schedules.ts";
 
 /** Figure 16 of the Raft paper: time to replace a crashed leader per election-timeout range. */
 export const raftElectionExperiment: Experiment = {

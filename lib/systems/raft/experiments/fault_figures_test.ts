@@ -3,7 +3,7 @@
 // the write gap is the longest span without an acknowledged write, phases split throughput around
 // the fault, and catch-up times each server that was behind at the heal.
 import assert from "node:assert/strict";
-import type { Op } from "../../history/history.ts";
+import type { Op } from "../../../history/mod.ts";
 import { catchUpTimes, electionDowntime, phaseThroughput, writeGapUsMax } from "./fault_figures.ts";
 import type { RaftServerSample } from "./observer.ts";
 

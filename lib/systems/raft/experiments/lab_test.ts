@@ -1,7 +1,7 @@
 // Proves the raft-chaos experiment runs through the lab: its figures and checks come back, and
 // its schedules put faults where the run can feel them.
 import assert from "node:assert/strict";
-import { resolveParams } from "../../params.ts";
+import { resolveParams } from "../../../params.ts";
 import { raftChaosExperiment, raftSchedule } from "./lab.ts";
 import { electionTrial, electionTrials } from "./election.ts";
 

@@ -41,20 +41,20 @@
  * ```
  * @module
  */
-import { checkNumber, InputError } from "../../assert.ts";
-import type { Op } from "../../history/history.ts";
-import type { Experiment } from "../../lab/experiment.ts";
-import { Histogram } from "../../metrics/histogram.ts";
-import { type Knee, loadKnee } from "../../metrics/knee.ts";
-import type { ParamSchema } from "../../params.ts";
-import { History } from "../../history/history.ts";
-import { loadCurve } from "../../viz/load_curve.ts";
-import { throughputLatencyTimeline } from "../../viz/timeline.ts";
-import { windowedSeries } from "../../metrics/windows.ts";
-import type { Simulation } from "../../sim/simulation.ts";
+import { checkNumber, InputError } from "../../../assert.ts";
+import type { Op } from "../../../history/mod.ts";
+import type { Experiment } from "../../../harness/mod.ts";
+import { Histogram } from "../../../metrics/mod.ts";
+import { type Knee, loadKnee } from "../../../metrics/mod.ts";
+import type { ParamSchema } from "../../../params.ts";
+import { History } from "../../../history/mod.ts";
+import { loadCurve } from "../../../viz/mod.ts";
+import { throughputLatencyTimeline } from "../../../viz/mod.ts";
+import { windowedSeries } from "../../../metrics/mod.ts";
+import type { Simulation } from "../../../sim/mod.ts";
 import { type RaftRunResult, runRaftCluster } from "./cluster.ts";
-import type { RaftServer } from "./node.ts";
-import { raftServiceTime } from "./service_time.ts";
+import type { RaftServer } from "../mod.ts";
+import { raftServiceTime } from "../mod.ts";
 
 /** Options of one load run. */
 export interface RaftLoadOptions {

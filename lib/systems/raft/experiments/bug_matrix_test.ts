@@ -5,7 +5,7 @@
 // forgetVote in vote_test.ts, truncateBeforeSnapshotDurable in snapshot_order_test.ts and
 // commitPreviousTerm (the paper's Figure 8) in figure8_test.ts.
 import assert from "node:assert/strict";
-import { resolveParams } from "../../params.ts";
+import { resolveParams } from "../../../params.ts";
 import { raftChaosExperiment } from "./lab.ts";
 
 const seeds = Array.from({ length: 10 }, (_, i) => i + 1);

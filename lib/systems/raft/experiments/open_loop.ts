@@ -24,10 +24,10 @@
  * ```
  * @module
  */
-import { assert, checkNumber } from "../../assert.ts";
-import type { Op } from "../../history/history.ts";
-import type { NodeApi, NodeLogic } from "../../sim/types.ts";
-import type { RaftMessage } from "./types.ts";
+import { assert, checkNumber } from "../../../assert.ts";
+import type { Op } from "../../../history/mod.ts";
+import type { NodeApi, NodeLogic } from "../../../sim/mod.ts";
+import type { RaftMessage } from "../mod.ts";
 
 /**
  * The first process number of the cluster harness's open-loop pool: far above any node id (the

@@ -6,8 +6,8 @@
 // the two, even when Poisson arrivals at the light loads fall short of the nominal rate; and the
 // history stays linearizable under open-loop load.
 import assert from "node:assert/strict";
-import type { Op } from "../../history/history.ts";
-import { resolveParams } from "../../params.ts";
+import type { Op } from "../../../history/mod.ts";
+import { resolveParams } from "../../../params.ts";
 import {
   offeredLoads,
   raftLoadCurveExperiment,

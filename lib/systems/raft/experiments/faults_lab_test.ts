@@ -6,8 +6,8 @@
 // leadership transfer pauses writes far less than a crash; election safety and linearizability
 // pass in every scenario.
 import assert from "node:assert/strict";
-import { resolveParams } from "../../params.ts";
-import { raftConfigDefaults } from "./types.ts";
+import { resolveParams } from "../../../params.ts";
+import { raftConfigDefaults } from "../mod.ts";
 import { raftFaultFigures, raftFaultScenarios, raftFaultsExperiment, runRaftFaultScenario } from "./faults_lab.ts";
 
 /** Short runs: the fault at 0.8 s for 0.5 s, two seconds in all. */

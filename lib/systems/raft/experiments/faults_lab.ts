@@ -22,16 +22,16 @@
  * ```
  * @module
  */
-import { InputError } from "../../assert.ts";
-import type { FaultSpec, Schedule } from "../../faults/mod.ts";
-import type { Experiment } from "../../lab/experiment.ts";
-import { Histogram } from "../../metrics/histogram.ts";
-import { operationLatencies } from "../../metrics/latency.ts";
-import { windowedSeries, type WindowRow } from "../../metrics/windows.ts";
-import { faultBandsFromHistory } from "../../viz/bands.ts";
-import type { Band, VegaLiteSpec } from "../../viz/charts.ts";
-import { latencyBins, latencyHistogramChart } from "../../viz/latency_histogram.ts";
-import { throughputLatencyTimeline } from "../../viz/timeline.ts";
+import { InputError } from "../../../assert.ts";
+import type { FaultSpec, Schedule } from "../../../faults/mod.ts";
+import type { Experiment } from "../../../harness/mod.ts";
+import { Histogram } from "../../../metrics/mod.ts";
+import { operationLatencies } from "../../../metrics/mod.ts";
+import { windowedSeries, type WindowRow } from "../../../metrics/mod.ts";
+import { faultBandsFromHistory } from "../../../viz/mod.ts";
+import type { Band, VegaLiteSpec } from "../../../viz/mod.ts";
+import { latencyBins, latencyHistogramChart } from "../../../viz/mod.ts";
+import { throughputLatencyTimeline } from "../../../viz/mod.ts";
 import { type RaftRunResult, runRaftCluster } from "./cluster.ts";
 import {
   type CatchUpRow,

@@ -3,10 +3,10 @@
 // arrivals beyond the pool are shed and counted, refused operations follow the leader hint, and
 // answered ones complete ok and free their process.
 import assert from "node:assert/strict";
-import { Simulation } from "../../sim/simulation.ts";
-import type { NodeLogic } from "../../sim/types.ts";
+import { Simulation } from "../../../sim/mod.ts";
+import type { NodeLogic } from "../../../sim/mod.ts";
 import { raftOpenLoopClient, type RaftOpenLoopOptions } from "./open_loop.ts";
-import type { RaftMessage } from "./types.ts";
+import type { RaftMessage } from "../mod.ts";
 
 const base = 1_000;
 

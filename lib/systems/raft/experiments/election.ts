@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { Rng } from "../../sim/rng.ts";
+import { Rng } from "../../../sim/mod.ts";
 import { runRaftCluster } from "./cluster.ts";
 
 /** The timeout ranges of Figure 16, in milliseconds. */

@@ -4,9 +4,9 @@
 // planted bug leaseIgnoresClockSkew is caught at a drift the correct lease survives; and the skew
 // schedule fits its rounds to the run, ending with about a quiet second and never past the run.
 import assert from "node:assert/strict";
-import { compileSchedule } from "../../faults/mod.ts";
-import { resolveParams } from "../../params.ts";
-import { Rng } from "../../sim/rng.ts";
+import { compileSchedule } from "../../../faults/mod.ts";
+import { resolveParams } from "../../../params.ts";
+import { Rng } from "../../../sim/mod.ts";
 import { raftLeaseExperiment, skewSchedule } from "./lease_lab.ts";
 
 const seeds = [1, 2, 3, 4, 5, 6];

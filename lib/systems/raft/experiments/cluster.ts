@@ -5,17 +5,17 @@
  *
  * @module
  */
-import type { CheckResult } from "../../check/mod.ts";
-import type { CoverageReport, Schedule } from "../../faults/mod.ts";
-import { InputError } from "../../assert.ts";
-import { type HarnessRun, runSystem } from "../../harness/mod.ts";
-import type { HistorySink } from "../../history/history.ts";
-import type { DistributionSpec, ServiceTimeModel, Simulation, SimulationOptions } from "../../sim/mod.ts";
-import type { RaftServer } from "./node.ts";
+import type { CheckResult } from "../../../check/mod.ts";
+import type { CoverageReport, Schedule } from "../../../faults/mod.ts";
+import { InputError } from "../../../assert.ts";
+import { type HarnessRun, runSystem } from "../../../harness/mod.ts";
+import type { HistorySink } from "../../../history/mod.ts";
+import type { DistributionSpec, ServiceTimeModel, Simulation, SimulationOptions } from "../../../sim/mod.ts";
+import type { RaftServer } from "../mod.ts";
 import { observeServers, type RaftServerSample } from "./observer.ts";
-import type { RaftConfig } from "./types.ts";
-import { type RaftCluster, type RaftOptions, raftSystem } from "./experiments/system.ts";
-import { raftWorkload } from "./experiments/workload.ts";
+import type { RaftConfig } from "../mod.ts";
+import { type RaftCluster, type RaftOptions, raftSystem } from "./system.ts";
+import { raftWorkload } from "./workload.ts";
 
 /** Options of a cluster run. */
 export interface RaftRunOptions {

@@ -39,7 +39,7 @@
  *
  * @example
  * ```ts ignore
- * import { resolveParams } from "../../params.ts";
+ * import { resolveParams } from "../../../params.ts";
  * import { raftSnapshotExperiment } from "./snapshot_lab.ts";
  * const output = raftSnapshotExperiment.run(
  *   resolveParams(raftSnapshotExperiment.params, { snapshotEveryEntries: 500 }),
@@ -49,19 +49,19 @@
  * ```
  * @module
  */
-import { InputError } from "../../assert.ts";
-import type { CheckResult } from "../../check/result.ts";
-import type { Schedule } from "../../faults/mod.ts";
-import type { Experiment, Figure } from "../../lab/experiment.ts";
-import type { ParamValues } from "../../params.ts";
-import type { Simulation } from "../../sim/simulation.ts";
-import type { VegaLiteSpec } from "../../viz/charts.ts";
-import { reclaimCurve, type TimeMark } from "../../viz/curves.ts";
-import { meanConfidenceRows, percentileVsParameter, type SweepRowLike } from "../../viz/sweep_charts.ts";
-import { tradeOffCurve } from "../../viz/trade_off.ts";
+import { InputError } from "../../../assert.ts";
+import type { CheckResult } from "../../../check/mod.ts";
+import type { Schedule } from "../../../faults/mod.ts";
+import type { Experiment, Figure } from "../../../harness/mod.ts";
+import type { ParamValues } from "../../../params.ts";
+import type { Simulation } from "../../../sim/mod.ts";
+import type { VegaLiteSpec } from "../../../viz/mod.ts";
+import { reclaimCurve, type TimeMark } from "../../../viz/mod.ts";
+import { meanConfidenceRows, percentileVsParameter, type SweepRowLike } from "../../../viz/mod.ts";
+import { tradeOffCurve } from "../../../viz/mod.ts";
 import { runRaftCluster } from "./cluster.ts";
-import type { RaftServer } from "./node.ts";
-import { walFileDefault } from "./wal.ts";
+import type { RaftServer } from "../mod.ts";
+import { walFileDefault } from "../mod.ts";
 
 /** How often a catch-up probe reads a rejoined server: recovery times are exact to this. */
 export const catchUpProbeUs = 100;

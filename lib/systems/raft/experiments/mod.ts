@@ -1,0 +1,45 @@
+/**
+ * Raft's experiments on the harness: the system declaration (system.ts), the shared key-value
+ * workload (workload.ts), the fault packages (schedules.ts), and the experiments the lab
+ * registers: `raft-chaos`, `raft-election` (the paper's Figure 16), `raft-faults`, `raft-lease`,
+ * `raft-load`, `raft-load-curve` and `raft-snapshot`.
+ *
+ * @example
+ * ```ts
+ * import { raftExperiments } from "./mod.ts";
+ * raftExperiments.map((e) => e.name).includes("raft-chaos"); // true
+ * ```
+ * @module
+ */
+import { raftChaosExperiment } from "./chaos.ts";
+import { raftElectionExperiment } from "./lab.ts";
+import { raftFaultsExperiment } from "./faults_lab.ts";
+import { raftLeaseExperiment } from "./lease_lab.ts";
+import { raftLoadCurveExperiment, raftLoadExperiment } from "./load_lab.ts";
+import { raftSnapshotExperiment } from "./snapshot_lab.ts";
+
+export * from "./system.ts";
+export * from "./workload.ts";
+export * from "./schedules.ts";
+export * from "./chaos.ts";
+export * from "./cluster.ts";
+export * from "./lab.ts";
+export * from "./election.ts";
+export * from "./faults_lab.ts";
+export * from "./fault_figures.ts";
+export * from "./lease_lab.ts";
+export * from "./load_lab.ts";
+export * from "./snapshot_lab.ts";
+export * from "./observer.ts";
+export * from "./open_loop.ts";
+
+/** Every experiment of Raft, in the order `faultline list` shows them. */
+export const raftExperiments = [
+  raftChaosExperiment,
+  raftElectionExperiment,
+  raftFaultsExperiment,
+  raftLeaseExperiment,
+  raftLoadExperiment,
+  raftLoadCurveExperiment,
+  raftSnapshotExperiment,
+];
