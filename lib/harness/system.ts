@@ -65,18 +65,14 @@ export interface SystemDefinition<M, O, C extends ClusterHandle = ClusterHandle>
   bugs: Readonly<Record<string, string>>;
 }
 
-/** The client context of a node: its API less history access, with timer tags wrapped for the client. */
-export function clientContext<M>(
-  api: NodeApi<M>,
-  session: number,
-  wrapTag: (tag: unknown) => unknown,
-): ClientContext<M> {
+/** The client context of a node: its API less history access. */
+export function clientContext<M>(api: NodeApi<M>, session: number): ClientContext<M> {
   return {
     id: api.id,
     session,
     rng: api.rng,
     send: (to, message, sizeBytes) => api.send(to, message, sizeBytes),
-    setTimer: (delayUs, tag) => api.setTimer(delayUs, wrapTag(tag)),
+    setTimer: (delayUs, tag) => api.setTimer(delayUs, tag),
     cancelTimer: (timerId) => api.cancelTimer(timerId),
     monotonicUs: () => api.monotonicUs(),
     record: (name, value) => api.record(name, value),

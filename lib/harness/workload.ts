@@ -126,7 +126,8 @@ export interface ProcessOptions<M> {
   open: () => boolean;
 }
 
-type ProcessTimer = { think: true } | { client: unknown };
+/** The process's own timer tag; every other tag is the client's (no wrapping, so no allocation per timer). */
+const thinkTag: unique symbol = Symbol("think");
 
 /**
  * A closed-loop client process: invoke, perform through the system's client, record the outcome,
@@ -136,7 +137,7 @@ export function clientProcess<M>(api: NodeApi<M>, options: ProcessOptions<M>): N
   // A process is named after its node, as Jepsen names a process after its client thread: metrics
   // the client records (by node) and the history's operations (by process) line up.
   const process = api.id;
-  const client = options.client(clientContext(api, process, (tag) => ({ client: tag })));
+  const client = options.client(clientContext(api, process));
   let sequence = 0;
   let busy = false;
   const begin = () => {
@@ -151,16 +152,15 @@ export function clientProcess<M>(api: NodeApi<M>, options: ProcessOptions<M>): N
       busy = false;
       complete(api, invocation, outcome);
       const thinkUs = options.thinkTimeUsMean === 0 ? 0 : -options.thinkTimeUsMean * Math.log(1 - api.rng.next());
-      api.setTimer(thinkUs, { think: true } satisfies ProcessTimer);
+      api.setTimer(thinkUs, thinkTag);
     });
   };
   return {
     onStart: begin,
     onMessage: (from, message) => client.onMessage(from, message),
     onTimer(tag) {
-      const timer = tag as ProcessTimer;
-      if ("think" in timer) return begin();
-      client.onTimer?.(timer.client);
+      if (tag === thinkTag) return begin();
+      client.onTimer?.(tag);
     },
   };
 }
@@ -175,7 +175,7 @@ export interface FinalProcessOptions<M> {
 
 /** Runs the final operations one after another, once, starting when it is started. */
 export function finalOperationsProcess<M>(api: NodeApi<M>, options: FinalProcessOptions<M>): NodeLogic<M> {
-  const client = options.client(clientContext(api, finalProcessId, (tag) => tag));
+  const client = options.client(clientContext(api, finalProcessId));
   let next = 0;
   const begin = () => {
     if (next >= options.requests.length) return;
