@@ -105,6 +105,10 @@ export interface Place {
   system?: string;
 }
 
+/** What the lab may import: everything beneath it, systems and their experiments included. */
+const harnessBelow: Layer[] = ["assert", "base", "history", "sim", "check", "viz", "metrics", "faults", "params"];
+const labBelow: Layer[] = [...harnessBelow, "harness", "system", "experiments"];
+
 const below: Record<Exclude<Layer, "system" | "experiments">, Layer[]> = {
   assert: [],
   base: ["assert"],
@@ -115,71 +119,14 @@ const below: Record<Exclude<Layer, "system" | "experiments">, Layer[]> = {
   params: ["assert"],
   metrics: ["assert", "base", "history", "sim"],
   faults: ["assert", "base", "history", "sim"],
-  harness: ["assert", "base", "history", "sim", "check", "viz", "metrics", "faults", "params"],
-  lab: [
-    "assert",
-    "base",
-    "history",
-    "sim",
-    "check",
-    "viz",
-    "metrics",
-    "faults",
-    "params",
-    "harness",
-    "system",
-    "experiments",
-  ],
-  bench: [
-    "assert",
-    "base",
-    "history",
-    "sim",
-    "check",
-    "viz",
-    "metrics",
-    "faults",
-    "params",
-    "harness",
-    "system",
-    "experiments",
-    "lab",
-    "scan",
-  ],
-  cli: [
-    "assert",
-    "base",
-    "history",
-    "sim",
-    "check",
-    "viz",
-    "metrics",
-    "faults",
-    "params",
-    "harness",
-    "system",
-    "experiments",
-    "lab",
-    "bench",
-    "scan",
-  ],
+  harness: harnessBelow,
+  lab: labBelow,
+  bench: [...labBelow, "lab", "scan"],
+  cli: [...labBelow, "lab", "bench", "scan"],
   scan: ["assert"],
 };
 
-const experimentsMayImport: Layer[] = [
-  "assert",
-  "base",
-  "history",
-  "sim",
-  "check",
-  "viz",
-  "metrics",
-  "faults",
-  "params",
-  "harness",
-  "system",
-  "experiments",
-];
+const experimentsMayImport: Layer[] = labBelow;
 
 const names: Record<Layer, string> = {
   assert: "lib/assert.ts",

@@ -103,19 +103,34 @@ export function defineExperiment<const S extends Record<string, ParamSpec>, M, O
     params: declaration.params.schema,
     run(given, seed) {
       const params = declaration.params.resolve(given);
-      const run = runSystem({
-        system: declaration.system,
-        options: declaration.options(params),
-        workload: declaration.workload(params),
-        schedule: declaration.schedule(params),
-        phases: declaration.phases(params),
-        seed,
-        simulation: declaration.simulation?.(params),
-        probe: declaration.probe?.(params),
-      });
+      const run = runDeclared(declaration, params, seed);
       return outputOf(run, standardFigures(run, declaration.figures?.(params)), declaration.extras?.(run, params));
     },
   };
+}
+
+/** The parts of a declaration that make a run. */
+export type RunParts<S extends Record<string, ParamSpec>, M, O, C extends ClusterHandle> = Pick<
+  ExperimentDeclaration<S, M, O, C>,
+  "system" | "options" | "workload" | "schedule" | "phases" | "simulation" | "probe"
+>;
+
+/** Runs a declaration's system once with resolved `params`: for code that wants the run itself. */
+export function runDeclared<S extends Record<string, ParamSpec>, M, O, C extends ClusterHandle>(
+  parts: RunParts<S, M, O, C>,
+  params: ParamsOf<S>,
+  seed: number,
+): HarnessRun<C> {
+  return runSystem({
+    system: parts.system,
+    options: parts.options(params),
+    workload: parts.workload(params),
+    schedule: parts.schedule(params),
+    phases: parts.phases(params),
+    seed,
+    simulation: parts.simulation?.(params),
+    probe: parts.probe?.(params),
+  });
 }
 
 /** The lab's output of a harness run: the one place a run's hash, events and verdicts are gathered. */

@@ -22,7 +22,7 @@ import {
   lostWrites,
   number,
   paramGroups,
-  runSystem,
+  runDeclared,
   type ValuesOf,
   type Workload,
 } from "../../../harness/mod.ts";
@@ -163,14 +163,8 @@ export interface EchoResult {
 /** Runs the echo experiment for one seed. Unknown or out-of-range parameters throw. */
 export function runEcho(given: Record<string, unknown>, seed: number): EchoResult {
   const params = echoParams.resolve(given);
-  const run = runSystem({
-    system: declaration.system,
-    options: declaration.options(params),
-    workload: declaration.workload(params),
-    schedule: declaration.schedule(params),
-    phases: declaration.phases(params),
-    seed,
-  });
+  const run = runDeclared(declaration, params, seed);
+
   const requests = requestRows(run);
   const summary = summarise(run, requests);
   return {
