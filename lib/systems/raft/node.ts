@@ -23,7 +23,7 @@ import { RaftLog } from "./log.ts";
 import { applyChange, type Membership, type MembershipChange, MembershipLog } from "./membership.ts";
 import { majority, quorumIndex } from "./quorum.ts";
 import type { ClientMessage, Command, Entry, PeerMessage, RaftConfig, RaftMessage } from "./types.ts";
-import { recover, Wal, type WalRecord } from "./wal.ts";
+import { recover, Wal, type WalRecord } from "./wal/mod.ts";
 
 /** A server's role. */
 export type Role = "follower" | "precandidate" | "candidate" | "leader";

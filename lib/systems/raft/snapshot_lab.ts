@@ -61,7 +61,7 @@ import { meanConfidenceRows, percentileVsParameter, type SweepRowLike } from "..
 import { tradeOffCurve } from "../../viz/trade_off.ts";
 import { runRaftCluster } from "./cluster.ts";
 import type { RaftServer } from "./node.ts";
-import { walFileDefault } from "./wal.ts";
+import { walFileDefault } from "./wal/mod.ts";
 
 /** How often a catch-up probe reads a rejoined server: recovery times are exact to this. */
 export const catchUpProbeUs = 100;
