@@ -16,8 +16,8 @@ import { assert } from "../../assert.ts";
 import type { DiskCompletion, NodeApi, NodeLogic } from "../../sim/mod.ts";
 import type { RaftBugs } from "./bugs.ts";
 import { replayWorkUs, snapshotLoadUsPerByte, snapshotWorkUs } from "./costs.ts";
-import { RaftCore } from "./core/raw_node.ts";
-import { type CoreInput, decodeSnapshot, type Ready, type Role, type SnapshotContents } from "./core/types.ts";
+import { RaftCore } from "./core/mod.ts";
+import { type CoreInput, decodeSnapshot, type Ready, type Role, type SnapshotContents } from "./core/mod.ts";
 import { KvStateMachine } from "./kv.ts";
 import { RaftLog } from "./log.ts";
 import type { Membership } from "./membership.ts";
@@ -226,7 +226,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   }
 
   onTimer(tag: unknown): void {
-    assert(tag === tickTag, `unknown timer ${String(tag)}`);
+    if (!(tag === tickTag)) assert(false, `unknown timer ${String(tag)}`);
     // The timer fired after its delay on this node's clock: the deadline has come, whatever the
     // clock's rounding says.
     const nowUs = Math.max(this.#now(), this.#timerAtUs);
@@ -259,7 +259,9 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       return this.#step({ type: "walCompacted", nowUs: this.#now() });
     }
     if (completion.op !== "fsync" || tag?.raftSync === undefined) return;
-    assert(tag.raftSync === this.#syncIssuedReadyId, `fsync for ready ${tag.raftSync} completes out of order`);
+    if (!(tag.raftSync === this.#syncIssuedReadyId)) {
+      assert(false, `fsync for ready ${tag.raftSync} completes out of order`);
+    }
     this.#syncInFlight = false;
     this.#acknowledge(tag.raftSync);
   }
@@ -290,12 +292,18 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     const ready = core.ready();
     this.#persist(ready);
     // Every released output follows only records acknowledged durable (Figure 2: persist, then reply).
-    assert(
-      ready.releasedAfterReadyId <= this.#acknowledgedReadyId,
-      `outputs after ready ${ready.releasedAfterReadyId} released, but only ${this.#acknowledgedReadyId} is durable`,
-    );
-    for (const { to, message, sizeBytes } of ready.messages) this.#api.send(to, message, sizeBytes);
-    for (const read of ready.readStates) {
+    if (ready.releasedAfterReadyId > this.#acknowledgedReadyId) {
+      assert(
+        false,
+        `outputs after ready ${ready.releasedAfterReadyId} released, but only ${this.#acknowledgedReadyId} is durable`,
+      );
+    }
+    const { messages, readStates, responses, metrics, roleChanges } = ready;
+    for (let i = 0; i < messages.length; i++) {
+      this.#api.send(messages[i].to, messages[i].message, messages[i].sizeBytes);
+    }
+    for (let i = 0; i < readStates.length; i++) {
+      const read = readStates[i];
       this.#api.send(read.node, {
         type: "response",
         term: read.term,
@@ -306,10 +314,10 @@ export class RaftServer implements NodeLogic<RaftMessage> {
         leaderHint: this.#api.id,
       });
     }
-    for (const { node, response } of ready.responses) this.#api.send(node, response);
-    for (const { name, value } of ready.metrics) this.#api.record(name, value);
+    for (let i = 0; i < responses.length; i++) this.#api.send(responses[i].node, responses[i].response);
+    for (let i = 0; i < metrics.length; i++) this.#api.record(metrics[i].name, metrics[i].value);
     if (this.#onRole !== undefined) {
-      for (const { role, term } of ready.roleChanges) this.#onRole(this.#api.id, role, term);
+      for (let i = 0; i < roleChanges.length; i++) this.#onRole(this.#api.id, roleChanges[i].role, roleChanges[i].term);
     }
     core.advance();
     this.#arm(core.nextDeadlineUs);

@@ -80,7 +80,7 @@ export function handleVoteResponse(
 
 /** Asks every other member for its (pre-)vote. */
 export function requestVotes(s: CoreState, pre: boolean, transfer = false): void {
-  assert(s.role === (pre ? "precandidate" : "candidate"), `a ${s.role} asks for votes`);
+  if (!(s.role === (pre ? "precandidate" : "candidate"))) assert(false, `a ${s.role} asks for votes`);
   const term = pre ? s.term + 1 : s.term;
   for (const server of s.peers()) {
     s.send(server, {

@@ -24,7 +24,9 @@ export function canChangeMembership(s: CoreState): boolean {
 
 /** An operator's change: a leader that can change appends the new configuration; others refuse it. */
 export function changeMembership(s: CoreState, request: { change: "add" | "remove"; server: number }): void {
-  assert(Number.isSafeInteger(request.server) && request.server >= 0, `server ${request.server} is not an id`);
+  if (!(Number.isSafeInteger(request.server) && request.server >= 0)) {
+    assert(false, `server ${request.server} is not an id`);
+  }
   if (s.role !== "leader") return;
   if (!canChangeMembership(s)) {
     s.metric("raft_membership_refused", request.server);

@@ -43,7 +43,7 @@ export function propose(s: CoreState, from: number, request: ClientRequest): voi
 
 /** Appends a command of this term to the leader's log (and to the WAL). Returns its index. */
 export function appendAsLeader(s: CoreState, command: Command): number {
-  assert(s.role === "leader", `a ${s.role} appends as leader`);
+  if (!(s.role === "leader")) assert(false, `a ${s.role} appends as leader`);
   const entry: Entry = { term: s.term, index: s.log.lastIndex + 1, command };
   s.log.push(entry);
   s.persistEntries([entry]);

@@ -48,9 +48,18 @@ import {
 import { waitingOutputsMax } from "./limits.ts";
 import { becomeFollower } from "./roles.ts";
 import { chunkWritten, handleSnapshot, handleSnapshotAck, snapshotDurable } from "./snapshot.ts";
-import { type CoreOptions, CoreState, newDraft } from "./state.ts";
+import { type CoreOptions, CoreState, heldMessage, heldResponse, type ReadyDraft } from "./state.ts";
 import { continueTransfer, startTransfer } from "./transfer.ts";
-import type { CoreInput, CoreRestore, PeerMessage, Ready, Role } from "./types.ts";
+import type {
+  ClientResponse,
+  CoreInput,
+  CoreRestore,
+  OutboundMessage,
+  PeerMessage,
+  ReadState,
+  Ready,
+  Role,
+} from "./types.ts";
 
 /** Options of a {@linkcode RaftCore}: the state's options, the clock at start, and what recovery found. */
 export interface RaftCoreOptions extends CoreOptions {
@@ -139,7 +148,7 @@ export class RaftCore {
   }
   /** Outputs waiting for persistence to become durable. */
   get heldCount(): number {
-    return this.#s.held.length - this.#s.heldStart + this.#s.outbox.length;
+    return this.#s.heldItems.length - this.#s.heldStart;
   }
 
   // ------------------------------------------------------------------ step, ready, advance
@@ -147,7 +156,7 @@ export class RaftCore {
   /** Feeds one input; its effects are collected for the next {@linkcode ready}. */
   step(input: CoreInput): void {
     const s = this.#s;
-    assert(input.nowUs >= s.nowUs, `the clock went back from ${s.nowUs} to ${input.nowUs}`);
+    if (!(input.nowUs >= s.nowUs)) assert(false, `the clock went back from ${s.nowUs} to ${input.nowUs}`);
     s.nowUs = input.nowUs;
     switch (input.type) {
       case "message":
@@ -193,31 +202,37 @@ export class RaftCore {
    */
   ready(): Ready {
     assert(!this.#readyOutstanding, "ready() again before advance()");
+    assert(none.length === 0, "a caller added to a ready's shared empty list");
     const s = this.#s;
     const out = s.out;
     const id = ++s.readyId;
     if (out.records.length > 0) handOutRecords(s, id);
-    for (const output of s.outbox) s.held.push({ readyId: s.recordsReadyId, output });
-    s.outbox = [];
+    // The outputs of this step follow every record handed out so far, this ready's included.
+    const ids = s.heldReadyIds;
+    for (let i = s.heldUnassigned; i < ids.length; i++) ids[i] = s.recordsReadyId;
+    s.heldUnassigned = ids.length;
+    const released = release(s, out.refusals.length > 0 ? out.refusals : none);
     const ready: Ready = {
       id,
       persist: {
-        records: out.records,
+        records: take(out, "records"),
         snapshot: out.snapshot,
-        snapshotChunks: out.snapshotChunks,
+        snapshotChunks: take(out, "snapshotChunks"),
         snapshotReceived: out.snapshotReceived,
         walCompaction: out.walCompaction,
       },
-      messages: [],
-      releasedAfterReadyId: 0,
-      committed: out.committed,
-      readStates: [],
-      responses: out.refusals,
-      roleChanges: out.roleChanges,
-      metrics: out.metrics,
+      messages: released.messages,
+      releasedAfterReadyId: released.afterReadyId,
+      committed: take(out, "committed"),
+      readStates: released.readStates,
+      responses: released.responses,
+      roleChanges: take(out, "roleChanges"),
+      metrics: take(out, "metrics"),
     };
-    release(s, ready);
-    s.out = newDraft();
+    if (out.refusals.length > 0) out.refusals = [];
+    out.snapshot = undefined;
+    out.snapshotReceived = undefined;
+    out.walCompaction = undefined;
     this.#readyOutstanding = true;
     return ready;
   }
@@ -249,13 +264,15 @@ function restore(s: CoreState, found: CoreRestore): void {
   for (const entry of found.entries) s.membership.appended(s.log.merge([entry]));
   s.walWrittenIndex = found.walWrittenIndex;
   s.durableIndex = s.log.lastIndex;
-  assert(s.commit <= s.log.lastIndex, `restored commit ${s.commit} past the log's end ${s.log.lastIndex}`);
+  if (!(s.commit <= s.log.lastIndex)) {
+    assert(false, `restored commit ${s.commit} past the log's end ${s.log.lastIndex}`);
+  }
 }
 
 /** The rules common to every role (Figure 2, "All Servers"), then the message's handler. */
 function stepMessage(s: CoreState, from: number, message: PeerMessage): void {
   assert(from !== s.id, "a server receives its own message");
-  assert(Number.isSafeInteger(message.term) && message.term >= 0, `message term ${message.term}`);
+  if (!(Number.isSafeInteger(message.term) && message.term >= 0)) assert(false, `message term ${message.term}`);
   if (message.term > s.term) {
     const preVoteRequest = message.type === "vote" && message.pre;
     const preVoteGrant = message.type === "voteResponse" && message.pre && message.granted;
@@ -308,38 +325,76 @@ function tick(s: CoreState): void {
 
 /** Records of ready `id` go to the WAL: the leader counts them toward commits once durable. */
 function handOutRecords(s: CoreState, id: number): void {
-  assert(id > s.recordsReadyId, `ready ${id} hands out records after ready ${s.recordsReadyId}`);
+  if (!(id > s.recordsReadyId)) assert(false, `ready ${id} hands out records after ready ${s.recordsReadyId}`);
   s.recordsReadyId = id;
   for (const record of s.out.records) if (record.kind === "entry") s.walWrittenIndex = record.index;
   s.durablePending.push({ readyId: id, lastIndex: s.log.lastIndex });
-  assert(s.durablePending.length <= waitingOutputsMax, `more than ${waitingOutputsMax} readies wait for fsync`);
+  if (!(s.durablePending.length <= waitingOutputsMax)) {
+    assert(false, `more than ${waitingOutputsMax} readies wait for fsync`);
+  }
 }
 
-/** Moves held outputs whose persistence is durable into `ready`, in the order they were made. */
-function release(s: CoreState, ready: Ready): void {
-  const held = s.held;
+/**
+ * The shared empty list of a ready's unused fields. Not frozen (a frozen array has its own element
+ * kind, and loops over a ready's lists would then see two kinds); `ready()` checks nobody added to it.
+ */
+const none: never[] = [];
+
+/** The draft's list `key` for a ready (or the shared empty one), and a fresh list in its place. */
+function take<K extends "records" | "snapshotChunks" | "committed" | "roleChanges" | "metrics">(
+  out: ReadyDraft,
+  key: K,
+): ReadyDraft[K] {
+  const list = out[key];
+  if (list.length === 0) return none;
+  out[key] = [] as unknown as ReadyDraft[K];
+  return list;
+}
+
+/** Releases held outputs whose persistence is durable, in the order they were made. */
+function release(s: CoreState, refusals: ClientResponse[]) {
+  const released = {
+    messages: none as OutboundMessage[],
+    readStates: none as ReadState[],
+    responses: refusals,
+    afterReadyId: 0,
+  };
+  const { heldReadyIds: ids, heldKinds: kinds, heldItems: items } = s;
   let i = s.heldStart;
-  while (i < held.length && held[i].readyId <= s.persistedReadyId) {
-    const { readyId, output } = held[i++];
-    ready.releasedAfterReadyId = Math.max(ready.releasedAfterReadyId, readyId);
-    if (output.kind === "message") ready.messages.push(output.item);
-    else if (output.kind === "response") ready.responses.push(output.item);
-    else ready.readStates.push(output.item);
+  while (i < ids.length && ids[i] <= s.persistedReadyId) {
+    released.afterReadyId = Math.max(released.afterReadyId, ids[i]);
+    const kind = kinds[i];
+    const item = items[i];
+    if (kind === heldMessage) {
+      if (released.messages === none) released.messages = [];
+      released.messages.push(item as OutboundMessage);
+    } else if (kind === heldResponse) {
+      if (released.responses === none) released.responses = [];
+      released.responses.push(item as ClientResponse);
+    } else {
+      if (released.readStates === none) released.readStates = [];
+      released.readStates.push(item as ReadState);
+    }
+    i++;
   }
-  if (i === held.length) {
-    s.held = [];
+  if (i === ids.length) {
+    ids.length = kinds.length = items.length = 0;
+    s.heldStart = s.heldUnassigned = 0;
+  } else if (i > 1024 && i * 2 > ids.length) {
+    ids.splice(0, i);
+    kinds.splice(0, i);
+    items.splice(0, i);
     s.heldStart = 0;
-  } else if (i > 1024 && i * 2 > held.length) {
-    s.held = held.slice(i);
-    s.heldStart = 0;
+    s.heldUnassigned -= i;
   } else {
     s.heldStart = i;
   }
+  return released;
 }
 
 /** The records of every ready up to `readyId` are durable: outputs after them may leave. */
 function persisted(s: CoreState, readyId: number): void {
-  assert(readyId >= 1 && readyId <= s.readyId, `ready ${readyId} acknowledged durable, of ${s.readyId}`);
+  if (!(readyId >= 1 && readyId <= s.readyId)) assert(false, `ready ${readyId} acknowledged durable, of ${s.readyId}`);
   s.persistedReadyId = Math.max(s.persistedReadyId, readyId);
   const pending = s.durablePending;
   while (pending.length > 0 && pending[0].readyId <= readyId) s.durableIndex = pending.shift()!.lastIndex;

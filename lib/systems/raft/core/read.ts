@@ -97,7 +97,7 @@ export function leaseRead(s: CoreState, from: number, request: ClientRequest): b
 function extendLease(s: CoreState): void {
   const timeout = s.config.electionTimeoutUsMin;
   const drift = s.config.leaseClockDriftMax;
-  assert(drift >= 0 && drift < 1, `lease clock drift ${drift} outside [0, 1)`);
+  if (!(drift >= 0 && drift < 1)) assert(false, `lease clock drift ${drift} outside [0, 1)`);
   const until = s.bugs.leaseIgnoresClockSkew
     // Planted bug: a full election timeout from the acknowledgement, as if clocks agreed exactly.
     ? s.nowUs + timeout

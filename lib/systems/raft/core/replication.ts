@@ -63,7 +63,7 @@ export function conflictIndex(s: CoreState, prevIndex: number): number {
   let index = prevIndex;
   while (index > s.log.firstIndex && s.log.termAt(index - 1) === term) index--;
   const result = Math.max(1, index);
-  assert(result <= prevIndex + 1, `conflict index ${result} past the probe at ${prevIndex}`);
+  if (!(result <= prevIndex + 1)) assert(false, `conflict index ${result} past the probe at ${prevIndex}`);
   return result;
 }
 
@@ -77,7 +77,9 @@ export function handleAppendResponse(
   noteRoundAck(s, from, message.round);
   s.recentlyActive.add(from);
   if (message.success) {
-    assert(message.matchIndex <= s.log.lastIndex, `follower ${from} matches ${message.matchIndex}, past our log`);
+    if (!(message.matchIndex <= s.log.lastIndex)) {
+      assert(false, `follower ${from} matches ${message.matchIndex}, past our log`);
+    }
     s.matchIndex.set(from, Math.max(s.matchIndex.get(from) ?? 0, message.matchIndex));
     s.nextIndex.set(from, Math.max(s.nextIndex.get(from) ?? 1, message.matchIndex + 1));
     s.inflight.set(from, Math.max(0, (s.inflight.get(from) ?? 0) - 1));
@@ -112,7 +114,7 @@ export function replicate(s: CoreState, server: number): void {
   // flight): counting it against the append window would starve the follower of resends.
   if (next <= s.log.snapshotIndex) return sendSnapshot(s, server);
   const inflight = s.inflight.get(server) ?? 0;
-  assert(inflight <= inflightAppendsMax, `${inflight} appends in flight to ${server}`);
+  if (!(inflight <= inflightAppendsMax)) assert(false, `${inflight} appends in flight to ${server}`);
   if (next > s.log.lastIndex || inflight >= inflightAppendsMax) return;
   s.inflight.set(server, inflight + 1);
   sendAppend(s, server);
@@ -126,7 +128,7 @@ export function replicate(s: CoreState, server: number): void {
  * must still repair a follower whose last append was dropped.
  */
 export function heartbeat(s: CoreState): void {
-  assert(s.role === "leader", `a ${s.role} heartbeats`);
+  if (!(s.role === "leader")) assert(false, `a ${s.role} heartbeats`);
   // Under leases every beat is a confirmation round: its acknowledgements renew the lease.
   if (s.config.readMode === "lease" && !s.readRoundInFlight) {
     beginRound(s);
@@ -210,7 +212,7 @@ export function advanceCommit(s: CoreState, index: number): void {
 
 /** Applies committed entries in order and answers the clients that proposed them. */
 export function applyCommitted(s: CoreState): void {
-  assert(s.commit - s.applied <= appliedPerReadyMax, `${s.commit - s.applied} entries to apply at once`);
+  if (!(s.commit - s.applied <= appliedPerReadyMax)) assert(false, `${s.commit - s.applied} entries to apply at once`);
   while (s.applied < s.commit) {
     s.applied++;
     const entry = s.log.entry(s.applied);

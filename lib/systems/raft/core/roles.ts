@@ -18,7 +18,7 @@ function setRole(s: CoreState, role: Role): void {
 
 /** Follows `leader` (-1: unknown) in `term`, which is at least the current term (§5.1). */
 export function becomeFollower(s: CoreState, term: number, leader: number): void {
-  assert(term >= s.term, `a follower's term ${term} is below the current ${s.term}`);
+  if (!(term >= s.term)) assert(false, `a follower's term ${term} is below the current ${s.term}`);
   assert(leader !== s.id, "a server never follows itself");
   if (term > s.term) {
     s.term = term;
@@ -67,8 +67,8 @@ export function becomeCandidate(s: CoreState, transfer = false): void {
 
 /** Takes leadership after winning a majority: resets progress, appends a no-op, starts heartbeats. */
 export function becomeLeader(s: CoreState): void {
-  assert(s.role === "candidate", `only a candidate becomes leader, not a ${s.role}`);
-  assert(s.votes.size >= s.majority(), `a leader with ${s.votes.size} votes of ${s.majority()} needed`);
+  if (!(s.role === "candidate")) assert(false, `only a candidate becomes leader, not a ${s.role}`);
+  if (!(s.votes.size >= s.majority())) assert(false, `a leader with ${s.votes.size} votes of ${s.majority()} needed`);
   setRole(s, "leader");
   s.leader = s.id;
   s.leaseUntilUs = -Infinity;

@@ -25,7 +25,7 @@ export function maybeStartSnapshot(s: CoreState): void {
   if (s.snapshotting !== undefined || !snapshotDue(s)) return;
   const index = s.applied;
   const term = s.log.termAt(index)!;
-  assert(index > s.snapshotIndexDurable, `a snapshot at ${index} is not past the durable one`);
+  if (!(index > s.snapshotIndexDurable)) assert(false, `a snapshot at ${index} is not past the durable one`);
   const bytes = encodeSnapshot({ index, term, data: s.stateMachine.snapshot(), membership: s.membership.at(index) });
   assert(decodeSnapshot(bytes).index === index, "a snapshot does not decode to its own index");
   assert(s.out.snapshot === undefined, "two snapshots in one ready");
@@ -46,7 +46,7 @@ function snapshotCovers(s: CoreState, index: number, term: number, moment: "issu
 
 /** Drops log entries a durable snapshot covers, keeping a tail; the WAL is rewritten likewise. */
 export function compactTo(s: CoreState, index: number, term: number): void {
-  assert(index <= s.applied, `compaction to ${index} past the applied ${s.applied}`);
+  if (!(index <= s.applied)) assert(false, `compaction to ${index} past the applied ${s.applied}`);
   let keepFrom = Math.max(s.log.firstIndex, index - s.config.snapshotTailEntries + 1);
   // Keep what a follower receiving an older snapshot needs next, or it would need another; but
   // only for a transfer the follower is answering, so an unreachable one holds nothing back.
@@ -93,7 +93,7 @@ export function sendSnapshot(s: CoreState, server: number): void {
   if (progress === undefined) {
     // Compacted in memory but not yet published on disk: the next beat retries.
     if (s.snapshotIndexDurable === 0 || s.snapshotBytesDurable === undefined) return;
-    assert(s.snapshotProgress.size < serversMax, `more than ${serversMax} snapshot transfers`);
+    if (!(s.snapshotProgress.size < serversMax)) assert(false, `more than ${serversMax} snapshot transfers`);
     progress = {
       index: s.snapshotIndexDurable,
       term: s.snapshotTermDurable,
@@ -107,7 +107,7 @@ export function sendSnapshot(s: CoreState, server: number): void {
     s.snapshotProgress.set(server, progress);
   }
   if (progress.inFlight) return;
-  assert(progress.offset <= progress.bytes.length, `snapshot offset ${progress.offset} past its end`);
+  if (!(progress.offset <= progress.bytes.length)) assert(false, `snapshot offset ${progress.offset} past its end`);
   // Each (re)start of a transfer, so install time runs from the attempt that got through.
   if (progress.offset === 0) s.metric("raft_snapshots_sent", progress.index);
   const end = Math.min(progress.offset + s.config.snapshotChunkBytes, progress.bytes.length);
@@ -145,7 +145,9 @@ export function handleSnapshotAck(
 ): void {
   const progress = s.snapshotProgress.get(from);
   if (s.role !== "leader" || progress === undefined || progress.index !== message.index) return;
-  assert(message.nextOffset <= progress.bytes.length, `follower ${from} asks for offset ${message.nextOffset}`);
+  if (!(message.nextOffset <= progress.bytes.length)) {
+    assert(false, `follower ${from} asks for offset ${message.nextOffset}`);
+  }
   s.recentlyActive.add(from);
   progress.offset = message.nextOffset;
   progress.inFlight = false;
@@ -189,7 +191,9 @@ export function handleSnapshot(s: CoreState, from: number, message: Extract<Peer
 export function chunkWritten(s: CoreState, input: Extract<CoreInput, { type: "snapshotChunkWritten" }>): void {
   const receiving = s.receiving;
   if (receiving === undefined || receiving.index !== input.index) return;
-  assert(receiving.busy && receiving.offset === input.offset, `chunk at ${input.offset} was not being written`);
+  if (!(receiving.busy && receiving.offset === input.offset)) {
+    assert(false, `chunk at ${input.offset} was not being written`);
+  }
   if (!input.ok) {
     s.receiving = undefined;
     return;
@@ -216,7 +220,9 @@ export function snapshotDurable(s: CoreState, input: Extract<CoreInput, { type: 
   if (installing) s.receiving = undefined;
   else s.snapshotting = undefined;
   if (!input.ok || !input.published) return;
-  assert(input.index > s.snapshotIndexDurable, `snapshot ${input.index} published over ${s.snapshotIndexDurable}`);
+  if (!(input.index > s.snapshotIndexDurable)) {
+    assert(false, `snapshot ${input.index} published over ${s.snapshotIndexDurable}`);
+  }
   assert(input.bytes !== undefined, "a published snapshot comes with its bytes");
   s.snapshotIndexDurable = input.index;
   s.snapshotTermDurable = input.term;
@@ -231,7 +237,9 @@ function finishInstall(s: CoreState, index: number, term: number, bytes: Uint8Ar
   if (index > s.commit) {
     const snapshot = decodeSnapshot(bytes);
     // Pair check with the sender's encodeSnapshot.
-    assert(snapshot.index === index && snapshot.term === term, `snapshot file holds ${snapshot.index}, not ${index}`);
+    if (!(snapshot.index === index && snapshot.term === term)) {
+      assert(false, `snapshot file holds ${snapshot.index}, not ${index}`);
+    }
     s.stateMachine.restore(snapshot.data);
     // Entries after the snapshot survive only if the log agrees with it at its index (§7).
     const agrees = s.log.termAt(index) === term;

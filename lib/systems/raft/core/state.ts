@@ -28,11 +28,10 @@ import type {
 } from "./types.ts";
 import type { Entry } from "./types.ts";
 
-/** One output held until the persistence it follows is durable. */
-export type HeldOutput =
-  | { kind: "message"; item: OutboundMessage }
-  | { kind: "response"; item: ClientResponse }
-  | { kind: "read"; item: ReadState };
+/** What kind of output a held item is: a peer message, a client response, or a read's answer. */
+export const heldMessage = 0;
+export const heldResponse = 1;
+export const heldRead = 2;
 
 /** InstallSnapshot progress towards one follower (leader side). */
 export interface SnapshotProgress {
@@ -117,10 +116,17 @@ export class CoreState {
   persistedReadyId = 0;
   /** For each ready with records not yet durable: the log's last index when it was handed out. */
   readonly durablePending: { readyId: number; lastIndex: number }[] = [];
-  held: { readyId: number; output: HeldOutput }[] = [];
+  /**
+   * Outputs in the order they were made, as parallel arrays (no wrapper per output): the ready
+   * whose records each follows (-1 until the step's ready is taken), its kind, and the item.
+   * `heldStart` is the first not yet released; `heldUnassigned` the first made by the step in
+   * progress.
+   */
+  readonly heldReadyIds: number[] = [];
+  readonly heldKinds: number[] = [];
+  readonly heldItems: (OutboundMessage | ClientResponse | ReadState)[] = [];
   heldStart = 0;
-  /** Outputs of the step in progress, assigned to a ready by `ready()`. */
-  outbox: HeldOutput[] = [];
+  heldUnassigned = 0;
   out: ReadyDraft = newDraft();
 
   // Leadership.
@@ -169,8 +175,10 @@ export class CoreState {
   #peersVersion = -1;
 
   constructor(options: CoreOptions) {
-    assert(Number.isSafeInteger(options.id) && options.id >= 0, `server id ${options.id} is not an integer >= 0`);
-    assert(options.config.servers.length <= serversMax, `more than ${serversMax} servers`);
+    if (!(Number.isSafeInteger(options.id) && options.id >= 0)) {
+      assert(false, `server id ${options.id} is not an integer >= 0`);
+    }
+    if (!(options.config.servers.length <= serversMax)) assert(false, `more than ${serversMax} servers`);
     this.id = options.id;
     this.config = options.config;
     this.bugs = options.bugs;
@@ -191,7 +199,7 @@ export class CoreState {
       const { voters, learners } = this.membership.current;
       this.#peersCached = [...voters, ...learners].filter((s) => s !== this.id);
       this.#peersVersion = this.membership.version;
-      assert(this.#peersCached.length < serversMax, `a configuration of more than ${serversMax} servers`);
+      if (!(this.#peersCached.length < serversMax)) assert(false, `a configuration of more than ${serversMax} servers`);
     }
     return this.#peersCached;
   }
@@ -208,23 +216,29 @@ export class CoreState {
   resetElectionTimer(): void {
     const { electionTimeoutUsMin: min, electionTimeoutUsMax: max } = this.config;
     const drawn = this.rng.next();
-    assert(drawn >= 0 && drawn < 1, `the random source gave ${drawn}, outside [0, 1)`);
+    if (!(drawn >= 0 && drawn < 1)) assert(false, `the random source gave ${drawn}, outside [0, 1)`);
     this.electionDeadlineUs = this.nowUs + min + Math.floor(drawn * (max - min + 1));
   }
 
   /** Queues a message for a peer; it leaves once the persistence handed out before it is durable. */
   send(to: number, message: PeerMessage, sizeBytes?: number): void {
-    this.outbox.push({ kind: "message", item: { to, message, sizeBytes } });
+    this.#hold(heldMessage, { to, message, sizeBytes });
   }
 
   /** Queues a client response under the same rule as messages. */
   respond(response: ClientResponse): void {
-    this.outbox.push({ kind: "response", item: response });
+    this.#hold(heldResponse, response);
   }
 
   /** Queues a read that may be answered from the applied state, under the same rule as messages. */
   readReady(read: ReadState): void {
-    this.outbox.push({ kind: "read", item: read });
+    this.#hold(heldRead, read);
+  }
+
+  #hold(kind: number, item: OutboundMessage | ClientResponse | ReadState): void {
+    this.heldReadyIds.push(-1);
+    this.heldKinds.push(kind);
+    this.heldItems.push(item);
   }
 
   /** Records an observation for the harness. */
@@ -253,11 +267,12 @@ export class CoreState {
 
   /** Checks the bounds of what waits; called once per step. */
   checkBounds(): void {
-    assert(this.held.length - this.heldStart <= waitingOutputsMax, `more than ${waitingOutputsMax} outputs wait`);
-    assert(
-      this.out.metrics.length + this.out.roleChanges.length <= readyObservationsMax,
-      `more than ${readyObservationsMax} observations in one ready`,
-    );
+    if (this.heldItems.length - this.heldStart > waitingOutputsMax) {
+      assert(false, `more than ${waitingOutputsMax} outputs wait`);
+    }
+    if (this.out.metrics.length + this.out.roleChanges.length > readyObservationsMax) {
+      assert(false, `more than ${readyObservationsMax} observations in one ready`);
+    }
   }
 }
 
