@@ -1,7 +1,7 @@
 /**
  * Planted bugs: switchable, documented, off by default, each a real bug from the literature or
- * from real systems, each consulted at exactly one place in the server, and each caught by a
- * checker in the tests.
+ * from real systems, each consulted at exactly one place (in the core, or for ackBeforeFsync in
+ * the adapter that acknowledges persistence), and each caught by a checker in the tests.
  *
  * @module
  */

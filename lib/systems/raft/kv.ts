@@ -6,16 +6,13 @@
  *
  * @module
  */
+import type { ApplyResult, StateMachine } from "./core/types.ts";
 import type { Command } from "./types.ts";
 
-/** The result of applying a command. */
-export interface ApplyResult {
-  ok: boolean;
-  value: string | null;
-}
+export type { ApplyResult };
 
-/** Key-value data plus the last answer per client session. */
-export class KvStateMachine {
+/** Key-value data plus the last answer per client session: the core's {@linkcode StateMachine}. */
+export class KvStateMachine implements StateMachine {
   readonly data = new Map<string, string>();
   readonly #sessions = new Map<number, { seq: number; result: ApplyResult }>();
 
@@ -39,6 +36,11 @@ export class KvStateMachine {
     }
     this.#sessions.set(command.clientId, { seq: command.seq, result });
     return result;
+  }
+
+  /** The value of `key` in the applied state ("" when absent). */
+  read(key: string): string {
+    return this.data.get(key) ?? "";
   }
 
   /** A snapshot of data and sessions, as JSON text. */

@@ -24,4 +24,5 @@ export * from "./membership.ts";
 export * from "./quorum.ts";
 export * from "./costs.ts";
 export * from "./service_time.ts";
-export * from "./wal.ts";
+export * from "./wal/mod.ts";
+export * from "./core/mod.ts";

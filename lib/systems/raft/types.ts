@@ -98,9 +98,10 @@ export type ClientMessage =
   /** An operator's request to add a server (as a learner, promoted once caught up) or remove one. */
   | { type: "changeMembership"; change: "add" | "remove"; server: number }
   /**
-   * An operator's request that the leader send empty appends to every follower at once: the Raft
-   * paper's Figure 16 harness did this just before crashing the leader, to synchronise the
-   * followers' election timers and provoke split votes.
+   * An operator's request that the leader send empty appends to every follower at once (the
+   * adapter steps the core's `beat` input, etcd's MsgBeat). The Raft paper's Figure 16 harness did
+   * this just before crashing the leader, to synchronise the followers' election timers and
+   * provoke split votes.
    */
   | { type: "heartbeatNow" };
 

@@ -19,7 +19,7 @@ import {
   WalRecordTooLargeError,
   type WalRecovery,
   type WalSnapshotMarker,
-} from "./wal.ts";
+} from "./wal/mod.ts";
 import { type DiskCompletion, type NodeApi, type NodeLogic, Simulation, type UnsyncedOnCrash } from "../../sim/mod.ts";
 
 // ---------------------------------------------------------------- harness

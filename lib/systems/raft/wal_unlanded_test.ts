@@ -4,7 +4,7 @@
 // is overwritten by the next append.
 import assert from "node:assert/strict";
 import { type DiskCompletion, Simulation } from "../../sim/mod.ts";
-import { recover, Wal, type WalEntry, type WalRecovery } from "./wal.ts";
+import { recover, Wal, type WalEntry, type WalRecovery } from "./wal/mod.ts";
 
 function entry(index: number): WalEntry {
   return { kind: "entry", term: 1, index, command: { put: `k${index}`, value: "v".repeat(index % 50) } };

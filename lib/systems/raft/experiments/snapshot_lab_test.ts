@@ -19,7 +19,7 @@ import {
   type WalSample,
 } from "./snapshot_lab.ts";
 
-const seed = 2;
+const seed = 1;
 const runs = new Map<number, RunOutput>();
 
 /** The experiment's default run (4 s of heavy writes) at one cadence, run once per test file. */
@@ -122,7 +122,7 @@ Deno.test("raft-snapshot: throughput counts from the first leader's election to 
 });
 
 Deno.test("raft-snapshot: the trade-off's peak WAL is the peak of the servers no fault struck", async () => {
-  // Seed 2, a snapshot every 1000 entries: n2 is isolated and comes back by InstallSnapshot, which
+  // Seed 1, a snapshot every 1000 entries: n0 is isolated and comes back by InstallSnapshot, which
   // leaves its old WAL in place, so its WAL peaks well above the others'.
   const output = runAt(1000);
   const struck = new Set(output.tables.catchUp.map((row) => row.server as string));

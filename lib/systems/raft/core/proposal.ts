@@ -1,0 +1,58 @@
+/**
+ * Client proposals: a leader appends a client's command and answers once it is applied; reads go
+ * by ReadIndex or a lease when the read mode allows. Client sessions (exactly-once retries) are
+ * the state machine's business (`../kv.ts`).
+ *
+ * @module
+ */
+import { assert } from "../../../assert.ts";
+import { pendingProposalsMax } from "./limits.ts";
+import { beginRound, leaseRead, readIndex, refusal } from "./read.ts";
+import { replicate } from "./replication.ts";
+import type { CoreState } from "./state.ts";
+import type { ClientRequest, Command, Entry } from "./types.ts";
+
+/**
+ * A client request. A server that does not lead, a leader handing over (no new entries, so the
+ * target can catch up, §3.10), and a leader with `pendingProposalsMax` proposals outstanding
+ * refuse it at once.
+ */
+export function propose(s: CoreState, from: number, request: ClientRequest): void {
+  assert(request.type === "request", "a proposal is a client request");
+  if (s.role !== "leader" || s.transferTarget !== -1 || s.pendingClients.size >= pendingProposalsMax) {
+    s.out.refusals.push({ node: from, response: refusal(s, request) });
+    return;
+  }
+  if (request.f === "get" && s.config.readMode === "lease" && leaseRead(s, from, request)) return;
+  if (request.f === "get" && s.config.readMode !== "log" && readIndex(s, from, request)) return;
+  const command: Command = {
+    kind: "op",
+    clientId: request.clientId,
+    seq: request.seq,
+    f: request.f,
+    key: request.key,
+    value: request.value,
+  };
+  const index = appendAsLeader(s, command);
+  s.pendingClients.set(index, { node: from, clientId: request.clientId, seq: request.seq });
+  // Under leases the appends of a write double as a confirmation round, renewing the lease
+  // between heartbeats.
+  if (s.config.readMode === "lease" && !s.readRoundInFlight) beginRound(s);
+  for (const server of s.peers()) replicate(s, server);
+}
+
+/** Appends a command of this term to the leader's log (and to the WAL). Returns its index. */
+export function appendAsLeader(s: CoreState, command: Command): number {
+  if (!(s.role === "leader")) assert(false, `a ${s.role} appends as leader`);
+  const entry: Entry = { term: s.term, index: s.log.lastIndex + 1, command };
+  s.log.push(entry);
+  s.persistEntries([entry]);
+  if (command.kind === "config") {
+    s.membership.appended([entry]);
+    // A newcomer is probed from the end of the log; its rejection rewinds to where it stands.
+    for (const server of s.peers()) {
+      if (!s.nextIndex.has(server)) s.nextIndex.set(server, entry.index);
+    }
+  }
+  return entry.index;
+}
