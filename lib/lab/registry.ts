@@ -10,6 +10,7 @@ import { raftFaultsExperiment } from "../systems/raft/faults_lab.ts";
 import { raftLeaseExperiment } from "../systems/raft/lease_lab.ts";
 import { raftLoadCurveExperiment, raftLoadExperiment } from "../systems/raft/load_lab.ts";
 import { raftSnapshotExperiment } from "../systems/raft/snapshot_lab.ts";
+import { registerExperiments } from "../systems/register/experiments/mod.ts";
 import type { Experiment } from "./experiment.ts";
 
 /** Every registered experiment, by name. */
@@ -22,6 +23,7 @@ export const experiments: readonly Experiment[] = [
   raftLoadExperiment,
   raftLoadCurveExperiment,
   raftSnapshotExperiment,
+  ...registerExperiments,
 ];
 
 /** The experiment named `name`; an unknown name is refused with the closest valid one. */
