@@ -36,7 +36,7 @@ import {
   type Workload,
 } from "../../../harness/mod.ts";
 import { keysMax, registerBugNames } from "../mod.ts";
-import { registerSystem } from "./system.ts";
+import { type RegisterOptions, registerSystem } from "./system.ts";
 
 /** The fault packages `faults` chooses from. */
 export const registerFaultPackages = ["mixed", "crashes", "partitions", "disks", "none"] as const;
@@ -66,7 +66,8 @@ export const registerParams = defineParams({
   ...paramGroups.bug(registerBugNames),
 });
 
-type RegisterParams = ValuesOf<typeof registerParams>;
+/** Typed values of the experiment's parameters. */
+export type RegisterParams = ValuesOf<typeof registerParams>;
 
 /** Warm-up before the first fault, and the quiet stretch before the end in which no fault starts. */
 const warmupUs = 300_000;
@@ -222,21 +223,11 @@ function powerLosses(everyUs: number, untilUs: number): ScheduleNode {
   return { at: warmupUs + everyUs / 2, repeat: scenario, times: Math.max(1, Math.floor(untilUs / everyUs)), everyUs };
 }
 
-/** The register under crashes and partitions, judged by linearizability. */
-export const registerExperiment = defineExperiment({
-  name: "register",
-  description: "primary-backup register (view service, state transfer) under crashes and partitions; " +
-    "checks linearizability of get/put/cas",
-  params: registerParams,
-  system: registerSystem,
-  options: (p) => ({
-    servers: p.servers,
-    serviceTimeUsMean: p.serviceTimeUsMean,
-    timeoutUs: p.timeoutUs,
-    attemptsMax: p.attemptsMax,
-    bug: p.bug,
-  }),
-  workload: (p): Workload => ({
+/** Gets, puts and cas by closed-loop clients, a read of every key at the end, judged by linearizability. */
+export function registerWorkload(
+  p: Pick<RegisterParams, "clients" | "thinkTimeUsMean" | "keys" | "readFraction" | "casFraction">,
+): Workload {
+  return {
     processes: p.clients,
     thinkTimeUsMean: p.thinkTimeUsMean,
     generator: getPutCasGenerator(p),
@@ -245,7 +236,29 @@ export const registerExperiment = defineExperiment({
       linearizable("linearizability", kvCas as Model<unknown>, { initial: "" }),
       linearizableWithFinalReads(kvCas as Model<unknown>),
     ],
-  }),
+  };
+}
+
+/** The build options a parameter set gives. */
+export function registerOptions(p: RegisterParams): RegisterOptions {
+  return {
+    servers: p.servers,
+    serviceTimeUsMean: p.serviceTimeUsMean,
+    timeoutUs: p.timeoutUs,
+    attemptsMax: p.attemptsMax,
+    bug: p.bug,
+  };
+}
+
+/** The register under crashes and partitions, judged by linearizability. */
+export const registerExperiment = defineExperiment({
+  name: "register",
+  description: "primary-backup register (view service, state transfer) under crashes and partitions; " +
+    "checks linearizability of get/put/cas",
+  params: registerParams,
+  system: registerSystem,
+  options: registerOptions,
+  workload: registerWorkload,
   schedule: registerSchedule,
   phases: (p) => ({ warmupUs, durationUs: p.durationUs, recoveryBoundUs: 2_000_000 }),
   figures: () => ({ staleness: true }),
