@@ -6,10 +6,11 @@
 import { InputError } from "../assert.ts";
 import { echoExperiments } from "../systems/echo/experiments/mod.ts";
 import { raftExperiments } from "../systems/raft/experiments/mod.ts";
+import { registerExperiments } from "../systems/register/experiments/mod.ts";
 import type { Experiment } from "./experiment.ts";
 
 /** Every registered experiment, system by system. */
-export const experiments: readonly Experiment[] = [...echoExperiments, ...raftExperiments];
+export const experiments: readonly Experiment[] = [...echoExperiments, ...raftExperiments, ...registerExperiments];
 
 /** The experiment named `name`; an unknown name is refused with the closest valid one. */
 export function experimentNamed(name: string): Experiment {
