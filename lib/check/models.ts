@@ -174,11 +174,36 @@ function sortedUnique(items: readonly unknown[]): unknown[] {
   return [...keyed.keys()].sort().map((k) => keyed.get(k));
 }
 
+/**
+ * A string per key with get, put and cas (input `[expected, next]`; a missing key holds ""):
+ * the cas-register model under the register's function names.
+ */
+export const kvCas: Model<unknown> = {
+  name: "kv-cas",
+  describe: "one string per key: get, put, cas ([expected, next])",
+  functions: ["get", "put", "cas"],
+  init: (initial): string => (initial === null || initial === undefined ? "" : String(initial)),
+  step(state, f, input, output) {
+    if (typeof state !== "string") return undefined;
+    if (f === "put") return String(input);
+    if (f === "get") return output === undefined || output === state ? state : undefined;
+    if (f !== "cas") return undefined;
+    const [expected, next] = input as [string, string];
+    // An ok cas found `expected`; an unknown one took effect only if it could.
+    if (state === expected) return next;
+    return output === undefined ? state : undefined;
+  },
+  hash: hashValue,
+  equal: equalValues,
+  show: (state) => JSON.stringify(state),
+};
+
 /** Every model by its CLI name. */
 export const models: Record<string, Model<unknown>> = {
   register,
   "cas-register": casRegister,
   kv: kv as Model<unknown>,
+  "kv-cas": kvCas,
   counter: counter as Model<unknown>,
   set: set as Model<unknown>,
   queue: queue as Model<unknown>,

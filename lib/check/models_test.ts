@@ -42,7 +42,8 @@ Deno.test("kv: appends extend the value and its hash the same way a put of the w
 Deno.test("an unknown model name is refused listing the models", () => {
   assert.throws(
     () => modelNamed("graph"),
-    (e: Error) => e instanceof InputError && /allowed: register, cas-register, kv, counter, set, queue/.test(e.message),
+    (e: Error) =>
+      e instanceof InputError && /allowed: register, cas-register, kv, kv-cas, counter, set, queue/.test(e.message),
   );
   assert.throws(() => modelNamed("toString"), /unknown model/);
 });

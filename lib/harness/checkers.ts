@@ -35,12 +35,21 @@ import { type Checker, type CheckInput, elementsOf, finalProcessId } from "./wor
 export function linearizable(
   name: string,
   model: Model<unknown>,
-  options: { initial?: unknown; stepsMax?: number } = {},
+  options: {
+    initial?: unknown;
+    stepsMax?: number;
+    /**
+     * Judge the final reads too: they are the last word on what survived, so an acknowledged write
+     * lost at the end shows even when no client read its key again. Default false.
+     */
+    includeFinal?: boolean;
+  } = {},
 ): Checker {
   return {
     name,
     check({ events }) {
-      const result = checkLinearizable(pairOperations(clientOperations(events)), model, options);
+      const judged = options.includeFinal ? events.filter((op) => op.process !== "nemesis") : clientOperations(events);
+      const result = checkLinearizable(pairOperations(judged), model, options);
       const example = result.counterexample;
       return {
         checker: name,

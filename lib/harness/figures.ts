@@ -82,6 +82,8 @@ export function standardFigures(run: HarnessRun<ClusterHandle>, options: FigureO
     if (options.staleness) Object.assign(figures, stalenessFigures(events));
   }
   figures.recoveryUs = run.recoveredUs === undefined ? null : run.recoveredUs - run.healUs;
+  // What only the system can tell (white-box), read once at the end.
+  Object.assign(figures, run.cluster.figures?.());
   figures.invariantViolations = run.violations.length;
   figures.faultsTouched = run.coverage.faultsTouched;
   figures.vacuous = run.coverage.vacuous;

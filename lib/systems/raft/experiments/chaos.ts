@@ -71,5 +71,4 @@ export const raftChaosExperiment = defineExperiment({
   // Every package's faults start at 300 ms, after the first election; after the heal a leader must
   // commit in its term within 1.5 s.
   phases: (p) => ({ warmupUs: Math.min(300_000, p.durationUs), durationUs: p.durationUs, recoveryBoundUs: 1_500_000 }),
-  extras: (run) => ({ figures: run.cluster.figures?.() }),
 });

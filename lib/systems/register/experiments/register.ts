@@ -12,18 +12,10 @@
  * ```
  * @module
  */
-import {
-  checkLinearizable,
-  type CheckResult,
-  equalValues,
-  hashValue,
-  type Model,
-  pairOperations,
-} from "../../../check/mod.ts";
+import { kvCas } from "../../../check/mod.ts";
 import { InputError } from "../../../assert.ts";
 import type { Schedule, ScheduleNode } from "../../../faults/mod.ts";
 import {
-  type Checker,
   defineExperiment,
   defineParams,
   finalReads,
@@ -74,29 +66,6 @@ const warmupUs = 300_000;
 const quietEndUs = 1_500_000;
 
 /**
- * A string per key with get, put and cas (input `[expected, next]`; a missing key holds ""):
- * the cas-register model under the register's function names.
- */
-export const kvCas: Model<string> = {
-  name: "kv-cas",
-  describe: "one string per key: get, put, cas ([expected, next])",
-  functions: ["get", "put", "cas"],
-  init: (initial) => (initial === null || initial === undefined ? "" : String(initial)),
-  step(state, f, input, output) {
-    if (f === "put") return String(input);
-    if (f === "get") return output === undefined || output === state ? state : undefined;
-    if (f !== "cas") return undefined;
-    const [expected, next] = input as [string, string];
-    // An ok cas found `expected`; an unknown one took effect only if it could.
-    if (state === expected) return next;
-    return output === undefined ? state : undefined;
-  },
-  hash: hashValue,
-  equal: equalValues,
-  show: (state) => JSON.stringify(state),
-};
-
-/**
  * Gets, puts and cas over keys `k0`, `k1`...: put values are unique in the run
  * (`process:sequence`); a cas expects the value this process last wrote to the key, so some
  * succeed and some find another writer's value.
@@ -118,34 +87,6 @@ export function getPutCasGenerator(options: { keys: number; readFraction: number
       lastWritten.set(`${process}/${key}`, value);
       if (draw < options.readFraction + options.casFraction) return { f: "cas", key, value: [expected, value] };
       return { f: "put", key, value };
-    },
-  };
-}
-
-/**
- * Linearizability of every operation, the final reads included: they are the last word on what
- * survived, so an acknowledged write lost at the end shows here even when no client read the key
- * again. (The harness's `linearizable` judges the clients' operations only.)
- */
-export function linearizableWithFinalReads(model: Model<unknown>): Checker {
-  const name = "linearizability (with final reads)";
-  return {
-    name,
-    check({ events }): CheckResult {
-      const operations = pairOperations(events.filter((op) => op.process !== "nemesis"));
-      const result = checkLinearizable(operations, model, { initial: "" });
-      const example = result.counterexample;
-      return {
-        checker: name,
-        valid: result.valid,
-        message: result.valid === true
-          ? `linearizable (${result.operations} operations)`
-          : result.valid === false
-          ? `not linearizable on key ${example?.key}: ${example?.stuck.f} ${JSON.stringify(example?.stuck.output)} ` +
-            `met state ${example?.stateAtStuck}`
-          : `unknown: the search ran out of budget on key ${result.unknownKey}`,
-        details: example === undefined ? undefined : { counterexample: example },
-      };
     },
   };
 }
@@ -233,8 +174,8 @@ export function registerWorkload(
     generator: getPutCasGenerator(p),
     final: finalReads(p.keys),
     checkers: [
-      linearizable("linearizability", kvCas as Model<unknown>, { initial: "" }),
-      linearizableWithFinalReads(kvCas as Model<unknown>),
+      linearizable("linearizability", kvCas, { initial: "" }),
+      linearizable("linearizability (with final reads)", kvCas, { initial: "", includeFinal: true }),
     ],
   };
 }
@@ -262,5 +203,4 @@ export const registerExperiment = defineExperiment({
   schedule: registerSchedule,
   phases: (p) => ({ warmupUs, durationUs: p.durationUs, recoveryBoundUs: 2_000_000 }),
   figures: () => ({ staleness: true }),
-  extras: (run) => ({ figures: run.cluster.figures?.() }),
 });
