@@ -45,7 +45,7 @@ export interface FaultRun {
   resolve(field: string): number[];
 }
 
-/** The areas of the vocabulary, as the README lists them. */
+/** The areas of the vocabulary, as docs/faults.md lists them. */
 export type FaultArea = "network" | "process" | "disk" | "clock" | "resource";
 
 /** A fault kind. */
@@ -54,7 +54,7 @@ export interface FaultKind {
   area: FaultArea;
   /** One line for docs and `--help`. */
   summary: string;
-  /** A spec that shows the kind in use (the README's example). */
+  /** A spec that shows the kind in use (the example docs/faults.md shows). */
   example: FaultSpec;
   /** Kind-specific fields (besides kind, targets and durationUs). */
   fields: Record<string, FieldSpec>;
