@@ -212,7 +212,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       case "response":
         return;
       case "request":
-        return this.#step({ type: "propose", from, request: message, nowUs });
+        return this.#step({ type: message.f === "get" ? "read" : "propose", from, request: message, nowUs });
       case "transferLeadership":
         return this.#step({ type: "transfer", target: message.target, nowUs });
       case "changeMembership":

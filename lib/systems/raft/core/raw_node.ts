@@ -36,7 +36,7 @@ import type { ReadonlyRaftLog } from "../log.ts";
 import type { Membership } from "../membership.ts";
 import { campaign, handleTimeoutNow, handleVote, handleVoteResponse, inLease } from "./election.ts";
 import { changeMembership } from "./membership_change.ts";
-import { propose } from "./proposal.ts";
+import { propose, read } from "./proposal.ts";
 import {
   checkQuorum,
   handleAppend,
@@ -171,6 +171,9 @@ export class RaftCore {
         break;
       case "propose":
         propose(s, input.from, input.request);
+        break;
+      case "read":
+        read(s, input.from, input.request);
         break;
       case "transfer":
         startTransfer(s, input.target);
