@@ -37,6 +37,7 @@ export interface ApplyResult {
  *   apply(command) { if (command.kind === "op") this.count++; return { ok: true, value: String(this.count) }; },
  *   snapshot() { return String(this.count); },
  *   restore(data) { this.count = Number(data); },
+ *   read() { return String(this.count); },
  * };
  * counter.apply({ kind: "noop" });
  * ```

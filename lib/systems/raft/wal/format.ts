@@ -276,7 +276,7 @@ export function encodeToScratch(records: readonly WalRecord[], recordBytesMax: n
  * @throws AssertionError when a record's fields are invalid (a bug in the caller)
  * @example
  * ```ts
- * import { encodeRecords } from "./wal.ts";
+ * import { encodeRecords } from "./mod.ts";
  * const bytes = encodeRecords([{ kind: "entry", term: 1, index: 1, command: { put: "x" } }]);
  * bytes.length; // 8 header bytes + 17 + the command's JSON
  * ```
