@@ -8,8 +8,20 @@
 import { AssertionError } from "../../assert.ts";
 import type { Entry } from "./types.ts";
 
+/** What readers of a log may use: every query, no change (the core alone changes its log). */
+export interface ReadonlyRaftLog {
+  readonly lastIndex: number;
+  readonly lastTerm: number;
+  readonly firstIndex: number;
+  readonly snapshotIndex: number;
+  termAt(index: number): number | undefined;
+  entry(index: number): Entry;
+  slice(from: number, to: number, max: number): Entry[];
+  isUpToDate(lastIndex: number, lastTerm: number): boolean;
+}
+
 /** A Raft log. */
-export class RaftLog {
+export class RaftLog implements ReadonlyRaftLog {
   #entries: Entry[] = [];
   /** Index of the last entry covered by the snapshot (0: none). */
   #snapshotIndex = 0;

@@ -19,7 +19,7 @@ import { replayWorkUs, snapshotLoadUsPerByte, snapshotWorkUs } from "./costs.ts"
 import { RaftCore } from "./core/mod.ts";
 import { type CoreInput, decodeSnapshot, type Ready, type Role, type SnapshotContents } from "./core/mod.ts";
 import { KvStateMachine } from "./kv.ts";
-import { RaftLog } from "./log.ts";
+import { RaftLog, type ReadonlyRaftLog } from "./log.ts";
 import type { Membership } from "./membership.ts";
 import type { Entry, RaftConfig, RaftMessage } from "./types.ts";
 import { recover, Wal } from "./wal/mod.ts";
@@ -130,7 +130,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   get applied(): number {
     return this.#core?.applied ?? 0;
   }
-  get log(): RaftLog {
+  get log(): ReadonlyRaftLog {
     return this.#core?.log ?? emptyLog;
   }
   /** The configuration in force: the latest in the log. */
@@ -212,7 +212,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       case "response":
         return;
       case "request":
-        return this.#step({ type: "propose", from, request: message, nowUs });
+        return this.#step({ type: message.f === "get" ? "read" : "propose", from, request: message, nowUs });
       case "transferLeadership":
         return this.#step({ type: "transfer", target: message.target, nowUs });
       case "changeMembership":

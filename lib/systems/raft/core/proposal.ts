@@ -13,18 +13,41 @@ import type { CoreState } from "./state.ts";
 import type { ClientRequest, Command, Entry } from "./types.ts";
 
 /**
- * A client request. A server that does not lead, a leader handing over (no new entries, so the
+ * A client's write. A server that does not lead, a leader handing over (no new entries, so the
  * target can catch up, §3.10), and a leader with `pendingProposalsMax` proposals outstanding
  * refuse it at once.
  */
 export function propose(s: CoreState, from: number, request: ClientRequest): void {
-  assert(request.type === "request", "a proposal is a client request");
-  if (s.role !== "leader" || s.transferTarget !== -1 || s.pendingClients.size >= pendingProposalsMax) {
-    s.out.refusals.push({ node: from, response: refusal(s, request) });
-    return;
-  }
-  if (request.f === "get" && s.config.readMode === "lease" && leaseRead(s, from, request)) return;
-  if (request.f === "get" && s.config.readMode !== "log" && readIndex(s, from, request)) return;
+  assert(request.type === "request" && request.f !== "get", "a proposal is a client's write");
+  if (!acceptsRequests(s)) return refuse(s, from, request);
+  appendProposal(s, from, request);
+}
+
+/**
+ * A client's read: by a lease or ReadIndex when the read mode allows (and the leader has committed
+ * an entry of its term), else through the log like a write (§6.4).
+ */
+export function read(s: CoreState, from: number, request: ClientRequest): void {
+  assert(request.type === "request" && request.f === "get", "a read is a client's get");
+  if (!acceptsRequests(s)) return refuse(s, from, request);
+  if (s.config.readMode === "lease" && leaseRead(s, from, request)) return;
+  if (s.config.readMode !== "log" && readIndex(s, from, request)) return;
+  appendProposal(s, from, request);
+}
+
+/** Whether this server takes client requests now: it leads and is not handing over (§3.10). */
+function acceptsRequests(s: CoreState): boolean {
+  return s.role === "leader" && s.transferTarget === -1;
+}
+
+/** Refuses a request at once: it did not happen, and the answer promises nothing durable. */
+function refuse(s: CoreState, from: number, request: ClientRequest): void {
+  s.out.refusals.push({ node: from, response: refusal(s, request) });
+}
+
+/** Appends the client's command and remembers whom to answer once it is applied. */
+function appendProposal(s: CoreState, from: number, request: ClientRequest): void {
+  if (s.pendingClients.size >= pendingProposalsMax) return refuse(s, from, request);
   const command: Command = {
     kind: "op",
     clientId: request.clientId,

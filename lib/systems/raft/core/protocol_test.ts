@@ -20,7 +20,7 @@ function put(core: RaftCore, seq: number, nowUs?: number) {
 
 function get(core: RaftCore, seq: number, nowUs?: number) {
   return step(core, {
-    type: "propose",
+    type: "read",
     from: 9,
     request: { type: "request", clientId: 8, seq, f: "get", key: "x", value: null },
     nowUs,

@@ -32,11 +32,11 @@
  * @module
  */
 import { assert } from "../../../assert.ts";
-import type { RaftLog } from "../log.ts";
+import type { ReadonlyRaftLog } from "../log.ts";
 import type { Membership } from "../membership.ts";
 import { campaign, handleTimeoutNow, handleVote, handleVoteResponse, inLease } from "./election.ts";
 import { changeMembership } from "./membership_change.ts";
-import { propose } from "./proposal.ts";
+import { propose, read } from "./proposal.ts";
 import {
   checkQuorum,
   handleAppend,
@@ -114,7 +114,7 @@ export class RaftCore {
     return this.#s.applied;
   }
   /** The log (read it; only the core changes it). */
-  get log(): RaftLog {
+  get log(): ReadonlyRaftLog {
     return this.#s.log;
   }
   /** The configuration in force: the latest in the log. */
@@ -171,6 +171,9 @@ export class RaftCore {
         break;
       case "propose":
         propose(s, input.from, input.request);
+        break;
+      case "read":
+        read(s, input.from, input.request);
         break;
       case "transfer":
         startTransfer(s, input.target);

@@ -37,6 +37,7 @@ export interface ApplyResult {
  *   apply(command) { if (command.kind === "op") this.count++; return { ok: true, value: String(this.count) }; },
  *   snapshot() { return String(this.count); },
  *   restore(data) { this.count = Number(data); },
+ *   read() { return String(this.count); },
  * };
  * counter.apply({ kind: "noop" });
  * ```
@@ -71,7 +72,8 @@ export interface ClientResponse {
 
 /**
  * One input of {@linkcode RaftCore.step}. `nowUs` is the node's monotonic clock (never decreasing).
- * Peer messages and client requests come from the network; the rest are local: `tick` when a
+ * Peer messages, client writes (`propose`) and reads (`read`), transfer and membership requests
+ * come from the network; the rest are local: `tick` when a
  * deadline may have passed, `beat` (etcd's MsgBeat: heartbeat every follower now), and the
  * adapter's notifications that something it was asked to do has finished.
  */
@@ -79,7 +81,10 @@ export type CoreInput =
   | { type: "message"; from: number; message: PeerMessage; nowUs: number }
   | { type: "tick"; nowUs: number }
   | { type: "beat"; nowUs: number }
+  /** A client's write (put or append). */
   | { type: "propose"; from: number; request: ClientRequest; nowUs: number }
+  /** A client's read (get): by lease, ReadIndex or the log, as the read mode says. */
+  | { type: "read"; from: number; request: ClientRequest; nowUs: number }
   | { type: "transfer"; target: number; nowUs: number }
   | { type: "changeMembership"; change: "add" | "remove"; server: number; nowUs: number }
   /** The records of every ready up to `readyId` are durable (their fsync completed). */

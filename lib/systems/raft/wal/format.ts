@@ -276,7 +276,7 @@ export function encodeToScratch(records: readonly WalRecord[], recordBytesMax: n
  * @throws AssertionError when a record's fields are invalid (a bug in the caller)
  * @example
  * ```ts
- * import { encodeRecords } from "./wal.ts";
+ * import { encodeRecords } from "./mod.ts";
  * const bytes = encodeRecords([{ kind: "entry", term: 1, index: 1, command: { put: "x" } }]);
  * bytes.length; // 8 header bytes + 17 + the command's JSON
  * ```
@@ -286,19 +286,34 @@ export function encodeRecords(records: readonly WalRecord[], limits: WalLimits =
 }
 
 /**
- * Counts the frames in `bytes` by their length fields and returns the count, or -1 when the
- * lengths do not end exactly at the end of `bytes`. The writer's pair check on what it encoded:
- * replay reads frames the same way.
+ * Why an encoded batch does not read back as `records`, or undefined when it does: the pair check
+ * of the writer against replay. The frames are split by the same length fields replay reads, and
+ * the last frame is decoded as replay decodes it (its command left unparsed: the bytes are the
+ * cached encoding, and parsing every command again would cost a few percent of a run).
  */
-export function frameCountOf(bytes: Uint8Array): number {
+export function batchProblem(bytes: Uint8Array, records: readonly WalRecord[]): string | undefined {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let offset = 0;
+  let lastOffset = 0;
   let count = 0;
   while (offset + walFrameHeaderBytes <= bytes.length) {
+    lastOffset = offset;
     offset += walFrameHeaderBytes + view.getUint32(offset, true);
     count++;
   }
-  return offset === bytes.length ? count : -1;
+  if (offset !== bytes.length || count !== records.length) {
+    return `a batch of ${records.length} records splits into ${count} frames ending at ${offset} of ${bytes.length}`;
+  }
+  if (count === 0) return undefined;
+  const length = view.getUint32(lastOffset, true);
+  const decoded = decodePayload(bytes, view, lastOffset + walFrameHeaderBytes, length, false);
+  if (typeof decoded === "string") return `the last record does not decode: ${decoded}`;
+  const last = records[count - 1];
+  const same = decoded.kind === last.kind && decoded.term === last.term &&
+    (decoded.kind === "hard"
+      ? decoded.vote === (last as WalHardState).vote && decoded.commit === (last as WalHardState).commit
+      : decoded.index === (last as WalEntry | WalSnapshotMarker).index);
+  return same ? undefined : `the last record reads back as ${describeRecord(decoded)}, not ${describeRecord(last)}`;
 }
 
 /** Decodes the payload of a frame whose CRC matched; returns a problem string when it is malformed. */

@@ -143,7 +143,7 @@ export interface WalReplayOptions extends WalLimits {
  *   [17, recordBytesMax], a CRC-valid record does not decode, or the records do not form a log
  * @example
  * ```ts
- * import { encodeRecords, replayWal } from "./wal.ts";
+ * import { encodeRecords, replayWal } from "./mod.ts";
  * const bytes = encodeRecords([{ kind: "entry", term: 1, index: 1, command: "a" }]);
  * replayWal(bytes).entries.length; // 1
  * ```

@@ -19,9 +19,9 @@ import { assert, checkNumber } from "../../../assert.ts";
 import type { DiskCompletion, NodeDiskApi } from "../../../sim/mod.ts";
 import { crc32 } from "../_crc32.ts";
 import {
+  batchProblem,
   encodeRecords,
   encodeToScratch,
-  frameCountOf,
   recordBytesMaxOf,
   walBatchBytesMaxDefault,
   walDeferredOperationsMax,
@@ -170,9 +170,9 @@ export class Wal {
       throw new WalRecordTooLargeError(`a batch of ${records.length} records`, encoded.length, this.batchBytesMax);
     }
     // Pair check with replay, which splits the file by the same length fields.
-    if (frameCountOf(encoded) !== records.length) {
-      assert(false, `a batch of ${records.length} records encodes to ${frameCountOf(encoded)} frames`);
-    }
+    // Pair check with replay: the batch reads back as the records written.
+    const problem = batchProblem(encoded, records);
+    if (problem !== undefined) assert(false, `WAL ${this.file}: ${problem}`);
     this.#bytesAppendedTotal += encoded.length;
     // The next encoding overwrites the scratch buffer: an append held back needs a copy of its own.
     if (this.#compaction !== undefined) this.#defer({ op: "append", bytes: encoded.slice(), tag });
