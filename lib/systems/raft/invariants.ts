@@ -27,7 +27,7 @@
  * @module
  */
 import { assert } from "../../assert.ts";
-import type { RaftLog } from "./log.ts";
+import type { ReadonlyRaftLog } from "./log.ts";
 
 /** What the invariants read of one server (the public fields of a Raft server). */
 export interface ObservedServer {
@@ -35,7 +35,7 @@ export interface ObservedServer {
   readonly role: string;
   readonly term: number;
   readonly commit: number;
-  readonly log: RaftLog;
+  readonly log: ReadonlyRaftLog;
 }
 
 /** Where the invariants find the servers. */
@@ -191,7 +191,7 @@ export class RaftInvariants {
   }
 }
 
-function sameCommand(x: RaftLog, y: RaftLog, index: number): boolean {
+function sameCommand(x: ReadonlyRaftLog, y: ReadonlyRaftLog, index: number): boolean {
   const a = x.entry(index).command;
   const b = y.entry(index).command;
   if (a === b) return true;
