@@ -35,6 +35,7 @@ import {
   outputOf,
   paramGroups,
   standardFigures,
+  type ValuesOf,
 } from "../../../harness/mod.ts";
 import { operationLatencies } from "../../../metrics/mod.ts";
 import { windowedSeries, type WindowRow } from "../../../metrics/mod.ts";
@@ -108,24 +109,23 @@ export const raftFaultScenarios: Readonly<Record<string, RaftFaultScenario>> = {
   },
 };
 
-/** Options of one scenario run. */
-export interface RaftFaultRunOptions {
-  scenario: string;
-  /** Voting servers; default 5. */
-  servers?: number;
-  /** Closed-loop clients; default 5. */
-  clients?: number;
-  /** Virtual run time; default 3 s. */
-  durationUs?: number;
-  /** When the fault strikes; default 1 s. */
-  faultAtUs?: number;
-  /** How long it lasts; default 600 ms. */
-  faultDurationUs?: number;
-  /** The observer's period; default 1 ms. */
-  sampleEveryUs?: number;
-  /** The timeline's window; default 50 ms. */
-  windowUs?: number;
-}
+/** The parameters of `raft-faults`. */
+export const raftFaultsParams = defineParams({
+  scenario: choice(Object.keys(raftFaultScenarios), {
+    default: "leader-crash",
+    description: Object.entries(raftFaultScenarios).map(([name, s]) => `${name}: ${s.description}`).join("; "),
+  }),
+  ...paramGroups.cluster({ default: 5, min: 3, max: 15 }),
+  ...paramGroups.clients({ default: 5, max: 200 }),
+  ...paramGroups.duration({ defaultUs: 3_000_000, minUs: 500_000, maxUs: 600_000_000 }),
+  faultAtUs: integer({ default: 1_000_000, min: 0, description: "when the fault strikes" }),
+  faultDurationUs: integer({ default: 600_000, min: 1_000, description: "how long the fault lasts" }),
+  sampleEveryUs: integer({ default: 1_000, min: 100, description: "observer period (catch-up resolution)" }),
+  windowUs: integer({ default: 50_000, min: 1_000, description: "timeline window" }),
+});
+
+/** Options of one scenario run: the experiment's parameters, each but `scenario` defaulted as there. */
+export type RaftFaultRunOptions = { scenario: string } & Partial<ValuesOf<typeof raftFaultsParams>>;
 
 /** What one scenario run measured. */
 export interface RaftFaultRun {
@@ -159,9 +159,8 @@ export function runRaftFaultScenario(options: RaftFaultRunOptions, seed: number)
       `unknown scenario ${JSON.stringify(options.scenario)}; allowed: ${Object.keys(raftFaultScenarios).join(", ")}`,
     );
   }
-  const durationUs = options.durationUs ?? 3_000_000;
-  const faultStartUs = options.faultAtUs ?? 1_000_000;
-  const faultDurationUs = options.faultDurationUs ?? 600_000;
+  const p = raftFaultsParams.resolve(options);
+  const { durationUs, faultAtUs: faultStartUs, faultDurationUs } = p;
   const healUs = faultStartUs + faultDurationUs;
   if (healUs >= durationUs) {
     throw new InputError(
@@ -172,15 +171,15 @@ export function runRaftFaultScenario(options: RaftFaultRunOptions, seed: number)
     ? { faults: [], recoveryUs: 0 }
     : { faults: [{ at: faultStartUs, fault: scenario.fault(faultDurationUs) }], recoveryUs: durationUs - healUs };
   const run = runRaftCluster({
-    servers: options.servers ?? 5,
-    clients: options.clients ?? 5,
+    servers: p.servers,
+    clients: p.clients,
     durationUs,
     bug: "none",
     schedule,
     transfers: scenario.transfer ? [{ atUs: faultStartUs, target: -1 }] : undefined,
     spares: scenario.spares,
-    membershipChanges: scenario.membershipChanges?.(faultStartUs, options.servers ?? 5),
-    sampleEveryUs: options.sampleEveryUs ?? 1_000,
+    membershipChanges: scenario.membershipChanges?.(faultStartUs, p.servers),
+    sampleEveryUs: p.sampleEveryUs,
   }, seed);
   const events = run.sim.history.events;
   const runEndUs = run.sim.nowUs;
@@ -209,7 +208,7 @@ export function runRaftFaultScenario(options: RaftFaultRunOptions, seed: number)
     writeGapUsMax: writeGapUsMax(events, { fromUs: faultStartUs, toUs: runEndUs }),
     phases: phaseThroughput(events, { startUs: faultStartUs, healUs, runEndUs }),
     catchUp: scenario.fault === undefined ? [] : catchUpTimes(run.samples, healUs, { faultUs: faultStartUs, members }),
-    windows: windowedSeries(events, { windowUs: options.windowUs ?? 50_000, startUs: 0, endUs: runEndUs }),
+    windows: windowedSeries(events, { windowUs: p.windowUs, startUs: 0, endUs: runEndUs }),
     bands,
     writeLatenciesUs: operationLatencies(events).filter((row) => row.type === "ok" && row.f !== "get").map((row) =>
       row.latencyUs
@@ -278,21 +277,6 @@ function appliedIndexChart(result: RaftFaultRun, title: string): VegaLiteSpec {
     ],
   };
 }
-
-/** The parameters of `raft-faults`. */
-export const raftFaultsParams = defineParams({
-  scenario: choice(Object.keys(raftFaultScenarios), {
-    default: "leader-crash",
-    description: Object.entries(raftFaultScenarios).map(([name, s]) => `${name}: ${s.description}`).join("; "),
-  }),
-  ...paramGroups.cluster({ default: 5, min: 3, max: 15 }),
-  ...paramGroups.clients({ default: 5, max: 200 }),
-  ...paramGroups.duration({ defaultUs: 3_000_000, minUs: 500_000, maxUs: 600_000_000 }),
-  faultAtUs: integer({ default: 1_000_000, min: 0, description: "when the fault strikes" }),
-  faultDurationUs: integer({ default: 600_000, min: 1_000, description: "how long the fault lasts" }),
-  sampleEveryUs: integer({ default: 1_000, min: 100, description: "observer period (catch-up resolution)" }),
-  windowUs: integer({ default: 50_000, min: 1_000, description: "timeline window" }),
-});
 
 /** Raft under one named fault scenario, with downtime, catch-up, throughput phases and latency. */
 export const raftFaultsExperiment = defineCustomExperiment({
