@@ -53,6 +53,7 @@ import {
   outputOf,
   paramGroups,
   type ParamsOf,
+  type ValuesOf,
 } from "../../../harness/mod.ts";
 import { Histogram } from "../../../metrics/mod.ts";
 import { type Knee, loadKnee } from "../../../metrics/mod.ts";
@@ -63,33 +64,6 @@ import type { Simulation } from "../../../sim/mod.ts";
 import { type RaftRunResult, runRaftCluster } from "./cluster.ts";
 import type { RaftServer } from "../mod.ts";
 import { raftServiceTime } from "../mod.ts";
-
-/** Options of one load run. */
-export interface RaftLoadOptions {
-  /** Mean arrival rate, operations per second. */
-  offeredPerSecond: number;
-  /** Voting servers; default 5. */
-  servers?: number;
-  /**
-   * Arrivals before the window; default 500 ms. Whatever this is, the window opens no earlier than
-   * `settleUs` (300 ms) after the first leader's first commit (see the module doc).
-   */
-  warmupUs?: number;
-  /** The measurement window, after the warm-up, up to when arrivals stop; default 1.5 s. */
-  windowUs?: number;
-  /** Server CPU per message handled; default 100 µs. */
-  messageUs?: number;
-  /** Server CPU per log entry a message carries; default 20 µs. */
-  entryUs?: number;
-  /** Fraction of reads; default 0.5. */
-  readFraction?: number;
-  /** Keys written and read; default 20. */
-  keys?: number;
-  /** Most operations in flight; default 1000. */
-  processesMax?: number;
-  /** Run the linearizability check (slow at high load); default false. */
-  linearizability?: boolean;
-}
 
 /** The figures of one offered load. */
 export interface RaftLoadPoint {
@@ -130,6 +104,50 @@ export const settleUs = 300_000;
 
 /** The shortest measurement window, as given and as left once the cluster has settled. */
 export const windowUsMin = 100_000;
+
+/** The parameters `raft-load` and `raft-load-curve` share: the cluster, the run's phases and the prices of work. */
+const loadParamSpecs = {
+  ...paramGroups.cluster({ default: 5, max: 15 }),
+  warmupUs: integer({
+    default: 500_000,
+    min: 0,
+    description: "arrivals before the measurement window, which opens no earlier than 300 ms after the first commit",
+  }),
+  windowUs: integer({
+    default: 1_500_000,
+    min: windowUsMin,
+    max: 600_000_000,
+    description: "measurement window, up to when arrivals stop",
+  }),
+  messageUs: number({ default: 100, min: 0, description: "server CPU per message handled (µs)" }),
+  entryUs: number({ default: 20, min: 0, description: "server CPU per log entry carried (µs)" }),
+  readFraction: number({ default: 0.5, min: 0, max: 1, description: "fraction of reads" }),
+  processesMax: integer({ default: 1000, min: 1, max: 100_000, description: "most operations in flight" }),
+};
+
+/** The run options the shared parameters give, at one offered load. */
+function loadOptions(p: ParamsOf<typeof loadParamSpecs>, offeredPerSecond: number): RaftLoadOptions {
+  const { servers, warmupUs, windowUs, messageUs, entryUs, readFraction, processesMax } = p;
+  return { offeredPerSecond, servers, warmupUs, windowUs, messageUs, entryUs, readFraction, processesMax };
+}
+
+/** The parameters of `raft-load`. */
+export const raftLoadParams = defineParams({
+  offeredPerSecond: number({
+    default: 1000,
+    min: 1,
+    max: 1_000_000,
+    description: "offered load: mean Poisson arrival rate (operations/s)",
+  }),
+  ...loadParamSpecs,
+  linearizability: boolean({ default: false, description: "run the linearizability check (slow at high load)" }),
+});
+
+/**
+ * Options of one load run: the experiment's parameters, each but `offeredPerSecond` defaulted as
+ * there, and the keys written and read (default 20).
+ */
+export type RaftLoadOptions = Partial<ValuesOf<typeof raftLoadParams>> & { offeredPerSecond: number; keys?: number };
 
 /** What the window watch reads during a run (see {@linkcode watchWindow}). */
 interface WindowWatch {
@@ -188,26 +206,26 @@ function watchWindow(
  * @returns the cluster run and the point's figures
  */
 export function runRaftLoad(options: RaftLoadOptions, seed: number): { run: RaftRunResult; point: RaftLoadPoint } {
-  const offeredPerSecond = checkNumber("offeredPerSecond", options.offeredPerSecond, { min: 1, max: 1_000_000 });
-  const warmupUs = options.warmupUs ?? 500_000;
-  const windowUs = checkNumber("windowUs", options.windowUs ?? 1_500_000, { min: windowUsMin });
+  const { keys = 20, ...given } = options;
+  const p = raftLoadParams.resolve(given);
+  const { offeredPerSecond, warmupUs, windowUs } = p;
   const arrivalsStopUs = warmupUs + windowUs;
   let watch: WindowWatch | undefined;
   const run = runRaftCluster({
-    servers: options.servers ?? 5,
+    servers: p.servers,
     clients: 0,
     durationUs: arrivalsStopUs + drainUs,
     bug: "none",
     schedule: { faults: [], recoveryUs: 0 },
-    keys: options.keys ?? 20,
+    keys,
     // Puts keep the state bounded (snapshots stay small) and the values unique for the checker.
     writeF: "put",
-    skipLinearizability: !(options.linearizability ?? false),
-    serverServiceTimeUs: raftServiceTime({ messageUs: options.messageUs ?? 100, entryUs: options.entryUs ?? 20 }),
+    skipLinearizability: !p.linearizability,
+    serverServiceTimeUs: raftServiceTime({ messageUs: p.messageUs, entryUs: p.entryUs }),
     openLoop: {
       offeredPerSecond,
-      readFraction: options.readFraction ?? 0.5,
-      processesMax: options.processesMax ?? 1000,
+      readFraction: p.readFraction,
+      processesMax: p.processesMax,
       arrivalsStopUs,
     },
     probe: (sim, cluster) => {
@@ -293,44 +311,6 @@ export function windowFigures(
   };
 }
 
-/** The parameters `raft-load` and `raft-load-curve` share: the cluster, the run's phases and the prices of work. */
-const loadParamSpecs = {
-  ...paramGroups.cluster({ default: 5, max: 15 }),
-  warmupUs: integer({
-    default: 500_000,
-    min: 0,
-    description: "arrivals before the measurement window, which opens no earlier than 300 ms after the first commit",
-  }),
-  windowUs: integer({
-    default: 1_500_000,
-    min: windowUsMin,
-    max: 600_000_000,
-    description: "measurement window, up to when arrivals stop",
-  }),
-  messageUs: number({ default: 100, min: 0, description: "server CPU per message handled (µs)" }),
-  entryUs: number({ default: 20, min: 0, description: "server CPU per log entry carried (µs)" }),
-  readFraction: number({ default: 0.5, min: 0, max: 1, description: "fraction of reads" }),
-  processesMax: integer({ default: 1000, min: 1, max: 100_000, description: "most operations in flight" }),
-};
-
-/** The run options the shared parameters give, at one offered load. */
-function loadOptions(p: ParamsOf<typeof loadParamSpecs>, offeredPerSecond: number): RaftLoadOptions {
-  const { servers, warmupUs, windowUs, messageUs, entryUs, readFraction, processesMax } = p;
-  return { offeredPerSecond, servers, warmupUs, windowUs, messageUs, entryUs, readFraction, processesMax };
-}
-
-/** The parameters of `raft-load`. */
-export const raftLoadParams = defineParams({
-  offeredPerSecond: number({
-    default: 1000,
-    min: 1,
-    max: 1_000_000,
-    description: "offered load: mean Poisson arrival rate (operations/s)",
-  }),
-  ...loadParamSpecs,
-  linearizability: boolean({ default: false, description: "run the linearizability check (slow at high load)" }),
-});
-
 /**
  * One offered load against Raft with CPU service times: sweep `offeredPerSecond` for the curve.
  * Its figures are the measurement window's (see the module doc), not the harness's standard
@@ -342,7 +322,7 @@ export const raftLoadExperiment = defineCustomExperiment({
   params: raftLoadParams,
   run(p, seed) {
     const { run, point } = runRaftLoad(
-      { ...loadOptions(p, p.offeredPerSecond), linearizability: p.linearizability },
+      p,
       seed,
     );
     const windows = windowedSeries(run.sim.history, { windowUs: 50_000, startUs: 0, endUs: run.sim.nowUs });
