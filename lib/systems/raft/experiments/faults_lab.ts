@@ -10,9 +10,11 @@
  * - the catch-up time of every server that was behind when the fault healed, from an observer
  *   that reads each server's applied and commit index every `sampleEveryUs`;
  * - the client write (commit) latency histogram;
- * - the checks: election safety and linearizability.
+ * - the harness's standard figures (latency percentiles per operation kind, availability, RTO);
+ * - the checks: Raft's five safety invariants, liveness after the heal, linearizability and the
+ *   acknowledged appends lost.
  *
- * The definitions are in fault_figures.ts.
+ * The definitions of the Raft-specific figures are in fault_figures.ts.
  *
  * @example
  * ```ts
@@ -24,8 +26,17 @@
  */
 import { InputError } from "../../../assert.ts";
 import type { FaultSpec, Schedule } from "../../../faults/mod.ts";
-import type { Experiment } from "../../../harness/mod.ts";
-import { Histogram } from "../../../metrics/mod.ts";
+import {
+  choice,
+  defineCustomExperiment,
+  defineParams,
+  type Figure,
+  integer,
+  outputOf,
+  paramGroups,
+  standardFigures,
+  type ValuesOf,
+} from "../../../harness/mod.ts";
 import { operationLatencies } from "../../../metrics/mod.ts";
 import { windowedSeries, type WindowRow } from "../../../metrics/mod.ts";
 import { faultBandsFromHistory } from "../../../viz/mod.ts";
@@ -98,24 +109,23 @@ export const raftFaultScenarios: Readonly<Record<string, RaftFaultScenario>> = {
   },
 };
 
-/** Options of one scenario run. */
-export interface RaftFaultRunOptions {
-  scenario: string;
-  /** Voting servers; default 5. */
-  servers?: number;
-  /** Closed-loop clients; default 5. */
-  clients?: number;
-  /** Virtual run time; default 3 s. */
-  durationUs?: number;
-  /** When the fault strikes; default 1 s. */
-  faultAtUs?: number;
-  /** How long it lasts; default 600 ms. */
-  faultDurationUs?: number;
-  /** The observer's period; default 1 ms. */
-  sampleEveryUs?: number;
-  /** The timeline's window; default 50 ms. */
-  windowUs?: number;
-}
+/** The parameters of `raft-faults`. */
+export const raftFaultsParams = defineParams({
+  scenario: choice(Object.keys(raftFaultScenarios), {
+    default: "leader-crash",
+    description: Object.entries(raftFaultScenarios).map(([name, s]) => `${name}: ${s.description}`).join("; "),
+  }),
+  ...paramGroups.cluster({ default: 5, min: 3, max: 15 }),
+  ...paramGroups.clients({ default: 5, max: 200 }),
+  ...paramGroups.duration({ defaultUs: 3_000_000, minUs: 500_000, maxUs: 600_000_000 }),
+  faultAtUs: integer({ default: 1_000_000, min: 0, description: "when the fault strikes" }),
+  faultDurationUs: integer({ default: 600_000, min: 1_000, description: "how long the fault lasts" }),
+  sampleEveryUs: integer({ default: 1_000, min: 100, description: "observer period (catch-up resolution)" }),
+  windowUs: integer({ default: 50_000, min: 1_000, description: "timeline window" }),
+});
+
+/** Options of one scenario run: the experiment's parameters, each but `scenario` defaulted as there. */
+export type RaftFaultRunOptions = { scenario: string } & Partial<ValuesOf<typeof raftFaultsParams>>;
 
 /** What one scenario run measured. */
 export interface RaftFaultRun {
@@ -149,9 +159,8 @@ export function runRaftFaultScenario(options: RaftFaultRunOptions, seed: number)
       `unknown scenario ${JSON.stringify(options.scenario)}; allowed: ${Object.keys(raftFaultScenarios).join(", ")}`,
     );
   }
-  const durationUs = options.durationUs ?? 3_000_000;
-  const faultStartUs = options.faultAtUs ?? 1_000_000;
-  const faultDurationUs = options.faultDurationUs ?? 600_000;
+  const p = raftFaultsParams.resolve(options);
+  const { durationUs, faultAtUs: faultStartUs, faultDurationUs } = p;
   const healUs = faultStartUs + faultDurationUs;
   if (healUs >= durationUs) {
     throw new InputError(
@@ -162,15 +171,15 @@ export function runRaftFaultScenario(options: RaftFaultRunOptions, seed: number)
     ? { faults: [], recoveryUs: 0 }
     : { faults: [{ at: faultStartUs, fault: scenario.fault(faultDurationUs) }], recoveryUs: durationUs - healUs };
   const run = runRaftCluster({
-    servers: options.servers ?? 5,
-    clients: options.clients ?? 5,
+    servers: p.servers,
+    clients: p.clients,
     durationUs,
     bug: "none",
     schedule,
     transfers: scenario.transfer ? [{ atUs: faultStartUs, target: -1 }] : undefined,
     spares: scenario.spares,
-    membershipChanges: scenario.membershipChanges?.(faultStartUs, options.servers ?? 5),
-    sampleEveryUs: options.sampleEveryUs ?? 1_000,
+    membershipChanges: scenario.membershipChanges?.(faultStartUs, p.servers),
+    sampleEveryUs: p.sampleEveryUs,
   }, seed);
   const events = run.sim.history.events;
   const runEndUs = run.sim.nowUs;
@@ -199,7 +208,7 @@ export function runRaftFaultScenario(options: RaftFaultRunOptions, seed: number)
     writeGapUsMax: writeGapUsMax(events, { fromUs: faultStartUs, toUs: runEndUs }),
     phases: phaseThroughput(events, { startUs: faultStartUs, healUs, runEndUs }),
     catchUp: scenario.fault === undefined ? [] : catchUpTimes(run.samples, healUs, { faultUs: faultStartUs, members }),
-    windows: windowedSeries(events, { windowUs: options.windowUs ?? 50_000, startUs: 0, endUs: runEndUs }),
+    windows: windowedSeries(events, { windowUs: p.windowUs, startUs: 0, endUs: runEndUs }),
     bands,
     writeLatenciesUs: operationLatencies(events).filter((row) => row.type === "ok" && row.f !== "get").map((row) =>
       row.latencyUs
@@ -207,12 +216,14 @@ export function runRaftFaultScenario(options: RaftFaultRunOptions, seed: number)
   };
 }
 
-/** The figures of a scenario run: one row of a results table. */
-export function raftFaultFigures(result: RaftFaultRun): Record<string, number | string | boolean | null> {
+/**
+ * The figures of a scenario run only Raft gives: the election downtime measured from the new
+ * leader's term, the write gap, throughput around the fault and each server's catch-up. The
+ * harness's standard figures (latency per kind, availability, RTO) sit beside them.
+ */
+export function raftFaultFigures(result: RaftFaultRun): Record<string, Figure> {
   const phase = (name: PhaseRow["phase"]) => result.phases.find((p) => p.phase === name)!.throughputPerSecond;
-  const latency = new Histogram();
-  for (const us of result.writeLatenciesUs) latency.record(us);
-  const caughtUp = result.catchUp.map((row) => row.catchUpUs);
+  const caughtUp = result.catchUp.flatMap((row) => row.catchUpUs === undefined ? [] : [row.catchUpUs]);
   return {
     scenario: result.scenario,
     faultStartUs: result.faultStartUs,
@@ -228,13 +239,9 @@ export function raftFaultFigures(result: RaftFaultRun): Record<string, number | 
     throughputDuringPerSecond: phase("during"),
     throughputAfterPerSecond: phase("after"),
     catchUpServers: result.catchUp.length,
-    catchUpIncomplete: caughtUp.filter((us) => us === undefined).length,
-    catchUpUsMax: caughtUp.length === 0 || caughtUp.includes(undefined) ? null : Math.max(...(caughtUp as number[])),
+    catchUpIncomplete: result.catchUp.length - caughtUp.length,
+    catchUpUsMax: caughtUp.length === 0 || caughtUp.length < result.catchUp.length ? null : Math.max(...caughtUp),
     lagEntriesMax: Math.max(0, ...result.catchUp.map((row) => row.lagEntries)),
-    writeLatencyUsP50: latency.quantile(0.5),
-    writeLatencyUsP99: latency.quantile(0.99),
-    writeLatencyUsMax: latency.max,
-    ...result.run.figures,
   };
 }
 
@@ -272,56 +279,22 @@ function appliedIndexChart(result: RaftFaultRun, title: string): VegaLiteSpec {
 }
 
 /** Raft under one named fault scenario, with downtime, catch-up, throughput phases and latency. */
-export const raftFaultsExperiment: Experiment = {
+export const raftFaultsExperiment = defineCustomExperiment({
   name: "raft-faults",
   description:
     "Raft under one fault scenario (leader disk stall, leader crash, partitions, leadership transfer, membership change under a partition): downtime, catch-up, throughput",
-  params: {
-    scenario: {
-      type: "choice",
-      default: "leader-crash",
-      choices: Object.keys(raftFaultScenarios),
-      description: Object.entries(raftFaultScenarios).map(([name, s]) => `${name}: ${s.description}`).join("; "),
-    },
-    servers: { type: "integer", default: 5, min: 3, max: 15, description: "voting servers" },
-    clients: { type: "integer", default: 5, min: 1, max: 200, description: "closed-loop clients" },
-    durationUs: {
-      type: "integer",
-      default: 3_000_000,
-      min: 500_000,
-      max: 600_000_000,
-      description: "virtual run time",
-    },
-    faultAtUs: { type: "integer", default: 1_000_000, min: 0, description: "when the fault strikes" },
-    faultDurationUs: { type: "integer", default: 600_000, min: 1_000, description: "how long the fault lasts" },
-    sampleEveryUs: { type: "integer", default: 1_000, min: 100, description: "observer period (catch-up resolution)" },
-    windowUs: { type: "integer", default: 50_000, min: 1_000, description: "timeline window" },
-  },
-  run(params, seed) {
-    const result = runRaftFaultScenario({
-      scenario: params.scenario as string,
-      servers: params.servers as number,
-      clients: params.clients as number,
-      durationUs: params.durationUs as number,
-      faultAtUs: params.faultAtUs as number,
-      faultDurationUs: params.faultDurationUs as number,
-      sampleEveryUs: params.sampleEveryUs as number,
-      windowUs: params.windowUs as number,
-    }, seed);
+  params: raftFaultsParams,
+  run(p, seed) {
+    const result = runRaftFaultScenario(p, seed);
     const { run } = result;
     const name = (server: number) => run.sim.nodeName(server);
-    return {
+    const title = `raft-faults ${result.scenario}, seed ${seed}`;
+    const figures = { ...standardFigures(run.run), ...run.run.cluster.figures?.(), ...raftFaultFigures(result) };
+    return outputOf(run.run, figures, {
       // A transfer is an operator's act, not a nemesis fault: it touched the system if it moved the leader.
       figures: {
-        ...raftFaultFigures(result),
         vacuous: raftFaultScenarios[result.scenario].transfer ? !result.downtime.leaderMoved : run.coverage.vacuous,
       },
-      checks: run.checks,
-      history: run.sim.history,
-      traceHash: run.sim.hash(),
-      events: run.sim.eventsProcessed,
-      schedule: result.schedule,
-      coverage: run.coverage,
       tables: {
         windows: result.windows.map((row) => ({ ...row })),
         phases: result.phases.map((row) => ({ ...row })),
@@ -338,16 +311,13 @@ export const raftFaultsExperiment: Experiment = {
       charts: {
         timeline: throughputLatencyTimeline(result.windows, {
           bands: result.bands,
-          title: `raft-faults ${result.scenario}, seed ${seed}: throughput and p99 latency (shaded: the fault)`,
+          title: `${title}: throughput and p99 latency (shaded: the fault)`,
         }),
         writeLatency: latencyHistogramChart(result.writeLatenciesUs.map((latencyUs) => ({ latencyUs })), {
-          title: `raft-faults ${result.scenario}, seed ${seed}: write (commit) latency`,
+          title: `${title}: write (commit) latency`,
         }),
-        appliedIndex: appliedIndexChart(
-          result,
-          `raft-faults ${result.scenario}, seed ${seed}: applied index per server (dashed: heal)`,
-        ),
+        appliedIndex: appliedIndexChart(result, `${title}: applied index per server (dashed: heal)`),
       },
-    };
+    });
   },
-};
+});

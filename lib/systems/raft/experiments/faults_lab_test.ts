@@ -101,6 +101,10 @@ Deno.test("raft-faults runs through the lab with its timeline, latency histogram
   assert.ok((output.tables.writeLatencyHistogram as { count: number }[]).some((bin) => bin.count > 0));
   assert.equal(output.figures.scenario, "isolate-minority");
   assert.ok((output.figures.catchUpUsMax as number) > 0);
+  // The harness's standard figures stand beside Raft's: write latency is the appends' latency.
+  assert.ok((output.figures.appendLatencyUsP99 as number) >= (output.figures.appendLatencyUsP50 as number));
+  assert.equal(output.figures.availability, 1);
+  assert.equal(output.checks.find((c) => c.checker === "liveness")?.valid, true);
   assert.ok(output.checks.length >= 7 && output.checks.every((c) => c.valid === true), JSON.stringify(output.checks));
   assert.throws(() => resolveParams(raftFaultsExperiment.params, { scenario: "typo" }), /disk-stall/);
 });

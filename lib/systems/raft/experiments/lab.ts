@@ -1,48 +1,45 @@
 /**
- * The Raft experiments the lab registers. `raft-chaos` runs the replicated key-value store under
- * a fault schedule and checks election safety, linearizability and lost committed writes (which
- * names the acknowledged appends that vanished); its `bug` parameter switches on one planted bug.
+ * The Raft paper's Figure 16 as the `raft-election` experiment: for each election-timeout range,
+ * the time to replace a crashed leader over many trials (election.ts runs them), its median,
+ * maximum and censored trials, with the distribution charted. It is a set of trials, not one run
+ * of the system, so it is a custom experiment with typed parameters.
  *
  * @module
  */
-import type { Experiment } from "../../../harness/mod.ts";
-import { History } from "../../../history/mod.ts";
+import { choice, defineCustomExperiment, defineParams, integer } from "../../../harness/mod.ts";
 import { latencyCdf } from "../../../viz/mod.ts";
-import { type ElectionSetup, electionTrials, figure16Ranges } from "./election.ts";
+import { electionTrials, figure16Ranges } from "./election.ts";
 
 export { raftChaosExperiment } from "./chaos.ts";
 export { chaosSkewDriftPpm, raftSchedule } from "./schedules.ts";
 
+/** The parameters of `raft-election`. */
+export const raftElectionParams = defineParams({
+  trials: integer({ default: 100, min: 1, max: 10_000, description: "trials per timeout range" }),
+  setup: choice(["plain", "paper"], {
+    default: "plain",
+    description: "plain: equal logs; paper: two followers behind (ineligible) and a synchronised broadcast " +
+      "before the crash",
+  }),
+});
+
 /** Figure 16 of the Raft paper: time to replace a crashed leader per election-timeout range. */
-export const raftElectionExperiment: Experiment = {
+export const raftElectionExperiment = defineCustomExperiment({
   name: "raft-election",
   description: "Raft paper Figure 16: time to replace a crashed leader for each election-timeout range",
-  params: {
-    trials: { type: "integer", default: 100, min: 1, max: 10_000, description: "trials per timeout range" },
-    setup: {
-      type: "choice",
-      default: "plain",
-      choices: ["plain", "paper"],
-      description: "plain: equal logs; paper: two followers behind (ineligible) and a synchronised broadcast " +
-        "before the crash",
-    },
-  },
-  run(params, seed) {
-    const rows = electionTrials(figure16Ranges, params.trials as number, seed, params.setup as ElectionSetup);
+  params: raftElectionParams,
+  run(p, seed) {
+    const rows = electionTrials(figure16Ranges, p.trials, seed, p.setup);
     const figures: Record<string, number> = {};
     for (const [min, max] of figure16Ranges) {
-      const range = `${min}-${max} ms`;
-      const times = rows.filter((r) => r.range === range).map((r) => r.downtimeMs).sort((a, b) => a - b);
+      const range = rows.filter((r) => r.range === `${min}-${max} ms`);
+      const times = range.map((r) => r.downtimeMs).sort((a, b) => a - b);
       figures[`medianMs ${min}-${max}`] = times[Math.floor(times.length / 2)];
       figures[`maxMs ${min}-${max}`] = times[times.length - 1];
-      figures[`censored ${min}-${max}`] = rows.filter((r) => r.range === range && r.censored).length;
+      figures[`censored ${min}-${max}`] = range.filter((r) => r.censored).length;
     }
     return {
       figures,
-      checks: [],
-      history: new History(),
-      traceHash: "",
-      events: 0,
       tables: { downtimes: rows },
       charts: {
         election: latencyCdf(rows.map((r) => ({ latencyUs: r.downtimeMs * 1000, series: r.range })), {
@@ -53,4 +50,4 @@ export const raftElectionExperiment: Experiment = {
       },
     };
   },
-};
+});

@@ -43,11 +43,20 @@
  */
 import { checkNumber, InputError } from "../../../assert.ts";
 import type { Op } from "../../../history/mod.ts";
-import type { Experiment } from "../../../harness/mod.ts";
+import type { CheckResult } from "../../../check/mod.ts";
+import {
+  boolean,
+  defineCustomExperiment,
+  defineParams,
+  integer,
+  number,
+  outputOf,
+  paramGroups,
+  type ParamsOf,
+  type ValuesOf,
+} from "../../../harness/mod.ts";
 import { Histogram } from "../../../metrics/mod.ts";
 import { type Knee, loadKnee } from "../../../metrics/mod.ts";
-import type { ParamSchema } from "../../../params.ts";
-import { History } from "../../../history/mod.ts";
 import { loadCurve } from "../../../viz/mod.ts";
 import { throughputLatencyTimeline } from "../../../viz/mod.ts";
 import { windowedSeries } from "../../../metrics/mod.ts";
@@ -55,33 +64,6 @@ import type { Simulation } from "../../../sim/mod.ts";
 import { type RaftRunResult, runRaftCluster } from "./cluster.ts";
 import type { RaftServer } from "../mod.ts";
 import { raftServiceTime } from "../mod.ts";
-
-/** Options of one load run. */
-export interface RaftLoadOptions {
-  /** Mean arrival rate, operations per second. */
-  offeredPerSecond: number;
-  /** Voting servers; default 5. */
-  servers?: number;
-  /**
-   * Arrivals before the window; default 500 ms. Whatever this is, the window opens no earlier than
-   * `settleUs` (300 ms) after the first leader's first commit (see the module doc).
-   */
-  warmupUs?: number;
-  /** The measurement window, after the warm-up, up to when arrivals stop; default 1.5 s. */
-  windowUs?: number;
-  /** Server CPU per message handled; default 100 µs. */
-  messageUs?: number;
-  /** Server CPU per log entry a message carries; default 20 µs. */
-  entryUs?: number;
-  /** Fraction of reads; default 0.5. */
-  readFraction?: number;
-  /** Keys written and read; default 20. */
-  keys?: number;
-  /** Most operations in flight; default 1000. */
-  processesMax?: number;
-  /** Run the linearizability check (slow at high load); default false. */
-  linearizability?: boolean;
-}
 
 /** The figures of one offered load. */
 export interface RaftLoadPoint {
@@ -122,6 +104,50 @@ export const settleUs = 300_000;
 
 /** The shortest measurement window, as given and as left once the cluster has settled. */
 export const windowUsMin = 100_000;
+
+/** The parameters `raft-load` and `raft-load-curve` share: the cluster, the run's phases and the prices of work. */
+const loadParamSpecs = {
+  ...paramGroups.cluster({ default: 5, max: 15 }),
+  warmupUs: integer({
+    default: 500_000,
+    min: 0,
+    description: "arrivals before the measurement window, which opens no earlier than 300 ms after the first commit",
+  }),
+  windowUs: integer({
+    default: 1_500_000,
+    min: windowUsMin,
+    max: 600_000_000,
+    description: "measurement window, up to when arrivals stop",
+  }),
+  messageUs: number({ default: 100, min: 0, description: "server CPU per message handled (µs)" }),
+  entryUs: number({ default: 20, min: 0, description: "server CPU per log entry carried (µs)" }),
+  readFraction: number({ default: 0.5, min: 0, max: 1, description: "fraction of reads" }),
+  processesMax: integer({ default: 1000, min: 1, max: 100_000, description: "most operations in flight" }),
+};
+
+/** The run options the shared parameters give, at one offered load. */
+function loadOptions(p: ParamsOf<typeof loadParamSpecs>, offeredPerSecond: number): RaftLoadOptions {
+  const { servers, warmupUs, windowUs, messageUs, entryUs, readFraction, processesMax } = p;
+  return { offeredPerSecond, servers, warmupUs, windowUs, messageUs, entryUs, readFraction, processesMax };
+}
+
+/** The parameters of `raft-load`. */
+export const raftLoadParams = defineParams({
+  offeredPerSecond: number({
+    default: 1000,
+    min: 1,
+    max: 1_000_000,
+    description: "offered load: mean Poisson arrival rate (operations/s)",
+  }),
+  ...loadParamSpecs,
+  linearizability: boolean({ default: false, description: "run the linearizability check (slow at high load)" }),
+});
+
+/**
+ * Options of one load run: the experiment's parameters, each but `offeredPerSecond` defaulted as
+ * there, and the keys written and read (default 20).
+ */
+export type RaftLoadOptions = Partial<ValuesOf<typeof raftLoadParams>> & { offeredPerSecond: number; keys?: number };
 
 /** What the window watch reads during a run (see {@linkcode watchWindow}). */
 interface WindowWatch {
@@ -180,26 +206,26 @@ function watchWindow(
  * @returns the cluster run and the point's figures
  */
 export function runRaftLoad(options: RaftLoadOptions, seed: number): { run: RaftRunResult; point: RaftLoadPoint } {
-  const offeredPerSecond = checkNumber("offeredPerSecond", options.offeredPerSecond, { min: 1, max: 1_000_000 });
-  const warmupUs = options.warmupUs ?? 500_000;
-  const windowUs = checkNumber("windowUs", options.windowUs ?? 1_500_000, { min: windowUsMin });
+  const { keys = 20, ...given } = options;
+  const p = raftLoadParams.resolve(given);
+  const { offeredPerSecond, warmupUs, windowUs } = p;
   const arrivalsStopUs = warmupUs + windowUs;
   let watch: WindowWatch | undefined;
   const run = runRaftCluster({
-    servers: options.servers ?? 5,
+    servers: p.servers,
     clients: 0,
     durationUs: arrivalsStopUs + drainUs,
     bug: "none",
     schedule: { faults: [], recoveryUs: 0 },
-    keys: options.keys ?? 20,
+    keys,
     // Puts keep the state bounded (snapshots stay small) and the values unique for the checker.
     writeF: "put",
-    skipLinearizability: !(options.linearizability ?? false),
-    serverServiceTimeUs: raftServiceTime({ messageUs: options.messageUs ?? 100, entryUs: options.entryUs ?? 20 }),
+    skipLinearizability: !p.linearizability,
+    serverServiceTimeUs: raftServiceTime({ messageUs: p.messageUs, entryUs: p.entryUs }),
     openLoop: {
       offeredPerSecond,
-      readFraction: options.readFraction ?? 0.5,
-      processesMax: options.processesMax ?? 1000,
+      readFraction: p.readFraction,
+      processesMax: p.processesMax,
       arrivalsStopUs,
     },
     probe: (sim, cluster) => {
@@ -285,81 +311,31 @@ export function windowFigures(
   };
 }
 
-const loadParams: ParamSchema = {
-  servers: { type: "integer", default: 5, min: 1, max: 15, description: "voting servers" },
-  warmupUs: {
-    type: "integer",
-    default: 500_000,
-    min: 0,
-    description: "arrivals before the measurement window, which opens no earlier than 300 ms after the first commit",
-  },
-  windowUs: {
-    type: "integer",
-    default: 1_500_000,
-    min: windowUsMin,
-    max: 600_000_000,
-    description: "measurement window, up to when arrivals stop",
-  },
-  messageUs: { type: "number", default: 100, min: 0, description: "server CPU per message handled (µs)" },
-  entryUs: { type: "number", default: 20, min: 0, description: "server CPU per log entry carried (µs)" },
-  readFraction: { type: "number", default: 0.5, min: 0, max: 1, description: "fraction of reads" },
-  processesMax: { type: "integer", default: 1000, min: 1, max: 100_000, description: "most operations in flight" },
-};
-
-function loadOptions(params: Record<string, unknown>, offeredPerSecond: number): RaftLoadOptions {
-  return {
-    offeredPerSecond,
-    servers: params.servers as number,
-    warmupUs: params.warmupUs as number,
-    windowUs: params.windowUs as number,
-    messageUs: params.messageUs as number,
-    entryUs: params.entryUs as number,
-    readFraction: params.readFraction as number,
-    processesMax: params.processesMax as number,
-  };
-}
-
-/** One offered load against Raft with CPU service times: sweep `offeredPerSecond` for the curve. */
-export const raftLoadExperiment: Experiment = {
+/**
+ * One offered load against Raft with CPU service times: sweep `offeredPerSecond` for the curve.
+ * Its figures are the measurement window's (see the module doc), not the harness's standard
+ * figures over the whole run, which would count the first election and the drain.
+ */
+export const raftLoadExperiment = defineCustomExperiment({
   name: "raft-load",
   description: "Raft under open-loop load with CPU service times: throughput and latency at one offered load",
-  params: {
-    offeredPerSecond: {
-      type: "number",
-      default: 1000,
-      min: 1,
-      max: 1_000_000,
-      description: "offered load: mean Poisson arrival rate (operations/s)",
-    },
-    ...loadParams,
-    linearizability: {
-      type: "boolean",
-      default: false,
-      description: "run the linearizability check (slow at high load)",
-    },
-  },
-  run(params, seed) {
-    const options = {
-      ...loadOptions(params, params.offeredPerSecond as number),
-      linearizability: params.linearizability as boolean,
-    };
-    const { run, point } = runRaftLoad(options, seed);
+  params: raftLoadParams,
+  run(p, seed) {
+    const { run, point } = runRaftLoad(
+      p,
+      seed,
+    );
     const windows = windowedSeries(run.sim.history, { windowUs: 50_000, startUs: 0, endUs: run.sim.nowUs });
-    return {
-      figures: { ...point, terms: run.figures.terms },
-      checks: options.linearizability ? run.checks : run.checks.filter((c) => c.checker === "election-safety"),
-      history: run.sim.history,
-      traceHash: run.sim.hash(),
-      events: run.sim.eventsProcessed,
+    return outputOf(run.run, { ...point, terms: run.figures.terms }, {
       tables: { windows: windows.map((row) => ({ ...row })) },
       charts: {
         timeline: throughputLatencyTimeline(windows, {
           title: `raft-load ${point.offeredPerSecond}/s, seed ${seed}: throughput and p99 latency`,
         }),
       },
-    };
+    });
   },
-};
+});
 
 /** Offered loads from `min` to `max` in `steps` geometric steps (rounded to whole operations/s). */
 export function offeredLoads(range: { min: number; max: number; steps: number }): number[] {
@@ -372,55 +348,44 @@ export function offeredLoads(range: { min: number; max: number; steps: number })
   return [...new Set(loads)];
 }
 
+/** The parameters of `raft-load-curve`. */
+export const raftLoadCurveParams = defineParams({
+  offeredPerSecondMin: number({ default: 250, min: 1, description: "lightest offered load (operations/s)" }),
+  offeredPerSecondMax: number({ default: 8000, min: 2, description: "heaviest offered load (operations/s)" }),
+  steps: integer({ default: 9, min: 2, max: 40, description: "offered loads, spaced geometrically" }),
+  ...loadParamSpecs,
+  throughputShortfallMax: number({
+    default: 0.05,
+    min: 0,
+    max: 1,
+    description: "knee: the largest fraction of the arrivals (the offer as drawn) that may go unserved",
+  }),
+  latencyFactorMax: number({
+    default: 3,
+    min: 1,
+    description: "knee: the largest p99 as a multiple of the lightest load's p99",
+  }),
+});
+
 /** The latency-throughput curve: `raft-load` at a range of offered loads, with the knee. */
-export const raftLoadCurveExperiment: Experiment = {
+export const raftLoadCurveExperiment = defineCustomExperiment({
   name: "raft-load-curve",
   description: "Raft latency against offered load with CPU service times: the curve and its knee",
-  params: {
-    offeredPerSecondMin: { type: "number", default: 250, min: 1, description: "lightest offered load (operations/s)" },
-    offeredPerSecondMax: { type: "number", default: 8000, min: 2, description: "heaviest offered load (operations/s)" },
-    steps: { type: "integer", default: 9, min: 2, max: 40, description: "offered loads, spaced geometrically" },
-    ...loadParams,
-    throughputShortfallMax: {
-      type: "number",
-      default: 0.05,
-      min: 0,
-      max: 1,
-      description: "knee: the largest fraction of the arrivals (the offer as drawn) that may go unserved",
-    },
-    latencyFactorMax: {
-      type: "number",
-      default: 3,
-      min: 1,
-      description: "knee: the largest p99 as a multiple of the lightest load's p99",
-    },
-  },
-  run(params, seed) {
-    const loads = offeredLoads({
-      min: params.offeredPerSecondMin as number,
-      max: params.offeredPerSecondMax as number,
-      steps: params.steps as number,
-    });
-    const runs = loads.map((load) => runRaftLoad(loadOptions(params, load), seed));
+  params: raftLoadCurveParams,
+  run(p, seed) {
+    const loads = offeredLoads({ min: p.offeredPerSecondMin, max: p.offeredPerSecondMax, steps: p.steps });
+    const runs = loads.map((load) => runRaftLoad(loadOptions(p, load), seed));
     const points = runs.map((r) => r.point);
+    const outputs = runs.map((r) => outputOf(r.run.run, { ...r.point }));
     const knee = loadKnee(points, {
-      throughputShortfallMax: params.throughputShortfallMax as number,
-      latencyFactorMax: params.latencyFactorMax as number,
+      throughputShortfallMax: p.throughputShortfallMax,
+      latencyFactorMax: p.latencyFactorMax,
     });
-    const safety = runs.flatMap((r) => r.run.checks.filter((c) => c.checker === "election-safety"));
-    const unsafe = safety.find((c) => c.valid !== true);
     return {
       figures: kneeFigures(knee),
-      checks: [
-        unsafe ?? {
-          checker: "election-safety",
-          valid: true,
-          message: `at most one leader per term in each of ${runs.length} runs`,
-        },
-      ],
-      history: new History(),
-      traceHash: runs.map((r) => r.run.sim.hash()).join(","),
-      events: runs.reduce((sum, r) => sum + r.run.sim.eventsProcessed, 0),
+      checks: combinedChecks(outputs.map((output) => output.checks)),
+      traceHash: outputs.map((output) => output.traceHash).join(","),
+      events: outputs.reduce((sum, output) => sum + output.events, 0),
       tables: { curve: points.map((point, i) => ({ ...point, keepsUp: knee.keepsUp[i] })) },
       charts: {
         curve: loadCurve(points, {
@@ -433,7 +398,20 @@ export const raftLoadCurveExperiment: Experiment = {
       },
     };
   },
-};
+});
+
+/**
+ * One check per checker over several runs, in the first run's order: the first run where it
+ * failed, else the first where it was unknown, else valid with the number of runs it held in.
+ */
+export function combinedChecks(runs: readonly (readonly CheckResult[])[]): CheckResult[] {
+  const names = [...new Set(runs.flatMap((checks) => checks.map((check) => check.checker)))];
+  return names.map((checker) => {
+    const all = runs.flatMap((checks) => checks.filter((check) => check.checker === checker));
+    const failed = all.find((check) => check.valid === false) ?? all.find((check) => check.valid !== true);
+    return failed ?? { checker, valid: true, message: `held in each of ${all.length} runs` };
+  });
+}
 
 /** The knee as figures of a results row (NaN parts become null). */
 export function kneeFigures(knee: Knee): Record<string, number | null> {

@@ -17,8 +17,10 @@
  *
  * Figures: `throughputOpsPerSecond` and `writesOkPerSecond` (per virtual second from the first
  * leader's election, `firstLeaderUs`, to the end of the run: before it nothing can be served, and
- * counting the ~175 ms of the first election would understate every cadence alike), latency
- * percentiles, `walBytesMax` and `walBytesMean` (over every server and sample),
+ * counting the ~175 ms of the first election would understate every cadence alike), the
+ * harness's standard figures (latency percentiles overall and per kind, availability, RTO; its
+ * `recoveryUs` is replaced by the restart's below), `walBytesMax` and `walBytesMean` (over every
+ * server and sample),
  * `walBytesMaxUnfaulted` (the peak over the servers neither fault struck), `snapshotsDurable`
  * (taken or installed, all servers) and `snapshotsSent`, `recoveryUs`, `recoveryReplayWorkUs`,
  * `recoveredEntries` and `walBytesAtCrash` for the restart, `snapshotInstallUs` and `lagCatchUpUs`
@@ -52,14 +54,24 @@
 import { InputError } from "../../../assert.ts";
 import type { CheckResult } from "../../../check/mod.ts";
 import type { Schedule } from "../../../faults/mod.ts";
-import type { Experiment, Figure } from "../../../harness/mod.ts";
-import type { ParamValues } from "../../../params.ts";
+import {
+  boolean,
+  defineCustomExperiment,
+  defineParams,
+  type Figure,
+  integer,
+  number,
+  outputOf,
+  paramGroups,
+  standardFigures,
+  type ValuesOf,
+} from "../../../harness/mod.ts";
 import type { Simulation } from "../../../sim/mod.ts";
 import type { VegaLiteSpec } from "../../../viz/mod.ts";
 import { reclaimCurve, type TimeMark } from "../../../viz/mod.ts";
 import { meanConfidenceRows, percentileVsParameter, type SweepRowLike } from "../../../viz/mod.ts";
 import { tradeOffCurve } from "../../../viz/mod.ts";
-import { runRaftCluster } from "./cluster.ts";
+import { type RaftRunResult, runRaftCluster } from "./cluster.ts";
 import type { RaftServer } from "../mod.ts";
 import { walFileDefault } from "../mod.ts";
 
@@ -72,22 +84,50 @@ export const walSamplesMax = 200_000;
 /** The snapshot file of a server (as node.ts names it), counted beside its WAL. */
 const snapshotFile = "snapshot";
 
+/** The parameters of `raft-snapshot`. */
+export const raftSnapshotParams = defineParams({
+  snapshotEveryEntries: integer({
+    default: 1000,
+    min: 0,
+    max: 1_000_000,
+    description: "snapshot every this many applied entries (0: never, the WAL only grows)",
+  }),
+  ...paramGroups.cluster({ default: 3, min: 3, max: 9 }),
+  ...paramGroups.clients({ default: 10, max: 200 }),
+  readFraction: number({
+    default: 0.1,
+    min: 0,
+    max: 1,
+    description: "fraction of reads; the rest are puts of fresh values",
+  }),
+  thinkTimeUsMean: integer({ default: 500, min: 0, max: 1_000_000, description: "client think time" }),
+  keys: integer({ default: 50, min: 1, max: 100_000, description: "keys written (the snapshot's size)" }),
+  ...paramGroups.duration({ defaultUs: 4_000_000, minUs: 500_000, maxUs: 600_000_000 }),
+  isolateAtUs: integer({
+    default: 500_000,
+    min: 0,
+    max: 600_000_000,
+    description: "cut a follower off at this time (after the first election)",
+  }),
+  isolateForUs: integer({
+    default: 1_000_000,
+    min: 0,
+    max: 600_000_000,
+    description: "for this long, so it falls behind the compacted log (0: no isolation)",
+  }),
+  restartAtUs: integer({ default: 3_000_000, min: 0, max: 600_000_000, description: "crash a follower at this time" }),
+  downtimeUs: integer({ default: 100_000, min: 1, max: 600_000_000, description: "and restart it after this long" }),
+  sampleEveryUs: integer({
+    default: 50_000,
+    min: 1_000,
+    max: 600_000_000,
+    description: "how often WAL bytes are read",
+  }),
+  checkLinearizability: boolean({ default: true, description: "check the history (switch off for long sweeps)" }),
+});
+
 /** The experiment's parameters, typed. */
-export interface SnapshotParams {
-  snapshotEveryEntries: number;
-  servers: number;
-  clients: number;
-  readFraction: number;
-  thinkTimeUsMean: number;
-  keys: number;
-  durationUs: number;
-  isolateAtUs: number;
-  isolateForUs: number;
-  restartAtUs: number;
-  downtimeUs: number;
-  sampleEveryUs: number;
-  checkLinearizability: boolean;
-}
+export type SnapshotParams = ValuesOf<typeof raftSnapshotParams>;
 
 /**
  * The fault schedule: isolate a follower (when `isolateForUs` > 0), then crash a follower and
@@ -273,25 +313,6 @@ export function snapshotInstall(
   return undefined;
 }
 
-/** Reads the schema's values (from `resolveParams`) into typed parameters. */
-export function snapshotParams(params: ParamValues): SnapshotParams {
-  return {
-    snapshotEveryEntries: params.snapshotEveryEntries as number,
-    servers: params.servers as number,
-    clients: params.clients as number,
-    readFraction: params.readFraction as number,
-    thinkTimeUsMean: params.thinkTimeUsMean as number,
-    keys: params.keys as number,
-    durationUs: params.durationUs as number,
-    isolateAtUs: params.isolateAtUs as number,
-    isolateForUs: params.isolateForUs as number,
-    restartAtUs: params.restartAtUs as number,
-    downtimeUs: params.downtimeUs as number,
-    sampleEveryUs: params.sampleEveryUs as number,
-    checkLinearizability: params.checkLinearizability as boolean,
-  };
-}
-
 /** The value of `name` that `node` recorded at exactly `timeUs`, or null. */
 function recordedAt(sim: Simulation, name: string, node: number, timeUs: number): number | null {
   const row = sim.metrics.rows(name).find((r) => r.node === node && r.timeUs === timeUs);
@@ -332,79 +353,16 @@ function catchUpRow(event: string, watch: CatchUp, sim: Simulation, extra: Recor
   };
 }
 
-/** Snapshot cadence against throughput, WAL bytes, recovery time and snapshot install time. */
-export const raftSnapshotExperiment: Experiment = {
+/**
+ * Snapshot cadence against throughput, WAL bytes, recovery time and snapshot install time. One
+ * run of the system, but its probes (WAL sampler, catch-up watches) are state of that run which
+ * its figures read, so it runs the cluster itself and gathers its output with `outputOf`.
+ */
+export const raftSnapshotExperiment = defineCustomExperiment({
   name: "raft-snapshot",
   description: "Raft snapshot cadence: throughput, WAL bytes, recovery and InstallSnapshot time under heavy writes",
-  params: {
-    snapshotEveryEntries: {
-      type: "integer",
-      default: 1000,
-      min: 0,
-      max: 1_000_000,
-      description: "snapshot every this many applied entries (0: never, the WAL only grows)",
-    },
-    servers: { type: "integer", default: 3, min: 3, max: 9, description: "voting servers" },
-    clients: { type: "integer", default: 10, min: 1, max: 200, description: "closed-loop clients" },
-    readFraction: {
-      type: "number",
-      default: 0.1,
-      min: 0,
-      max: 1,
-      description: "fraction of reads; the rest are puts of fresh values",
-    },
-    thinkTimeUsMean: { type: "integer", default: 500, min: 0, max: 1_000_000, description: "client think time" },
-    keys: { type: "integer", default: 50, min: 1, max: 100_000, description: "keys written (the snapshot's size)" },
-    durationUs: {
-      type: "integer",
-      default: 4_000_000,
-      min: 500_000,
-      max: 600_000_000,
-      description: "virtual run time",
-    },
-    isolateAtUs: {
-      type: "integer",
-      default: 500_000,
-      min: 0,
-      max: 600_000_000,
-      description: "cut a follower off at this time (after the first election)",
-    },
-    isolateForUs: {
-      type: "integer",
-      default: 1_000_000,
-      min: 0,
-      max: 600_000_000,
-      description: "for this long, so it falls behind the compacted log (0: no isolation)",
-    },
-    restartAtUs: {
-      type: "integer",
-      default: 3_000_000,
-      min: 0,
-      max: 600_000_000,
-      description: "crash a follower at this time",
-    },
-    downtimeUs: {
-      type: "integer",
-      default: 100_000,
-      min: 1,
-      max: 600_000_000,
-      description: "and restart it after this long",
-    },
-    sampleEveryUs: {
-      type: "integer",
-      default: 50_000,
-      min: 1_000,
-      max: 600_000_000,
-      description: "how often WAL bytes are read",
-    },
-    checkLinearizability: {
-      type: "boolean",
-      default: true,
-      description: "check the history (switch off for long sweeps)",
-    },
-  },
-  run(params, seed) {
-    const p = snapshotParams(params);
+  params: raftSnapshotParams,
+  run(p, seed) {
     const schedule = snapshotSchedule(p);
     const probes: Probes = { samples: [], restart: undefined, lag: undefined };
     const run = runRaftCluster({
@@ -425,7 +383,7 @@ export const raftSnapshotExperiment: Experiment = {
     const restart = probes.restart!;
     const lag = probes.lag;
     const measured = measureCatchUps(sim, p, probes);
-    const checks = [...run.checks, catchUpCheck("restarted follower caught up", restart, sim)];
+    const checks = [catchUpCheck("restarted follower caught up", restart, sim)];
     if (lag !== undefined) checks.push(catchUpCheck("isolated follower caught up", lag, sim));
     const catchUp = [
       catchUpRow("restart", restart, sim, { ...measured.restart, snapshotIndex: null, installUs: null }),
@@ -438,19 +396,19 @@ export const raftSnapshotExperiment: Experiment = {
         installUs: measured.installUs,
       }));
     }
-    return {
-      figures: snapshotFigures(run, p, probes, measured),
-      checks,
-      history: sim.history,
-      traceHash: sim.hash(),
-      events: sim.eventsProcessed,
-      tables: { walBytes: probes.samples, catchUp },
-      schedule,
-      coverage: run.coverage,
-      charts: { walBytes: walBytesChart(probes.samples, p, lag) },
+    // The restarted follower's `recoveryUs` replaces the harness's (from the heal to progress).
+    const figures = {
+      ...standardFigures(run.run),
+      ...run.run.cluster.figures?.(),
+      ...snapshotFigures(run, p, probes, measured),
     };
+    return outputOf(run.run, figures, {
+      checks,
+      tables: { walBytes: probes.samples, catchUp },
+      charts: { walBytes: walBytesChart(probes.samples, p, lag) },
+    });
   },
-};
+});
 
 /** What the probes fill in as the run goes. */
 interface Probes {
@@ -521,7 +479,7 @@ function struckServers(sim: Simulation, probes: Probes): Set<string> {
 
 /** The run's figures: one row of a sweep's table (see the module documentation). */
 function snapshotFigures(
-  run: ReturnType<typeof runRaftCluster>,
+  run: RaftRunResult,
   p: SnapshotParams,
   probes: Probes,
   measured: CatchUpMetrics,
@@ -536,11 +494,9 @@ function snapshotFigures(
   const unfaulted = probes.samples.filter((s) => !struck.has(s.server)).map((s) => s.walBytes);
   const restart = probes.restart!;
   return {
-    throughputOpsPerSecond: run.figures.operationsOk / seconds,
+    throughputOpsPerSecond: sim.history.counts.ok / seconds,
     writesOkPerSecond: writesOk / seconds,
     firstLeaderUs,
-    latencyUsP50: run.figures.latencyUsP50,
-    latencyUsP99: run.figures.latencyUsP99,
     walBytesMax: Math.max(0, ...walBytes),
     walBytesMaxUnfaulted: Math.max(0, ...unfaulted),
     walBytesMean: walBytes.length === 0 ? 0 : walBytes.reduce((a, b) => a + b, 0) / walBytes.length,
@@ -552,8 +508,6 @@ function snapshotFigures(
     walBytesAtCrash: restart.server < 0 ? null : restart.walBytesAtStrike,
     snapshotInstallUs: measured.installUs,
     lagCatchUpUs: elapsed(probes.lag),
-    commitIndexMax: run.figures.commitIndexMax,
-    operationsInfo: run.figures.operationsInfo,
   };
 }
 

@@ -11,8 +11,8 @@ import { resolveParams } from "../../../params.ts";
 import { toSvg } from "../../../viz/mod.ts";
 import {
   raftSnapshotExperiment,
+  raftSnapshotParams,
   snapshotInstall,
-  snapshotParams,
   snapshotSchedule,
   snapshotTradeOffCharts,
   snapshotTradeOffTable,
@@ -152,6 +152,7 @@ Deno.test("raft-snapshot: election safety, linearizability and both catch-ups ho
         ["log-matching", true],
         ["leader-completeness", true],
         ["state-machine-safety", true],
+        ["liveness", true],
         ["linearizability (kv)", true],
         ["restarted follower caught up", true],
         ["isolated follower caught up", true],
@@ -202,8 +203,7 @@ Deno.test("raft-snapshot: bad parameters are refused naming the parameter and th
 });
 
 Deno.test("raft-snapshot: the schedule isolates then crashes a follower and ends the run on time", () => {
-  const values = resolveParams(raftSnapshotExperiment.params, { isolateForUs: 0 });
-  const schedule = snapshotSchedule(snapshotParams(values));
+  const schedule = snapshotSchedule(raftSnapshotParams.resolve({ isolateForUs: 0 }));
   assert.deepEqual(schedule.faults.map((f) => "fault" in f && f.fault.kind), ["crash"]);
   assert.equal(schedule.recoveryUs, 4_000_000 - 3_100_000);
   assert.equal(experimentNamed("raft-snapshot"), raftSnapshotExperiment);
