@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-import type { ClientContext, NodeApi, Simulation, SystemClient } from "../sim/mod.ts";
+import type { ClientContext, NodeApi, ServiceTimeModel, Simulation, SystemClient } from "../sim/mod.ts";
 
 export type { ClientContext, Outcome, Request, SystemClient } from "../sim/mod.ts";
 
@@ -77,4 +77,13 @@ export function clientContext<M>(api: NodeApi<M>, session: number): ClientContex
     monotonicUs: () => api.monotonicUs(),
     record: (name, value) => api.record(name, value),
   };
+}
+
+/**
+ * A service-time model that prices each message at an exponentially distributed CPU time of mean
+ * `meanUs` (timers, disk completions and starts are free), as a server whose requests cost about
+ * the same on average.
+ */
+export function exponentialMessageServiceTime(meanUs: number): ServiceTimeModel {
+  return (kind, _payload, rng) => (kind === "message" ? -meanUs * Math.log(1 - rng.next()) : 0);
 }

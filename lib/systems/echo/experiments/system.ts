@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { SystemDefinition } from "../../../harness/mod.ts";
+import { exponentialMessageServiceTime, type SystemDefinition } from "../../../harness/mod.ts";
 import {
   echoBugDocs,
   echoBugsFor,
@@ -32,13 +32,13 @@ export const echoSystem: SystemDefinition<EchoMessage, EchoOptions> = {
   bugs: echoBugDocs,
   build(sim, options) {
     const bugs = echoBugsFor(options.bug);
-    const mean = options.serviceTimeUsMean;
+    const serviceTimeUs = exponentialMessageServiceTime(options.serviceTimeUsMean);
     const servers: number[] = [];
     for (let i = 0; i < options.servers; i++) {
       servers.push(sim.addNode<EchoMessage>({
         name: `server${i}`,
         create: (api) => echoServer(api, bugs),
-        serviceTimeUs: (kind, _payload, rng) => (kind === "message" ? -mean * Math.log(1 - rng.next()) : 0),
+        serviceTimeUs,
       }));
     }
     return { servers, durableValues: () => new Map([["", durableIds(sim, servers)]]) };

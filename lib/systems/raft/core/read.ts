@@ -23,14 +23,7 @@ export function readIndex(s: CoreState, from: number, request: ClientRequest): b
   assert(s.role === "leader" && request.f === "get", "ReadIndex serves a leader's reads only");
   if (s.bugs.staleLeaderReads) {
     // Planted bug: the leader answers from its own state without confirming it still leads.
-    s.readReady({
-      node: from,
-      clientId: request.clientId,
-      seq: request.seq,
-      key: request.key,
-      value: s.stateMachine.read(request.key),
-      term: s.term,
-    });
+    answerFromState(s, from, request);
     return true;
   }
   // Until an entry of this term commits, the commit index may be behind what earlier leaders committed.
@@ -76,6 +69,12 @@ export function leaseRead(s: CoreState, from: number, request: ClientRequest): b
   assert(s.config.readMode === "lease", "a lease read without leases");
   if (s.nowUs >= s.leaseUntilUs || s.log.termAt(s.commit) !== s.term) return false;
   s.metric("raft_lease_reads", 1);
+  answerFromState(s, from, request);
+  return true;
+}
+
+/** Answers a read from this server's state machine now. */
+function answerFromState(s: CoreState, from: number, request: ClientRequest): void {
   s.readReady({
     node: from,
     clientId: request.clientId,
@@ -84,7 +83,6 @@ export function leaseRead(s: CoreState, from: number, request: ClientRequest): b
     value: s.stateMachine.read(request.key),
     term: s.term,
   });
-  return true;
 }
 
 /**

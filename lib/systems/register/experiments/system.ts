@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import type { Invariant, SystemDefinition } from "../../../harness/mod.ts";
+import { exponentialMessageServiceTime, type Invariant, type SystemDefinition } from "../../../harness/mod.ts";
 import type { Simulation } from "../../../sim/mod.ts";
 import {
   decodeSnapshot,
@@ -45,9 +45,7 @@ export const registerSystem: SystemDefinition<RegisterMessage, RegisterOptions> 
   bugs: registerBugDocs,
   build(sim, options) {
     const bugs = registerBugsFor(options.bug);
-    const mean = options.serviceTimeUsMean;
-    const serviceTimeUs = (kind: string, _payload: unknown, rng: { next(): number }) =>
-      kind === "message" ? -mean * Math.log(1 - rng.next()) : 0;
+    const serviceTimeUs = exponentialMessageServiceTime(options.serviceTimeUsMean);
     // Each node's latest incarnation, read white-box by the invariants and roles (nodes are created
     // when they start, after every id below is known).
     const states = new Map<number, ServerState>();
