@@ -147,7 +147,8 @@ export function clientProcess<M>(api: NodeApi<M>, options: ProcessOptions<M>): N
     busy = true;
     let finished = false;
     client.perform(request, (outcome) => {
-      assert(!finished, `process ${process}: ${request.f} completed twice`);
+      // Checked on every operation: the message is built only when it fails.
+      if (finished) assert(false, `process ${process}: ${request.f} completed twice`);
       finished = true;
       busy = false;
       complete(api, invocation, outcome);

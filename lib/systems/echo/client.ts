@@ -65,10 +65,10 @@ export function echoClient(
   return {
     perform(request: Request, done) {
       assert(current === undefined, "an echo client performs one request at a time");
-      assert(
-        request.f === "write" && typeof request.value === "number",
-        `echo performs writes of ids, not ${request.f}`,
-      );
+      // Checked on every request: the message is built only when the check fails.
+      if (request.f !== "write" || typeof request.value !== "number") {
+        assert(false, `echo performs writes of ids, not ${request.f}`);
+      }
       current = { requestId: request.value, attempt: 1, startedUs: context.monotonicUs(), timer: -1, done };
       send();
     },

@@ -80,8 +80,11 @@ export function raftClient(context: ClientContext<RaftMessage>, options: RaftCli
     perform(request: Request, done) {
       assert(current === undefined, "a Raft client performs one operation at a time");
       const f = request.f;
-      assert(f === "get" || f === "put" || f === "append", `a Raft client performs get, put and append, not ${f}`);
-      assert(request.key !== undefined, `${f} needs a key`);
+      // Checked on every operation: the messages are built only when a check fails.
+      if (f !== "get" && f !== "put" && f !== "append") {
+        assert(false, `a Raft client performs get, put and append, not ${f}`);
+      }
+      if (request.key === undefined) assert(false, `${f} needs a key`);
       seq++;
       const value = f === "get" ? null : String(request.value);
       current = { seq, f, key: request.key, value, startedUs: context.monotonicUs(), timer: -1, done };

@@ -102,6 +102,8 @@ export interface RaftRunOptions {
   history?: "memory" | "discard" | HistorySink;
   /** How metrics are kept: `"series"` (default) keeps every observation; `"histograms"` only distributions. */
   metrics?: "series" | "histograms";
+  /** How often Raft's invariants are checked as the run goes (default 10 ms; 0: only at the end). */
+  invariantEveryUs?: number;
 }
 
 /** What a run produced. */
@@ -146,6 +148,7 @@ export function runRaftCluster(options: RaftRunOptions, seed: number): RaftRunRe
       durationUs: options.durationUs,
       recoveryBoundUs: recoveryBoundUs,
       extendForLiveness: false,
+      invariantEveryUs: options.invariantEveryUs,
     },
     seed,
     simulation: {
