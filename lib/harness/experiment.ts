@@ -22,16 +22,14 @@
 import type { CheckResult } from "../check/mod.ts";
 import type { CoverageReport, Schedule } from "../faults/mod.ts";
 import { History } from "../history/mod.ts";
-import type { ParamSchema, ParamValues } from "../params.ts";
-import type { SimulationOptions } from "../sim/mod.ts";
+import type { ParamSchema, ParamSpec, ParamValues } from "../params.ts";
+import type { Simulation, SimulationOptions } from "../sim/mod.ts";
 import type { VegaLiteSpec } from "../viz/mod.ts";
 import { type FigureOptions, standardFigures } from "./figures.ts";
 import type { DefinedParams, ParamsOf } from "./params.ts";
 import { type HarnessRun, type Phases, runSystem } from "./run.ts";
 import type { ClusterHandle, SystemDefinition } from "./system.ts";
 import type { Workload } from "./workload.ts";
-import type { ParamSpec } from "../params.ts";
-import type { Simulation } from "../sim/mod.ts";
 
 /** A figure of a run: one cell of its row in a results table. */
 export type Figure = number | string | boolean | null;

@@ -11,7 +11,7 @@
 //   snapshot it is sending to a follower that answers, where it once compacted them away while the
 //   transfer ran, so that each installed snapshot was already too old and another transfer began.
 import assert from "node:assert/strict";
-import { type ScriptedClient, ScriptedCluster } from "./_scripted.ts";
+import { type ScriptedClient, ScriptedCluster } from "./experiments/mod.ts";
 import { runRaftCluster } from "./experiments/mod.ts";
 
 const seeds = [1, 2, 3, 4, 5];

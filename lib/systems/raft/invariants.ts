@@ -51,6 +51,15 @@ export interface NamedInvariant {
   check(final: boolean): string | undefined;
 }
 
+/** The properties, in the order they are checked and reported. */
+export const raftInvariantNames = [
+  "election-safety",
+  "leader-append-only",
+  "log-matching",
+  "leader-completeness",
+  "state-machine-safety",
+] as const;
+
 /** Entries per pair of logs compared at a checkpoint (the final check compares all they share). */
 export const checkpointWindowEntries = 32;
 
@@ -92,13 +101,14 @@ export class RaftInvariants {
 
   /** The five properties, for the harness. */
   list(): NamedInvariant[] {
-    return [
-      { name: "election-safety", check: () => this.electionSafety() },
-      { name: "leader-append-only", check: () => this.leaderAppendOnly() },
-      { name: "log-matching", check: (final) => this.logMatching(final) },
-      { name: "leader-completeness", check: () => this.leaderCompleteness() },
-      { name: "state-machine-safety", check: (final) => this.stateMachineSafety(final) },
-    ];
+    const checks: Record<typeof raftInvariantNames[number], (final: boolean) => string | undefined> = {
+      "election-safety": () => this.electionSafety(),
+      "leader-append-only": () => this.leaderAppendOnly(),
+      "log-matching": (final) => this.logMatching(final),
+      "leader-completeness": () => this.leaderCompleteness(),
+      "state-machine-safety": (final) => this.stateMachineSafety(final),
+    };
+    return raftInvariantNames.map((name) => ({ name, check: checks[name] }));
   }
 
   /** Judged as each leader is elected (see {@linkcode leaderElected}), so a checkpoint costs nothing. */

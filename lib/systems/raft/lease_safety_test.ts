@@ -10,7 +10,7 @@
 // Both scenarios run with ReadIndex reads (§6.4) as well, which rely on no timing and must be
 // linearizable all the same.
 import assert from "node:assert/strict";
-import { ScriptedCluster } from "./_scripted.ts";
+import { ScriptedCluster } from "./experiments/mod.ts";
 
 const seeds = [1, 2, 3, 4, 5];
 const readModes = ["lease", "readIndex"] as const;

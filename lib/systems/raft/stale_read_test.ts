@@ -1,7 +1,7 @@
 // Proves ReadIndex keeps reads linearizable when a leader is deposed behind a partition, and that
 // the planted bug staleLeaderReads (answering from local state) is caught: a scripted scenario.
 import assert from "node:assert/strict";
-import { ScriptedCluster } from "./_scripted.ts";
+import { ScriptedCluster } from "./experiments/mod.ts";
 
 /**
  * Three servers; the leader writes k=v1; the leader is cut off from the other servers (clients

@@ -106,7 +106,7 @@ export const echoExperiment = defineExperiment({
   extras(run, p) {
     const requests = requestRows(run);
     return {
-      figures: { ...summarise(run, requests) },
+      figures: { ...summarise(run, requests, lostIds(run).length) },
       tables: { requests: requests.map((r) => ({ ...r })) },
       charts: {
         latency: latencyTimeline(requests.map((r) => ({ ...r, series: `client ${r.client}` })), {
@@ -166,7 +166,8 @@ export function runEcho(given: Record<string, unknown>, seed: number): EchoResul
   const run = runDeclared(declaration, params, seed);
 
   const requests = requestRows(run);
-  const summary = summarise(run, requests);
+  const lost = lostIds(run);
+  const summary = summarise(run, requests, lost.length);
   return {
     seed,
     params,
@@ -174,7 +175,7 @@ export function runEcho(given: Record<string, unknown>, seed: number): EchoResul
     events: run.sim.eventsProcessed,
     requests,
     summary,
-    check: { valid: summary.ackedLost === 0, lostRequestIds: lostIds(run) },
+    check: { valid: lost.length === 0, lostRequestIds: lost },
     schedule: run.schedule,
     history: run.sim.history,
     coverage: run.coverage,
@@ -202,7 +203,7 @@ function lostIds(run: HarnessRun): number[] {
   return Array.from(run.sim.metrics.series("acked").value).filter((id) => !journaled.has(id));
 }
 
-function summarise(run: HarnessRun, requests: EchoRequestRow[]): EchoSummary {
+function summarise(run: HarnessRun, requests: EchoRequestRow[], ackedLost: number): EchoSummary {
   const failed = run.sim.metrics.series("failed").value.length;
   const latencies = requests.map((r) => r.latencyUs);
   const quantile = (p: number) => (latencies.length === 0 ? NaN : ss.quantile(latencies, p));
@@ -215,6 +216,6 @@ function summarise(run: HarnessRun, requests: EchoRequestRow[]): EchoSummary {
     latencyUsP99: quantile(0.99),
     latencyUsMax: latencies.length === 0 ? NaN : ss.max(latencies),
     retries: requests.reduce((sum, r) => sum + r.attempts - 1, 0),
-    ackedLost: lostIds(run).length,
+    ackedLost,
   };
 }

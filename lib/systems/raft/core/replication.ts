@@ -14,7 +14,7 @@ import { becomeFollower } from "./roles.ts";
 import { expireSnapshotTransfers, maybeStartSnapshot, sendSnapshot } from "./snapshot.ts";
 import type { CoreState } from "./state.ts";
 import { continueTransfer } from "./transfer.ts";
-import type { PeerMessage } from "./types.ts";
+import type { Entry, PeerMessage } from "./types.ts";
 
 /** A current leader's append or snapshot: follow it, and its contact holds off elections. */
 export function heardFromLeader(s: CoreState, leader: number): void {
@@ -151,17 +151,7 @@ export function heartbeat(s: CoreState): void {
 /** An empty append at the follower's known match point: always accepted; it carries the commit index. */
 export function sendHeartbeat(s: CoreState, server: number): void {
   const match = s.matchIndex.get(server) ?? 0;
-  const prevIndex = Math.max(s.log.firstIndex - 1, Math.min(match, s.log.lastIndex));
-  s.send(server, {
-    type: "append",
-    term: s.term,
-    leader: s.id,
-    prevIndex,
-    prevTerm: s.log.termAt(prevIndex)!,
-    entries: [],
-    commit: s.commit,
-    round: s.readRound,
-  });
+  sendEntries(s, server, Math.max(s.log.firstIndex - 1, Math.min(match, s.log.lastIndex)), []);
 }
 
 /** Sends the entries from the follower's next index (pipelined), or the snapshot when compacted away. */
@@ -169,8 +159,14 @@ export function sendAppend(s: CoreState, server: number): void {
   assert(server !== s.id, "a leader appends to itself");
   if ((s.nextIndex.get(server) ?? s.log.lastIndex + 1) <= s.log.snapshotIndex) return sendSnapshot(s, server);
   const next = Math.max(s.log.firstIndex, s.nextIndex.get(server) ?? s.log.lastIndex + 1);
-  const prevIndex = next - 1;
   const entries = s.log.slice(next, s.log.lastIndex + 1, s.config.entriesPerAppendMax);
+  sendEntries(s, server, next - 1, entries);
+  // Pipelining: assume the entries arrive and send what follows next time; a rejection rewinds.
+  if (entries.length > 0) s.nextIndex.set(server, entries[entries.length - 1].index + 1);
+}
+
+/** An append of `entries` after `prevIndex`, carrying the commit index and the read round. */
+function sendEntries(s: CoreState, server: number, prevIndex: number, entries: Entry[]): void {
   s.send(server, {
     type: "append",
     term: s.term,
@@ -181,8 +177,6 @@ export function sendAppend(s: CoreState, server: number): void {
     commit: s.commit,
     round: s.readRound,
   });
-  // Pipelining: assume the entries arrive and send what follows next time; a rejection rewinds.
-  if (entries.length > 0) s.nextIndex.set(server, entries[entries.length - 1].index + 1);
 }
 
 /** Commits the highest index a majority holds, if it is of the current term (§5.4.2, Figure 8). */

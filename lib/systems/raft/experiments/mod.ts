@@ -32,6 +32,7 @@ export * from "./load_lab.ts";
 export * from "./snapshot_lab.ts";
 export * from "./observer.ts";
 export * from "./open_loop.ts";
+export * from "./scripted_cluster.ts";
 
 /** Every experiment of Raft, in the order `faultline list` shows them. */
 export const raftExperiments = [

@@ -5,6 +5,7 @@
 // server a fault struck; the checks pass throughout; bad parameters are refused clearly; sweep
 // rows become the trade-off.
 import assert from "node:assert/strict";
+import { raftInvariantNames } from "../mod.ts";
 import { experimentNamed } from "../../../lab/mod.ts";
 import type { RunOutput } from "../../../harness/mod.ts";
 import { resolveParams } from "../../../params.ts";
@@ -147,11 +148,7 @@ Deno.test("raft-snapshot: election safety, linearizability and both catch-ups ho
     assert.deepEqual(
       runAt(cadence).checks.map((c) => [c.checker, c.valid]),
       [
-        ["election-safety", true],
-        ["leader-append-only", true],
-        ["log-matching", true],
-        ["leader-completeness", true],
-        ["state-machine-safety", true],
+        ...raftInvariantNames.map((name) => [name, true]),
         ["liveness", true],
         ["linearizability (kv)", true],
         ["restarted follower caught up", true],

@@ -8,7 +8,7 @@
  * @module
  */
 import type { ClusterHandle, SystemDefinition } from "../../../harness/mod.ts";
-import type { DistributionSpec, ServiceTimeModel, Simulation } from "../../../sim/mod.ts";
+import type { ServiceTimeModel, Simulation } from "../../../sim/mod.ts";
 import { bugsFor, raftBugDocs } from "../mod.ts";
 import { raftClient } from "../mod.ts";
 import { RaftInvariants } from "../mod.ts";
@@ -218,9 +218,4 @@ function addOpenLoop(sim: Simulation, servers: number[], options: RaftOptions): 
         arrivalsStopUs: openLoop.arrivalsStopUs,
       }),
   });
-}
-
-/** The network latency option of a run, if any. */
-export function latencyNetwork(latencyUs: DistributionSpec | undefined) {
-  return latencyUs === undefined ? undefined : { latencyUs };
 }

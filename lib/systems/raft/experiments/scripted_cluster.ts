@@ -1,5 +1,5 @@
 /**
- * Test helper: a Raft cluster driven by a script, as etcd's scenario tests drive theirs. Servers
+ * A Raft cluster driven by a script, as etcd's scenario tests drive theirs. Servers
  * run on the kernel as in any run; clients are driven by hand, one operation at a time each, and
  * every operation they invoke is recorded in the run's history for the linearizability checker.
  * Faults are the kernel's own: link cuts through `cut` and `isolate`, crashes, restarts and pauses
@@ -16,15 +16,18 @@
  *
  * @module
  */
-import { checkLinearizable, type LinearizabilityResult } from "../../check/linearizability.ts";
-import { kv, type Model } from "../../check/models.ts";
-import { pairOperations } from "../../check/operations.ts";
-import type { Op } from "../../history/history.ts";
-import { Simulation } from "../../sim/mod.ts";
-import type { NodeApi } from "../../sim/types.ts";
-import { bugsFor } from "./bugs.ts";
-import { type RaftServer, raftServer, type Role } from "./node.ts";
-import { type RaftConfig, raftConfigDefaults, type RaftMessage } from "./types.ts";
+import { checkLinearizable, kv, type LinearizabilityResult, type Model, pairOperations } from "../../../check/mod.ts";
+import type { Op } from "../../../history/mod.ts";
+import { type NodeApi, Simulation } from "../../../sim/mod.ts";
+import {
+  bugsFor,
+  type RaftConfig,
+  raftConfigDefaults,
+  type RaftMessage,
+  type RaftServer,
+  raftServer,
+  type Role,
+} from "../mod.ts";
 
 /** How a scripted cluster is built. */
 export interface ScriptedClusterOptions {
