@@ -21,3 +21,4 @@ export * from "./run.ts";
 export * from "./figures.ts";
 export * from "./experiment.ts";
 export * from "./checkers.ts";
+export * from "./fault_packages.ts";

@@ -5,6 +5,9 @@ import { raftInvariantNames } from "../mod.ts";
 import { resolveParams } from "../../../params.ts";
 import { raftChaosExperiment, raftSchedule } from "./lab.ts";
 import { electionTrial, electionTrials } from "./election.ts";
+import { packageSchedule, runSystem, standardFaultPackageNames, standardFaultPackages } from "../../../harness/mod.ts";
+import { raftSystem } from "./system.ts";
+import { raftWorkload } from "./workload.ts";
 
 Deno.test("raft-chaos runs with its defaults shortened, touches the cluster with faults and passes its checks", () => {
   const params = resolveParams(raftChaosExperiment.params, { durationUs: 3_000_000, clients: 3 });
@@ -48,5 +51,22 @@ Deno.test("raft-election, paper setup: the two followers left behind never win; 
     assert.equal(trial.lagging.length, 2, `seed ${seed}: two followers were made to lag`);
     assert.ok(trial.newLeader !== undefined && trial.downtimeUs !== undefined, `seed ${seed}: a new leader`);
     assert.ok(!trial.lagging.includes(trial.newLeader), `seed ${seed}: ${trial.newLeader} lagged yet won`);
+  }
+});
+
+Deno.test("raft: every standard fault package of the harness, aimed at the leader: the correct cluster passes every check", () => {
+  const packages = standardFaultPackages({ focus: "leader" });
+  for (const name of standardFaultPackageNames) {
+    const run = runSystem({
+      system: raftSystem,
+      options: { servers: 3, bug: "none" },
+      workload: raftWorkload({ clients: 3, keys: 3, lostWritesFrom: "final" }),
+      schedule: packageSchedule([packages[name]], { durationUs: 3_000_000, recoveryUs: 1_500_000 }),
+      phases: { warmupUs: 300_000, durationUs: 3_000_000, recoveryBoundUs: 1_500_000 },
+      seed: 2,
+    });
+    const failed = run.checks.filter((c) => c.valid !== true);
+    assert.deepEqual(failed, [], `${name}: ${JSON.stringify(failed)}`);
+    assert.ok(run.coverage.faultsTouched > 0, `${name}: no fault touched the cluster`);
   }
 });

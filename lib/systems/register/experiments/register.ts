@@ -14,15 +14,17 @@
  */
 import { kvCas } from "../../../check/mod.ts";
 import { InputError } from "../../../assert.ts";
-import type { Schedule, ScheduleNode } from "../../../faults/mod.ts";
+import type { Schedule } from "../../../faults/mod.ts";
 import {
   defineExperiment,
   defineParams,
+  type FaultPackage,
   finalReads,
   type Generator,
   integer,
   linearizable,
   number,
+  packageSchedule,
   paramGroups,
   type ValuesOf,
   type Workload,
@@ -101,29 +103,47 @@ const slowDisk = (role: string, durationUs: number) => ({
   durationUs,
 });
 
-/** The faults of each package, with their weights. */
-const packages: Record<Exclude<RegisterParams["faults"], "none" | "mixed">, { weight: number; fault: object }[]> = {
+/** The faults of each package, aimed at the register's roles. */
+const packages: Record<Exclude<RegisterParams["faults"], "none" | "mixed">, FaultPackage> = {
   // Single crashes test promotion and state transfer; a view service crash tests that views
-  // survive on its disk. (Power losses of both replicas come as a scenario: see `powerLosses`.)
-  crashes: [
-    { weight: 2, fault: crash("primary", 300_000) },
-    { weight: 1, fault: crash("backup", 300_000) },
-    { weight: 1, fault: crash("viewService", 200_000) },
-  ],
+  // survive on its disk. Every other period the backup's disk degrades and 400 ms later both
+  // replicas lose power: the moment a durability bug needs, since the backup's disk then lags far
+  // behind what the primary has answered.
+  crashes: {
+    choices: [
+      { weight: 2, fault: crash("primary", 300_000) },
+      { weight: 1, fault: crash("backup", 300_000) },
+      { weight: 1, fault: crash("viewService", 200_000) },
+    ],
+  },
   // An isolated primary still hears its clients: the case where a stale primary must not answer.
-  partitions: [
-    { weight: 3, fault: isolate("primary", 600_000) },
-    { weight: 1, fault: isolate("backup", 400_000) },
-    { weight: 1, fault: isolate("viewService", 300_000) },
-    { weight: 1, fault: { kind: "partition-halves", durationUs: 400_000 } },
-  ],
+  partitions: {
+    choices: [
+      { weight: 3, fault: isolate("primary", 600_000) },
+      { weight: 1, fault: isolate("backup", 400_000) },
+      { weight: 1, fault: isolate("viewService", 300_000) },
+      { weight: 1, fault: { kind: "partition-halves", durationUs: 400_000 } },
+    ],
+  },
   // A degraded disk (fsync 20 times slower) on one replica: the other's acknowledgements run ahead
   // of it, which is harmless only if nobody answers before both are durable.
-  disks: [
-    { weight: 2, fault: slowDisk("backup", 1_000_000) },
-    { weight: 1, fault: slowDisk("primary", 1_000_000) },
-  ],
+  disks: {
+    choices: [
+      { weight: 2, fault: slowDisk("backup", 1_000_000) },
+      { weight: 1, fault: slowDisk("primary", 1_000_000) },
+    ],
+  },
 };
+
+/** Power losses of both replicas while the backup's disk lags, every `everyUs`. */
+const powerLosses = (everyUs: number): FaultPackage => ({
+  periodic: {
+    everyUs,
+    node: {
+      parallel: [{ at: 0, fault: slowDisk("backup", 600_000) }, { at: 400_000, fault: crash("replicas", 300_000) }],
+    },
+  },
+});
 
 /**
  * The fault schedule of a package: a random mix of its faults from the warm-up to `quietEndUs`
@@ -134,34 +154,15 @@ export function registerSchedule(
   params: Pick<RegisterParams, "faults" | "durationUs" | "faultIntervalUsMean">,
 ): Schedule {
   if (params.faults === "none") return { faults: [], recoveryUs: 0 };
-  const untilUs = params.durationUs - warmupUs - quietEndUs;
-  if (untilUs <= 0) {
-    throw new InputError(
-      `durationUs ${params.durationUs} leaves no time for faults: with faults it must be above ${
-        warmupUs + quietEndUs
-      }`,
-    );
-  }
-  const mix = (name: keyof typeof packages): ScheduleNode => ({
-    at: warmupUs,
-    random: { meanIntervalUs: params.faultIntervalUsMean, untilUs, choices: packages[name] as never },
-  });
   const names = params.faults === "mixed" ? (["crashes", "partitions", "disks"] as const) : [params.faults];
-  const faults = names.map(mix);
-  if (names.includes("crashes")) faults.push(powerLosses(params.faultIntervalUsMean * 2, untilUs));
-  return { faults, recoveryUs: 0 };
-}
-
-/**
- * Every `everyUs`, the backup's disk degrades (fsync 20 times slower) and 400 ms later both
- * replicas lose power: the moment a durability bug needs, since the backup's disk then lags
- * far behind what the primary has answered.
- */
-function powerLosses(everyUs: number, untilUs: number): ScheduleNode {
-  const scenario: ScheduleNode = {
-    parallel: [{ at: 0, fault: slowDisk("backup", 600_000) }, { at: 400_000, fault: crash("replicas", 300_000) }],
-  };
-  return { at: warmupUs + everyUs / 2, repeat: scenario, times: Math.max(1, Math.floor(untilUs / everyUs)), everyUs };
+  const chosen = names.map((name) => packages[name]);
+  if (names.includes("crashes")) chosen.push(powerLosses(params.faultIntervalUsMean * 2));
+  return packageSchedule(chosen, {
+    durationUs: params.durationUs,
+    warmupUs,
+    quietEndUs,
+    meanIntervalUs: params.faultIntervalUsMean,
+  });
 }
 
 /** Gets, puts and cas by closed-loop clients, a read of every key at the end, judged by linearizability. */

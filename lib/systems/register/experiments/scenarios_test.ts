@@ -4,7 +4,13 @@
 // comes back from its disk with its view.
 import assert from "node:assert/strict";
 import type { Schedule } from "../../../faults/mod.ts";
-import { type HarnessRun, runSystem } from "../../../harness/mod.ts";
+import {
+  type HarnessRun,
+  packageSchedule,
+  runSystem,
+  standardFaultPackageNames,
+  standardFaultPackages,
+} from "../../../harness/mod.ts";
 import { registerOptions, registerParams, registerSystem, registerWorkload } from "./mod.ts";
 
 function scenario(faults: Schedule["faults"], given: Record<string, string | number> = {}, seed = 1): HarnessRun {
@@ -63,4 +69,21 @@ Deno.test("register: process: crash the view service for 0.5 s: its view comes b
   ]);
   assert.deepEqual(failing(run), []);
   assert.ok((figures(run).viewNumberFinal as number) >= 3, `views: ${figures(run).viewNumberFinal}`);
+});
+
+Deno.test("register: every standard fault package of the harness, aimed at the primary: the correct system passes every check", () => {
+  const packages = standardFaultPackages({ focus: "primary" });
+  for (const name of standardFaultPackageNames) {
+    const params = registerParams.resolve({ durationUs: 3_500_000 });
+    const run = runSystem({
+      system: registerSystem,
+      options: registerOptions(params),
+      workload: registerWorkload(params),
+      schedule: packageSchedule([packages[name]], { durationUs: 3_500_000, meanIntervalUs: 300_000 }),
+      phases: { warmupUs: 300_000, durationUs: 3_500_000, recoveryBoundUs: 2_000_000 },
+      seed: 1,
+    });
+    assert.deepEqual(failing(run), [], `${name}: ${JSON.stringify(run.checks.filter((c) => c.valid !== true))}`);
+    assert.ok(run.coverage.faultsTouched > 0, `${name}: no fault touched the register`);
+  }
 });
