@@ -1,0 +1,9 @@
+/**
+ * The key-value store with tunable consistency: a consistent-hash ring, dotted version vectors
+ * and hybrid logical clocks for the leaderless (AP) modes.
+ *
+ * @module
+ */
+export * from "./ring.ts";
+export * from "./hlc.ts";
+export * from "./versions.ts";
