@@ -3,7 +3,7 @@
 // replays overwrites and snapshot markers as Raft §5.3 and §7 say, and compacts safely: the old
 // WAL stays whole until the rewritten one is durable.
 import assert from "node:assert/strict";
-import { crc32 } from "./_crc32.ts";
+import { crc32 } from "../../base/mod.ts";
 import {
   encodeRecords,
   recover,

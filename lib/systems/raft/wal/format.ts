@@ -16,7 +16,7 @@
  * @module
  */
 import { assert, AssertionError, checkNumber } from "../../../assert.ts";
-import { crc32 } from "../_crc32.ts";
+import { crc32 } from "../../../base/mod.ts";
 
 // ---------------------------------------------------------------- records
 

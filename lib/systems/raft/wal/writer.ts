@@ -17,7 +17,7 @@
  */
 import { assert, checkNumber } from "../../../assert.ts";
 import type { DiskCompletion, NodeDiskApi } from "../../../sim/mod.ts";
-import { crc32 } from "../_crc32.ts";
+import { crc32 } from "../../../base/mod.ts";
 import {
   batchProblem,
   encodeRecords,

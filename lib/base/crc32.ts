@@ -4,7 +4,8 @@
  * eight tables, where table k gives the CRC of a byte followed by k zero bytes), then one byte per
  * step for the tail. Every WAL frame is checksummed on write and on replay, so this is hot.
  *
- * Private to the Raft system: the WAL frames each record with it.
+ * Shared by the storage formats that frame their records with it (Raft's WAL, the key-value
+ * store's log).
  *
  * @module
  */
@@ -36,7 +37,7 @@ function buildTables(): Int32Array {
  *
  * @example
  * ```ts
- * import { crc32 } from "./_crc32.ts";
+ * import { crc32 } from "./crc32.ts";
  * crc32(new TextEncoder().encode("123456789")); // 0xCBF43926
  * ```
  */

@@ -1,8 +1,8 @@
 // Proves the eight-bytes-a-step CRC-32 gives what the one-bit-at-a-time definition gives, for every
-// length and alignment of a range (the check values themselves are in wal_test.ts).
+// length and alignment of a range (the check values themselves are in Raft's wal_test.ts).
 import assert from "node:assert/strict";
-import { Rng } from "../../sim/rng.ts";
-import { crc32 } from "./_crc32.ts";
+import { Rng } from "./rng.ts";
+import { crc32 } from "./crc32.ts";
 
 /** The CRC-32 by its definition: one bit per step. */
 function crc32Bitwise(bytes: Uint8Array, start: number, end: number): number {
