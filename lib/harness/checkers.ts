@@ -156,3 +156,60 @@ function named(name: string, check: (input: CheckInput) => CheckResult): Checker
 export function clientOperations(events: readonly Op[]): Op[] {
   return events.filter((op) => op.process !== "nemesis" && op.process !== finalProcessId);
 }
+
+/**
+ * No session loses its own later write: when a key's final value was written by process p, no
+ * write of p to that key was invoked after that one had been acknowledged and was itself
+ * acknowledged. A last-writer-wins store must order a session's writes as the session made them
+ * (its clock must follow what the session saw); overwrites by other sessions are not judged here
+ * (that is linearizability's job), so this holds for every consistency mode. Needs unique values.
+ */
+export function sessionWritesKept(options: { name?: string; writes?: readonly string[] } = {}): Checker {
+  const name = options.name ?? "lost-session-writes";
+  const writeFs = new Set(options.writes ?? ["put", "write"]);
+  return {
+    name,
+    check({ events, finalValues }) {
+      if (finalValues === undefined) return { checker: name, valid: "unknown", message: "no final reads to judge" };
+      // A process runs one operation at a time: its completion follows its invocation.
+      const open = new Map<number, Op>();
+      const written = new Map<
+        string,
+        { process: number; key: string; value: unknown; invokedUs: number; okUs: number }[]
+      >();
+      for (const op of clientOperations(events)) {
+        const process = op.process as number;
+        if (op.type === "invoke") open.set(process, op);
+        else {
+          const invocation = open.get(process);
+          open.delete(process);
+          if (op.type !== "ok" || invocation === undefined || !writeFs.has(invocation.f)) continue;
+          const key = invocation.key ?? "";
+          if (!written.has(key)) written.set(key, []);
+          written.get(key)!.push({ process, key, value: invocation.value, invokedUs: invocation.time, okUs: op.time });
+        }
+      }
+      const lost: string[] = [];
+      for (const [key, finalValue] of finalValues) {
+        const writes = written.get(key) ?? [];
+        const last = writes.find((w) => w.value === finalValue);
+        if (last === undefined) continue;
+        const later = writes.find((w) => w.process === last.process && w.invokedUs > last.okUs);
+        if (later !== undefined) {
+          lost.push(
+            `key ${key} ends with ${JSON.stringify(last.value)}, but process ${last.process} later wrote ` +
+              `${JSON.stringify(later.value)} (acknowledged at ${later.okUs} us)`,
+          );
+        }
+      }
+      return {
+        checker: name,
+        valid: lost.length === 0,
+        message: lost.length === 0
+          ? `every session's last acknowledged write to each final key survived (${finalValues.size} keys)`
+          : `${lost.length} keys lost a session's later write: ${lost.slice(0, 3).join("; ")}`,
+        details: lost.length === 0 ? undefined : { lost: lost.slice(0, 100) },
+      };
+    },
+  };
+}

@@ -84,6 +84,12 @@ export interface Write {
   value: string | null;
   timestamp: Timestamp;
   expiresAtUs?: number;
+  /**
+   * The coordinator's last issued counter, over every key: the new dot's counter is above it. A
+   * node starts each incarnation above anything an earlier one issued, so a write lost in a crash
+   * (but maybe replicated) never has its dot issued again for another value.
+   */
+  counterFloor?: number;
 }
 
 /**
@@ -93,7 +99,7 @@ export interface Write {
  */
 export function write(siblings: readonly Sibling[], w: Write): Sibling[] {
   const local = contextOf(siblings);
-  const counter = Math.max(local[w.node] ?? 0, w.context[w.node] ?? 0) + 1;
+  const counter = Math.max(local[w.node] ?? 0, w.context[w.node] ?? 0, w.counterFloor ?? 0) + 1;
   const sibling: Sibling = {
     dot: { node: w.node, counter },
     context: w.context,
@@ -119,6 +125,8 @@ export function sync(a: readonly Sibling[], b: readonly Sibling[]): Sibling[] {
     if (seen !== undefined) {
       // One dot names one write: two replicas holding different values under it is corruption.
       assert(seen.value === s.value, `dot ${id} carries two values: ${seen.value} and ${s.value}`);
+      // Last-writer-wins may have widened one copy's context (see lastWriterWins): keep both.
+      if (seen.context !== s.context) byDot.set(id, { ...seen, context: mergeVectors(seen.context, s.context) });
       continue;
     }
     byDot.set(id, s);
@@ -145,6 +153,18 @@ export function newest(siblings: readonly Sibling[]): Sibling | undefined {
     }
   }
   return best;
+}
+
+/**
+ * Last-writer-wins: the newest sibling alone, its context widened by every sibling it beats, so
+ * syncing with a replica that still holds a loser drops the loser again, and the coordinator's
+ * contexts keep every dot it ever issued for the key.
+ */
+export function lastWriterWins(siblings: readonly Sibling[]): Sibling[] {
+  if (siblings.length <= 1) return [...siblings];
+  const winner = newest(siblings)!;
+  const losers = siblings.filter((s) => s !== winner);
+  return [{ ...winner, context: mergeVectors(winner.context, contextOf(losers)) }];
 }
 
 /** Whether two sibling sets are the same state (sync sorts them canonically). */

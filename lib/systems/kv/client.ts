@@ -1,0 +1,137 @@
+/**
+ * The store's client, partition-aware as Dynamo's can be: it knows the ring, sends each request to
+ * a home replica of its key, and on a timeout or an `unavailable` answer tries the next home.
+ *
+ * Every client is a session. It remembers, per key, the causal context of what it last read or
+ * wrote (sent with its next write, so the write replaces exactly what it saw) and the newest
+ * timestamp it has seen (sent with every write, so its writes follow everything it has seen). In
+ * `session` mode it also refuses a read older than what it has read or written of the key (read
+ * your writes, monotonic reads) and asks another home replica instead.
+ *
+ * Outcomes: a read that gets no answer had no effect (`fail`). A write is retried only after a
+ * definite refusal (nothing was applied); after a timeout or an `unavailable` answer it may have
+ * reached some replicas, and a retry would write the same value again under a later timestamp,
+ * resurrecting it after writes that came between: its outcome is unknown (`info`) instead.
+ *
+ * @module
+ */
+import type { ClientContext, Outcome, Request, SystemClient } from "../../sim/mod.ts";
+import { compareTimestamps, maxTimestamp, type Timestamp, timestampZero } from "./hlc.ts";
+import type { HashRing } from "./ring.ts";
+import type { KvMessage, KvMode, KvSettings } from "./types.ts";
+import type { VersionVector } from "./versions.ts";
+
+/** Options of a {@linkcode kvClient}. */
+export interface KvClientOptions {
+  ring: HashRing;
+  settings: KvSettings;
+  mode: KvMode;
+  /** How long to wait for an answer before trying the next home replica. */
+  timeoutUs: number;
+  /** Tries of one request before its outcome is given up on. */
+  attemptsMax: number;
+}
+
+/** Wait after a refusal before the next try. */
+const retryDelayUs = 5_000;
+
+interface Pending {
+  request: Request;
+  done: (outcome: Outcome) => void;
+  id: number;
+  attempt: number;
+  timer: number;
+  homes: number[];
+}
+
+/** A client session of the store. */
+export function kvClient(context: ClientContext<KvMessage>, options: KvClientOptions): SystemClient<KvMessage> {
+  const { ring, settings, mode } = options;
+  const contexts = new Map<string, VersionVector>();
+  /** The newest timestamp this session has read or written, per key. */
+  const floors = new Map<string, Timestamp>();
+  let seen: Timestamp = timestampZero;
+  let nextId = 1;
+  let pending: Pending | undefined;
+  const quorum = (q: number) => (mode === "quorum" ? q : 1);
+
+  const send = (p: Pending) => {
+    const target = p.homes[(context.session + p.attempt) % p.homes.length];
+    const key = p.request.key ?? "";
+    if (p.request.f === "get") context.send(target, { type: "get", id: p.id, key, r: quorum(settings.r) });
+    else {
+      const value = p.request.f === "delete" ? null : String(p.request.value);
+      context.send(target, {
+        type: "put",
+        id: p.id,
+        key,
+        value,
+        context: contexts.get(key) ?? {},
+        seen,
+        w: quorum(settings.w),
+      });
+    }
+    p.timer = context.setTimer(options.timeoutUs, { id: p.id, retry: false });
+  };
+
+  const giveUp = (p: Pending) => {
+    context.cancelTimer(p.timer);
+    pending = undefined;
+    p.done(p.request.f === "get" ? { type: "fail", value: "unavailable" } : { type: "info" });
+  };
+
+  const giveUpOrRetry = (p: Pending, delayUs: number) => {
+    context.cancelTimer(p.timer);
+    p.attempt++;
+    if (p.attempt >= options.attemptsMax) return giveUp(p);
+    p.id = nextId++;
+    if (delayUs === 0) send(p);
+    else p.timer = context.setTimer(delayUs, { id: p.id, retry: true });
+  };
+
+  return {
+    perform(request, done) {
+      const key = request.key ?? "";
+      const p: Pending = {
+        request,
+        done,
+        id: nextId++,
+        attempt: 0,
+        timer: -1,
+        homes: ring.preferenceList(key, settings.n),
+      };
+      pending = p;
+      send(p);
+    },
+    onMessage(_from, message) {
+      const p = pending;
+      if (message.type !== "reply" || p === undefined || message.id !== p.id) return;
+      if (!message.ok) {
+        if (p.request.f !== "get" && message.error === "unavailable") return giveUp(p);
+        return giveUpOrRetry(p, retryDelayUs);
+      }
+      const key = p.request.key ?? "";
+      const floor = floors.get(key) ?? timestampZero;
+      if (p.request.f === "get" && mode === "session" && compareTimestamps(message.timestamp, floor) < 0) {
+        // Older than what this session read or wrote: another home replica may be newer.
+        context.record("kv_session_retries", 1);
+        return giveUpOrRetry(p, 0);
+      }
+      context.cancelTimer(p.timer);
+      pending = undefined;
+      contexts.set(key, message.context);
+      floors.set(key, maxTimestamp(floor, message.timestamp));
+      seen = maxTimestamp(seen, message.timestamp);
+      // A key never written (or deleted) reads as the empty string, the models' initial value.
+      p.done({ type: "ok", value: p.request.f === "get" ? message.value ?? "" : p.request.value });
+    },
+    onTimer(tag) {
+      const p = pending;
+      const t = tag as { id: number; retry: boolean };
+      if (p === undefined || t.id !== p.id) return;
+      if (t.retry) send(p);
+      else if (p.request.f !== "get") giveUp(p);
+      else giveUpOrRetry(p, 0);
+    },
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * `kv-modes`: the leaderless store under one fault package in one consistency mode, with closed-loop
+ * clients doing gets and puts of unique values on a few keys, a read of every key at the end, and
+ * the checks every mode is held to: linearizability per key (which `quorum` with blocking read
+ * repair keeps without clock faults, and `one` loses under partitions), no session losing its own
+ * later write, and convergence of the replicas within the recovery bound (liveness).
+ *
+ * @example
+ * ```ts
+ * import { kvModesExperiment } from "./modes.ts";
+ * const output = kvModesExperiment.run({ durationUs: 3_000_000, faults: "none" }, 1);
+ * output.checks.every((c) => c.valid === true); // true
+ * ```
+ * @module
+ */
+import { kvCas } from "../../../check/mod.ts";
+import {
+  boolean,
+  choice,
+  combinePackages,
+  defineExperiment,
+  defineParams,
+  finalReads,
+  integer,
+  keyValueGenerator,
+  linearizable,
+  number,
+  packageSchedule,
+  paramGroups,
+  sessionWritesKept,
+  standardFaultPackageNames,
+  standardFaultPackages,
+  type ValuesOf,
+} from "../../../harness/mod.ts";
+import { InputError } from "../../../assert.ts";
+import type { Schedule } from "../../../faults/mod.ts";
+import { kvBugNames, kvSettingsDefaults } from "../mod.ts";
+import { type KvOptions, kvSystem } from "./system.ts";
+
+/** The fault packages of the store's experiments: the harness's standard ones, and all of them at once. */
+export const kvFaultPackages = ["mixed", ...standardFaultPackageNames, "none"] as const;
+
+/** The parameters of `kv-modes`. */
+export const kvModesParams = defineParams({
+  ...paramGroups.cluster({ default: 5, min: 1, max: 64 }),
+  ...paramGroups.clients({ default: 8, max: 256 }),
+  ...paramGroups.duration({ defaultUs: 5_000_000 }),
+  mode: choice(["quorum", "one", "session"], {
+    default: "quorum",
+    description: "quorum: R and W of N; one: R = W = 1; session: R = W = 1 with read-your-writes and monotonic reads",
+  }),
+  n: integer({ default: kvSettingsDefaults.n, min: 1, max: 9, description: "replication factor N" }),
+  r: integer({ default: kvSettingsDefaults.r, min: 1, max: 9, description: "read quorum R (quorum mode)" }),
+  w: integer({ default: kvSettingsDefaults.w, min: 1, max: 9, description: "write quorum W (quorum mode)" }),
+  readRepair: choice(["blocking", "async", "off"], {
+    default: kvSettingsDefaults.readRepair,
+    description: "repair stale replicas a read met: before answering, after, or never",
+  }),
+  sloppyQuorum: boolean({ default: true, description: "stand-ins with hinted handoff for down home replicas" }),
+  antiEntropyEveryUs: integer({
+    default: kvSettingsDefaults.antiEntropyEveryUs,
+    min: 0,
+    max: 60_000_000,
+    description: "how often a node compares its keys with a peer (0: never)",
+  }),
+  keys: integer({ default: 8, min: 1, max: 10_000, description: "keys the clients work on" }),
+  readFraction: number({ default: 0.5, min: 0, max: 1, description: "fraction of operations that are gets" }),
+  thinkTimeUsMean: number({ default: 2_000, min: 0, description: "mean client think time" }),
+  ...paramGroups.faults(kvFaultPackages, {
+    default: "mixed",
+    description: "the harness's standard fault packages (crashes, partitions, disks, pauses, clocks, power), " +
+      "mixed: crashes, partitions, disks and clocks together",
+  }),
+  faultIntervalUsMean: integer({ default: 400_000, min: 50_000, description: "mean time between faults" }),
+  ...paramGroups.bug(kvBugNames),
+});
+
+/** Typed values of the parameters. */
+export type KvModesParams = ValuesOf<typeof kvModesParams>;
+
+/** The store's build options from the parameters. */
+export function kvOptions(p: KvModesParams): KvOptions {
+  if (p.n > p.servers) throw new InputError(`n ${p.n} is above servers ${p.servers}: a key needs n distinct nodes`);
+  if (p.mode === "quorum" && (p.r > p.n || p.w > p.n)) {
+    throw new InputError(`r ${p.r} and w ${p.w} must be at most n ${p.n}`);
+  }
+  return {
+    servers: p.servers,
+    mode: p.mode,
+    settings: {
+      ...kvSettingsDefaults,
+      n: p.n,
+      r: p.r,
+      w: p.w,
+      readRepair: p.readRepair,
+      sloppyQuorum: p.sloppyQuorum,
+      antiEntropyEveryUs: p.antiEntropyEveryUs,
+    },
+    virtualNodes: 16,
+    serviceTimeUsMean: 20,
+    // Past the coordinator's own deadline, so a write's fate comes from the coordinator when it can.
+    clientTimeoutUs: kvSettingsDefaults.requestTimeoutUs + 50_000,
+    attemptsMax: 10,
+    bug: p.bug,
+  };
+}
+
+/** The schedule of the chosen package. */
+export function kvSchedule(p: Pick<KvModesParams, "faults" | "durationUs" | "faultIntervalUsMean">): Schedule {
+  if (p.faults === "none") return { faults: [], recoveryUs: 0 };
+  const standard = standardFaultPackages();
+  const chosen = p.faults === "mixed"
+    ? [combinePackages(standard.crashes, standard.partitions, standard.disks, standard.clocks)]
+    : [standard[p.faults]];
+  return packageSchedule(chosen, { durationUs: p.durationUs, meanIntervalUs: p.faultIntervalUsMean });
+}
+
+/** The leaderless store in one mode under one fault package. */
+export const kvModesExperiment = defineExperiment({
+  name: "kv-modes",
+  description: "leaderless key-value store (ring, N/R/W, sloppy quorum, read repair, anti-entropy) in one " +
+    "consistency mode under a fault package; checks linearizability, lost session writes and convergence",
+  params: kvModesParams,
+  system: kvSystem,
+  options: kvOptions,
+  workload: (p) => ({
+    processes: p.clients,
+    thinkTimeUsMean: p.thinkTimeUsMean,
+    generator: keyValueGenerator({ keys: p.keys, readFraction: p.readFraction, writeF: "put" }),
+    final: finalReads(p.keys),
+    checkers: [
+      linearizable("linearizability (kv)", kvCas, { initial: "", includeFinal: true }),
+      sessionWritesKept(),
+    ],
+  }),
+  schedule: kvSchedule,
+  phases: (p) => ({ warmupUs: 300_000, durationUs: p.durationUs, recoveryBoundUs: 3_000_000 }),
+  figures: () => ({ staleness: true }),
+});

@@ -1,0 +1,543 @@
+/**
+ * A node of the leaderless store, in the manner of Dynamo: every node is a replica of the keys
+ * the ring gives it and coordinates the requests for them.
+ *
+ * - **Writes.** The coordinator, a home replica of the key, issues the write's dot, merges it into
+ *   its versions, makes them durable, and sends its whole sibling set to the other home replicas;
+ *   it answers once W nodes hold the write durably. A home replica silent past `replicaTimeoutUs`
+ *   is stood in for by the next node of the ring's walk (sloppy quorum), which keeps the versions
+ *   as a hint and hands them over once the home replica answers again.
+ * - **Reads.** The coordinator asks every home replica and answers from the first R, merged; read
+ *   repair sends the merged versions to the replicas that answered with less, before answering
+ *   (blocking, so a later read quorum sees what this one returned) or after.
+ * - **Anti-entropy.** Every `antiEntropyEveryUs` a node compares hashes of its keys with the next
+ *   peer's, in 64 buckets of the keys both hold, and the two exchange the keys of the buckets that
+ *   differ: replicas converge even for keys nobody reads.
+ * - **Durability.** Versions and hints go to append-only logs with group commit (`log_store.ts`);
+ *   nothing is acknowledged before its fsync. A failed write or fsync stops the node (fail-stop):
+ *   it answers every request with `stopped` until it restarts and recovers from its logs.
+ *
+ * Conflicts are resolved last-writer-wins by hybrid logical clock: a client's write carries the
+ * latest timestamp it has seen, so a write always follows what its writer read or wrote before.
+ *
+ * @module
+ */
+import { assert } from "../../assert.ts";
+import type { DiskCompletion, NodeApi, NodeLogic } from "../../sim/mod.ts";
+import type { KvBugs } from "./bugs.ts";
+import { compareTimestamps, Hlc, type Timestamp, timestampZero } from "./hlc.ts";
+import { LogStore } from "./log_store.ts";
+import { hash32, type HashRing } from "./ring.ts";
+import type { KvMessage, KvPeerMessage, KvReply, KvRequest, KvSettings } from "./types.ts";
+import { contextOf, type Dot, lastWriterWins, newest, sameSiblings, type Sibling, sync, write } from "./versions.ts";
+
+/** Requests one node coordinates at once; more are answered `unavailable`. */
+export const coordinatedMax = 10_000;
+/** Dot counters one incarnation of a node may issue. */
+export const countersPerIncarnation = 1_000_000_000;
+/** Anti-entropy buckets. */
+export const antiEntropyBuckets = 64;
+
+/** The file of a node's versions, and of its hints. */
+export const versionsFile = "kv.log";
+export const hintsFile = "hints.log";
+
+/** A copy of an acknowledged write: on `node`, for home replica `home` (itself, unless a stand-in). */
+export interface WriteCopy {
+  node: number;
+  home: number;
+}
+
+/** Sees what a node does, for checkers; it changes nothing the node does. */
+export interface KvObserver {
+  /** A write was acknowledged to its client: the copies that counted toward W. */
+  acknowledged(write: { key: string; dot: Dot; copies: WriteCopy[] }): void;
+}
+
+/** Options of a {@linkcode kvNode}. */
+export interface KvNodeOptions {
+  ring: HashRing;
+  settings: KvSettings;
+  bugs: KvBugs;
+  observer?: KvObserver;
+}
+
+/** What a node holds, read white-box by invariants and figures. */
+export interface KvNodeState {
+  readonly id: number;
+  /** The versions of each key it replicates, as in memory. */
+  readonly versions: ReadonlyMap<string, readonly Sibling[]>;
+  /** The versions of each key as its disk holds them (what a power loss keeps). */
+  readonly durable: ReadonlyMap<string, readonly Sibling[]>;
+  /** Hints it keeps for down replicas: target node, then key. */
+  readonly hints: ReadonlyMap<number, ReadonlyMap<string, readonly Sibling[]>>;
+  /** The hints as its disk holds them. */
+  readonly durableHints: ReadonlyMap<number, ReadonlyMap<string, readonly Sibling[]>>;
+  /** Why it stopped (a failed disk operation), or undefined. */
+  readonly stopped: () => string | undefined;
+}
+
+type VersionRecord = { key: string; siblings: Sibling[] };
+type HintRecord = { target: number; key: string; siblings: Sibling[] | null };
+
+interface WriteOp {
+  kind: "put";
+  request: Extract<KvRequest, { type: "put" }>;
+  client: number;
+  siblings: Sibling[];
+  homes: number[];
+  /** Home replicas that hold the write durably, and the node holding each copy. */
+  acks: Map<number, number>;
+  asked: Set<number>;
+  answered: boolean;
+}
+
+interface ReadOp {
+  kind: "get";
+  request: Extract<KvRequest, { type: "get" }>;
+  client: number;
+  homes: number[];
+  replies: Map<number, Sibling[]>;
+  merged: Sibling[] | undefined;
+  repairsWaiting: Set<number>;
+  answered: boolean;
+}
+
+type Op = WriteOp | ReadOp;
+
+/** What an outstanding peer request was for. */
+type Outstanding =
+  | { op: Op; node: number; holder: number }
+  | { handoff: number; key: string; siblings: Sibling[] };
+
+type TimerTag = { deadline: Op } | { standIns: WriteOp } | "handoff" | "antiEntropy";
+
+/** The node's logic, with its state for white-box reading. */
+export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLogic<KvMessage> & KvNodeState {
+  const { ring, settings, bugs } = options;
+  const id = api.id;
+  const versions = new Map<string, Sibling[]>();
+  const durable = new Map<string, Sibling[]>();
+  const hints = new Map<number, Map<string, Sibling[]>>();
+  const durableHints = new Map<number, Map<string, Sibling[]>>();
+  const hlc = new Hlc();
+  const outstanding = new Map<number, Outstanding>();
+  let coordinated = 0;
+  let nextRid = 1;
+  let log: LogStore<VersionRecord>;
+  let hintLog: LogStore<HintRecord> | undefined;
+  let peerTurn = 0;
+
+  const stopped = () => log?.failed ?? hintLog?.failed;
+  const resolve = lastWriterWins;
+  /** The last dot counter issued; each incarnation starts above every earlier one's. */
+  let lastCounter = api.incarnation * countersPerIncarnation;
+
+  /** Makes `siblings` the key's versions; `onDurable` once they are on disk. */
+  const setVersions = (key: string, siblings: Sibling[], onDurable: () => void) => {
+    versions.set(key, siblings);
+    const latest = newest(siblings);
+    if (latest !== undefined) hlc.receive(latest.timestamp);
+    log.append({ key, siblings }, () => {
+      durable.set(key, siblings);
+      onDurable();
+    });
+  };
+
+  const reply = (client: number, message: KvReply) => api.send(client, message);
+  const ask = (node: number, message: KvPeerMessage, sizeBytes?: number) => api.send(node, message, sizeBytes);
+  const track = (entry: Outstanding) => {
+    const rid = nextRid++;
+    outstanding.set(rid, entry);
+    return rid;
+  };
+
+  const timestampFor = (): Timestamp => bugs.lwwWallClock ? { wallUs: api.now(), logical: 0 } : hlc.now(api.now());
+
+  // ------------------------------------------------------------------ writes
+
+  const onPut = (client: number, request: Extract<KvRequest, { type: "put" }>) => {
+    const homes = ring.preferenceList(request.key, settings.n);
+    hlc.receive(request.seen);
+    const siblings = resolve(write(versions.get(request.key) ?? [], {
+      node: id,
+      context: request.context,
+      value: request.value,
+      timestamp: timestampFor(),
+      counterFloor: lastCounter,
+    }));
+    // The new dot is in the versions, or (beaten by a newer write) in the winner's context.
+    const issued = contextOf(siblings)[id] ?? 0;
+    if (!(issued > lastCounter)) assert(false, `node ${id}: dot ${issued} issued after ${lastCounter}`);
+    lastCounter = issued;
+    const op: WriteOp = {
+      kind: "put",
+      request,
+      client,
+      siblings,
+      homes,
+      acks: new Map(),
+      asked: new Set([id]),
+      answered: false,
+    };
+    begin(op);
+    setVersions(request.key, siblings, () => acknowledge(op, id, id));
+    for (const node of homes) if (node !== id) replicateTo(op, node, -1);
+    api.setTimer(settings.replicaTimeoutUs, { standIns: op } satisfies TimerTag);
+  };
+
+  const replicateTo = (op: WriteOp, node: number, hintFor: number) => {
+    op.asked.add(node);
+    const rid = track({ op, node: hintFor >= 0 ? hintFor : node, holder: node });
+    ask(node, { type: "replicate", rid, key: op.request.key, siblings: op.siblings, hintFor, repair: false });
+  };
+
+  /** Home replicas still silent get a stand-in each: the next nodes of the key's walk. */
+  const askStandIns = (op: WriteOp) => {
+    if (!settings.sloppyQuorum || op.answered) return;
+    const missing = op.homes.filter((node) => !op.acks.has(node));
+    const standIns = ring.walk(op.request.key, ring.nodes.length).slice(settings.n).filter((n) => !op.asked.has(n));
+    for (let i = 0; i < missing.length && i < standIns.length; i++) replicateTo(op, standIns[i], missing[i]);
+  };
+
+  /** `holder` holds the write durably for home replica `home` (itself, unless a stand-in). */
+  const acknowledge = (op: WriteOp, home: number, holder: number) => {
+    op.acks.set(home, holder);
+    const counted = op.acks.size + (bugs.coordinatorCountsSelfTwice && home === id ? 1 : 0);
+    if (op.answered || counted < op.request.w) return;
+    op.answered = true;
+    const written = op.siblings.find((s) => s.dot.node === id && s.value === op.request.value);
+    if (written !== undefined) {
+      const copies = [...op.acks].map(([home, node]) => ({ node, home }));
+      options.observer?.acknowledged({ key: op.request.key, dot: written.dot, copies });
+    }
+    reply(op.client, {
+      type: "reply",
+      id: op.request.id,
+      ok: true,
+      value: op.request.value,
+      context: contextOf(op.siblings),
+      timestamp: written?.timestamp ?? newest(op.siblings)!.timestamp,
+    });
+  };
+
+  // ------------------------------------------------------------------ reads
+
+  const onGet = (client: number, request: Extract<KvRequest, { type: "get" }>) => {
+    const homes = ring.preferenceList(request.key, settings.n);
+    const op: ReadOp = {
+      kind: "get",
+      request,
+      client,
+      homes,
+      replies: new Map([[id, versions.get(request.key) ?? []]]),
+      merged: undefined,
+      repairsWaiting: new Set(),
+      answered: false,
+    };
+    begin(op);
+    for (const node of homes) {
+      if (node !== id) ask(node, { type: "fetch", rid: track({ op, node, holder: node }), key: request.key });
+    }
+    readProgress(op);
+  };
+
+  const readProgress = (op: ReadOp) => {
+    if (op.merged === undefined) {
+      if (op.replies.size < op.request.r) return;
+      let merged: Sibling[] = [];
+      for (const siblings of op.replies.values()) merged = sync(merged, siblings);
+      op.merged = resolve(merged);
+      if (merged.length > 1) api.record("kv_conflicts_resolved", merged.length - 1);
+      if (settings.readRepair !== "off") {
+        for (const [node, siblings] of op.replies) if (!sameSiblings(siblings, op.merged)) repair(op, node);
+      }
+    }
+    if (op.answered || (settings.readRepair === "blocking" && op.repairsWaiting.size > 0)) return;
+    op.answered = true;
+    const latest = newest(op.merged);
+    reply(op.client, {
+      type: "reply",
+      id: op.request.id,
+      ok: true,
+      value: latest?.value ?? null,
+      context: contextOf(op.merged),
+      timestamp: latest?.timestamp ?? timestampZero,
+    });
+  };
+
+  /** Sends the read's merged versions to a replica that answered with less. */
+  const repair = (op: ReadOp, node: number) => {
+    api.record("kv_read_repairs", 1);
+    op.repairsWaiting.add(node);
+    const siblings = op.merged!;
+    if (node === id) {
+      const merged = resolve(sync(versions.get(op.request.key) ?? [], siblings));
+      return setVersions(op.request.key, merged, () => repaired(op, id));
+    }
+    ask(node, {
+      type: "replicate",
+      rid: track({ op, node, holder: node }),
+      key: op.request.key,
+      siblings,
+      hintFor: -1,
+      repair: true,
+    });
+  };
+
+  const repaired = (op: ReadOp, node: number) => {
+    op.repairsWaiting.delete(node);
+    readProgress(op);
+  };
+
+  // ------------------------------------------------------------------ coordination bookkeeping
+
+  const begin = (op: Op) => {
+    coordinated++;
+    api.setTimer(settings.requestTimeoutUs, { deadline: op } satisfies TimerTag);
+  };
+
+  const onDeadline = (op: Op) => {
+    coordinated--;
+    if (op.answered) return;
+    op.answered = true;
+    reply(op.client, { type: "reply", id: op.request.id, ok: false, error: "unavailable" });
+  };
+
+  const onRequest = (client: number, request: KvRequest) => {
+    const homes = ring.preferenceList(request.key, settings.n);
+    const refuse = (error: "notHome" | "stopped" | "busy") =>
+      reply(client, { type: "reply", id: request.id, ok: false, error, homes });
+    if (stopped() !== undefined) return refuse("stopped");
+    if (!homes.includes(id)) return refuse("notHome");
+    if (coordinated >= coordinatedMax) return refuse("busy");
+    if (request.type === "put") onPut(client, request);
+    else onGet(client, request);
+  };
+
+  // ------------------------------------------------------------------ replica side
+
+  const onReplicate = (from: number, m: Extract<KvPeerMessage, { type: "replicate" }>) => {
+    if (stopped() !== undefined) return ask(from, { type: "replicated", rid: m.rid, ok: false });
+    const done = () => ask(from, { type: "replicated", rid: m.rid, ok: true });
+    if (m.hintFor >= 0 && m.hintFor !== id) return storeHint(m.hintFor, m.key, m.siblings, done);
+    const merged = m.repair && bugs.readRepairOverwritesNewer
+      ? m.siblings
+      : resolve(sync(versions.get(m.key) ?? [], m.siblings));
+    setVersions(m.key, merged, done);
+  };
+
+  const storeHint = (target: number, key: string, siblings: Sibling[], onDurable: () => void) => {
+    const merged = resolve(sync(hints.get(target)?.get(key) ?? [], siblings));
+    setHint(hints, target, key, merged);
+    api.record("kv_hints_stored", 1);
+    if (hintLog === undefined) return onDurable();
+    hintLog.append({ target, key, siblings: merged }, () => {
+      setHint(durableHints, target, key, merged);
+      onDurable();
+    });
+  };
+
+  const onReplicated = (rid: number, ok: boolean) => {
+    const entry = outstanding.get(rid);
+    outstanding.delete(rid);
+    if (entry === undefined || !ok) return;
+    if ("handoff" in entry) return handedOff(entry);
+    if (entry.op.kind === "put") acknowledge(entry.op, entry.node, entry.holder);
+    else repaired(entry.op, entry.node);
+  };
+
+  const onFetched = (from: number, rid: number, siblings: Sibling[]) => {
+    const entry = outstanding.get(rid);
+    outstanding.delete(rid);
+    if (entry === undefined || "handoff" in entry || entry.op.kind !== "get") return;
+    const op = entry.op;
+    op.replies.set(from, siblings);
+    // A late answer after the read was answered is still repaired (asynchronously).
+    if (op.merged !== undefined) {
+      if (settings.readRepair !== "off" && !sameSiblings(siblings, op.merged)) repair(op, from);
+      return;
+    }
+    readProgress(op);
+  };
+
+  // ------------------------------------------------------------------ hinted handoff
+
+  const handOff = () => {
+    if (stopped() !== undefined) return;
+    for (const [target, keys] of hints) {
+      for (const [key, siblings] of keys) {
+        const rid = track({ handoff: target, key, siblings });
+        ask(target, { type: "replicate", rid, key, siblings, hintFor: -1, repair: false });
+      }
+    }
+  };
+
+  const handedOff = (entry: { handoff: number; key: string; siblings: Sibling[] }) => {
+    const keys = hints.get(entry.handoff);
+    const held = keys?.get(entry.key);
+    // A newer hint for the key arrived meanwhile: it goes at the next round.
+    if (held === undefined || !sameSiblings(held, entry.siblings)) return;
+    setHint(hints, entry.handoff, entry.key, null);
+    api.record("kv_hints_delivered", 1);
+    hintLog?.append(
+      { target: entry.handoff, key: entry.key, siblings: null },
+      () => setHint(durableHints, entry.handoff, entry.key, null),
+    );
+  };
+
+  // ------------------------------------------------------------------ anti-entropy
+
+  /** The keys `peer` and this node both replicate, bucketed, with each bucket's hash. */
+  const bucketsWith = (peer: number) => {
+    const hashes = new Array<number>(antiEntropyBuckets).fill(0);
+    const keys = new Map<number, string[]>();
+    for (const [key, siblings] of versions) {
+      const homes = ring.preferenceList(key, settings.n);
+      if (!homes.includes(peer)) continue;
+      const bucket = hash32(key) % antiEntropyBuckets;
+      hashes[bucket] = (hashes[bucket] + hash32(`${key}|${digestOf(siblings)}`)) >>> 0;
+      keys.set(bucket, [...keys.get(bucket) ?? [], key]);
+    }
+    return { hashes, keys };
+  };
+
+  const startAntiEntropy = () => {
+    if (stopped() !== undefined) return;
+    const peers = ring.nodes.filter((node) => node !== id);
+    if (peers.length === 0) return;
+    const peer = peers[peerTurn++ % peers.length];
+    const { hashes } = bucketsWith(peer);
+    ask(peer, { type: "digest", buckets: hashes }, 8 + 4 * antiEntropyBuckets);
+    api.record("kv_anti_entropy_bytes", 8 + 4 * antiEntropyBuckets);
+  };
+
+  const entriesOf = (buckets: number[], keys: Map<number, string[]>): [string, Sibling[]][] =>
+    buckets.flatMap((bucket) =>
+      (keys.get(bucket) ?? []).map((key) => [key, versions.get(key)!] as [string, Sibling[]])
+    );
+
+  const sendExchange = (peer: number, entries: [string, Sibling[]][], buckets: number[], replyWanted: boolean) => {
+    const sizeBytes = 16 + JSON.stringify(entries).length;
+    api.record("kv_anti_entropy_bytes", sizeBytes);
+    ask(peer, { type: "exchange", entries, buckets, reply: replyWanted }, sizeBytes);
+  };
+
+  const onDigest = (from: number, theirs: number[]) => {
+    if (stopped() !== undefined) return;
+    const { hashes, keys } = bucketsWith(from);
+    const differing = hashes.flatMap((hash, bucket) => (hash === theirs[bucket] ? [] : [bucket]));
+    if (differing.length > 0) sendExchange(from, entriesOf(differing, keys), differing, true);
+  };
+
+  const onExchange = (from: number, m: Extract<KvPeerMessage, { type: "exchange" }>) => {
+    if (stopped() !== undefined) return;
+    for (const [key, siblings] of m.entries) {
+      const mine = versions.get(key) ?? [];
+      const merged = resolve(sync(mine, siblings));
+      if (!sameSiblings(merged, mine)) setVersions(key, merged, () => {});
+    }
+    if (m.reply) sendExchange(from, entriesOf(m.buckets, bucketsWith(from).keys), m.buckets, false);
+  };
+
+  // ------------------------------------------------------------------ life cycle
+
+  const start = () => {
+    const opened = LogStore.open<VersionRecord>(api.disk, versionsFile);
+    log = opened.log;
+    if (opened.cut !== undefined) api.record("kv_log_cut", 1);
+    for (const record of opened.records) {
+      versions.set(record.key, record.siblings);
+      durable.set(record.key, record.siblings);
+      const latest = newest(record.siblings);
+      if (latest !== undefined) hlc.receive(latest.timestamp);
+    }
+    if (!bugs.hintsDropOnRestart) {
+      const openedHints = LogStore.open<HintRecord>(api.disk, hintsFile);
+      hintLog = openedHints.log;
+      for (const record of openedHints.records) {
+        setHint(hints, record.target, record.key, record.siblings);
+        setHint(durableHints, record.target, record.key, record.siblings);
+      }
+    }
+    api.setTimer(settings.handoffEveryUs, "handoff" satisfies TimerTag);
+    if (settings.antiEntropyEveryUs > 0) {
+      api.setTimer(api.rng.next() * settings.antiEntropyEveryUs, "antiEntropy" satisfies TimerTag);
+    }
+  };
+
+  return {
+    id,
+    versions,
+    durable,
+    hints,
+    durableHints,
+    stopped,
+    onStart: start,
+    onRecover: start,
+    onMessage(from, message) {
+      switch (message.type) {
+        case "get":
+        case "put":
+          return onRequest(from, message);
+        case "replicate":
+          return onReplicate(from, message);
+        case "replicated":
+          return onReplicated(message.rid, message.ok);
+        case "fetch":
+          if (stopped() !== undefined) return;
+          return ask(from, { type: "fetched", rid: message.rid, siblings: versions.get(message.key) ?? [] });
+        case "fetched":
+          return onFetched(from, message.rid, message.siblings);
+        case "digest":
+          return onDigest(from, message.buckets);
+        case "exchange":
+          return onExchange(from, message);
+        case "reply":
+          return;
+      }
+    },
+    onTimer(tag) {
+      const t = tag as TimerTag;
+      if (t === "handoff") {
+        handOff();
+        api.setTimer(settings.handoffEveryUs, "handoff" satisfies TimerTag);
+      } else if (t === "antiEntropy") {
+        startAntiEntropy();
+        api.setTimer(settings.antiEntropyEveryUs, "antiEntropy" satisfies TimerTag);
+      } else if ("deadline" in t) onDeadline(t.deadline);
+      else askStandIns(t.standIns);
+    },
+    onDisk(completion: DiskCompletion) {
+      if (log.onDisk(completion)) return;
+      if (hintLog?.onDisk(completion)) return;
+      assert(false, `node ${id}: a disk completion for ${completion.file}, which it did not write`);
+    },
+  };
+}
+
+/** Sets (or with null, removes) the hint for `target` and `key`, dropping a target left with none. */
+function setHint(
+  hints: Map<number, Map<string, Sibling[]>>,
+  target: number,
+  key: string,
+  siblings: Sibling[] | null,
+): void {
+  if (siblings === null) {
+    hints.get(target)?.delete(key);
+    if (hints.get(target)?.size === 0) hints.delete(target);
+    return;
+  }
+  if (!hints.has(target)) hints.set(target, new Map());
+  hints.get(target)!.set(key, siblings);
+}
+
+/** A short stable text of a key's versions: their dots and values. */
+export function digestOf(siblings: readonly Sibling[]): string {
+  return siblings.map((s) => `${s.dot.node}.${s.dot.counter}=${s.value}`).join(",");
+}
+
+/** Whether `a` is at least as new as `b` in last-writer-wins order. */
+export function atLeastAsNew(a: Timestamp, b: Timestamp): boolean {
+  return compareTimestamps(a, b) >= 0;
+}

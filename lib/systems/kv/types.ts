@@ -1,0 +1,99 @@
+/**
+ * The store's messages and settings.
+ *
+ * @module
+ */
+import type { Timestamp } from "./hlc.ts";
+import type { Sibling, VersionVector } from "./versions.ts";
+
+/** How a leaderless request is served. */
+export type KvMode = "quorum" | "one" | "session";
+
+/** What the nodes of one store share. */
+export interface KvSettings {
+  /** Replication factor N. */
+  n: number;
+  /** Read quorum R of `quorum` mode (`one` and `session` read one replica). */
+  r: number;
+  /** Write quorum W of `quorum` mode (`one` and `session` write one). */
+  w: number;
+  /** Stand-in replicas for down home replicas (sloppy quorum with hinted handoff). */
+  sloppyQuorum: boolean;
+  /** Repair stale replicas a read met: off, after answering, or before answering. */
+  readRepair: "off" | "async" | "blocking";
+  /** How long a coordinator waits for a replica before asking a stand-in. */
+  replicaTimeoutUs: number;
+  /** How long a coordinator works on a request before answering that it is unavailable. */
+  requestTimeoutUs: number;
+  /** How often a node offers its hints to the replicas they are for. */
+  handoffEveryUs: number;
+  /** How often a node compares its keys with a peer's (anti-entropy); 0: never. */
+  antiEntropyEveryUs: number;
+}
+
+/** Settings a store starts from. */
+export const kvSettingsDefaults: KvSettings = {
+  n: 3,
+  r: 2,
+  w: 2,
+  sloppyQuorum: true,
+  readRepair: "blocking",
+  replicaTimeoutUs: 20_000,
+  requestTimeoutUs: 150_000,
+  handoffEveryUs: 100_000,
+  antiEntropyEveryUs: 200_000,
+};
+
+/** A client's request: the quorums it asks for travel with it, so a mode can be chosen per request. */
+export type KvRequest =
+  | { type: "get"; id: number; key: string; r: number }
+  | {
+    type: "put";
+    id: number;
+    key: string;
+    /** The new value; null deletes (a tombstone). */
+    value: string | null;
+    /** What the client had read of the key: the versions it replaces. */
+    context: VersionVector;
+    /** The latest timestamp the client has seen, so its write follows everything it read or wrote. */
+    seen: Timestamp;
+    w: number;
+  };
+
+/** A coordinator's answer. */
+export type KvReply =
+  | {
+    type: "reply";
+    id: number;
+    ok: true;
+    /** The value read (null: none or deleted), or the value written. */
+    value: string | null;
+    context: VersionVector;
+    timestamp: Timestamp;
+  }
+  | {
+    type: "reply";
+    id: number;
+    ok: false;
+    /**
+     * `notHome`, `stopped` and `busy` refuse before anything is applied (a definite no);
+     * `unavailable` means too few replicas answered in time, after some may have applied a write.
+     */
+    error: "notHome" | "stopped" | "busy" | "unavailable";
+    homes?: number[];
+  };
+
+/** Between nodes. */
+export type KvPeerMessage =
+  /** Merge these versions of `key` (hintFor ≥ 0: keep them for that node); answer once durable. */
+  | { type: "replicate"; rid: number; key: string; siblings: Sibling[]; hintFor: number; repair: boolean }
+  | { type: "replicated"; rid: number; ok: boolean }
+  | { type: "fetch"; rid: number; key: string }
+  | { type: "fetched"; rid: number; siblings: Sibling[] }
+  /** Anti-entropy: bucket hashes of the keys both nodes hold. */
+  | { type: "digest"; buckets: number[] }
+  /** Anti-entropy: every key of the differing buckets, to merge; `reply` asks for the same back. */
+  | { type: "exchange"; entries: [string, Sibling[]][]; buckets: number[]; reply: boolean };
+
+/** Every message of the store. */
+export type KvMessage = KvRequest | KvReply | KvPeerMessage;
