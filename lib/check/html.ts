@@ -6,7 +6,7 @@
  * @module
  */
 import type { Op } from "../history/mod.ts";
-import type { LinearizabilityResult } from "./linearizability.ts";
+import { type LinearizabilityResult, unknownExplanation } from "./linearizability.ts";
 
 /** An operation as drawn: fail operations included, unlike the checker's operations. */
 interface Drawn {
@@ -59,6 +59,12 @@ function drawnOperations(events: readonly Op[]): Drawn[] {
   return drawn;
 }
 
+/**
+ * The tag every page this module writes carries, so a later run may replace a page it wrote but
+ * refuses to overwrite a file it did not.
+ */
+export const linearizabilityHtmlMarker = '<meta name="generator" content="faultline check">';
+
 const rowHeightPx = 26;
 const labelWidthPx = 90;
 const widthPx = 1100;
@@ -104,11 +110,11 @@ export function linearizabilityHtml(
     }">${escape(label.slice(0, Math.max(0, Math.floor((x2 - x1) / 6))))}</text></g>`;
   });
   const labels = processes.map((p, row) =>
-    `<text class="process" x="4" y="${row * rowHeightPx + rowHeightPx / 2 + 4}">process ${p}</text>`
+    `<text class="process" x="4" y="${row * rowHeightPx + rowHeightPx / 2 + 4}">process ${escape(String(p))}</text>`
   );
   const heightPx = Math.max(1, processes.length) * rowHeightPx + 8;
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escape(options.title)}</title>
+<html lang="en"><head><meta charset="utf-8">${linearizabilityHtmlMarker}<title>${escape(options.title)}</title>
 <style>
 body { font: 14px system-ui, sans-serif; margin: 24px; color: #222; }
 svg text { font: 11px monospace; fill: #111; }
@@ -140,7 +146,7 @@ function verdictText(result: LinearizabilityResult): string {
     return `<b style="color:#2ca02c">linearizable</b> (${result.operations} operations, ${result.keys} keys).`;
   }
   if (result.valid === "unknown") {
-    return `<b style="color:#d9a23a">unknown</b>: the search ran out of budget after ${result.steps} steps (key ${result.unknownKey}).`;
+    return `<b style="color:#d9a23a">unknown</b>: ${escape(unknownExplanation(result))}.`;
   }
   return `<b style="color:#d62728">not linearizable</b>.`;
 }
@@ -148,12 +154,14 @@ function verdictText(result: LinearizabilityResult): string {
 function explanation(result: LinearizabilityResult): string {
   const example = result.counterexample!;
   const items = example.linearized.map((l) =>
-    `<li>process ${l.operation.process}: ${escape(l.operation.f)} ${escape(show(l.operation.input))}${
+    `<li>process ${escape(String(l.operation.process))}: ${escape(l.operation.f)} ${escape(show(l.operation.input))}${
       l.operation.output !== undefined ? ` → ${escape(show(l.operation.output))}` : ""
     } leaves ${escape(l.stateAfter)}</li>`
   );
   return `<p>The longest order the model accepts ends with:</p><ol>${items.join("")}</ol>
-<p>After it, <b>process ${example.stuck.process}: ${escape(example.stuck.f)} ${escape(show(example.stuck.input))}${
+<p>After it, <b>process ${escape(String(example.stuck.process))}: ${escape(example.stuck.f)} ${
+    escape(show(example.stuck.input))
+  }${
     example.stuck.output !== undefined ? ` → ${escape(show(example.stuck.output))}` : ""
   }</b> completed without being able to take effect: the state was ${escape(example.stateAtStuck)}, and no other order${
     example.concurrent.length === 0 ? "" : ` of the ${example.concurrent.length} concurrent operations (orange)`
@@ -165,5 +173,6 @@ function show(value: unknown): string {
 }
 
 function escape(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
+  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;")
+    .replaceAll("'", "&#39;");
 }

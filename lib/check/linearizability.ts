@@ -22,7 +22,7 @@
  * @module
  */
 import { assert } from "../assert.ts";
-import type { Model } from "./models.ts";
+import { type Model, validateOperations } from "./models.ts";
 import type { Operation } from "./operations.ts";
 import type { Validity } from "./result.ts";
 
@@ -57,6 +57,23 @@ export interface LinearizabilityResult {
   counterexample?: Counterexample;
   /** For "unknown": the key whose search ran out of budget. */
   unknownKey?: string;
+  /**
+   * For "unknown": which bound ended the search. `steps`: the step budget (`stepsMax`, the CLI's
+   * `--steps`) ran out, and more steps may settle it. `memory`: one key's search remembered as
+   * many (linearized set, state) pairs as it may hold, and more steps cannot help.
+   */
+  unknownReason?: "steps" | "memory";
+}
+
+/** What an "unknown" verdict means and what to change, in one sentence. */
+export function unknownExplanation(result: LinearizabilityResult): string {
+  const key = result.unknownKey === undefined ? "" : ` on key ${result.unknownKey}`;
+  if (result.unknownReason === "memory") {
+    return `the search${key} filled its memo (${memoEntriesMax} linearized-set and state pairs, the memory bound) ` +
+      `after ${result.steps} steps; more steps cannot help: check fewer concurrent operations at once ` +
+      `(a shorter history, or more keys)`;
+  }
+  return `the search${key} used its budget of ${result.steps} steps; a larger one (--steps) may settle it`;
 }
 
 /** Steps each key's search takes before the next key's search gets a turn (the first round). */
@@ -74,6 +91,7 @@ export function checkLinearizable(
   options: LinearizabilityOptions = {},
 ): LinearizabilityResult {
   const stepsMax = options.stepsMax ?? 50_000_000;
+  validateOperations(operations, model, options.initial ?? null);
   const groups = new Map<string | undefined, Operation[]>();
   for (const operation of operations) {
     let group = groups.get(operation.key);
@@ -98,7 +116,8 @@ export function checkLinearizable(
       }
       if (verdict === undefined) stillRunning.push({ key, search });
       if (verdict === undefined && (steps >= stepsMax || search.memoFull)) {
-        return { ...base, steps, valid: "unknown", unknownKey: key };
+        const unknownReason = search.memoFull ? "memory" : "steps";
+        return { ...base, steps, valid: "unknown", unknownKey: key, unknownReason };
       }
     }
     pending = stillRunning;
@@ -335,9 +354,12 @@ function explain(
   best: { order: number[]; states: unknown[]; stuck: number; stateAtStuck: unknown },
 ): Omit<Counterexample, "key"> {
   const stuck = operations[best.stuck];
+  // `best` holds indices into this key's operations; an operation's `id` is its index in the
+  // whole history, so the two are compared by index, never by id.
   const placed = new Set(best.order);
-  const concurrent = operations.filter((op) =>
-    op.id !== stuck.id && !placed.has(op.id) && op.callIndex < stuck.returnIndex && op.returnIndex > stuck.callIndex
+  const concurrent = operations.filter((op, index) =>
+    index !== best.stuck && !placed.has(index) && op.callIndex < stuck.returnIndex &&
+    op.returnIndex > stuck.callIndex
   );
   // Keep the tail of the order: the few operations before the point where no order works.
   const tail = Math.max(0, best.order.length - 8);

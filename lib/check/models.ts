@@ -9,6 +9,7 @@
  * @module
  */
 import { InputError } from "../assert.ts";
+import type { Operation } from "./operations.ts";
 
 /** A sequential object. */
 export interface Model<S = unknown> {
@@ -25,27 +26,98 @@ export interface Model<S = unknown> {
   equal(a: S, b: S): boolean;
   /** A state as people read it. */
   show(state: S): string;
+  /**
+   * Why an operation's values do not fit the model (undefined when they do), saying what is
+   * allowed; `output` is undefined when the outcome is unknown. Called only with a function in
+   * `functions`. Without it, any values are taken as they are.
+   */
+  invalid?(f: string, input: unknown, output: unknown): string | undefined;
+  /** Why an initial value does not fit the model (undefined when it does). */
+  invalidInitial?(initial: unknown): string | undefined;
 }
 
-/** A 32-bit hash of a JSON-like value. */
+/**
+ * A JSON-like value as JSON text with object keys sorted, so that values equal as structures have
+ * one text whatever order their keys came in: `{"a":1,"b":2}` and `{"b":2,"a":1}` are one value.
+ */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.keys(value).sort().map((k) =>
+      `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`
+    );
+    return `{${entries.join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "undefined";
+}
+
+/** A 32-bit hash of a JSON-like value; structurally equal values hash alike. */
 export function hashValue(value: unknown): number {
   if (value === null || value === undefined) return 0x9e3779b9 | 0;
   if (typeof value === "number") return Math.imul((value * 1000003) | 0, 0x85ebca6b) ^ (value / 4294967296 | 0);
   if (typeof value === "boolean") return value ? 1231 : 1237;
-  const text = typeof value === "string" ? value : JSON.stringify(value);
+  const text = typeof value === "string" ? value : canonicalJson(value);
   let h = 0x811c9dc5 | 0;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return typeof value === "string" ? h : h ^ 0x5bd1e995;
 }
 
-/** Structural equality of JSON-like values. */
+/** Structural equality of JSON-like values: arrays in order, objects whatever their key order. */
 export function equalValues(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  return JSON.stringify(a) === JSON.stringify(b);
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const other = b as unknown[];
+    return a.length === other.length && a.every((item, i) => equalValues(item, other[i]));
+  }
+  const aKeys = Object.keys(a);
+  const bRecord = b as Record<string, unknown>;
+  return aKeys.length === Object.keys(b).length &&
+    aKeys.every((k) => Object.hasOwn(bRecord, k) && equalValues((a as Record<string, unknown>)[k], bRecord[k]));
 }
 
-const show = (state: unknown) => JSON.stringify(state) ?? "undefined";
+/** Whether `value` is a JSON value: null, a boolean, a finite number, a string, or arrays and objects of them. */
+export function isJsonValue(value: unknown): boolean {
+  if (value === null || typeof value === "boolean" || typeof value === "string") return true;
+  if (typeof value === "number") return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every(isJsonValue);
+  if (typeof value !== "object" || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  return Object.values(value as Record<string, unknown>).every(isJsonValue);
+}
+
+const showValue = (value: unknown) => JSON.stringify(value) ?? "undefined";
+const isString = (value: unknown): value is string => typeof value === "string";
+const isNumber = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value);
+
+/** Why a list of elements is not a set of JSON values: a non-JSON element or one twice. */
+function invalidElements(items: readonly unknown[]): string | undefined {
+  if (!items.every(isJsonValue)) return "its elements must be JSON values";
+  const seen = new Set<string>();
+  for (const item of items) {
+    const text = canonicalJson(item);
+    if (seen.has(text)) return `it holds ${text} twice; a set holds each element once`;
+    seen.add(text);
+  }
+  return undefined;
+}
+
+/** The register's rule: write takes any JSON value, an ok read returns one. */
+function invalidRegister(f: string, input: unknown, output: unknown): string | undefined {
+  if (f === "write" && !isJsonValue(input)) return `write takes a JSON value, got ${showValue(input)}`;
+  if (f === "read" && output !== undefined && !isJsonValue(output)) {
+    return `read returns a JSON value, got ${showValue(output)}`;
+  }
+  return undefined;
+}
+
+/** A cas's input: `[expected, new]`, both satisfying `fits`. */
+function invalidCas(input: unknown, fits: (v: unknown) => boolean, kind: string): string | undefined {
+  if (Array.isArray(input) && input.length === 2 && input.every(fits)) return undefined;
+  return `cas takes [expected, new] (two ${kind}), got ${showValue(input)}`;
+}
+
+const show = (state: unknown) => canonicalJson(state);
 
 /** A read/write register. */
 export const register: Model<unknown> = {
@@ -61,6 +133,8 @@ export const register: Model<unknown> = {
   hash: hashValue,
   equal: equalValues,
   show,
+  invalid: invalidRegister,
+  invalidInitial: (initial) => isJsonValue(initial) ? undefined : "the initial value must be a JSON value",
 };
 
 /** A register with compare-and-set. */
@@ -79,6 +153,9 @@ export const casRegister: Model<unknown> = {
   hash: hashValue,
   equal: equalValues,
   show,
+  invalid: (f, input, output) =>
+    f === "cas" ? invalidCas(input, isJsonValue, "JSON values") : invalidRegister(f, input, output),
+  invalidInitial: register.invalidInitial,
 };
 
 /** A kv state: the string and its polynomial hash, extended in O(suffix) by an append. */
@@ -114,7 +191,19 @@ export const kv: Model<KvState> = {
   hash: (state) => state.hash,
   equal: (a, b) => a === b || (a.hash === b.hash && a.value === b.value),
   show: (state) => JSON.stringify(state.value),
+  invalid: invalidString,
+  invalidInitial: (initial) =>
+    initial === null || isString(initial) ? undefined : `the initial value must be a string, got ${showValue(initial)}`,
 };
+
+/** The rule of the string models: put, append and cas take strings, and a get returns one. */
+function invalidString(f: string, input: unknown, output: unknown): string | undefined {
+  if (f === "cas") return invalidCas(input, isString, "strings");
+  if (f === "get") {
+    return output === undefined || isString(output) ? undefined : `get returns a string, got ${showValue(output)}`;
+  }
+  return isString(input) ? undefined : `${f} takes a string, got ${showValue(input)}`;
+}
 
 /** A counter: add (input: the increment) and read. */
 export const counter: Model<number> = {
@@ -130,6 +219,14 @@ export const counter: Model<number> = {
   hash: hashValue,
   equal: (a, b) => a === b,
   show,
+  invalid(f, input, output) {
+    if (f === "add") return isNumber(input) ? undefined : `add takes a finite number, got ${showValue(input)}`;
+    return output === undefined || isNumber(output)
+      ? undefined
+      : `read returns a finite number, got ${showValue(output)}`;
+  },
+  invalidInitial: (initial) =>
+    initial === null || isNumber(initial) ? undefined : `the initial value must be a number, got ${showValue(initial)}`,
 };
 
 /** A set: add (input: the element) and read (output: all elements, any order). */
@@ -149,6 +246,19 @@ export const set: Model<readonly unknown[]> = {
   hash: hashValue,
   equal: equalValues,
   show,
+  invalid(f, input, output) {
+    if (f === "add") return isJsonValue(input) ? undefined : `add takes a JSON value, got ${showValue(input)}`;
+    if (output === undefined) return undefined;
+    if (!Array.isArray(output)) return `read returns an array of the elements, got ${showValue(output)}`;
+    const problem = invalidElements(output);
+    return problem === undefined ? undefined : `read returned ${showValue(output)}: ${problem}`;
+  },
+  invalidInitial(initial) {
+    if (initial === null) return undefined;
+    if (!Array.isArray(initial)) return `the initial value must be an array of elements, got ${showValue(initial)}`;
+    const problem = invalidElements(initial);
+    return problem === undefined ? undefined : `the initial value ${showValue(initial)}: ${problem}`;
+  },
 };
 
 /** A FIFO queue: enqueue (input) and dequeue (output: the head, or null when empty). */
@@ -167,10 +277,25 @@ export const queue: Model<readonly unknown[]> = {
   hash: hashValue,
   equal: equalValues,
   show,
+  invalid(f, input, output) {
+    // null is what a dequeue of an empty queue returns, so it cannot be an element too.
+    if (f === "enqueue") {
+      return input !== null && isJsonValue(input)
+        ? undefined
+        : `enqueue takes a JSON value other than null, got ${showValue(input)}`;
+    }
+    return output === undefined || isJsonValue(output)
+      ? undefined
+      : `dequeue returns a JSON value (null when empty), got ${showValue(output)}`;
+  },
+  invalidInitial: (initial) =>
+    initial === null || (Array.isArray(initial) && initial.every((e) => e !== null && isJsonValue(e)))
+      ? undefined
+      : `the initial value must be an array of JSON values other than null, got ${showValue(initial)}`,
 };
 
 function sortedUnique(items: readonly unknown[]): unknown[] {
-  const keyed = new Map(items.map((e) => [JSON.stringify(e), e]));
+  const keyed = new Map(items.map((e) => [canonicalJson(e), e]));
   return [...keyed.keys()].sort().map((k) => keyed.get(k));
 }
 
@@ -196,6 +321,8 @@ export const kvCas: Model<unknown> = {
   hash: hashValue,
   equal: equalValues,
   show: (state) => JSON.stringify(state),
+  invalid: invalidString,
+  invalidInitial: kv.invalidInitial,
 };
 
 /** Every model by its CLI name. */
@@ -216,4 +343,49 @@ export function modelNamed(name: string): Model<unknown> {
     throw new InputError(`unknown model ${JSON.stringify(name)}; allowed: ${Object.keys(models).join(", ")}`);
   }
   return model;
+}
+
+/**
+ * Refuses operations the model cannot judge, naming the operation's first event, the operation
+ * and what the model allows: a function the model lacks (a typo, `cas` under `register`, a
+ * register history under `kv`) would otherwise be judged "not linearizable", and a value of the
+ * wrong type (a counter read of `"1"`, a kv put of `5`) would be coerced or compared wrongly.
+ *
+ * @throws InputError for the first such operation, or for an initial value the model cannot hold
+ */
+export function validateOperations(operations: readonly Operation[], model: Model<unknown>, initial: unknown): void {
+  const initialProblem = model.invalidInitial?.(initial);
+  if (initialProblem !== undefined) throw new InputError(`${model.name}: ${initialProblem}`);
+  for (const op of operations) {
+    const where = `event ${op.callIndex + 1}: process ${op.process} ${op.f}${
+      op.key === undefined ? "" : ` on key ${JSON.stringify(op.key)}`
+    }`;
+    if (!model.functions.includes(op.f)) {
+      throw new InputError(
+        `${where}: the ${model.name} model has no function ${JSON.stringify(op.f)}${
+          closestOf(op.f, model.functions)
+        }; allowed: ${model.functions.join(", ")}`,
+      );
+    }
+    const problem = model.invalid?.(op.f, op.input, op.output);
+    if (problem !== undefined) throw new InputError(`${where}: ${problem} (model ${model.name})`);
+  }
+}
+
+/** " (did you mean X?)" when one of `names` is one or two edits from `name`. */
+function closestOf(name: string, names: readonly string[]): string {
+  const close = names.find((candidate) => editDistanceAtMost2(name, candidate));
+  return close === undefined ? "" : ` (did you mean ${close}?)`;
+}
+
+function editDistanceAtMost2(a: string, b: string): boolean {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length] <= 2;
 }

@@ -44,11 +44,30 @@ export class OperationPairer {
   readonly #open = new Map<number, { op: Op; index: number }>();
   readonly #operations: Operation[] = [];
   #index = 0;
+  #timeLast = -Infinity;
+  #clientEvents = 0;
 
-  /** Takes the next event; throws naming the event when a process breaks the protocol. */
+  /** Client events (not the nemesis's) taken so far. */
+  get clientEvents(): number {
+    return this.#clientEvents;
+  }
+
+  /**
+   * Takes the next event; throws naming the event when a process breaks the protocol or the event
+   * is earlier than the one before it. Events must come in real-time order: they are judged in the
+   * order given, so an out-of-order file is refused rather than judged in an order it does not mean.
+   */
   push(op: Op): void {
     const index = this.#index++;
+    if (op.time < this.#timeLast) {
+      throw new InputError(
+        `event ${index + 1}: time ${op.time} is before the previous event's time ${this.#timeLast}; ` +
+          `events must be in real-time order (sort the history by time)`,
+      );
+    }
+    this.#timeLast = op.time;
     if (op.process === "nemesis") return;
+    this.#clientEvents++;
     const process = op.process;
     const pending = this.#open.get(process);
     if (op.type === "invoke") {

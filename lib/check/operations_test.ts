@@ -53,3 +53,24 @@ Deno.test("partitionByKey groups operations per key and renumbers them", () => {
   assert.deepEqual([...groups.keys()], ["a", "b"]);
   assert.equal(groups.get("b")![0].id, 0);
 });
+
+Deno.test("events out of time order are refused, naming the event, rather than judged in line order", () => {
+  assert.throws(
+    () =>
+      pairOperations(lines(
+        '{"process":0,"type":"invoke","f":"write","value":1,"time":10}',
+        '{"process":0,"type":"ok","f":"write","value":1,"time":20}',
+        '{"process":1,"type":"invoke","f":"read","value":null,"time":5}',
+        '{"process":1,"type":"ok","f":"read","value":1,"time":30}',
+      )),
+    /event 3: time 5 is before the previous event's time 20; events must be in real-time order/,
+  );
+  assert.equal(
+    pairOperations(lines(
+      '{"process":0,"type":"invoke","f":"write","value":1,"time":10}',
+      '{"process":1,"type":"invoke","f":"write","value":2,"time":10}',
+    )).length,
+    2,
+    "equal times are in order",
+  );
+});

@@ -1,7 +1,7 @@
 /**
  * `faultline check FILE --model NAME [--init VALUE] [--json] [--html OUT] [--steps N]`: checks a
  * history file in the interchange format for linearizability. Exit codes: 0 valid, 1 violation,
- * 2 bad input, 3 unknown (budget exhausted).
+ * 2 bad input, 3 unknown (a search bound reached; the output says which).
  *
  * @module
  */
@@ -11,11 +11,13 @@ import {
   checkLinearizable,
   exitCodeOf,
   linearizabilityHtml,
+  linearizabilityHtmlMarker,
   type LinearizabilityResult,
   type ModelName,
   modelNamed,
   modelNames,
-  pairOperationsFrom,
+  OperationPairer,
+  unknownExplanation,
 } from "../check/mod.ts";
 import { type Op, readHistory } from "../history/mod.ts";
 
@@ -40,7 +42,20 @@ async function isolationCommand(command: CheckCommand): Promise<number> {
     throw new InputError("--html draws linearizability counterexamples; isolation results print their cycles");
   }
   const events: Op[] = [];
-  for await (const op of readHistory(command.file)) events.push(op);
+  let timeLast = -Infinity;
+  for await (const op of readHistory(command.file)) {
+    if (op.time < timeLast) {
+      throw new InputError(
+        `${command.file}: event ${events.length + 1}: time ${op.time} is before the previous event's time ` +
+          `${timeLast}; events must be in real-time order (sort the history by time)`,
+      );
+    }
+    timeLast = op.time;
+    events.push(op);
+  }
+  if (!events.some((op) => op.process !== "nemesis")) {
+    throw new InputError(`${command.file} holds no client operations: nothing to check`);
+  }
   const result = checkIsolation(events, {
     workload: command.workload,
     model: command.model as ModelName,
@@ -66,7 +81,11 @@ export async function checkCommand(command: CheckCommand): Promise<number> {
   }
   const model = modelNamed(command.model);
   const initial = parseInit(command.init);
-  const operations = await pairOperationsFrom(readHistory(command.file));
+  if (command.html !== undefined) await checkHtmlTarget(command.html);
+  const pairer = new OperationPairer();
+  for await (const op of readHistory(command.file)) pairer.push(op);
+  const operations = pairer.finish();
+  refuseEmpty(command.file, pairer.clientEvents, operations.length);
   const result = checkLinearizable(operations, model, { initial, stepsMax: command.steps });
   if (command.html !== undefined) {
     const events: Op[] = [];
@@ -83,6 +102,41 @@ export async function checkCommand(command: CheckCommand): Promise<number> {
   return exitCodeOf(result.valid);
 }
 
+/**
+ * Refuses an --html path before the check runs rather than after: a directory that is not there,
+ * or a file that Faultline did not write (it is never overwritten).
+ */
+async function checkHtmlTarget(path: string): Promise<void> {
+  const slash = path.lastIndexOf("/");
+  const dir = slash < 0 ? "." : slash === 0 ? "/" : path.slice(0, slash);
+  const dirInfo = await Deno.stat(dir).catch(() => undefined);
+  if (dirInfo === undefined || !dirInfo.isDirectory) {
+    throw new InputError(`--html ${path}: the directory ${dir} does not exist`);
+  }
+  const existing = await Deno.stat(path).catch(() => undefined);
+  if (existing === undefined) return;
+  const text = existing.isFile ? await Deno.readTextFile(path).catch(() => "") : "";
+  if (!text.includes(linearizabilityHtmlMarker)) {
+    throw new InputError(
+      `--html ${path}: the file exists and Faultline did not write it; it is left alone (choose another path)`,
+    );
+  }
+}
+
+/**
+ * A verdict on nothing is no verdict: "linearizable (0 operations)" would pass a file that was
+ * empty, held only nemesis events, or only operations that failed or were unknown reads.
+ */
+function refuseEmpty(file: string, clientEvents: number, operations: number): void {
+  if (clientEvents === 0) throw new InputError(`${file} holds no client operations: nothing to check`);
+  if (operations === 0) {
+    throw new InputError(
+      `${file}: none of its ${clientEvents} client events leaves an operation to check (every one failed, ` +
+        `or was a read with an unknown result): nothing to check`,
+    );
+  }
+}
+
 function parseInit(init: string | undefined): unknown {
   if (init === undefined) return null;
   try {
@@ -93,13 +147,15 @@ function parseInit(init: string | undefined): unknown {
 }
 
 function jsonOf(result: LinearizabilityResult, command: CheckCommand) {
-  return { file: command.file, model: command.model, ...result };
+  const reason = result.valid === "unknown" ? { reason: unknownExplanation(result) } : {};
+  return { file: command.file, model: command.model, ...result, ...reason };
 }
 
 function textOf(result: LinearizabilityResult, command: CheckCommand): string {
   const head = `${command.file}: ${
-    result.valid === true ? "linearizable" : result.valid === false ? "NOT linearizable" : "unknown (budget exhausted)"
+    result.valid === true ? "linearizable" : result.valid === false ? "NOT linearizable" : "unknown"
   } as ${command.model} (${result.operations} operations, ${result.keys} keys, ${result.steps} search steps)`;
+  if (result.valid === "unknown") return `${head}\n${unknownExplanation(result)}`;
   const example = result.counterexample;
   if (example === undefined) return head;
   const op = (o: { process: number; f: string; input: unknown; output: unknown }) =>

@@ -79,3 +79,89 @@ Deno.test("check with an isolation model prints the anomaly's cycle: write skew 
   assert.equal(noWorkload.code, 2);
   assert.match(noWorkload.stderr, /needs --workload list-append or --workload rw-register/);
 });
+
+Deno.test("check refuses, with exit 2 and one line, input it cannot judge: a bad cas, a function the model lacks, an empty or unordered history", async () => {
+  const dir = await Deno.makeTempDir();
+  const write = async (name: string, ...events: string[]) => {
+    await Deno.writeTextFile(`${dir}/${name}`, events.join("\n") + "\n");
+    return `${dir}/${name}`;
+  };
+  const cases: [string, string, RegExp][] = [
+    [
+      await write(
+        "cas.jsonl",
+        '{"process":0,"type":"invoke","f":"cas","value":5}',
+        '{"process":0,"type":"ok","f":"cas","value":5}',
+      ),
+      "cas-register",
+      /event 1: process 0 cas: cas takes \[expected, new\]/,
+    ],
+    [
+      await write(
+        "typo.jsonl",
+        '{"process":0,"type":"invoke","f":"wirte","value":5}',
+        '{"process":0,"type":"ok","f":"wirte","value":5}',
+      ),
+      "register",
+      /no function "wirte" \(did you mean write\?\); allowed: read, write/,
+    ],
+    [await write("empty.jsonl"), "register", /holds no client operations: nothing to check/],
+    [
+      await write(
+        "unordered.jsonl",
+        '{"process":0,"type":"invoke","f":"write","value":1,"time":10}',
+        '{"process":0,"type":"ok","f":"write","value":1,"time":5}',
+      ),
+      "register",
+      /event 2: time 5 is before the previous event's time 10/,
+    ],
+  ];
+  for (const [file, model, message] of cases) {
+    const { code, stderr } = await cli(["check", file, "--model", model]);
+    assert.equal(code, 2, `${file}: ${stderr}`);
+    assert.match(stderr, message);
+    assert.equal(stderr.trim().split("\n").length, 1);
+  }
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("check --html refuses a missing directory and a file Faultline did not write, before checking", async () => {
+  const dir = await Deno.makeTempDir();
+  const missing = await cli([
+    "check",
+    `${corpus}c01-ok.jsonl`,
+    "--model",
+    "kv",
+    "--init",
+    '""',
+    "--html",
+    `${dir}/no/x.html`,
+  ]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /--html .*\/no\/x\.html: the directory .*\/no does not exist/);
+  await Deno.writeTextFile(`${dir}/mine.html`, "my notes");
+  const theirs = await cli([
+    "check",
+    `${corpus}c01-ok.jsonl`,
+    "--model",
+    "kv",
+    "--init",
+    '""',
+    "--html",
+    `${dir}/mine.html`,
+  ]);
+  assert.equal(theirs.code, 2);
+  assert.match(theirs.stderr, /the file exists and Faultline did not write it/);
+  assert.equal(await Deno.readTextFile(`${dir}/mine.html`), "my notes");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("check says why a verdict is unknown, in text and in --json", async () => {
+  const args = ["check", `${corpus}etcd_002.jsonl`, "--model", "cas-register", "--steps", "1"];
+  const text = await cli(args);
+  assert.equal(text.code, 3);
+  assert.match(text.stdout, /unknown as cas-register[\s\S]*used its budget of \d+ steps; a larger one \(--steps\)/);
+  const json = JSON.parse((await cli([...args, "--json"])).stdout);
+  assert.equal(json.unknownReason, "steps");
+  assert.match(json.reason, /--steps/);
+});

@@ -3,18 +3,76 @@
 // result directories are replaced atomically.
 import assert from "node:assert/strict";
 import { cli } from "./_cli_testing.ts";
-import { parseOptions } from "./main.ts";
+import { InputError } from "../assert.ts";
+import { errorOutcome, internalErrorExitCode } from "./main.ts";
+import { commandNamed, commands, helpFor, integerOption, parseCommandLine } from "./options.ts";
 import { toCsv, writeResultDir } from "../lab/files.ts";
 
-Deno.test("parseOptions reads --key value, --key=value, bare flags and repeated --param", () => {
+Deno.test("parseCommandLine reads --key value, --key=value, flags and a repeated --param", () => {
   assert.deepEqual(
-    parseOptions(["kernel", "--runs", "3", "--events=10", "--param", "a=1", "--param", "b=2", "--quick"]),
-    {
-      options: { runs: "3", events: "10", quick: "true" },
-      positional: ["kernel"],
-      repeated: { param: ["a=1", "b=2"] },
-    },
+    parseCommandLine(commandNamed("run")!, [
+      "echo",
+      "--seed",
+      "3",
+      "--out=d",
+      "--param",
+      "a=1",
+      "--param",
+      "b=2",
+      "--json",
+    ]),
+    { values: { seed: "3", out: "d", param: ["a=1", "b=2"], json: true }, positionals: ["echo"] },
   );
+});
+
+Deno.test("parseCommandLine refuses an unknown option and suggests the closest declared one", () => {
+  const cases: [string, string[], RegExp][] = [
+    ["run", ["echo", "--params", "clients=3"], /run: unknown option --params \(did you mean --param\?\)/],
+    ["run", ["echo", "--sed", "5"], /unknown option --sed \(did you mean --seed\?\)/],
+    ["sweep", ["echo", "--seed", "7"], /unknown option --seed \(did you mean --seeds\?\)/],
+    ["sweep", ["echo", "--worker", "1"], /unknown option --worker \(did you mean --workers\?\)/],
+    ["check", ["f", "--modle=kv"], /unknown option --modle \(did you mean --model\?\)/],
+  ];
+  for (const [name, args, message] of cases) {
+    assert.throws(() => parseCommandLine(commandNamed(name)!, args), (e: Error) => {
+      assert.ok(e instanceof InputError, `${args.join(" ")}: ${e}`);
+      assert.match(e.message, message);
+      return true;
+    });
+  }
+});
+
+Deno.test("parseCommandLine refuses a missing value, a value on a flag, a repeated single option and extra positionals", () => {
+  const run = commandNamed("run")!;
+  assert.throws(() => parseCommandLine(run, ["echo", "--seed"]), /--seed needs a value \(N\)/);
+  assert.throws(() => parseCommandLine(run, ["echo", "--seed", "--json"]), /--seed needs a value/);
+  assert.throws(() => parseCommandLine(run, ["echo", "--json=yes"]), /--json is a flag and takes no value/);
+  assert.throws(() => parseCommandLine(run, ["echo", "--seed", "1", "--seed", "2"]), /--seed given 2 times/);
+  assert.throws(
+    () => parseCommandLine(run, ["echo", "raft"]),
+    /usage: \.\/faultline run EXPERIMENT.*unexpected "raft"/,
+  );
+  assert.throws(() => parseCommandLine(run, []), /usage: \.\/faultline run EXPERIMENT/);
+});
+
+Deno.test("integerOption takes digits only: empty, words, exponents and hex are refused, naming the value", () => {
+  assert.equal(integerOption("seed", "12", { fallback: 1 }), 12);
+  assert.equal(integerOption("seed", undefined, { fallback: 1 }), 1);
+  for (const text of ["", "abc", "1e3", "0x10", "-1", "1.5"]) {
+    assert.throws(
+      () => integerOption("seed", text, { fallback: 1 }),
+      new RegExp(`--seed must be an integer >= 0, got ${JSON.stringify(JSON.stringify(text)).slice(1, -1)}`),
+    );
+  }
+  assert.throws(() => integerOption("workers", "0", { fallback: 1, min: 1, max: 256 }), /from 1 to 256, got "0"/);
+});
+
+Deno.test("help for every command is generated from its options", () => {
+  for (const command of commands) {
+    const help = helpFor(command.name)!;
+    for (const option of Object.keys(command.options)) assert.match(help, new RegExp(`--${option}\\b`));
+  }
+  assert.match(helpFor("bench")!, /bench kernel[\s\S]*bench raft/);
 });
 
 Deno.test("run writes a result directory and --json prints manifest, figures and checks", async () => {
@@ -111,7 +169,7 @@ Deno.test("demo with an unknown parameter exits 2, names what is allowed and kee
   const before = await Deno.readTextFile(`${results}/demo/seed-2/manifest.json`);
   const { code, stderr } = await cli(["demo", "--seed", "2", "--replicas", "3", "--results", results]);
   assert.equal(code, 2);
-  assert.match(stderr, /unknown parameter "replicas"; allowed: servers, clients/);
+  assert.match(stderr, /demo: unknown option --replicas; allowed: --seed, --results, --servers, --clients/);
   assert.equal(await Deno.readTextFile(`${results}/demo/seed-2/manifest.json`), before);
   await Deno.remove(results, { recursive: true });
 });
@@ -164,4 +222,52 @@ Deno.test("run reuses a stored run of the same experiment, parameters, seed and 
   assert.match(forced.stdout, /wrote/);
   const other = await cli(["run", "echo", "--param", "durationUs=300000", "--seed", "2", "--out", out]);
   assert.match(other.stdout, /wrote/, "another seed is another run");
+});
+
+Deno.test("misspelled options exit 2 with the closest valid one instead of being ignored", async () => {
+  const cases: [string[], RegExp][] = [
+    [["run", "echo", "--params", "clients=3"], /unknown option --params \(did you mean --param\?\)/],
+    [["run", "echo", "--sed", "5"], /unknown option --sed \(did you mean --seed\?\)/],
+    [["sweep", "echo", "--seed", "7"], /unknown option --seed \(did you mean --seeds\?\)/],
+    [["sweep", "--worker", "1"], /unknown option --worker \(did you mean --workers\?\)/],
+    [["run", "echo", "--seed", "abc"], /--seed must be an integer >= 0, got "abc"/],
+  ];
+  for (const [args, message] of cases) {
+    const { code, stderr } = await cli(args);
+    assert.equal(code, 2, args.join(" "));
+    assert.match(stderr, message);
+    assert.equal(stderr.trim().split("\n").length, 1, "one line");
+  }
+});
+
+Deno.test("sweep refuses empty or repeated seeds, a parameter given twice and an impossible combination, running nothing", async () => {
+  const out = `${await Deno.makeTempDir()}/s`;
+  const cases: [string[], RegExp][] = [
+    [["--seeds", ""], /--seeds takes A\.\.B or a comma list/],
+    [["--seeds", "1,1,1"], /seed 1 is listed twice/],
+    [["--param", "clients=2", "--grid", "clients=1,2"], /clients is given by both --param and --grid/],
+    [["--grid", "clients=1,2", "--grid", "clients=3"], /--grid clients given twice/],
+  ];
+  for (const [extra, message] of cases) {
+    const { code, stderr } = await cli(["sweep", "echo", ...extra, "--out", out]);
+    assert.equal(code, 2, extra.join(" "));
+    assert.match(stderr, message);
+  }
+  const impossible = await cli(["sweep", "raft-faults", "--grid", "faultAtUs=1000000,10000000", "--out", out]);
+  assert.equal(impossible.code, 2);
+  assert.match(impossible.stderr, /must heal before the run ends .*; no cell was run/);
+  await assert.rejects(Deno.stat(out), "no sweep directory was made");
+});
+
+Deno.test("errors that escape a command are one line: bad paths exit 2, anything else exits 4 (never 1)", async () => {
+  const directory = await cli(["check", await Deno.makeTempDir(), "--model", "register"]);
+  assert.equal(directory.code, 2);
+  assert.match(directory.stderr, /cannot read history file .*: it is not a file/);
+  assert.doesNotMatch(directory.stderr, /\n\s+at /, "no stack trace");
+  assert.deepEqual(errorOutcome(new TypeError("x is undefined")), {
+    code: internalErrorExitCode,
+    message: "faultline: internal error (TypeError: x is undefined); set FAULTLINE_DEBUG=1 for the stack trace",
+  });
+  assert.notEqual(internalErrorExitCode, 1);
+  assert.equal(errorOutcome(new Deno.errors.NotFound("open 'x'")).code, 2);
 });

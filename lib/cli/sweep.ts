@@ -1,11 +1,13 @@
 /**
  * `faultline sweep`: parses the grid, zip, fixed parameters and seeds, runs the sweep with a
- * progress bar (plain lines when not on a terminal), and exits 1 when any cell failed a check.
+ * progress bar (plain lines when not on a terminal), and exits 1 when any cell failed a check, 2
+ * when a cell's parameters could not run, 4 when a cell ended in an internal error.
  *
  * @module
  */
 import { InputError } from "../assert.ts";
 import { digest, parseList, parseRange, parseSeeds, runSweep, type SweepProgress, type SweepSpec } from "../lab/mod.ts";
+import { integerOption } from "./options.ts";
 
 function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) return "?";
@@ -30,59 +32,87 @@ export function progressPrinter(terminal: boolean): (p: SweepProgress) => void {
   };
 }
 
-/** Runs the sweep command; returns the exit code. */
-export async function sweepCommand(
-  positional: string[],
-  options: Record<string, string>,
-  repeated: Record<string, string[]>,
-  root: string,
-): Promise<number> {
-  if (positional.length !== 1) throw new InputError("usage: ./faultline sweep EXPERIMENT [--grid NAME=V1,V2,...] ...");
-  const fixed: Record<string, unknown> = {};
-  for (const assignment of repeated.param ?? []) {
-    const eq = assignment.indexOf("=");
-    if (eq <= 0) throw new InputError(`--param takes NAME=VALUE, got ${JSON.stringify(assignment)}`);
-    fixed[assignment.slice(0, eq)] = assignment.slice(eq + 1);
+/**
+ * `NAME=...` options as a record; a name given twice is refused, since one of the two values
+ * would silently be dropped.
+ */
+export function namedLists<T>(
+  option: string,
+  texts: readonly string[],
+  parse: (text: string) => [string, T],
+): Record<string, T> {
+  const named: Record<string, T> = {};
+  for (const text of texts) {
+    const [name, value] = parse(text);
+    if (Object.hasOwn(named, name)) throw new InputError(`${option} ${name} given twice; give it once`);
+    named[name] = value;
   }
+  return named;
+}
+
+function assignment(text: string): [string, string] {
+  const eq = text.indexOf("=");
+  if (eq <= 0) throw new InputError(`--param takes NAME=VALUE, got ${JSON.stringify(text)}`);
+  return [text.slice(0, eq), text.slice(eq + 1)];
+}
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+/** The sweep's specification from the command line's values. */
+export function sweepSpecOf(experiment: string, values: Values): SweepSpec {
+  const list = (name: string) => (values[name] as string[] | undefined) ?? [];
+  const text = (name: string) => values[name] as string | undefined;
   const spec: SweepSpec = {
-    experiment: positional[0],
-    fixed,
-    grid: Object.fromEntries((repeated.grid ?? []).map((g) => parseList(g, "--grid"))),
-    zip: Object.fromEntries((repeated.zip ?? []).map((z) => parseList(z, "--zip"))),
-    seeds: parseSeeds(options.seeds ?? "1..3"),
+    experiment,
+    fixed: namedLists("--param", list("param"), assignment),
+    grid: namedLists("--grid", list("grid"), (g) => parseList(g, "--grid")),
+    zip: namedLists("--zip", list("zip"), (z) => parseList(z, "--zip")),
+    seeds: parseSeeds(text("seeds") ?? "1..3"),
   };
-  if (options.sample !== undefined || repeated.range !== undefined) {
-    const count = Number(options.sample);
-    if (!Number.isInteger(count) || count < 1 || count > 100_000) {
-      throw new InputError(
-        `--sample takes a count from 1 to 100000 (with --range NAME=MIN..MAX), got ${options.sample}`,
-      );
-    }
-    if (repeated.range === undefined) throw new InputError("--sample needs at least one --range NAME=MIN..MAX");
-    spec.sample = {
-      count,
-      seed: Number(options["sample-seed"] ?? 1),
-      ranges: Object.fromEntries(repeated.range.map(parseRange)),
-    };
+  if (text("sample") === undefined && list("range").length === 0) {
+    if (text("sample-seed") !== undefined) throw new InputError("--sample-seed needs --sample and --range");
+    return spec;
   }
-  const workers = options.workers === undefined ? undefined : Number(options.workers);
-  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 256)) {
-    throw new InputError(`--workers must be an integer from 1 to 256, got ${options.workers}`);
-  }
-  const dir = options.out ?? `${root}/results/${spec.experiment}/sweep-${digest(JSON.stringify(spec)).slice(0, 10)}`;
+  if (list("range").length === 0) throw new InputError("--sample needs at least one --range NAME=MIN..MAX");
+  if (text("sample") === undefined) throw new InputError("--range needs --sample N (how many points to draw)");
+  spec.sample = {
+    count: integerOption("sample", text("sample"), { fallback: 1, min: 1, max: 100_000 }),
+    seed: integerOption("sample-seed", text("sample-seed"), { fallback: 1 }),
+    ranges: namedLists("--range", list("range"), parseRange),
+  };
+  return spec;
+}
+
+/** Runs the sweep command; returns the exit code. */
+export async function sweepCommand(experiment: string, values: Values, root: string): Promise<number> {
+  const spec = sweepSpecOf(experiment, values);
+  const workersText = values.workers as string | undefined;
+  const workers = workersText === undefined
+    ? undefined
+    : integerOption("workers", workersText, { fallback: 1, min: 1, max: 256 });
+  const out = values.out as string | undefined;
+  const dir = out ?? `${root}/results/${spec.experiment}/sweep-${digest(JSON.stringify(spec)).slice(0, 10)}`;
+  const json = values.json === true;
   const result = await runSweep(spec, {
     dir,
-    cacheDir: options.cache ?? `${root}/results/${spec.experiment}/cache`,
+    cacheDir: (values.cache as string | undefined) ?? `${root}/results/${spec.experiment}/cache`,
     workers,
-    force: options.force === "true",
-    resume: options.resume === "true",
-    keepHistories: options["keep-histories"] === "true",
-    onProgress: options.json === "true" ? undefined : progressPrinter(Deno.stderr.isTerminal()),
+    force: values.force === true,
+    resume: values.resume === true,
+    keepHistories: values["keep-histories"] === true,
+    onProgress: json ? undefined : progressPrinter(Deno.stderr.isTerminal()),
     wallClockMs: () => performance.now(),
   }, `${root}/lib`);
-  if (options.json === "true") console.log(JSON.stringify(result, null, 2));
-  else {console.log(
-      `${result.rows.length} cells, ${result.failures} failed a check; wrote ${dir.replace(`${root}/`, "")}/`,
-    );}
+  if (json) console.log(JSON.stringify(result, null, 2));
+  else {
+    console.log(
+      `${result.rows.length} cells, ${result.failures} failed a check, ${result.errors.length} did not run to a ` +
+        `verdict; wrote ${dir.replace(`${root}/`, "")}/`,
+    );
+  }
+  for (const error of result.errors.slice(0, 3)) console.error(`faultline: cell ${error.cell}: ${error.message}`);
+  // A cell without a verdict leaves the sweep incomplete, which outranks the violations it found.
+  if (result.errors.some((e) => e.kind === "internal")) return 4;
+  if (result.errors.length > 0) return 2;
   return result.failures > 0 ? 1 : 0;
 }

@@ -26,6 +26,7 @@ import {
   type Model,
   pairOperations,
   type SessionOptions,
+  unknownExplanation,
 } from "../check/mod.ts";
 import type { Op } from "../history/mod.ts";
 import { recoveryPoint, type RecoveryPointResult } from "../metrics/mod.ts";
@@ -59,7 +60,7 @@ export function linearizable(
           : result.valid === false
           ? `not linearizable on key ${example?.key}: ${example?.stuck.f} ${JSON.stringify(example?.stuck.output)} ` +
             `met state ${example?.stateAtStuck}`
-          : `unknown: the search ran out of budget on key ${result.unknownKey}`,
+          : `unknown: ${unknownExplanation(result)}`,
         details: example === undefined ? undefined : { counterexample: example },
       };
     },

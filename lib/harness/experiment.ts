@@ -60,6 +60,11 @@ export interface Experiment {
   params: ParamSchema;
   /** Runs once; must depend on nothing but `params` and `seed`. */
   run(params: ParamValues, seed: number): RunOutput;
+  /**
+   * Throws an InputError when `params` cannot run together, without running: a sweep asks this of
+   * every point before its first cell, so a bad combination is refused, not recorded as a failure.
+   */
+  validate?(params: ParamValues): void;
 }
 
 /** What an experiment adds to the standard output. */
@@ -103,6 +108,15 @@ export function defineExperiment<const S extends Record<string, ParamSpec>, M, O
       const params = declaration.params.resolve(given);
       const run = runDeclared(declaration, params, seed);
       return outputOf(run, standardFigures(run, declaration.figures?.(params)), declaration.extras?.(run, params));
+    },
+    validate(given) {
+      // The declaration's parts are pure functions of the parameters: building them runs nothing
+      // but meets the checks that would refuse the combination at the start of a run.
+      const params = declaration.params.resolve(given);
+      declaration.options(params);
+      declaration.workload(params);
+      declaration.schedule(params);
+      declaration.phases(params);
     },
   };
 }
@@ -167,6 +181,9 @@ export function defineCustomExperiment<const S extends Record<string, ParamSpec>
     run(given, seed) {
       const output = declaration.run(declaration.params.resolve(given), seed);
       return { checks: [], history: new History(), traceHash: "", events: 0, tables: {}, ...output };
+    },
+    validate(given) {
+      declaration.params.resolve(given);
     },
   };
 }

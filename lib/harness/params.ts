@@ -17,7 +17,7 @@
  * ```
  * @module
  */
-import { assert } from "../assert.ts";
+import { assert, InputError } from "../assert.ts";
 import { type ParamSpec, resolveParams } from "../params.ts";
 
 /** A numeric parameter's declaration. */
@@ -90,15 +90,33 @@ export function choice<const C extends string>(
   return { type: "choice", choices, ...spec };
 }
 
+/** Options of {@linkcode defineParams}. */
+export interface DefineParamsOptions<S> {
+  /**
+   * Why a combination of values, each valid alone, cannot run (undefined when it can): say, a
+   * fault that heals after the run ends. Checked on every resolve, so a sweep refuses such a
+   * point before any cell runs rather than counting it as a failed check.
+   */
+  constraint?(values: ParamsOf<S>): string | undefined;
+}
+
 /** Declares a schema; the result resolves user input to typed values. */
-export function defineParams<const S extends Record<string, ParamSpec>>(schema: S): DefinedParams<S> {
+export function defineParams<const S extends Record<string, ParamSpec>>(
+  schema: S,
+  options: DefineParamsOptions<S> = {},
+): DefinedParams<S> {
   for (const [name, spec] of Object.entries(schema)) {
     assert(/^[a-zA-Z][a-zA-Z0-9]*$/.test(name), `parameter name ${JSON.stringify(name)} must be a camelCase word`);
     assert(spec.description.length > 0, `parameter ${name} needs a description`);
   }
   return {
     schema,
-    resolve: (given) => resolveParams(schema, given) as unknown as ParamsOf<S>,
+    resolve: (given) => {
+      const values = resolveParams(schema, given) as unknown as ParamsOf<S>;
+      const problem = options.constraint?.(values);
+      if (problem !== undefined) throw new InputError(problem);
+      return values;
+    },
   };
 }
 

@@ -16,6 +16,10 @@ export async function* readHistory(path: string): AsyncGenerator<Op> {
   } catch (error) {
     throw new InputError(`cannot read history file ${path}: ${(error as Error).message}`);
   }
+  if (!(await file.stat()).isFile) {
+    file.close();
+    throw new InputError(`cannot read history file ${path}: it is not a file`);
+  }
   const decoder = new TextDecoder();
   let pending = "";
   let lineNumber = 0;

@@ -36,10 +36,21 @@ export interface Cell {
 
 /** The cells of `spec`, in order: parameter points (grid, then zip, then samples) times seeds. */
 export function sweepCells(spec: SweepSpec, schema: ParamSchema, codeVersion: string): Cell[] {
-  for (const part of [spec.fixed, spec.grid, spec.zip, spec.sample?.ranges]) {
-    for (const name of Object.keys(part ?? {})) checkName(name, schema);
+  const setBy = new Map<string, string>();
+  const parts = { "--param": spec.fixed, "--grid": spec.grid, "--zip": spec.zip, "--range": spec.sample?.ranges };
+  for (const [option, part] of Object.entries(parts)) {
+    for (const name of Object.keys(part ?? {})) {
+      checkName(name, schema);
+      // One value would silently win over the other: refuse rather than guess which was meant.
+      const earlier = setBy.get(name);
+      if (earlier !== undefined) throw new InputError(`parameter ${name} is given by both ${earlier} and ${option}`);
+      setBy.set(name, option);
+    }
   }
   if (spec.seeds.length === 0) throw new InputError("a sweep needs at least one seed");
+  if (new Set(spec.seeds).size !== spec.seeds.length) {
+    throw new InputError(`seeds ${spec.seeds.join(",")}: a seed is listed twice (it would run identical cells)`);
+  }
   let points: Record<string, unknown>[] = [{ ...spec.fixed }];
   for (const [name, values] of Object.entries(spec.grid ?? {})) {
     if (values.length === 0) throw new InputError(`grid ${name} has no values`);
@@ -129,9 +140,15 @@ export function parseSeeds(text: string): number[] {
     }
     return Array.from({ length: to - from + 1 }, (_, i) => from + i);
   }
-  const seeds = text.split(",").map((s) => Number(s.trim()));
-  if (seeds.some((s) => !Number.isSafeInteger(s) || s < 0)) {
+  // Digits only: Number("") is 0, so an empty list would otherwise run seed 0.
+  const parts = text.split(",").map((s) => s.trim());
+  if (parts.some((s) => !/^\d+$/.test(s) || !Number.isSafeInteger(Number(s)))) {
     throw new InputError(`--seeds takes A..B or a comma list of non-negative integers, got ${JSON.stringify(text)}`);
+  }
+  const seeds = parts.map(Number);
+  const repeated = seeds.find((seed, i) => seeds.indexOf(seed) !== i);
+  if (repeated !== undefined) {
+    throw new InputError(`--seeds ${text}: seed ${repeated} is listed twice (it would run identical cells)`);
   }
   return seeds;
 }

@@ -13,9 +13,26 @@ table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;pad
 th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.bad{color:#d62728;font-weight:bold}
 .good{color:#2ca02c;font-weight:bold}.unknown{color:#d9a23a;font-weight:bold}code{background:#f3f3f3;padding:1px 4px}`;
 
-/** Escapes text for HTML. */
+/** Escapes text for HTML, in element content and in quoted attributes alike. */
 export function escapeHtml(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
+  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;")
+    .replaceAll("'", "&#39;");
+}
+
+/**
+ * Escapes data for Markdown text and table cells: the characters that would start emphasis, a
+ * link, an HTML tag or entity, code or a new cell are backslash-escaped (CommonMark allows it for
+ * any ASCII punctuation), and a line break becomes a space so a value stays in its cell.
+ */
+export function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_[\]<>|~&]/g, (c) => `\\${c}`).replace(/\r?\n/g, " ");
+}
+
+/** Data as a Markdown code span: the fence is longer than any run of backticks inside. */
+export function markdownCode(text: string): string {
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = "`".repeat(longest + 1);
+  return `${fence} ${text.replace(/\r?\n/g, " ")} ${fence}`;
 }
 
 function cell(value: unknown): string {
@@ -80,9 +97,11 @@ export function runReportHtml(
       )
     }`,
     `<h2>Parameters</h2>${htmlTable(Object.entries(m.params as object).map(([k, v]) => ({ parameter: k, value: v })))}`,
-    `<p>${m.events} events, trace hash <code>${escapeHtml(String(m.traceHash))}</code>. Reproduce with <code>${
-      escapeHtml(String(m.command))
-    }</code>; check it with <code>./faultline replay ${escapeHtml(results.dir)}</code>.</p>`,
+    `<p>${escapeHtml(String(m.events))} events, trace hash <code>${
+      escapeHtml(String(m.traceHash))
+    }</code>. Reproduce with <code>${escapeHtml(String(m.command))}</code>; check it with <code>./faultline replay ${
+      escapeHtml(results.dir)
+    }</code>.</p>`,
   ]);
 }
 

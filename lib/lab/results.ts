@@ -9,7 +9,7 @@ import { compareRows, type ComparisonRow } from "./compare.ts";
 import { writeAtomically } from "./sweep.ts";
 import { loadResults } from "./load.ts";
 import { experimentNamed } from "./registry.ts";
-import { comparisonHtml, runReportHtml, sweepReportHtml } from "./report_html.ts";
+import { comparisonHtml, escapeMarkdown, runReportHtml, sweepReportHtml } from "./report_html.ts";
 import { toSvg } from "../viz/mod.ts";
 
 async function svgsIn(dir: string): Promise<Record<string, string>> {
@@ -36,7 +36,9 @@ export async function writeReport(dir: string): Promise<string> {
     const failed = results.rows.filter((r) => String(r.verdict) !== "true").length;
     await writeAtomically(
       `${dir}/report.md`,
-      `# ${results.experiment} sweep\n\n${results.rows.length} cells, ${failed} failed a check. Table: results.csv (and results.arrow).\n`,
+      `# ${
+        escapeMarkdown(results.experiment)
+      } sweep\n\n${results.rows.length} cells, ${failed} failed a check. Table: results.csv (and results.arrow).\n`,
     );
   }
   await writeAtomically(`${dir}/report.html`, html);

@@ -10,6 +10,7 @@ import { type ParamValues, resolveParams } from "../params.ts";
 import { toSvg } from "../viz/mod.ts";
 import type { Experiment, RunOutput } from "./experiment.ts";
 import { gitVersion, toCsv, writeResultDir } from "./files.ts";
+import { escapeMarkdown, markdownCode } from "./report_html.ts";
 import { combineValidity, type Validity } from "../check/mod.ts";
 
 /** Where and how a run was made. */
@@ -124,19 +125,23 @@ export async function gzip(text: string): Promise<Uint8Array> {
 
 function report(run: RunResult): string {
   const { manifest, output } = run;
-  const figure = (v: unknown) => (typeof v === "number" && !Number.isInteger(v) ? v.toFixed(3) : String(v));
+  // Everything from data is escaped: names, messages and values may hold any text.
+  const md = (v: unknown) => escapeMarkdown(String(v));
+  const figure = (v: unknown) => md(typeof v === "number" && !Number.isInteger(v) ? v.toFixed(3) : v);
   const lines = [
-    `# ${manifest.experiment}, seed ${manifest.seed}: ${
+    `# ${md(manifest.experiment)}, seed ${md(manifest.seed)}: ${
       manifest.verdict === true ? "valid" : manifest.verdict === false ? "INVALID" : "unknown"
     }`,
     "",
     ...output.checks.map((c) =>
-      `- **${c.checker}**: ${c.valid === true ? "valid" : c.valid === false ? "INVALID" : "unknown"}. ${c.message}`
+      `- **${md(c.checker)}**: ${c.valid === true ? "valid" : c.valid === false ? "INVALID" : "unknown"}. ${
+        md(c.message)
+      }`
     ),
     "",
     "| figure | value |",
     "| --- | --- |",
-    ...Object.entries(output.figures).map(([k, v]) => `| ${k} | ${figure(v)} |`),
+    ...Object.entries(output.figures).map(([k, v]) => `| ${md(k)} | ${figure(v)} |`),
     "",
   ];
   if (output.coverage) {
@@ -150,24 +155,26 @@ function report(run: RunResult): string {
       "| fault | targets | start (s) | end (s) | touched | operations during | effects |",
       "| --- | --- | --- | --- | --- | --- | --- |",
       ...output.coverage.faults.map((f) =>
-        `| ${f.kind} | ${f.targets.join(", ")} | ${f.startUs / 1e6} | ${
+        `| ${md(f.kind)} | ${md(f.targets.join(", "))} | ${f.startUs / 1e6} | ${
           f.endUs === undefined ? "-" : f.endUs / 1e6
-        } | ${f.touched ? "yes" : "no"} | ${f.operationsDuring} | ${
-          Object.entries(f.effects).filter(([, v]) => v !== 0).map(([k, v]) => `${k} ${v}`).join(", ")
+        } | ${f.touched ? "yes" : "no"} | ${md(f.operationsDuring)} | ${
+          md(Object.entries(f.effects).filter(([, v]) => v !== 0).map(([k, v]) => `${k} ${v}`).join(", "))
         } |`
       ),
       "",
     );
   }
-  for (const name of Object.keys(output.charts ?? {})) lines.push(`![${name}](${name}.svg)`, "");
+  for (const name of Object.keys(output.charts ?? {})) lines.push(`![${md(name)}](${encodeURI(`${name}.svg`)})`, "");
   lines.push(
     "## Parameters",
     "",
     "| parameter | value |",
     "| --- | --- |",
-    ...Object.entries(manifest.params).map(([k, v]) => `| ${k} | ${v} |`),
+    ...Object.entries(manifest.params).map(([k, v]) => `| ${md(k)} | ${md(v)} |`),
     "",
-    `${manifest.events} events, trace hash \`${manifest.traceHash}\`. Reproduce with \`${manifest.command}\`.`,
+    `${md(manifest.events)} events, trace hash ${markdownCode(manifest.traceHash)}. Reproduce with ${
+      markdownCode(manifest.command)
+    }.`,
     "",
   );
   return lines.join("\n");

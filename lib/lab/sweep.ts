@@ -12,6 +12,7 @@
  */
 import * as aq from "arquero";
 import { InputError } from "../assert.ts";
+import type { ParamValues } from "../params.ts";
 import { type Cell, digest, sweepCells, type SweepSpec } from "./cells.ts";
 import { toCsv } from "./files.ts";
 import { experimentNamed } from "./registry.ts";
@@ -54,7 +55,10 @@ export type SweepRow = Record<string, unknown>;
 /** A finished sweep. */
 export interface SweepResult {
   rows: SweepRow[];
+  /** Cells whose checks found a violation (or whose run broke an assertion). */
   failures: number;
+  /** Cells that did not run to a verdict: bad parameters or an internal error (see `CellReply.errorKind`). */
+  errors: { cell: number; kind: "input" | "internal"; message: string }[];
   cached: number;
   dir: string;
 }
@@ -100,6 +104,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions, libDir: s
   const experiment = experimentNamed(spec.experiment);
   const version = await codeVersion(libDir);
   const cells = sweepCells(spec, experiment.params, version);
+  validatePoints(cells, experiment.validate);
   const specText = JSON.stringify(spec, null, 2) + "\n";
   await prepareDirectories(options, specText);
   const started = options.wallClockMs();
@@ -122,8 +127,17 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions, libDir: s
     options.onProgress?.({ done: finished.size, total: cells.length, cached: cachedCount, failures, elapsedMs, etaMs });
   };
   progress();
+  const errors: SweepResult["errors"] = [];
   await runPool(toRun, spec.experiment, options, async (cell, reply, wallSeconds) => {
     const entry: CachedCell = { ...reply, key: cell.key, seed: cell.seed, params: cell.params, wallSeconds };
+    if (reply.errorKind !== undefined) {
+      // Not a verdict: kept out of the cache and of the failures, so the next run tries again.
+      errors.push({ cell: cell.index, kind: reply.errorKind, message: reply.error ?? "" });
+      finished.set(cell.index, entry);
+      computed++;
+      progress();
+      return;
+    }
     if (reply.history !== undefined) {
       await writeAtomically(`${options.dir}/histories/${cell.key}.jsonl`, reply.history);
       delete entry.history;
@@ -145,10 +159,28 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions, libDir: s
     cells: cells.length,
     cached: cachedCount,
     failures,
+    errors: errors.length,
     wallSeconds: Math.round(options.wallClockMs() - started) / 1000,
   };
   await writeAtomically(`${options.dir}/manifest.json`, JSON.stringify(manifest, null, 2) + "\n");
-  return { rows, failures, cached: cachedCount, dir: options.dir };
+  return { rows, failures, errors: errors.sort((a, b) => a.cell - b.cell), cached: cachedCount, dir: options.dir };
+}
+
+/** Asks the experiment about each distinct parameter point, before any cell runs. */
+function validatePoints(cells: readonly Cell[], validate: ((params: ParamValues) => void) | undefined): void {
+  if (validate === undefined) return;
+  const seen = new Set<string>();
+  for (const cell of cells) {
+    const text = JSON.stringify(cell.params);
+    if (seen.has(text)) continue;
+    seen.add(text);
+    try {
+      validate(cell.params);
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      throw new InputError(`sweep cell ${cell.index}: ${error.message}; no cell was run`);
+    }
+  }
 }
 
 async function prepareDirectories(options: SweepOptions, specText: string): Promise<void> {

@@ -27,6 +27,13 @@ export interface CellReply {
   traceHash: string;
   events: number;
   error?: string;
+  /**
+   * What kind of error ended the run: `input` (an InputError: parameters that cannot run
+   * together) or `internal` (Faultline itself failed). Neither is a violation, and neither is
+   * cached. An AssertionError is neither: an invariant the code asserts broke during the run,
+   * which is a found bug, so it counts as a failed check, with its seed.
+   */
+  errorKind?: "input" | "internal";
   history?: string;
 }
 
@@ -45,6 +52,7 @@ export function runCell(request: CellRequest): CellReply {
       history: request.keepHistory || verdict !== true ? formatHistory(output.history.events) : undefined,
     };
   } catch (error) {
+    const name = error instanceof Error ? error.name : "";
     return {
       index: request.index,
       figures: {},
@@ -53,6 +61,7 @@ export function runCell(request: CellRequest): CellReply {
       traceHash: "",
       events: 0,
       error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      errorKind: name === "InputError" ? "input" : name === "AssertionError" ? undefined : "internal",
     };
   }
 }

@@ -122,6 +122,11 @@ export const raftFaultsParams = defineParams({
   faultDurationUs: integer({ default: 600_000, min: 1_000, description: "how long the fault lasts" }),
   sampleEveryUs: integer({ default: 1_000, min: 100, description: "observer period (catch-up resolution)" }),
   windowUs: integer({ default: 50_000, min: 1_000, description: "timeline window" }),
+}, {
+  constraint: (p) =>
+    p.faultAtUs + p.faultDurationUs >= p.durationUs
+      ? `the fault (faultAtUs ${p.faultAtUs} + faultDurationUs ${p.faultDurationUs} us) must heal before the run ends (durationUs ${p.durationUs})`
+      : undefined,
 });
 
 /** Options of one scenario run: the experiment's parameters, each but `scenario` defaulted as there. */
