@@ -5,12 +5,18 @@
  */
 import { InputError } from "../assert.ts";
 import { echoExperiments } from "../systems/echo/experiments/mod.ts";
+import { kvExperiments } from "../systems/kv/experiments/mod.ts";
 import { raftExperiments } from "../systems/raft/experiments/mod.ts";
 import { registerExperiments } from "../systems/register/experiments/mod.ts";
 import type { Experiment } from "./experiment.ts";
 
 /** Every registered experiment, system by system. */
-export const experiments: readonly Experiment[] = [...echoExperiments, ...raftExperiments, ...registerExperiments];
+export const experiments: readonly Experiment[] = [
+  ...echoExperiments,
+  ...raftExperiments,
+  ...registerExperiments,
+  ...kvExperiments,
+];
 
 /** The experiment named `name`; an unknown name is refused with the closest valid one. */
 export function experimentNamed(name: string): Experiment {
