@@ -51,7 +51,7 @@ export interface WriteCopy {
 /** Sees what a node does, for checkers; it changes nothing the node does. */
 export interface KvObserver {
   /** A write was acknowledged to its client: the copies that counted toward W. */
-  acknowledged(write: { key: string; dot: Dot; copies: WriteCopy[] }): void;
+  acknowledged(write: { key: string; dot: Dot; timestamp: Timestamp; copies: WriteCopy[] }): void;
 }
 
 /** Options of a {@linkcode kvNode}. */
@@ -209,7 +209,7 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
     const written = op.siblings.find((s) => s.dot.node === id && s.value === op.request.value);
     if (written !== undefined) {
       const copies = [...op.acks].map(([home, node]) => ({ node, home }));
-      options.observer?.acknowledged({ key: op.request.key, dot: written.dot, copies });
+      options.observer?.acknowledged({ key: op.request.key, dot: written.dot, timestamp: written.timestamp, copies });
     }
     reply(op.client, {
       type: "reply",

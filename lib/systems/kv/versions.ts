@@ -144,15 +144,13 @@ export function sync(a: readonly Sibling[], b: readonly Sibling[]): Sibling[] {
  */
 export function newest(siblings: readonly Sibling[]): Sibling | undefined {
   let best: Sibling | undefined;
-  for (const s of siblings) {
-    if (best === undefined) best = s;
-    else {
-      const order = compareTimestamps(s.timestamp, best.timestamp) || s.dot.node - best.dot.node ||
-        s.dot.counter - best.dot.counter;
-      if (order > 0) best = s;
-    }
-  }
+  for (const s of siblings) if (best === undefined || compareWriters(s, best) > 0) best = s;
   return best;
+}
+
+/** Last-writer-wins order: by timestamp, then by the writer's dot. */
+export function compareWriters(a: Pick<Sibling, "timestamp" | "dot">, b: Pick<Sibling, "timestamp" | "dot">): number {
+  return compareTimestamps(a.timestamp, b.timestamp) || a.dot.node - b.dot.node || a.dot.counter - b.dot.counter;
 }
 
 /**

@@ -12,8 +12,7 @@
  */
 import { exponentialMessageServiceTime, type Invariant, type SystemDefinition } from "../../../harness/mod.ts";
 import {
-  contextOf,
-  covers,
+  compareWriters,
   type Dot,
   HashRing,
   kvBugDocs,
@@ -28,6 +27,7 @@ import {
   sameSiblings,
   type Sibling,
   sync,
+  type Timestamp,
   type WriteCopy,
 } from "../mod.ts";
 import type { ClusterHandle } from "../../../harness/mod.ts";
@@ -46,6 +46,9 @@ export interface KvOptions {
   bug: "none" | keyof typeof kvBugDocs;
 }
 
+/** Acknowledged writes the invariant remembers; past this a run judges its first ones only. */
+export const acknowledgedKeptMax = 1_000_000;
+
 /** The running store. */
 export interface KvCluster extends ClusterHandle {
   ring: () => HashRing;
@@ -61,10 +64,10 @@ export const kvSystem: SystemDefinition<KvMessage, KvOptions, KvCluster> = {
     const bugs = kvBugsFor(options.bug);
     const serviceTimeUs = exponentialMessageServiceTime(options.serviceTimeUsMean);
     const states = new Map<number, KvNodeState>();
-    const acknowledged: { key: string; dot: Dot; copies: WriteCopy[] }[] = [];
+    const acknowledged: Acknowledged[] = [];
     const observer = {
-      acknowledged(write: { key: string; dot: Dot; copies: WriteCopy[] }) {
-        if (acknowledged.length < acknowledgedKeptMax) acknowledged.push(write);
+      acknowledged(write: Omit<Acknowledged, "atUs">) {
+        if (acknowledged.length < acknowledgedKeptMax) acknowledged.push({ ...write, atUs: sim.nowUs });
       },
     };
     const servers: number[] = [];
@@ -90,7 +93,7 @@ export const kvSystem: SystemDefinition<KvMessage, KvOptions, KvCluster> = {
       states,
       nodesForKey: (key) => ringOf().preferenceList(key, options.settings.n),
       roles: { replicas: () => servers.filter((s) => sim.isUp(s)) },
-      invariants: [acknowledgedCopies(acknowledged, states, options.settings.w)],
+      invariants: [acknowledgedCopies(acknowledged, states, () => sim.nowUs)],
       // Converged: every key's home replicas that are up hold the same versions, and no hint waits.
       converged: () => {
         for (const key of keys()) {
@@ -123,42 +126,63 @@ export const kvSystem: SystemDefinition<KvMessage, KvOptions, KvCluster> = {
     }),
 };
 
-/** Acknowledged writes the invariant remembers; past this a run judges its first ones only. */
-export const acknowledgedKeptMax = 1_000_000;
+/** An acknowledged write, as the observer saw it. */
+interface Acknowledged {
+  key: string;
+  dot: Dot;
+  timestamp: Timestamp;
+  copies: WriteCopy[];
+  atUs: number;
+}
+
+/** During the run, writes acknowledged this long ago or less are judged (the end judges all). */
+export const acknowledgedWindowUs = 2_000_000;
+/** During the run, the judging happens at most this often (the checkpoints come every 10 ms). */
+const acknowledgedEveryUs = 50_000;
 
 /**
  * Every acknowledged write keeps the copies it was acknowledged on: each node that counted toward
- * W holds it durably, or something newer that replaced it. A stand-in's copy may have moved: to its
- * durable hints, then to the home replica's disk once handed off. Judged at the end of the run,
- * against what the disks hold (a power loss would keep that), whether the node is up or down.
+ * W holds it durably, or a write newer in last-writer-wins order that replaced it. A stand-in's copy may have moved: to its
+ * durable hints, then to the home replica's disk once handed off. Judged against what the disks
+ * hold (a power loss would keep that), whether the node is up or down: during the run for the
+ * writes of the last {@linkcode acknowledgedWindowUs}, and at the end for every write.
  */
 function acknowledgedCopies(
-  acknowledged: readonly { key: string; dot: Dot; copies: WriteCopy[] }[],
+  acknowledged: readonly Acknowledged[],
   states: ReadonlyMap<number, KvNodeState>,
-  w: number,
+  nowUs: () => number,
 ): Invariant {
-  const holds = (node: number, key: string, dot: Dot) => {
-    const durable = states.get(node)?.durable.get(key);
-    return durable !== undefined && covers(contextOf(durable), dot);
-  };
-  const hinted = (node: number, home: number, key: string, dot: Dot) => {
-    const hint = states.get(node)?.durableHints.get(home)?.get(key);
-    return hint !== undefined && covers(contextOf(hint), dot);
+  const keeps = (siblings: readonly Sibling[] | undefined, write: Acknowledged) =>
+    siblings !== undefined && siblings.some((s) => compareWriters(s, write) >= 0);
+  const holds = (node: number, write: Acknowledged) => keeps(states.get(node)?.durable.get(write.key), write);
+  const hinted = (node: number, home: number, write: Acknowledged) =>
+    keeps(states.get(node)?.durableHints.get(home)?.get(write.key), write);
+  let first = 0;
+  let lastCheckedUs = -Infinity;
+  const judge = (write: Acknowledged) => {
+    for (const { node, home } of write.copies) {
+      const { key, dot } = write;
+      if (holds(node, write) || (node !== home && (hinted(node, home, write) || holds(home, write)))) continue;
+      const as = node === home ? "" : ` standing in for node ${home}`;
+      return `write ${dot.node}.${dot.counter} to ${key}, acknowledged at ${write.atUs} us on node ${node}${as}: ` +
+        `its disk holds neither it nor anything newer`;
+    }
+    return undefined;
   };
   return {
     name: "acknowledged-copies",
     check(final) {
-      if (!final) return undefined;
-      for (const { key, dot, copies } of acknowledged) {
-        if (copies.length < Math.min(w, 1)) return `a write to ${key} was acknowledged with no copy`;
-        for (const { node, home } of copies) {
-          if (holds(node, key, dot) || (node !== home && (hinted(node, home, key, dot) || holds(home, key, dot)))) {
-            continue;
-          }
-          const as = node === home ? "" : ` standing in for node ${home}`;
-          return `write ${dot.node}.${dot.counter} to ${key} was acknowledged on node ${node}${as}, whose disk ` +
-            `no longer holds it (nor anything newer)`;
+      const now = nowUs();
+      if (!final && now - lastCheckedUs < acknowledgedEveryUs) return undefined;
+      lastCheckedUs = now;
+      if (!final) {
+        while (first < acknowledged.length && acknowledged[first].atUs < now - acknowledgedWindowUs) {
+          first++;
         }
+      }
+      for (let i = final ? 0 : first; i < acknowledged.length; i++) {
+        const problem = judge(acknowledged[i]);
+        if (problem !== undefined) return problem;
       }
       return undefined;
     },

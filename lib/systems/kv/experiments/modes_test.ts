@@ -1,0 +1,79 @@
+// The leaderless store under the harness: strict quorums with blocking read repair stay
+// linearizable under partitions, crashes and clock drift; R = W = 1 does not; sloppy quorums keep
+// every acknowledged copy and converge; and each planted bug is caught by a check that the correct
+// store passes under the same faults.
+import assert from "node:assert/strict";
+import { kvBugNames } from "../mod.ts";
+import { kvModesExperiment } from "./modes.ts";
+
+const run = (params: Record<string, unknown>, seed: number) =>
+  kvModesExperiment.run({ durationUs: 3_000_000, ...params } as never, seed);
+const failing = (output: ReturnType<typeof run>) => output.checks.filter((c) => c.valid !== true).map((c) => c.checker);
+
+for (const faults of ["partitions", "crashes", "mixed"]) {
+  Deno.test(`kv: quorum: strict quorums (R = W = 2 of 3) with blocking read repair pass every check under ${faults} (seeds 1-2)`, () => {
+    for (const seed of [1, 2]) {
+      const output = run({ faults, sloppyQuorum: false }, seed);
+      assert.deepEqual(failing(output), [], `seed ${seed}: ${JSON.stringify(output.checks)}`);
+      assert.ok(output.checks.some((c) => c.checker === "linearizability (kv)"), "linearizability is checked");
+      assert.equal(output.coverage?.vacuous, false, `seed ${seed}: no fault touched the store`);
+    }
+  });
+}
+
+Deno.test("kv: one: R = W = 1 under partitions keeps its promises, answers everything, and the linearizability checker finds stale reads", () => {
+  for (const seed of [1, 2]) {
+    const output = run({ faults: "partitions", mode: "one" }, seed);
+    assert.deepEqual(failing(output), [], `seed ${seed}: ${JSON.stringify(output.checks)}`);
+    assert.equal(output.figures.linearizable, "false", `seed ${seed}: measured linearizability`);
+    assert.equal(output.figures.availability, 1, "a one-replica store stays available");
+  }
+});
+
+Deno.test("kv: linearizability is a check only where the settings promise it", () => {
+  const names = (params: Record<string, unknown>) =>
+    run({ faults: "none", durationUs: 500_000, ...params }, 1).checks.map((c) => c.checker);
+  assert.ok(names({ sloppyQuorum: false }).includes("linearizability (kv)"));
+  for (
+    const weaker of [{ sloppyQuorum: true }, { sloppyQuorum: false, mode: "one" }, {
+      sloppyQuorum: false,
+      readRepair: "async",
+    }, { sloppyQuorum: false, r: 1, w: 3 }]
+  ) {
+    assert.ok(!names(weaker).includes("linearizability (kv)"), JSON.stringify(weaker));
+  }
+});
+
+Deno.test("kv: quorum: sloppy quorums keep every acknowledged copy, lose no session's write and converge after the heal", () => {
+  for (const seed of [2, 3]) {
+    const output = run({ faults: "partitions" }, seed);
+    for (const name of ["acknowledged-copies", "lost-session-writes", "liveness"]) {
+      assert.equal(output.checks.find((c) => c.checker === name)?.valid, true, `seed ${seed}: ${name}`);
+    }
+    assert.equal(output.figures.hintsPendingFinal, 0, "every hint was handed off");
+  }
+});
+
+/** Each planted bug, the faults and settings that expose it, and the check that must catch it. */
+const bugMatrix = {
+  lwwWallClock: { params: { faults: "clocks", sloppyQuorum: false }, caughtBy: "linearizability (kv)" },
+  coordinatorCountsSelfTwice: {
+    params: { faults: "partitions", sloppyQuorum: false },
+    caughtBy: "linearizability (kv)",
+  },
+  hintsDropOnRestart: { params: { faults: "partitions" }, caughtBy: "acknowledged-copies" },
+  readRepairOverwritesNewer: { params: { faults: "partitions", sloppyQuorum: false }, caughtBy: "acknowledged-copies" },
+} as const;
+
+Deno.test("kv: every planted bug is in the matrix", () => {
+  assert.deepEqual(Object.keys(bugMatrix).sort(), [...kvBugNames].sort());
+});
+
+for (const [bug, { params, caughtBy }] of Object.entries(bugMatrix)) {
+  Deno.test(`kv: planted bug ${bug}: caught by ${caughtBy}; the correct store passes under the same faults`, () => {
+    const correct = run({ ...params }, 1);
+    assert.deepEqual(failing(correct), [], JSON.stringify(correct.checks));
+    const buggy = run({ ...params, bug }, 1);
+    assert.ok(failing(buggy).includes(caughtBy), `${bug}: ${JSON.stringify(buggy.checks)}`);
+  });
+}
