@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Schedule } from "../../../faults/mod.ts";
+import type { RandomChoice, Schedule } from "../../../faults/mod.ts";
 import { skewSchedule } from "./lease_lab.ts";
 
 /** The drift of the `skew` schedule: within the default 10% lease allowance, so a correct lease survives it. */
@@ -28,6 +28,23 @@ export function raftSchedule(name: string, durationUs: number): Schedule {
       recoveryUs: 1_000_000,
     };
   }
+  // `storage` adds full disks (a WAL write fails: the server fail-stops and is restarted) and lossy
+  // links to the combined package.
+  const storage: RandomChoice[] = name === "storage"
+    ? [
+      { weight: 1, fault: { kind: "disk-full", targets: { random: "one" }, durationUs: 200_000 } },
+      {
+        weight: 1,
+        fault: {
+          kind: "link-degrade",
+          targets: { random: "one" },
+          extraLatencyUs: 2_000,
+          lossProbability: 0.2,
+          durationUs: 300_000,
+        },
+      },
+    ]
+    : [];
   return {
     faults: [{
       at: 300_000,
@@ -35,6 +52,7 @@ export function raftSchedule(name: string, durationUs: number): Schedule {
         meanIntervalUs: 400_000,
         untilUs: faultyUs,
         choices: [
+          ...storage,
           {
             weight: 2,
             fault: { kind: "crash", targets: { random: "one" }, unsyncedOnCrash: "random", durationUs: 300_000 },
