@@ -34,6 +34,8 @@ interface Options {
   mute: boolean;
   /** The register's "invariant" breaks once it holds this many writes (a planted violation). */
   writesMax: number;
+  /** From this instant on the system reports itself unconverged (a leader lost after the heal). */
+  divergeAtUs?: number;
 }
 
 /** One server holding one register in memory; a restart (with `mute`) leaves it silent. */
@@ -61,6 +63,7 @@ const toy: SystemDefinition<Message, Options> = {
     return {
       servers: [node],
       roles: { primary: () => [node] },
+      converged: () => options.divergeAtUs === undefined || sim.nowUs < options.divergeAtUs,
       invariants: [{
         name: "writes-bounded",
         check: () => (state.writes > options.writesMax ? `s0 holds ${state.writes} writes` : undefined),
@@ -152,6 +155,23 @@ Deno.test("harness: a heal at the very end extends the run until the system reco
   assert.ok(result.endUs > 1_000_000 && result.endUs <= 1_050_000 + 300_000, `ended at ${result.endUs}`);
 });
 
+Deno.test("harness: a system that recovers after the heal and then stays unconverged past the bound fails liveness", () => {
+  // Recovered at the heal (500 ms), then unconverged from 600 ms to the end: a leader lost for good.
+  const result = run({ divergeAtUs: 600_000 }, crashAt(400_000));
+  assert.equal(verdicts(result).liveness, false);
+  assert.equal(verdicts(result)["linearizability (register)"], true);
+  assert.match(
+    result.checks.find((c) => c.checker === "liveness")!.message,
+    /then lost convergence at 60\d{4} us and had not regained it/,
+  );
+});
+
+Deno.test("harness: convergence lost near the end extends the run until the bound has passed", () => {
+  const result = run({ divergeAtUs: 950_000 }, crashAt(400_000));
+  assert.equal(verdicts(result).liveness, false);
+  assert.ok(result.endUs > 950_000 + 300_000, `ended at ${result.endUs}`);
+});
+
 Deno.test("harness: an invariant violation names the seed, the time and what broke", () => {
   const result = run({ writesMax: 20 }, { faults: [], recoveryUs: 0 }, 7);
   const check = result.checks.find((c) => c.checker === "writes-bounded")!;
@@ -204,6 +224,20 @@ Deno.test("harness: lost writes are judged only on keys whose final state is kno
     false,
   );
   assert.equal(checker.check({ events, finalValues: new Map(), durableValues: undefined, elements }).valid, "unknown");
+});
+
+Deno.test("harness: lost writes compare whole elements, so an append is not found inside a longer one", () => {
+  const checker = lostWrites("final");
+  const events = [
+    { process: 5, type: "invoke" as const, f: "append", key: "a", value: "5:12;", time: 0 },
+    { process: 5, type: "ok" as const, f: "append", key: "a", value: "5:12;", time: 1 },
+  ];
+  // The final value holds 15:12; and 5:120;, each of which has 5:12; inside it as text.
+  const elements = (v: unknown) => String(v).split(";").filter((part) => part !== "").map((part) => `${part};`);
+  const finalValues = new Map([["a", "15:12;5:120;"]]);
+  const result = checker.check({ events, finalValues, durableValues: undefined, elements });
+  assert.equal(result.valid, false);
+  assert.match(result.message, /1 of 1 acknowledged writes are missing/);
 });
 
 Deno.test("typed parameters: defaults, string input from a command line, and clear refusals", () => {

@@ -7,7 +7,8 @@
  * 4. **Recovery**, bounded by `recoveryBoundUs`: after the heal the system must complete an
  *    operation and converge (its `converged()` holds). Missing the bound is a liveness failure,
  *    reported apart from safety. A heal late in the run extends it until the system has recovered
- *    or the bound has passed, so liveness is always judged.
+ *    or the bound has passed, so liveness is always judged. Once recovered, the system must stay
+ *    so: losing convergence for longer than the bound before the end is a liveness failure too.
  * 5. **Final**: at `durationUs` (or the end of that extension) clients stop starting operations,
  *    and the workload's final operations run (a read of every key), within `finalBoundUs`.
  * 6. **Checks**: the workload's checkers on the history, the system's invariants (checked every
@@ -137,15 +138,20 @@ export function runSystem<M, O, C extends ClusterHandle = ClusterHandle>(spec: R
     );
   }
   const violations = watchInvariants(sim, cluster, phases);
-  const recovery = watchRecovery(sim, cluster, healUs, phases);
-  spec.probe?.(sim, cluster, { endUs: Math.max(phases.durationUs, nemesis.endUs) });
+  const mainEndUs = Math.max(phases.durationUs, nemesis.endUs);
+  const recovery = watchRecovery(sim, cluster, healUs, phases, mainEndUs);
+  spec.probe?.(sim, cluster, { endUs: mainEndUs });
   // The schedule's own recovery period belongs to the run, however short `durationUs` is.
-  sim.run({ untilUs: Math.max(phases.durationUs, nemesis.endUs) });
+  sim.run({ untilUs: mainEndUs });
   // A heal late in the run (or after it) still gets its whole recovery phase: clients go on until
   // the system has recovered or the bound has passed, so liveness is judged.
   const deadlineUs = healUs + phases.recoveryBoundUs;
   if ((phases.extendForLiveness ?? true) && recovery.recoveredUs() === undefined && sim.nowUs < deadlineUs) {
     sim.run({ until: () => recovery.recoveredUs() !== undefined, untilUs: deadlineUs });
+  }
+  // Convergence lost after the recovery, near the end: go on until it is regained or the bound passes.
+  if ((phases.extendForLiveness ?? true) && recovery.diverging()) {
+    sim.run({ until: () => !recovery.diverging(), untilUs: sim.nowUs + phases.recoveryBoundUs + recoveryPollUs });
   }
   const endUs = sim.nowUs;
   open = false;
@@ -153,7 +159,7 @@ export function runSystem<M, O, C extends ClusterHandle = ClusterHandle>(spec: R
   checkInvariants(sim, cluster, violations, true);
   const checks = [
     ...invariantChecks(violations, cluster, spec.seed),
-    livenessCheck(recovery.recoveredUs(), healUs, phases, endUs),
+    livenessCheck(recovery.recoveredUs(), healUs, phases, endUs, recovery.lost()),
     ...workload.checkers.map((checker) => ({
       ...checker.check({
         events: sim.history.retain === "all" ? sim.history.events : [],
@@ -223,25 +229,51 @@ function checkInvariants(
   }
 }
 
-/** From the heal, polls for an operation completed after it and for convergence, up to the bound. */
-function watchRecovery(sim: Simulation, cluster: ClusterHandle, healUs: number, phases: Phases) {
+/**
+ * From the heal, polls for an operation completed after it and for convergence, up to the bound.
+ * Once recovered it keeps watching until `endUs`: a system that loses convergence again after the
+ * heal (a leader lost to a reconfiguration the operator asked for, not to a fault) must regain it
+ * within the same bound, or liveness fails at the instant it was lost.
+ */
+function watchRecovery(sim: Simulation, cluster: ClusterHandle, healUs: number, phases: Phases, endUs: number) {
   let recoveredUs: number | undefined;
   let okAtHeal = 0;
+  /** Since when the recovered system has not converged (undefined: it has). */
+  let divergedUs: number | undefined;
+  /** The first time it stayed unconverged past the bound after recovering. */
+  let lost: { sinceUs: number; forUs: number } | undefined;
   const deadlineUs = healUs + phases.recoveryBoundUs;
+  const converged = () => cluster.converged?.() ?? true;
   // Polls stop at the bound: a system that recovers later has still missed it.
   const poll = () => {
     const progressed = sim.history.counts.ok > okAtHeal;
-    if (progressed && (cluster.converged?.() ?? true)) {
+    if (progressed && converged()) {
       recoveredUs = sim.nowUs;
+      if (sim.nowUs + recoveryPollUs <= endUs) sim.after(recoveryPollUs, watch);
       return;
     }
     if (sim.nowUs + recoveryPollUs <= deadlineUs) sim.after(recoveryPollUs, poll);
+  };
+  const watch = () => {
+    if (lost !== undefined) return;
+    if (converged()) divergedUs = undefined;
+    else divergedUs ??= sim.nowUs;
+    if (divergedUs !== undefined && sim.nowUs - divergedUs > phases.recoveryBoundUs) {
+      lost = { sinceUs: divergedUs, forUs: sim.nowUs - divergedUs };
+      return;
+    }
+    if (sim.nowUs + recoveryPollUs <= endUs || divergedUs !== undefined) sim.after(recoveryPollUs, watch);
   };
   sim.at(healUs, () => {
     okAtHeal = sim.history.counts.ok;
     poll();
   });
-  return { recoveredUs: () => recoveredUs };
+  return {
+    recoveredUs: () => recoveredUs,
+    /** Whether the system, recovered once, is unconverged now and has been for less than the bound. */
+    diverging: () => lost === undefined && divergedUs !== undefined,
+    lost: () => lost,
+  };
 }
 
 /** Runs the workload's final operations after the clients stop; returns the values read. */
@@ -290,7 +322,17 @@ function livenessCheck(
   healUs: number,
   phases: Phases,
   endUs: number,
+  lost: { sinceUs: number; forUs: number } | undefined,
 ): CheckResult {
+  if (recoveredUs !== undefined && lost !== undefined) {
+    return {
+      checker: "liveness",
+      valid: false,
+      message: `recovered ${recoveredUs - healUs} us after the heal, then lost convergence at ${lost.sinceUs} us ` +
+        `and had not regained it ${lost.forUs} us later (bound ${phases.recoveryBoundUs} us)`,
+      details: { lostAtUs: lost.sinceUs },
+    };
+  }
   if (recoveredUs !== undefined) {
     return {
       checker: "liveness",

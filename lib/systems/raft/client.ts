@@ -24,6 +24,8 @@ const timerTimeout = "timeout";
 const timerRetry = "retry";
 /** Wait after a refusal before asking the next server. */
 const retryDelayUs = 10_000;
+/** A suspicion is forgotten after this many request timeouts: a server suspected long ago may be back. */
+const suspicionTimeouts = 3;
 
 interface Current {
   seq: number;
@@ -58,21 +60,43 @@ export function raftClient(context: ClientContext<RaftMessage>, options: RaftCli
    * A server that let a request time out is suspected, with the highest term the client had seen
    * then: other servers' hints may still name it in that term (they have not noticed it is gone),
    * and following them back would cost a timeout each time. A hint from a later term is news (it
-   * may lead again) and is followed; an answer from the server itself clears the suspicion.
+   * may lead again) and is followed; an answer from the server itself clears the suspicion, and a
+   * suspicion older than a few timeouts is forgotten, so a client never suspects every server for
+   * good (it would then only ever ask the one that answers at once: a removed server).
    */
-  const suspectedAtTerm = new Map<number, number>();
+  const suspectedAt = new Map<number, { term: number; atUs: number }>();
   let termSeen = 0;
-  const suspected = (server: number) => suspectedAtTerm.has(server);
+  const suspected = (server: number) => {
+    const suspicion = suspectedAt.get(server);
+    if (suspicion === undefined) return false;
+    if (context.monotonicUs() - suspicion.atUs <= options.timeoutUs * suspicionTimeouts) return true;
+    suspectedAt.delete(server);
+    return false;
+  };
+  /**
+   * The servers that may lead, as the latest configuration a refusal named (from the highest term
+   * seen with one): rotation skips servers removed from the cluster and spares not yet added.
+   */
+  let voters: readonly number[] = options.servers;
+  let votersTerm = -1;
+  const learnVoters = (named: readonly number[] | undefined, term: number) => {
+    if (named === undefined || term < votersTerm) return;
+    const known = named.filter((server) => options.servers.includes(server));
+    if (known.length === 0) return;
+    voters = known;
+    votersTerm = term;
+  };
   const tryAnother = (hint: number, hintTerm = 0) => {
-    const fresh = !suspected(hint) || hintTerm > suspectedAtTerm.get(hint)!;
+    const fresh = !suspected(hint) || hintTerm > suspectedAt.get(hint)!.term;
     if (hint >= 0 && hint !== target && options.servers.includes(hint) && fresh) {
       target = hint;
       return;
     }
-    // Round-robin from the current server, past suspected ones; when every one is, the next.
-    const after = (server: number) => options.servers[(options.servers.indexOf(server) + 1) % options.servers.length];
+    // Round-robin over the voters from the current server, past suspected ones; when every one
+    // is, the next. A target outside the voters (removed) starts the round at the first voter.
+    const after = (server: number) => voters[(voters.indexOf(server) + 1) % voters.length];
     let next = after(target);
-    for (let i = 1; i < options.servers.length && suspected(next); i++) next = after(next);
+    for (let i = 1; i < voters.length && suspected(next); i++) next = after(next);
     target = suspected(next) ? after(target) : next;
   };
   const gaveUp = () => current !== undefined && context.monotonicUs() - current.startedUs > options.giveUpUs;
@@ -92,7 +116,7 @@ export function raftClient(context: ClientContext<RaftMessage>, options: RaftCli
     },
     onMessage(from, message) {
       if (message.type !== "response" || message.clientId !== context.session) return;
-      suspectedAtTerm.delete(from); // it answered: it is alive, whatever it answered
+      suspectedAt.delete(from); // it answered: it is alive, whatever it answered
       termSeen = Math.max(termSeen, message.term);
       if (current === undefined || message.seq !== current.seq) return;
       context.cancelTimer(current.timer);
@@ -101,6 +125,7 @@ export function raftClient(context: ClientContext<RaftMessage>, options: RaftCli
         if (current.f !== "get") context.record("raft_write_ok_term", message.term);
         return finish({ type: "ok", value: current.f === "get" ? message.value : undefined });
       }
+      learnVoters(message.voters, message.term);
       tryAnother(message.leaderHint, message.term);
       if (gaveUp()) return finish({ type: "info" });
       current.timer = context.setTimer(retryDelayUs, timerRetry);
@@ -108,7 +133,7 @@ export function raftClient(context: ClientContext<RaftMessage>, options: RaftCli
     onTimer(tag) {
       if (current === undefined) return;
       if (tag === timerTimeout) {
-        suspectedAtTerm.set(target, termSeen);
+        suspectedAt.set(target, { term: termSeen, atUs: context.monotonicUs() });
         tryAnother(-1);
       }
       if (gaveUp()) return finish({ type: "info" });

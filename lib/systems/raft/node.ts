@@ -22,7 +22,7 @@ import { KvStateMachine } from "./kv.ts";
 import { RaftLog, type ReadonlyRaftLog } from "./log.ts";
 import type { Membership } from "./membership.ts";
 import type { Entry, RaftConfig, RaftMessage } from "./types.ts";
-import { recover, Wal } from "./wal/mod.ts";
+import { recover, Wal, WalCorruptionError } from "./wal/mod.ts";
 
 export type { Role };
 
@@ -57,6 +57,14 @@ export class SnapshotMissingError extends Error {
   }
 }
 
+/** Thrown when the durable snapshot file does not decode (its bytes were damaged on the medium). */
+export class SnapshotCorruptError extends Error {
+  constructor(server: string, cause: unknown) {
+    super(`server ${server}: its snapshot file does not decode (${String(cause)}); refusing to start`);
+    this.name = "SnapshotCorruptError";
+  }
+}
+
 /** The durable snapshot, if there is one (it appears only by rename after its fsync, so it is whole). */
 export function readSnapshot(
   disk: { exists(file: string): boolean; read(file: string): Uint8Array },
@@ -71,6 +79,12 @@ export interface RaftServerOptions {
   bugs: RaftBugs;
   /** Called on every role change (from the ready's role-change events), for the harness. */
   onRole?: (server: number, role: Role, term: number) => void;
+  /**
+   * Called once when the server fail-stops because a WAL write or fsync failed: its supervisor
+   * should crash it and start it again, so that it recovers from what is durable. Without one the
+   * server stays silent until something restarts it.
+   */
+  onFailStop?: (server: number) => void;
 }
 
 /** Builds a server's logic for one incarnation. */
@@ -87,6 +101,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   readonly #config: RaftConfig;
   readonly #bugs: RaftBugs;
   readonly #onRole: RaftServerOptions["onRole"];
+  readonly #onFailStop: RaftServerOptions["onFailStop"];
   readonly #wal: Wal;
   #core: RaftCore | undefined = undefined;
   /** The monotonic clock as the core last saw it (never decreasing). */
@@ -97,8 +112,14 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   #syncInFlight = false;
   /** The last ready the core was told is durable: released outputs may follow no later one. */
   #acknowledgedReadyId = 0;
-  /** A WAL write failed: the server sends nothing more until it restarts. */
+  /**
+   * A WAL write or fsync failed: the server does nothing more until it restarts (fail-stop). A
+   * later fsync would not cover the lost write, and PostgreSQL's fsync lesson (2018) is that the
+   * unsynced data cannot be trusted after a failure: so no apply, snapshot, compaction or reply.
+   */
   #walFailed = false;
+  /** Why this incarnation refused to start (a damaged WAL or snapshot), if it did. */
+  #refusal: Error | undefined = undefined;
   #timerId = -1;
   #timerAtUs = Infinity;
 
@@ -107,6 +128,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     this.#config = options.config;
     this.#bugs = options.bugs;
     this.#onRole = options.onRole;
+    this.#onFailStop = options.onFailStop;
     this.#wal = new Wal(api.disk);
   }
 
@@ -141,6 +163,14 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   get membershipCommitted(): boolean {
     return this.#core?.membershipCommitted ?? true;
   }
+  /** Why this incarnation refused to start (its WAL or snapshot is damaged); undefined if it started. */
+  get refusedToStart(): Error | undefined {
+    return this.#refusal;
+  }
+  /** Whether a WAL failure stopped this incarnation (it waits to be restarted). */
+  get failStopped(): boolean {
+    return this.#walFailed;
+  }
   /** The core, for white-box tests (read only). */
   get core(): RaftCore | undefined {
     return this.#core;
@@ -152,12 +182,34 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     this.onRecover();
   }
 
-  /** Rebuilds term, vote and log from the WAL and the snapshot file, then starts the core. */
+  /**
+   * Rebuilds term, vote and log from the WAL and the snapshot file, then starts the core. A damaged
+   * WAL or snapshot makes this incarnation refuse to start: it stays down (answers nothing) and
+   * says why in {@linkcode refusedToStart}, while the rest of the cluster goes on without it.
+   */
   onRecover(): void {
+    try {
+      this.#start();
+    } catch (error) {
+      const refused = error instanceof WalCorruptionError || error instanceof SnapshotMissingError ||
+        error instanceof SnapshotCorruptError;
+      if (!refused) throw error;
+      this.#refusal = error;
+      this.#core = undefined;
+      this.#api.record("raft_refused_to_start", 1);
+    }
+  }
+
+  #start(): void {
     const disk = this.#api.disk;
     const recovered = recover(disk, "wal");
     const snapshotBytes = disk.exists(snapshotFile) ? disk.read(snapshotFile) : undefined;
-    const snapshot = snapshotBytes === undefined ? undefined : decodeSnapshot(snapshotBytes);
+    let snapshot: SnapshotContents | undefined;
+    try {
+      snapshot = snapshotBytes === undefined ? undefined : decodeSnapshot(snapshotBytes);
+    } catch (error) {
+      throw new SnapshotCorruptError(this.#api.name, error);
+    }
     const marker = recovered.snapshot;
     if (marker !== undefined && (snapshot === undefined || snapshot.index < marker.index)) {
       // The WAL dropped entries that a snapshot should cover, and that snapshot is not on disk:
@@ -207,6 +259,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   }
 
   onMessage(from: number, message: RaftMessage): void {
+    if (this.#core === undefined || this.#walFailed) return;
     const nowUs = this.#now();
     switch (message.type) {
       case "response":
@@ -227,6 +280,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
 
   onTimer(tag: unknown): void {
     if (!(tag === tickTag)) assert(false, `unknown timer ${String(tag)}`);
+    if (this.#core === undefined || this.#walFailed) return;
     // The timer fired after its delay on this node's clock: the deadline has come, whatever the
     // clock's rounding says.
     const nowUs = Math.max(this.#now(), this.#timerAtUs);
@@ -237,6 +291,8 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   }
 
   onDisk(completion: DiskCompletion): void {
+    // A stopped server does no durable work: no snapshot published, no WAL compacted over a hole.
+    if (this.#core === undefined || this.#walFailed) return;
     const tag = completion.tag as DiskTag | undefined;
     // Snapshot files fail on their own: the step is abandoned and retried later, the WAL is intact.
     if (tag?.snapshotOwn !== undefined) return this.#ownSnapshotStep(tag.snapshotOwn, completion.ok);
@@ -245,14 +301,10 @@ export class RaftServer implements NodeLogic<RaftMessage> {
       return this.#step({ type: "snapshotChunkWritten", ...chunk, ok: completion.ok, nowUs: this.#now() });
     }
     if (tag?.snapshotReceived !== undefined) return this.#receivedSnapshotSynced(tag.snapshotReceived, completion.ok);
-    if (!completion.ok) {
-      // A full or failing disk: a later fsync would not cover the lost batch, so nothing may be
-      // acknowledged again. The server falls silent, as a real one does when its WAL cannot be
-      // written; a restart refuses the gap in its WAL rather than lose entries.
-      this.#api.record("raft_wal_errors", 1);
-      this.#walFailed = true;
-      return;
-    }
+    if (!completion.ok && completion.file === this.#wal.file) return this.#failStop();
+    // A compaction's temp file that could not be written is harmless: finishCompaction finds it
+    // short and keeps the old WAL, whole.
+    if (!completion.ok && !tag?.walCompaction) return;
     if (tag?.walCompaction) {
       this.#wal.finishCompaction(completion);
       this.#api.record("raft_wal_bytes", this.#wal.bytes);
@@ -267,6 +319,22 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   }
 
   // ------------------------------------------------------------------ driving the core
+
+  /**
+   * A WAL write or fsync failed (a full or failing disk): a later fsync would not cover the lost
+   * batch, so nothing may be acknowledged, applied or compacted again. The server stops, as
+   * PostgreSQL and etcd stop on a failed fsync, and asks its supervisor for a restart, after which
+   * it recovers from what is durable.
+   */
+  #failStop(): void {
+    assert(!this.#walFailed, "a server fail-stops twice");
+    this.#api.record("raft_wal_errors", 1);
+    this.#walFailed = true;
+    if (this.#timerId >= 0) this.#api.cancelTimer(this.#timerId);
+    this.#timerId = -1;
+    this.#timerAtUs = Infinity;
+    this.#onFailStop?.(this.#api.id);
+  }
 
   #now(): number {
     this.#nowUs = Math.max(this.#nowUs, this.#api.monotonicUs());

@@ -10,7 +10,7 @@ import { clientProcess, keyValueGenerator } from "../../harness/mod.ts";
 import { Simulation } from "../../sim/mod.ts";
 import { bugsFor } from "./bugs.ts";
 import { raftClient } from "./client.ts";
-import { raftServer, SnapshotMissingError } from "./node.ts";
+import { type RaftServer, raftServer, SnapshotMissingError } from "./node.ts";
 import { raftConfigDefaults, type RaftMessage } from "./types.ts";
 
 /**
@@ -24,11 +24,16 @@ function powerCutDuringSnapshot(
 ): { struck: boolean; error: unknown; linearizable: unknown } {
   const sim = new Simulation({ seed: 5 });
   const servers: number[] = [];
+  const instances = new Map<number, RaftServer>();
   const config = { ...raftConfigDefaults, servers, snapshotEveryEntries: 50, snapshotTailEntries: 5 };
   for (let i = 0; i < 3; i++) {
     servers.push(sim.addNode<RaftMessage>({
       name: `n${i}`,
-      create: (api) => raftServer(api, { config, bugs: bugsFor(bug) }),
+      create: (api) => {
+        const server = raftServer(api, { config, bugs: bugsFor(bug) }) as RaftServer;
+        instances.set(api.id, server);
+        return server;
+      },
     }));
   }
   sim.addNode<RaftMessage>({
@@ -63,11 +68,10 @@ function powerCutDuringSnapshot(
     if (s.nowUs < 2_000_000) s.after(20, watch);
   };
   sim.at(1, watch);
-  try {
-    sim.run({ untilUs: 2_500_000 });
-  } catch (error) {
-    return { struck, error, linearizable: undefined };
-  }
+  sim.run({ untilUs: 2_500_000 });
+  // A server that refuses to start stays down and says why; the run goes on without it.
+  const error = servers.map((n) => instances.get(n)?.refusedToStart).find((refusal) => refusal !== undefined);
+  if (error !== undefined) return { struck, error, linearizable: undefined };
   const linearizable = checkLinearizable(pairOperations(sim.history.events), kv as never, { initial: "" }).valid;
   return { struck, error: undefined, linearizable };
 }

@@ -92,6 +92,11 @@ export type ClientMessage =
     leaderHint: number;
     /** The answering server's term when it made the answer (which leader's answer it is). */
     term: number;
+    /**
+     * On a refusal: the voters of the answering server's latest configuration, so a client learns
+     * who may lead (a removed server names the servers that replaced it, not itself).
+     */
+    voters?: readonly number[];
   }
   /** An operator's request to hand leadership to `target`; only the leader acts on it. */
   | { type: "transferLeadership"; target: number }

@@ -24,8 +24,8 @@ export function inLease(s: CoreState): boolean {
 /** The election deadline passed: a voter campaigns (pre-campaigns under Pre-Vote); others wait on. */
 export function campaign(s: CoreState): void {
   assert(s.role !== "leader", "a leader has no election deadline");
-  if (!s.isVoter(s.id)) {
-    // Learners, servers not yet added and servers removed never campaign; they keep listening.
+  if (!s.mayCampaign()) {
+    // Learners, servers not yet added and servers whose removal committed never campaign.
     s.resetElectionTimer();
     return;
   }

@@ -58,6 +58,7 @@ export function refusal(s: CoreState, request: ClientRequest) {
     ok: false,
     value: null,
     leaderHint: s.leader,
+    voters: s.current.voters,
   };
 }
 

@@ -41,10 +41,10 @@ export function becomeFollower(s: CoreState, term: number, leader: number): void
 /** Pre-Vote (§9.6 of the thesis): asks whether it could win the next term, changing nothing durable. */
 export function becomePreCandidate(s: CoreState): void {
   assert(s.role !== "leader", "a leader does not pre-campaign");
-  assert(s.isVoter(s.id), "only a voter pre-campaigns");
+  assert(s.mayCampaign(), "only a voter pre-campaigns");
   setRole(s, "precandidate");
   s.leader = -1;
-  s.votes = new Set([s.id]);
+  s.votes = ownVote(s);
   s.resetElectionTimer();
   if (s.votes.size >= s.majority()) return becomeCandidate(s);
   requestVotes(s, true);
@@ -53,16 +53,21 @@ export function becomePreCandidate(s: CoreState): void {
 /** Starts an election in the next term, voting for itself (§5.2). */
 export function becomeCandidate(s: CoreState, transfer = false): void {
   assert(s.role !== "leader", "a leader does not campaign");
-  assert(s.isVoter(s.id), "only a voter campaigns");
+  assert(s.mayCampaign(), "only a voter campaigns");
   s.term++;
   s.vote = s.id;
   s.persistHardState();
   setRole(s, "candidate");
   s.leader = -1;
-  s.votes = new Set([s.id]);
+  s.votes = ownVote(s);
   s.resetElectionTimer();
   if (s.votes.size >= s.majority()) return becomeLeader(s);
   requestVotes(s, false, transfer);
+}
+
+/** A candidate's own vote counts only if it is a voter of its latest configuration. */
+function ownVote(s: CoreState): Set<number> {
+  return new Set(s.isVoter(s.id) ? [s.id] : []);
 }
 
 /** Takes leadership after winning a majority: resets progress, appends a no-op, starts heartbeats. */

@@ -208,6 +208,19 @@ export class CoreState {
     return this.membership.current.voters.includes(server);
   }
 
+  /**
+   * Whether this server campaigns: a voter of its latest configuration, or, while that
+   * configuration is not known committed, a voter of the one in force at its commit index. A leader
+   * that appended its own removal may step down (CheckQuorum) before the removal commits, and the
+   * servers that have not received it still need its vote or its leadership; the thesis (§4.2.2,
+   * Figure 4.6) asks that such a server still start elections until Cnew is committed. Its votes
+   * are counted in its latest configuration, so the election stays within one configuration.
+   */
+  mayCampaign(): boolean {
+    if (this.isVoter(this.id)) return true;
+    return this.membership.latestIndex > this.commit && this.membership.at(this.commit).voters.includes(this.id);
+  }
+
   majority(): number {
     return majority(this.membership.current.voters.length);
   }

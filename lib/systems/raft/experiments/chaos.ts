@@ -5,7 +5,15 @@
  *
  * @module
  */
-import { choice, defineExperiment, defineParams, integer, paramGroups, type ValuesOf } from "../../../harness/mod.ts";
+import {
+  boolean,
+  choice,
+  defineExperiment,
+  defineParams,
+  integer,
+  paramGroups,
+  type ValuesOf,
+} from "../../../harness/mod.ts";
 import { raftBugNames } from "../mod.ts";
 import { raftSchedule } from "./schedules.ts";
 import { skewRunOptions } from "./lease_lab.ts";
@@ -17,13 +25,13 @@ export const raftChaosParams = defineParams({
   ...paramGroups.cluster({ default: 5, max: 15 }),
   ...paramGroups.clients({ default: 5, max: 200 }),
   ...paramGroups.duration({ defaultUs: 5_000_000, minUs: 100_000, maxUs: 600_000_000 }),
-  ...paramGroups.faults(["combined", "power", "skew", "none"], {
+  ...paramGroups.faults(["combined", "power", "skew", "storage", "none"], {
     default: "combined",
     description:
       "combined: crashes losing unsynced writes, leader isolation, partitions, pauses, clock drift (servers time " +
       "out on their monotonic clocks, which skew in rate, not offset), disk stalls; power: majority power " +
       "failures; skew: the leader's clock slows and the followers' speed up by 8%, then the leader is cut off " +
-      "from the other servers while reader clients stay with it",
+      "from the other servers while reader clients stay with it; storage: combined plus full disks and lossy links",
   }),
   readMode: choice(["readIndex", "lease", "log"], {
     default: "readIndex",
@@ -34,6 +42,15 @@ export const raftChaosParams = defineParams({
     min: 0,
     max: 1_000_000,
     description: "snapshot cadence in applied entries (0: never)",
+  }),
+  membership: boolean({
+    default: false,
+    description: "an operator reconfigures during the faults: adds a spare server at 0.6 s, removes n0 at 1.2 s " +
+      "and n1 at 1.8 s (each asked again every 100 ms until in force)",
+  }),
+  transfers: boolean({
+    default: false,
+    description: "an operator hands leadership to another server at 0.9 s and 1.6 s",
   }),
   ...paramGroups.bug(raftBugNames),
 });
@@ -59,6 +76,15 @@ export const raftChaosExperiment = defineExperiment({
       ...(skewed(p) === undefined ? {} : { electionTimeoutUsMax: skewed(p)!.electionTimeoutUsMax }),
     },
     clientTimeoutUs: skewed(p)?.clientTimeoutUs,
+    spares: p.membership ? 1 : 0,
+    membershipChanges: p.membership
+      ? [
+        { atUs: 600_000, change: "add" as const, server: p.servers },
+        { atUs: 1_200_000, change: "remove" as const, server: 0 },
+        { atUs: 1_800_000, change: "remove" as const, server: 1 },
+      ]
+      : undefined,
+    transfers: p.transfers ? [{ atUs: 900_000, target: -1 }, { atUs: 1_600_000, target: -1 }] : undefined,
   }),
   workload: (p) =>
     raftWorkload({

@@ -29,6 +29,27 @@ const combined: FaultPackage = {
   ],
 };
 
+/**
+ * The combined package plus full disks (a WAL write fails: the server fail-stops and is restarted)
+ * and lossy links.
+ */
+const storage: FaultPackage = {
+  choices: [
+    { weight: 1, fault: { kind: "disk-full", targets: { random: "one" }, durationUs: 200_000 } },
+    {
+      weight: 1,
+      fault: {
+        kind: "link-degrade",
+        targets: { random: "one" },
+        extraLatencyUs: 2_000,
+        lossProbability: 0.2,
+        durationUs: 300_000,
+      },
+    },
+    ...combined.choices!,
+  ],
+};
+
 /** Fault schedules by name, placed within a run of `durationUs`. */
 export function raftSchedule(name: string, durationUs: number): Schedule {
   if (name === "skew") return skewSchedule(chaosSkewDriftPpm, durationUs);
@@ -40,5 +61,5 @@ export function raftSchedule(name: string, durationUs: number): Schedule {
     const schedule = packageSchedule([standard.power], { ...placement, recoveryUs: 1_000_000 });
     return { ...schedule, faults: schedule.faults.map((node) => ({ ...node, at: 300_000 })) };
   }
-  return packageSchedule([combined], { ...placement, recoveryUs: 1_500_000 });
+  return packageSchedule([name === "storage" ? storage : combined], { ...placement, recoveryUs: 1_500_000 });
 }

@@ -36,6 +36,11 @@ export interface RaftOptions {
   membershipChanges?: { atUs: number; change: "add" | "remove"; server: number }[];
   /** Times at which an operator asks the leader to send empty appends to every follower at once. */
   heartbeatsNowAtUs?: number[];
+  /**
+   * How long a server that fail-stopped on a WAL error stays down before its supervisor starts it
+   * again (default 100 ms); it then recovers from what is durable.
+   */
+  failStopRestartUs?: number;
   /** An open-loop generator (Poisson arrivals, see open_loop.ts) beside the closed-loop clients. */
   openLoop?: {
     offeredPerSecond: number;
@@ -77,9 +82,13 @@ export const raftSystem: SystemDefinition<RaftMessage, RaftOptions, RaftCluster>
 function buildCluster(sim: Simulation, options: RaftOptions): RaftCluster {
   const servers: number[] = [];
   const instances = new Map<number, RaftServer>();
+  /** Up, and its incarnation started (one that refused to start holds no state to judge). */
+  const running = (s: number) =>
+    sim.isUp(s) && instances.has(s) && instances.get(s)!.refusedToStart === undefined &&
+    !instances.get(s)!.failStopped;
   const leaderChanges: { timeUs: number; server: number; term: number }[] = [];
   const invariants = new RaftInvariants({
-    servers: () => servers.filter((s) => sim.isUp(s) && instances.has(s)).map((s) => observe(s, instances.get(s)!)),
+    servers: () => servers.filter((s) => running(s)).map((s) => observe(s, instances.get(s)!)),
     name: (server) => sim.nodeName(server),
   });
   const onRole = (server: number, role: Role, term: number) => {
@@ -91,11 +100,12 @@ function buildCluster(sim: Simulation, options: RaftOptions): RaftCluster {
   const bootstrap: number[] = [];
   const config = { ...raftConfigDefaults, ...options.config, servers: bootstrap };
   const bugs = bugsFor(options.bug);
+  const onFailStop = superviseFailStops(sim, options.failStopRestartUs ?? 100_000);
   for (let i = 0; i < options.servers + (options.spares ?? 0); i++) {
     servers.push(sim.addNode<RaftMessage>({
       name: `n${i}`,
       create: (api) => {
-        const server = raftServer(api, { config, bugs, onRole }) as RaftServer;
+        const server = raftServer(api, { config, bugs, onRole, onFailStop }) as RaftServer;
         instances.set(api.id, server);
         return server;
       },
@@ -118,6 +128,9 @@ function buildCluster(sim: Simulation, options: RaftOptions): RaftCluster {
     figures: () => ({
       terms: invariants.leadersByTerm.size,
       commitIndexMax: Math.max(0, ...[...instances.values()].map((s) => s.commit)),
+      // Servers whose last incarnation refused to start (a damaged WAL or snapshot): they stay down.
+      serversRefusedToStart: servers.filter((s) => instances.get(s)?.refusedToStart !== undefined).length,
+      walFailStops: sim.metrics.count("raft_wal_errors"),
     }),
     instance: (node) => instances.get(node),
     leaders,
@@ -126,6 +139,22 @@ function buildCluster(sim: Simulation, options: RaftOptions): RaftCluster {
     committedState: () => committedLeader()?.kv.data,
     durableValues: () => committedLeader()?.kv.data ?? new Map(),
   };
+}
+
+/**
+ * A supervisor, as systemd or Kubernetes restarts a process that exited: a server that fail-stops
+ * on a WAL error is crashed at once (its unsynced writes are not trusted) and started again after
+ * `restartUs`, unless something else restarted it meanwhile.
+ */
+function superviseFailStops(sim: Simulation, restartUs: number): (server: number) => void {
+  return (server) =>
+    sim.after(0, (now) => {
+      if (!now.isUp(server)) return;
+      now.crash(server, { unsyncedOnCrash: "lose" });
+      now.after(restartUs, (later) => {
+        if (!later.isUp(server)) later.restart(server);
+      });
+    });
 }
 
 function observe(id: number, server: RaftServer) {
