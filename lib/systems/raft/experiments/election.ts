@@ -389,3 +389,89 @@ export function wanElectionTrial(options: WanElectionOptions, seed: number): {
   const elected = cluster.leaders().length === 1 ? sim.nowUs : undefined;
   return { electedUs: elected, traceHash: sim.hash(), events: sim.eventsProcessed };
 }
+
+// ------------------------------------------------------------------ the published numbers
+
+/** A number the paper or the thesis states in its text, with the figure of ours it compares to. */
+export interface PublishedElectionNumber {
+  /** Where it is stated. */
+  source: string;
+  /** The sentence, quoted. */
+  quote: string;
+  /** The figure of `raft-election` (or `raft-election-wan`) it compares to. */
+  figure: string;
+  /** The stated value in ms (a lower bound where the text says "longer than"). */
+  valueMs: number;
+}
+
+/** The election times the Raft paper (§9.3) and Ongaro's thesis (§9.4) state in their text. */
+export const publishedElectionNumbers: PublishedElectionNumber[] = [
+  {
+    source: "paper §9.3",
+    quote: "In the absence of randomness, leader election consistently took longer than 10 seconds",
+    figure: "medianMs 150-150",
+    valueMs: 10_000,
+  },
+  {
+    source: "paper §9.3",
+    quote: "Adding just 5ms of randomness helps significantly, resulting in a median downtime of 287ms",
+    figure: "medianMs 150-155",
+    valueMs: 287,
+  },
+  {
+    source: "paper §9.3",
+    quote: "with 50ms of randomness the worst-case completion time (over 1000 trials) was 513ms",
+    figure: "maxMs 150-200",
+    valueMs: 513,
+  },
+  {
+    source: "paper §9.3",
+    quote: "With an election timeout of 12-24ms, it takes only 35ms on average to elect a leader",
+    figure: "meanMs 12-24",
+    valueMs: 35,
+  },
+  { source: "paper §9.3", quote: "(the longest trial took 152ms)", figure: "maxMs 12-24", valueMs: 152 },
+  {
+    source: "thesis §9.4",
+    quote: "When only one of the five servers has failed, the average election completes within about 475 ms",
+    figure: "meanMs failed=1",
+    valueMs: 475,
+  },
+  {
+    source: "thesis §9.4",
+    quote: "and 99.9% of elections complete within 1.5 s",
+    figure: "p999Ms failed=1",
+    valueMs: 1500,
+  },
+  {
+    source: "thesis §9.4",
+    quote: "Even when two of the five servers have failed, the average election takes about 650 ms",
+    figure: "meanMs failed=2",
+    valueMs: 650,
+  },
+  { source: "thesis §9.4", quote: "and 99.9% of elections complete in 3 s", figure: "p999Ms failed=2", valueMs: 3000 },
+];
+
+/** The published numbers beside ours (from `figures`, where present) and ours divided by theirs. */
+export function compareWithPublished(
+  figures: Record<string, unknown>,
+): {
+  source: string;
+  figure: string;
+  publishedMs: number;
+  oursMs: number | null;
+  ratio: number | null;
+  quote: string;
+}[] {
+  return publishedElectionNumbers.filter((n) => n.figure in figures).map((n) => {
+    const ours = typeof figures[n.figure] === "number" ? figures[n.figure] as number : null;
+    return {
+      source: n.source,
+      figure: n.figure,
+      publishedMs: n.valueMs,
+      oursMs: ours,
+      ratio: ours === null ? null : Math.round((ours / n.valueMs) * 100) / 100,
+      quote: n.quote,
+    };
+  });
+}

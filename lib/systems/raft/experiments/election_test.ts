@@ -5,7 +5,14 @@
 // Nothing here asserts the paper's numbers: only the shape and the setup.
 import assert from "node:assert/strict";
 import { resolveParams } from "../../../params.ts";
-import { electionTrial, electionTrials, figure16Ranges, summariseElections, wanElectionTrial } from "./election.ts";
+import {
+  compareWithPublished,
+  electionTrial,
+  electionTrials,
+  figure16Ranges,
+  summariseElections,
+  wanElectionTrial,
+} from "./election.ts";
 import { raftElectionExperiment, raftElectionWanExperiment } from "./lab.ts";
 
 Deno.test("figure 16 has the paper's ten ranges, 150-300 shared by both graphs", () => {
@@ -102,4 +109,13 @@ Deno.test("WAN (thesis §9.4): with one and with two of five servers down, the o
     "meanMs failed=2",
   ]);
   assert.match(output.traceHash, /^[0-9a-f]{16}$/);
+});
+
+Deno.test("compareWithPublished pairs each published number with the figure of ours it names, and only those present", () => {
+  const rows = compareWithPublished({ "meanMs 12-24": 70, "maxMs 12-24": "n/a" });
+  assert.deepEqual(rows.map((r) => [r.figure, r.oursMs, r.ratio]), [["meanMs 12-24", 70, 2], [
+    "maxMs 12-24",
+    null,
+    null,
+  ]]);
 });
