@@ -25,5 +25,6 @@ export type { LinkOptions, LinkStats, Network, NetworkOptions, Placement } from 
 export type { Recorder, Series } from "./recorder.ts";
 export type { TraceEvent } from "./trace.ts";
 export { Clock } from "./clock.ts";
+export { RunHash } from "./run_hash.ts";
 /** The history event a client records; systems import it from here, as they may import only kernel types. */
 export type { Op } from "../history/mod.ts";

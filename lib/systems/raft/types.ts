@@ -149,7 +149,32 @@ export interface RaftConfig {
    * much fast stop honouring it. Drift beyond it makes lease reads unsafe.
    */
   leaseClockDriftMax: number;
+  /**
+   * When a follower's election timer restarts besides hearing the current leader, granting a vote
+   * and starting an election (which every rule does). See {@linkcode ElectionTimerRule}.
+   */
+  electionTimerRule: ElectionTimerRule;
 }
+
+/**
+ * What else restarts a server's election timer when it steps down to follower.
+ *
+ * - `"figure2"`: nothing. Figure 2 of the Raft paper names only hearing the current leader and
+ *   granting a vote; a candidate that learns a higher term from a candidate that cannot win keeps
+ *   its deadline, and a deposed leader, whose timer has not restarted since it campaigned,
+ *   campaigns at once unless it first grants a vote or hears a leader.
+ * - `"logcabin"`: a leader that steps down starts a fresh timer; others keep theirs (LogCabin,
+ *   the paper's implementation: `RaftConsensus::stepDown` sets the timer only when the server
+ *   was leader).
+ * - `"etcd"` (the default): every step down restarts the timer, a higher term learnt from any
+ *   message included (etcd's `becomeFollower` calls `reset`). Followers then stay quiet longer
+ *   after a disruptive candidate, at the price of slower elections while candidates that cannot
+ *   win keep raising the term.
+ */
+export type ElectionTimerRule = "figure2" | "logcabin" | "etcd";
+
+/** The election timer rules, for parameters and error messages. */
+export const electionTimerRules: readonly ElectionTimerRule[] = ["figure2", "logcabin", "etcd"];
 
 /** Sensible defaults: timeouts of 150-300 ms as the paper suggests, heartbeats every 50 ms. */
 export const raftConfigDefaults: Omit<RaftConfig, "servers"> = {
@@ -165,4 +190,5 @@ export const raftConfigDefaults: Omit<RaftConfig, "servers"> = {
   snapshotChunkBytes: 64 * 1024,
   readMode: "readIndex",
   leaseClockDriftMax: 0.1,
+  electionTimerRule: "etcd",
 };

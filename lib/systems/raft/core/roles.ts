@@ -20,6 +20,7 @@ function setRole(s: CoreState, role: Role): void {
 export function becomeFollower(s: CoreState, term: number, leader: number): void {
   if (!(term >= s.term)) assert(false, `a follower's term ${term} is below the current ${s.term}`);
   assert(leader !== s.id, "a server never follows itself");
+  const wasLeader = s.role === "leader";
   if (term > s.term) {
     s.term = term;
     s.vote = -1;
@@ -35,7 +36,17 @@ export function becomeFollower(s: CoreState, term: number, leader: number): void
   s.pendingReads = [];
   s.readRoundInFlight = false;
   s.transferTarget = -1;
-  s.resetElectionTimer();
+  restartElectionTimerOnStepDown(s, wasLeader);
+}
+
+/** The election timer on stepping down, as the configured rule has it (types.ts, ElectionTimerRule). */
+function restartElectionTimerOnStepDown(s: CoreState, wasLeader: boolean): void {
+  const rule = s.config.electionTimerRule;
+  if (rule === "etcd" || (rule === "logcabin" && wasLeader)) return s.resetElectionTimer();
+  // A leader has no deadline (Infinity); under Figure 2 its timer last restarted when it
+  // campaigned, long past, so it is due now.
+  if (rule === "figure2" && wasLeader) s.electionDeadlineUs = s.nowUs;
+  assert(s.electionDeadlineUs !== Infinity, "a follower without an election deadline");
 }
 
 /** Pre-Vote (§9.6 of the thesis): asks whether it could win the next term, changing nothing durable. */

@@ -4,7 +4,6 @@ import assert from "node:assert/strict";
 import { raftInvariantNames } from "../mod.ts";
 import { resolveParams } from "../../../params.ts";
 import { raftChaosExperiment, raftSchedule } from "./lab.ts";
-import { electionTrial, electionTrials } from "./election.ts";
 import { packageSchedule, runSystem, standardFaultPackageNames, standardFaultPackages } from "../../../harness/mod.ts";
 import { raftSystem } from "./system.ts";
 import { raftWorkload } from "./workload.ts";
@@ -34,24 +33,6 @@ Deno.test("schedules end their faults before the recovery period, and 'none' has
   const power = raftSchedule("power", 5_000_000);
   assert.equal(power.recoveryUs, 1_000_000);
   assert.ok("repeat" in power.faults[0]);
-});
-
-Deno.test("raft-election: without randomness split votes never end; with 150 ms of it a leader follows within a second", () => {
-  const rows = electionTrials([[150, 150], [150, 300]], 10, 3);
-  const fixed = rows.filter((r) => r.range === "150-150 ms");
-  const random = rows.filter((r) => r.range === "150-300 ms");
-  assert.ok(fixed.filter((r) => r.censored).length >= 8, "identical timeouts split the vote again and again (§9.3)");
-  // At least the minimum timeout less the heartbeat interval that may have passed before the crash.
-  assert.ok(random.every((r) => !r.censored && r.downtimeMs > 75 && r.downtimeMs < 1000), JSON.stringify(random));
-});
-
-Deno.test("raft-election, paper setup: the two followers left behind never win; an up-to-date one does (§5.4.1)", () => {
-  for (let seed = 1; seed <= 10; seed++) {
-    const trial = electionTrial([150, 300], seed, "paper");
-    assert.equal(trial.lagging.length, 2, `seed ${seed}: two followers were made to lag`);
-    assert.ok(trial.newLeader !== undefined && trial.downtimeUs !== undefined, `seed ${seed}: a new leader`);
-    assert.ok(!trial.lagging.includes(trial.newLeader), `seed ${seed}: ${trial.newLeader} lagged yet won`);
-  }
 });
 
 Deno.test("raft: every standard fault package of the harness, aimed at the leader: the correct cluster passes every check", () => {

@@ -1,7 +1,7 @@
 /**
  * Raft's experiments on the harness: the system declaration (system.ts), the shared key-value
  * workload (workload.ts), the fault packages (schedules.ts), and the experiments the lab
- * registers: `raft-chaos`, `raft-election` (the paper's Figure 16), `raft-faults`, `raft-lease`,
+ * registers: `raft-chaos`, `raft-election` (the paper's Figure 16), `raft-election-wan` (the thesis' §9.4), `raft-faults`, `raft-lease`,
  * `raft-load`, `raft-load-curve` and `raft-snapshot`.
  *
  * @example
@@ -12,7 +12,7 @@
  * @module
  */
 import { raftChaosExperiment } from "./chaos.ts";
-import { raftElectionExperiment } from "./lab.ts";
+import { raftElectionExperiment, raftElectionWanExperiment } from "./lab.ts";
 import { raftFaultsExperiment } from "./faults_lab.ts";
 import { raftLeaseExperiment } from "./lease_lab.ts";
 import { raftLoadCurveExperiment, raftLoadExperiment } from "./load_lab.ts";
@@ -38,6 +38,7 @@ export * from "./scripted_cluster.ts";
 export const raftExperiments = [
   raftChaosExperiment,
   raftElectionExperiment,
+  raftElectionWanExperiment,
   raftFaultsExperiment,
   raftLeaseExperiment,
   raftLoadExperiment,

@@ -18,7 +18,7 @@
  */
 import { checkLinearizable, kv, type LinearizabilityResult, type Model, pairOperations } from "../../../check/mod.ts";
 import type { Op } from "../../../history/mod.ts";
-import { type NodeApi, Simulation } from "../../../sim/mod.ts";
+import { type NetworkOptions, type NodeApi, Simulation } from "../../../sim/mod.ts";
 import {
   bugsFor,
   type RaftConfig,
@@ -42,6 +42,8 @@ export interface ScriptedClusterOptions {
   bug?: string;
   /** Keep the kernel's trace of every event (needed by {@linkcode ScriptedCluster.votesGranted}). Default false. */
   trace?: boolean;
+  /** The network's settings (latency, loss...); default the kernel's. */
+  network?: NetworkOptions;
 }
 
 /** A client's answered operation. */
@@ -104,7 +106,7 @@ export class ScriptedCluster {
     if (!Number.isInteger(options.voters) || options.voters < 1 || !Number.isInteger(spares) || spares < 0) {
       throw new Error(`a cluster needs at least one voter and no negative spares: got ${options.voters} and ${spares}`);
     }
-    this.sim = new Simulation({ seed: options.seed, trace: options.trace ?? false });
+    this.sim = new Simulation({ seed: options.seed, trace: options.trace ?? false, network: options.network });
     const bootstrap: number[] = [];
     this.config = { ...raftConfigDefaults, ...options.config, servers: bootstrap };
     const bugs = bugsFor(options.bug ?? "none");
