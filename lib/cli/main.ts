@@ -172,7 +172,8 @@ async function main(args: string[]): Promise<number> {
       const given = paramAssignments(repeated.param ?? [], experiment.params);
       const params = resolveParams(experiment.params, given);
       const dir = options.out ?? `${root}/results/${experiment.name}/seed-${seed}-${paramsDigest(params)}`;
-      const key = cellKey(experiment.name, params, seed, await codeVersion(`${root}/lib`));
+      const code = await codeVersion(`${root}/lib`);
+      const key = cellKey(experiment.name, params, seed, code);
       const stored = options.force === "true" ? undefined : await storedRun(dir, key);
       if (stored !== undefined) {
         if (options.json === "true") {
@@ -184,11 +185,12 @@ async function main(args: string[]): Promise<number> {
       }
       const run = await runExperiment(experiment, given, seed, () => performance.now());
       run.manifest.cacheKey = key;
-      await writeRun(dir, run, { keepHistory: true });
+      run.manifest.codeVersion = code;
+      const manifest = await writeRun(dir, run, { keepHistory: true });
       if (options.json === "true") {
         console.log(
           JSON.stringify(
-            { manifest: run.manifest, figures: run.output.figures, checks: run.output.checks, dir },
+            { manifest, figures: run.output.figures, checks: run.output.checks, dir },
             null,
             2,
           ),

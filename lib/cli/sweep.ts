@@ -80,6 +80,7 @@ export async function sweepCommand(
     onProgress: options.json === "true" ? undefined : progressPrinter(Deno.stderr.isTerminal()),
     wallClockMs: () => performance.now(),
   }, `${root}/lib`);
+  for (const reason of result.discarded) console.error(`faultline: not reused: ${reason}`);
   if (options.json === "true") console.log(JSON.stringify(result, null, 2));
   else {console.log(
       `${result.rows.length} cells, ${result.failures} failed a check; wrote ${dir.replace(`${root}/`, "")}/`,

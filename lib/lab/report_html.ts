@@ -124,8 +124,11 @@ export function comparisonHtml(names: [string, string], rows: ComparisonRow[], s
   ]);
 }
 
+/** Marks a page as Faultline's, so it may later be replaced by a newer one (and nothing else may). */
+export const generatorMeta = '<meta name="generator" content="Faultline">';
+
 function page(title: string, sections: string[]): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8">${generatorMeta}<title>${
     escapeHtml(title)
   }</title><style>${style}</style></head><body><h1>${escapeHtml(title)}</h1>${sections.join("\n")}</body></html>\n`;
 }
