@@ -138,6 +138,26 @@ export async function writeAtomically(path: string, contents: string | Uint8Arra
   await Deno.rename(temporary, path);
 }
 
+/** Marks a page as Faultline's, so it may later be replaced by a newer one (and nothing else may). */
+export const generatorMeta = '<meta name="generator" content="Faultline">';
+
+/**
+ * Refuses to let a page be written at `path` unless nothing is there or a page Faultline wrote
+ * (one carrying {@linkcode generatorMeta} near its top).
+ */
+export async function requireReplaceablePage(path: string): Promise<void> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw new InputError(`refusing to write ${path}: ${(error as Error).message}`);
+  }
+  if (!text.slice(0, 400).includes(generatorMeta)) {
+    throw new InputError(`refusing to overwrite ${path}: it is not a page Faultline wrote; choose another path`);
+  }
+}
+
 /** Options of {@linkcode writeResultDir}. */
 export interface ResultDirOptions {
   kind: DirectoryKind;

@@ -7,6 +7,7 @@
  */
 import type { ComparisonRow } from "./compare.ts";
 import type { LoadedResults } from "./load.ts";
+import { generatorMeta } from "./files.ts";
 
 const style = `body{font:14px system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}
 table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
@@ -123,9 +124,6 @@ export function comparisonHtml(names: [string, string], rows: ComparisonRow[], s
     ),
   ]);
 }
-
-/** Marks a page as Faultline's, so it may later be replaced by a newer one (and nothing else may). */
-export const generatorMeta = '<meta name="generator" content="Faultline">';
 
 function page(title: string, sections: string[]): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8">${generatorMeta}<title>${

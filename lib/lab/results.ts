@@ -6,12 +6,19 @@
  */
 import { InputError } from "../assert.ts";
 import { compareRows, type ComparisonRow } from "./compare.ts";
-import { ForeignDirectoryError, gitVersion, isMarked, markerName, writeAtomically } from "./files.ts";
+import {
+  ForeignDirectoryError,
+  gitVersion,
+  isMarked,
+  markerName,
+  requireReplaceablePage,
+  writeAtomically,
+} from "./files.ts";
 import { codeVersion } from "./sweep.ts";
 import { resolveParams } from "../params.ts";
 import { loadResults } from "./load.ts";
 import { experimentNamed } from "./registry.ts";
-import { comparisonHtml, generatorMeta, runReportHtml, sweepReportHtml } from "./report_html.ts";
+import { comparisonHtml, runReportHtml, sweepReportHtml } from "./report_html.ts";
 import { toSvg } from "../viz/mod.ts";
 
 async function svgsIn(dir: string): Promise<Record<string, string>> {
@@ -75,7 +82,7 @@ export async function compareResults(dirs: string[], options: { out?: string } =
     if (rows.length === 0) throw new InputError(`${base.dir} and ${other.dir} share no parameter point to compare`);
     const html = options.out ?? `${other.dir}/comparison.html`;
     if (options.out === undefined) await requireMarked(other.dir);
-    else await requireOurPage(options.out);
+    else await requireReplaceablePage(options.out);
     await writeAtomically(html, comparisonHtml([base.dir, other.dir], rows, await toSvg(comparisonChart(rows))));
     comparisons.push({ a: base.dir, b: other.dir, rows, html });
   }
@@ -84,15 +91,6 @@ export async function compareResults(dirs: string[], options: { out?: string } =
 
 async function requireMarked(dir: string): Promise<void> {
   if (!await isMarked(dir)) throw new ForeignDirectoryError(dir, `it has no ${markerName} file`);
-}
-
-/** A page may be written at `path` when nothing is there, or a page Faultline wrote. */
-async function requireOurPage(path: string): Promise<void> {
-  const text = await Deno.readTextFile(path).catch((error) => error instanceof Deno.errors.NotFound ? "" : undefined);
-  if (text === "") return;
-  if (text === undefined || !text.slice(0, 200).includes(generatorMeta)) {
-    throw new InputError(`refusing to overwrite ${path}: it is not a page Faultline wrote; choose another --out`);
-  }
 }
 
 function varies(rows: Record<string, unknown>[], parameter: string): boolean {
