@@ -15,6 +15,7 @@ import {
   codeVersion,
   experimentNamed,
   experiments,
+  resultsRoot,
   runExperiment,
   storedRun,
   suggest,
@@ -156,7 +157,7 @@ async function main(args: string[]): Promise<number> {
   switch (command) {
     case "demo": {
       const seed = takeInteger(options, "seed", 1);
-      const resultsDir = options.results ?? `${root}/results`;
+      const resultsDir = options.results ?? resultsRoot(root);
       delete options.results;
       const { dir, run } = await demo({ seed, params: options, resultsDir });
       console.log(JSON.stringify({ ...run.output.figures, verdict: run.manifest.verdict }, null, 2));
@@ -171,7 +172,7 @@ async function main(args: string[]): Promise<number> {
       const seed = takeInteger(options, "seed", 1);
       const given = paramAssignments(repeated.param ?? [], experiment.params);
       const params = resolveParams(experiment.params, given);
-      const dir = options.out ?? `${root}/results/${experiment.name}/seed-${seed}-${paramsDigest(params)}`;
+      const dir = options.out ?? `${resultsRoot(root)}/${experiment.name}/seed-${seed}-${paramsDigest(params)}`;
       const code = await codeVersion(`${root}/lib`);
       const key = cellKey(experiment.name, params, seed, code);
       const stored = options.force === "true" ? undefined : await storedRun(dir, key);

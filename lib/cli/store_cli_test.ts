@@ -49,3 +49,16 @@ Deno.test("check --html does not overwrite a file Faultline did not write, and r
   assert.equal((await check(`${dir}/page.html`)).code, 0, "its own page is replaced");
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("FAULTLINE_RESULTS moves the default results directory (the test suite points it at a temporary one)", async () => {
+  const results = await Deno.makeTempDir();
+  Deno.env.set("FAULTLINE_RESULTS", results);
+  try {
+    const { code, stdout } = await cli(["run", "echo", "--param", "durationUs=300000", "--seed", "5"]);
+    assert.equal(code, 0);
+    assert.match(stdout, new RegExp(`wrote ${results}/echo/seed-5-[0-9a-f]+/`));
+  } finally {
+    Deno.env.delete("FAULTLINE_RESULTS");
+  }
+  await Deno.remove(results, { recursive: true });
+});

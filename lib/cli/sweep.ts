@@ -5,7 +5,16 @@
  * @module
  */
 import { InputError } from "../assert.ts";
-import { digest, parseList, parseRange, parseSeeds, runSweep, type SweepProgress, type SweepSpec } from "../lab/mod.ts";
+import {
+  digest,
+  parseList,
+  parseRange,
+  parseSeeds,
+  resultsRoot,
+  runSweep,
+  type SweepProgress,
+  type SweepSpec,
+} from "../lab/mod.ts";
 
 function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) return "?";
@@ -69,10 +78,11 @@ export async function sweepCommand(
   if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 256)) {
     throw new InputError(`--workers must be an integer from 1 to 256, got ${options.workers}`);
   }
-  const dir = options.out ?? `${root}/results/${spec.experiment}/sweep-${digest(JSON.stringify(spec)).slice(0, 10)}`;
+  const results = resultsRoot(root);
+  const dir = options.out ?? `${results}/${spec.experiment}/sweep-${digest(JSON.stringify(spec)).slice(0, 10)}`;
   const result = await runSweep(spec, {
     dir,
-    cacheDir: options.cache ?? `${root}/results/${spec.experiment}/cache`,
+    cacheDir: options.cache ?? `${results}/${spec.experiment}/cache`,
     workers,
     force: options.force === "true",
     resume: options.resume === "true",

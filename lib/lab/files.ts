@@ -275,6 +275,16 @@ export async function verifyStored(dir: string, manifest: Record<string, unknown
   return [...problems, ...await changedFiles(dir, files as Record<string, string>)];
 }
 
+/**
+ * Where results go by default: `results/` in the project, or the directory named by the
+ * environment variable `FAULTLINE_RESULTS` (the test suite points it at a temporary directory,
+ * so tests never fill the user's `results/`).
+ */
+export function resultsRoot(projectRoot: string): string {
+  const override = Deno.env.get("FAULTLINE_RESULTS");
+  return override === undefined || override === "" ? `${projectRoot}/results` : override.replace(/\/+$/, "");
+}
+
 /** The project's git commit and whether the work tree is dirty, when git is available. */
 export async function gitVersion(): Promise<{ commit: string; dirty: boolean } | undefined> {
   try {

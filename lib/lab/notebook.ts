@@ -15,6 +15,7 @@
  */
 import { digest, type SweepSpec } from "./cells.ts";
 import { runSweep, type SweepProgress, type SweepResult } from "./sweep.ts";
+import { resultsRoot } from "./files.ts";
 
 const root = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -81,8 +82,8 @@ export async function sweep(
   const id = digest(JSON.stringify(spec)).slice(0, 10);
   const display = new ProgressDisplay(`faultline-sweep-${id}`);
   const result = await runSweep(spec, {
-    dir: options.dir ?? `${root}/results/${spec.experiment}/sweep-${id}`,
-    cacheDir: `${root}/results/${spec.experiment}/cache`,
+    dir: options.dir ?? `${resultsRoot(root)}/${spec.experiment}/sweep-${id}`,
+    cacheDir: `${resultsRoot(root)}/${spec.experiment}/cache`,
     workers: options.workers,
     force: options.force,
     keepHistories: options.keepHistories,
