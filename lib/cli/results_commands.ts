@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { compareResults, type ComparisonRow, replayRun, writeReport } from "../lab/mod.ts";
+import { compareResults, type ComparisonRow, formatFigure, replayRun, writeReport } from "../lab/mod.ts";
 
 /** Writes the report; exit 0. */
 export async function reportCommand(dir: string): Promise<number> {
@@ -64,5 +64,5 @@ function printComparison(a: string, b: string, rows: ComparisonRow[]): void {
 }
 
 function fmt(x: number): string {
-  return Number.isInteger(x) ? String(x) : x.toPrecision(4);
+  return formatFigure(x);
 }

@@ -114,7 +114,8 @@ function comparisonChart(rows: ComparisonRow[]) {
       {
         mark: "rule",
         encoding: {
-          y: { field: "metric", type: "nominal", title: null },
+          // In the rows' order (groups sorted numerically), and labels never cut short.
+          y: { field: "metric", type: "nominal", title: null, sort: null, axis: { labelLimit: 0 } },
           x: { field: "low", type: "quantitative", title: "relative difference" },
           x2: { field: "high" },
         },
@@ -122,7 +123,7 @@ function comparisonChart(rows: ComparisonRow[]) {
       {
         mark: { type: "point", filled: true },
         encoding: {
-          y: { field: "metric", type: "nominal" },
+          y: { field: "metric", type: "nominal", sort: null },
           x: { field: "relative", type: "quantitative" },
           color: { field: "flag", type: "nominal" },
         },

@@ -12,6 +12,7 @@ import type { Experiment, RunOutput } from "./experiment.ts";
 import { contentHashes, gitVersion, recordHash, toCsv, verifyStored, writeResultDir } from "./files.ts";
 import { combineValidity, type Validity } from "../check/mod.ts";
 import { InputError } from "../assert.ts";
+import { formatFigure } from "./compare.ts";
 
 /** Where and how a run was made. */
 export interface Manifest {
@@ -183,7 +184,7 @@ export async function gunzip(packed: Uint8Array): Promise<string> {
 
 function report(run: RunResult): string {
   const { manifest, output } = run;
-  const figure = (v: unknown) => (typeof v === "number" && !Number.isInteger(v) ? v.toFixed(3) : String(v));
+  const figure = (v: unknown) => (typeof v === "number" ? formatFigure(v) : String(v));
   const lines = [
     `# ${manifest.experiment}, seed ${manifest.seed}: ${
       manifest.verdict === true ? "valid" : manifest.verdict === false ? "INVALID" : "unknown"

@@ -125,7 +125,8 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions, libDir: s
   let computed = 0;
   const progress = () => {
     const elapsedMs = options.wallClockMs() - started;
-    const etaMs = computed === 0 ? NaN : (elapsedMs / computed) * (cells.length - finished.size);
+    const left = cells.length - finished.size;
+    const etaMs = left === 0 ? 0 : computed === 0 ? NaN : (elapsedMs / computed) * left;
     options.onProgress?.({ done: finished.size, total: cells.length, cached: cachedCount, failures, elapsedMs, etaMs });
   };
   progress();
