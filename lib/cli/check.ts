@@ -20,6 +20,7 @@ import {
   unknownExplanation,
 } from "../check/mod.ts";
 import { type Op, readHistory } from "../history/mod.ts";
+import { generatorMeta, requireReplaceablePage, writeAtomically } from "../lab/mod.ts";
 
 /** Options of the check command. */
 export interface CheckCommand {
@@ -94,9 +95,11 @@ export async function checkCommand(command: CheckCommand): Promise<number> {
       title: `Linearizability of ${command.file}`,
       model: model.name,
     });
-    const temporary = `${command.html}.tmp-${Deno.pid}`;
-    await Deno.writeTextFile(temporary, page);
-    await Deno.rename(temporary, command.html);
+    await requireReplaceablePage(command.html);
+    await writeAtomically(
+      command.html,
+      page.replace('<meta charset="utf-8">', `<meta charset="utf-8">${generatorMeta}`),
+    );
   }
   console.log(command.json ? JSON.stringify(jsonOf(result, command), null, 2) : textOf(result, command));
   return exitCodeOf(result.valid);

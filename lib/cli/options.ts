@@ -124,7 +124,8 @@ export const commands: readonly CommandSpec[] = [
     positionals: "DIR",
     positionalsMin: 1,
     positionalsMax: 1,
-    summary: "re-run a stored run and confirm its trace hash",
+    summary: "re-run a stored run and confirm its trace hash: exit 0 it matches, 3 the code changed since the " +
+      "run was stored, 1 the same code gave another trace (not deterministic)",
     options: {},
   },
   {
@@ -367,8 +368,9 @@ Usage: ./faultline <command> [options]     (./faultline help COMMAND, or COMMAND
 Commands:
 ${entries.join("\n")}
 
-Exit codes: 0 success, 1 a violation was found (and nothing else), 2 bad input or usage,
-3 inconclusive ("unknown"), 4 an internal error.
+Exit codes: 0 success, 1 a violation was found (and nothing else), 2 bad input or usage (an edited
+stored result, a directory Faultline did not write), 3 inconclusive ("unknown"; replay: the code
+changed), 4 an internal error. Results go under results/, or $FAULTLINE_RESULTS when it is set.
 `;
 }
 

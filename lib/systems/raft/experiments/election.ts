@@ -14,6 +14,7 @@
  * @module
  */
 import { Rng } from "../../../sim/mod.ts";
+import { combineTraceHashes } from "../../../harness/mod.ts";
 import { runRaftCluster } from "./cluster.ts";
 
 /** The timeout ranges of Figure 16, in milliseconds. */
@@ -49,6 +50,9 @@ export interface ElectionTrialResult {
   newLeader: number | undefined;
   /** The followers made to fall behind (`paper` setup). */
   lagging: number[];
+  /** The trial's run hash and event count, so a replay checks the trial itself. */
+  traceHash: string;
+  events: number;
 }
 
 /** One trial: the time from the leader's crash to the next leader. */
@@ -103,8 +107,22 @@ export function electionTrial(
       : undefined,
   }, seed);
   const next = run.leaderChanges.find((change) => change.timeUs > crashAtUs);
-  return { downtimeUs: next === undefined ? undefined : next.timeUs - crashAtUs, newLeader: next?.server, lagging };
+  return {
+    downtimeUs: next === undefined ? undefined : next.timeUs - crashAtUs,
+    newLeader: next?.server,
+    lagging,
+    traceHash: run.sim.hash(),
+    events: run.sim.eventsProcessed,
+  };
 }
+
+/** One row of an election study: a trial's time without a leader, censored at the window. */
+export type ElectionRow = {
+  range: string;
+  trial: number;
+  downtimeMs: number;
+  censored: boolean;
+};
 
 /** Runs `trials` trials per range; rows of {range, trial, downtimeMs, censored}. */
 export function electionTrials(
@@ -112,18 +130,32 @@ export function electionTrials(
   trials: number,
   seed: number,
   setup: ElectionSetup = "plain",
-): { range: string; trial: number; downtimeMs: number; censored: boolean }[] {
-  const rows = [];
+): ElectionRow[] {
+  return electionStudy(ranges, trials, seed, setup).rows;
+}
+
+/** The trials of {@linkcode electionTrials} with one trace hash over all of them and their events. */
+export function electionStudy(
+  ranges: [number, number][],
+  trials: number,
+  seed: number,
+  setup: ElectionSetup = "plain",
+): { rows: ElectionRow[]; traceHash: string; events: number } {
+  const rows: ElectionRow[] = [];
+  const hashes: string[] = [];
+  let events = 0;
   for (const range of ranges) {
     for (let trial = 0; trial < trials; trial++) {
-      const { downtimeUs } = electionTrial(range, seed * 100_000 + trial, setup);
+      const result = electionTrial(range, seed * 100_000 + trial, setup);
       rows.push({
         range: `${range[0]}-${range[1]} ms`,
         trial,
-        downtimeMs: (downtimeUs ?? electionWindowUs) / 1000,
-        censored: downtimeUs === undefined,
+        downtimeMs: (result.downtimeUs ?? electionWindowUs) / 1000,
+        censored: result.downtimeUs === undefined,
       });
+      hashes.push(result.traceHash);
+      events += result.events;
     }
   }
-  return rows;
+  return { rows, traceHash: combineTraceHashes(hashes), events };
 }

@@ -8,7 +8,7 @@
  */
 import { choice, defineCustomExperiment, defineParams, integer } from "../../../harness/mod.ts";
 import { latencyCdf } from "../../../viz/mod.ts";
-import { electionTrials, figure16Ranges } from "./election.ts";
+import { electionStudy, figure16Ranges } from "./election.ts";
 
 export { raftChaosExperiment } from "./chaos.ts";
 export { chaosSkewDriftPpm, raftSchedule } from "./schedules.ts";
@@ -29,7 +29,7 @@ export const raftElectionExperiment = defineCustomExperiment({
   description: "Raft paper Figure 16: time to replace a crashed leader for each election-timeout range",
   params: raftElectionParams,
   run(p, seed) {
-    const rows = electionTrials(figure16Ranges, p.trials, seed, p.setup);
+    const { rows, traceHash, events } = electionStudy(figure16Ranges, p.trials, seed, p.setup);
     const figures: Record<string, number> = {};
     for (const [min, max] of figure16Ranges) {
       const range = rows.filter((r) => r.range === `${min}-${max} ms`);
@@ -40,6 +40,8 @@ export const raftElectionExperiment = defineCustomExperiment({
     }
     return {
       figures,
+      traceHash,
+      events,
       tables: { downtimes: rows },
       charts: {
         election: latencyCdf(rows.map((r) => ({ latencyUs: r.downtimeMs * 1000, series: r.range })), {
