@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { InputError } from "../assert.ts";
+import { assert, InputError } from "../assert.ts";
 import {
   checkIsolation,
   checkLinearizable,
@@ -95,11 +95,7 @@ export async function checkCommand(command: CheckCommand): Promise<number> {
       title: `Linearizability of ${command.file}`,
       model: model.name,
     });
-    await requireReplaceablePage(command.html);
-    await writeAtomically(
-      command.html,
-      page.replace('<meta charset="utf-8">', `<meta charset="utf-8">${generatorMeta}`),
-    );
+    await writeAtomically(command.html, page);
   }
   console.log(command.json ? JSON.stringify(jsonOf(result, command), null, 2) : textOf(result, command));
   return exitCodeOf(result.valid);
@@ -116,14 +112,8 @@ async function checkHtmlTarget(path: string): Promise<void> {
   if (dirInfo === undefined || !dirInfo.isDirectory) {
     throw new InputError(`--html ${path}: the directory ${dir} does not exist`);
   }
-  const existing = await Deno.stat(path).catch(() => undefined);
-  if (existing === undefined) return;
-  const text = existing.isFile ? await Deno.readTextFile(path).catch(() => "") : "";
-  if (!text.includes(linearizabilityHtmlMarker)) {
-    throw new InputError(
-      `--html ${path}: the file exists and Faultline did not write it; it is left alone (choose another path)`,
-    );
-  }
+  assert(linearizabilityHtmlMarker === generatorMeta, "the check page carries the tag every Faultline page does");
+  await requireReplaceablePage(path);
 }
 
 /**

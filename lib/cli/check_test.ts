@@ -151,7 +151,7 @@ Deno.test("check --html refuses a missing directory and a file Faultline did not
     `${dir}/mine.html`,
   ]);
   assert.equal(theirs.code, 2);
-  assert.match(theirs.stderr, /the file exists and Faultline did not write it/);
+  assert.match(theirs.stderr, /refusing to overwrite .*mine\.html: it is not a page Faultline wrote/);
   assert.equal(await Deno.readTextFile(`${dir}/mine.html`), "my notes");
   await Deno.remove(dir, { recursive: true });
 });
