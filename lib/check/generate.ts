@@ -73,7 +73,7 @@ export function generateKvHistory(rng: Rng, options: KvHistoryOptions): Op[] {
 export interface CasRegisterHistoryOptions {
   operations: number;
   processes: number;
-  /** Fraction of writes and cas whose completion is `info` (unknown outcome). Default 0.1. */
+  /** Fraction of operations whose completion is `info` (unknown outcome). Default 0.1. */
   infoFraction?: number;
   /** Values are drawn from 0..values-1 (few values: many equal states). Default 5. */
   values?: number;
@@ -122,7 +122,7 @@ export function generateCasRegisterHistory(rng: Rng, options: CasRegisterHistory
       : f === "write"
       ? rng.int(0, values - 1)
       : [rng.int(0, values - 1), rng.int(0, values - 1)];
-    const info = i > 0 && f !== "read" && rng.bernoulli(infoFraction);
+    const info = i > 0 && rng.bernoulli(infoFraction);
     const effectUs = rng.uniform(callUs, returnUs);
     planned.push({ process, f, input, callUs, effectUs, returnUs, info, applies: !info || rng.bernoulli(0.5) });
   }
@@ -148,6 +148,7 @@ function applyInOrder<
   for (const op of [...planned].sort((a, b) => a.effectUs - b.effectUs)) {
     let outcome: Outcome = { type: "ok", value: op.input };
     if (op.f === "read") outcome = { type: "ok", value };
+    // A read that timed out may have been served or not: either way it changed nothing.
     else if (op.f === "write" && op.applies) value = op.input;
     else if (op.f === "cas" && op.applies) {
       const [expected, next] = op.input as [unknown, unknown];

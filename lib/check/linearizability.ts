@@ -24,7 +24,8 @@
 import { assert } from "../assert.ts";
 import { getHeapStatistics } from "node:v8";
 import { checkAppendOrder } from "./append_order.ts";
-import { kv, type Model } from "./models.ts";
+import { casRegister, kv, type Model, register } from "./models.ts";
+import { findStaleRead, type StaleRead } from "./stale_reads.ts";
 import type { Operation } from "./operations.ts";
 import type { Validity } from "./result.ts";
 
@@ -144,9 +145,31 @@ export function checkLinearizable(
       const counterexample = { key, linearized, stuck, stateAtStuck, concurrent };
       return { ...base, steps: 0, statesExplored: 0, valid: false, counterexample };
     }
+    const stale = model === register || model === casRegister ? findStaleRead(groups.get(key)!) : undefined;
+    if (stale !== undefined) {
+      const counterexample = staleReadExample(key, groups.get(key)!, stale, model);
+      return { ...base, steps: 0, statesExplored: 0, valid: false, counterexample };
+    }
     if (byOrder === undefined) searched.push({ key, search: new ObjectSearch(groups.get(key)!, model, initial) });
   }
   return searchInTurns(searched, base, { ...options, stepsMax, memoryBytesMax });
+}
+
+/** A stale read as a counterexample: the setter that must come between, then the read. */
+function staleReadExample(
+  key: string | undefined,
+  operations: readonly Operation[],
+  stale: StaleRead,
+  model: Model<unknown>,
+): Counterexample {
+  const stateAtStuck = model.show(stale.shadowValue);
+  return {
+    key,
+    linearized: [{ operation: stale.shadow, stateAfter: stateAtStuck }],
+    stuck: stale.read,
+    stateAtStuck,
+    concurrent: concurrentWith(operations, stale.read, new Set([stale.shadow.id])),
+  };
 }
 
 /** Runs the keys' searches in turns until one fails, all succeed, or a budget runs out. */
