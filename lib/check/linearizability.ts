@@ -221,6 +221,15 @@ function searchInTurns(
   return { ...base, steps, statesExplored: explored(), valid: true };
 }
 
+/** What a counterexample needs of the deepest order the search found (operations by index). */
+interface Best {
+  depth: number;
+  tail: { id: number; stateAfter: unknown }[];
+  stuck: number;
+  stateAtStuck: unknown;
+  concurrent: number[];
+}
+
 /** Functions that never change the state (a model's reads), which the search places eagerly. */
 const readOnlyFunctions = new Set(["read", "get"]);
 
@@ -265,7 +274,9 @@ class ObjectSearch {
   #linearizedHash = 0;
   #state: unknown;
   #entry: number;
-  #best: { order: number[]; states: unknown[]; stuck: number; stateAtStuck: unknown } | undefined;
+  /** The state after each placed operation, beside `#stackEntries`. */
+  readonly #stackStatesAfter: unknown[] = [];
+  #best: Best | undefined;
   /** Steps the last call to advance took. */
   stepsLastAdvance = 0;
   /** Whether the last call to advance stopped at the memory bound. */
@@ -285,6 +296,7 @@ class ObjectSearch {
     // The reads that find the initial state take effect at once, for good: nothing comes before them.
     this.#placeReads(this.#state);
     this.#stackEntries.length = 0;
+    this.#stackStatesAfter.length = 0;
     this.#entry = this.#list.next[this.#list.head];
   }
 
@@ -294,7 +306,7 @@ class ObjectSearch {
 
   /** The most operations placed at once so far. */
   get deepest(): number {
-    return this.#best?.order.length ?? this.#stackEntries.length;
+    return this.#best?.depth ?? this.#stackEntries.length;
   }
 
   get memoEntries(): number {
@@ -362,14 +374,7 @@ class ObjectSearch {
         continue;
       }
       // A return whose call is not linearized: nothing placed so far lets it take effect in time.
-      if (this.#best === undefined || stackEntries.length > this.#best.order.length) {
-        this.#best = {
-          order: stackEntries.map((e) => opOf[e]),
-          states: this.#statesAfterEach(state),
-          stuck: opOf[entry],
-          stateAtStuck: state,
-        };
-      }
+      if (this.#best === undefined || stackEntries.length > this.#best.depth) this.#best = this.#bestHere(entry, state);
       if (stackEntries.length === 0) {
         verdict = false;
         break;
@@ -388,7 +393,17 @@ class ObjectSearch {
   /** The explanation of a false verdict. */
   counterexample(): Omit<Counterexample, "key"> {
     assert(this.#best !== undefined, "a counterexample exists only after a false verdict");
-    return explain(this.#operations, this.#model, this.#best);
+    const operations = this.#operations;
+    const best = this.#best;
+    return {
+      linearized: best.tail.map(({ id, stateAfter }) => ({
+        operation: operations[id],
+        stateAfter: this.#model.show(stateAfter),
+      })),
+      stuck: operations[best.stuck],
+      stateAtStuck: this.#model.show(best.stateAtStuck),
+      concurrent: best.concurrent.map((id) => operations[id]),
+    };
   }
 
   /**
@@ -398,7 +413,7 @@ class ObjectSearch {
    * order of the reads among the writes. Returns how many operations were placed.
    */
   #placeWithReads(entry: number, after: unknown): number {
-    this.#placeOne(entry);
+    this.#placeOne(entry, after);
     return 1 + this.#placeReads(after);
   }
 
@@ -415,7 +430,7 @@ class ObjectSearch {
         candidate = next[candidate];
         continue;
       }
-      this.#placeOne(candidate);
+      this.#placeOne(candidate, state);
       placed++;
       // Placing lifted the read and its return; its neighbour before still links to what follows.
       candidate = next[prev[candidate]];
@@ -423,12 +438,13 @@ class ObjectSearch {
     return placed;
   }
 
-  #placeOne(entry: number): void {
+  #placeOne(entry: number, after: unknown): void {
     const id = this.#list.opOf[entry];
     this.#linearized[id >>> 5] |= 1 << (id & 31);
     this.#linearizedHash ^= this.#zobrist[id];
     if (this.#operations[id].known) this.#knownLeft--;
     this.#stackEntries.push(entry);
+    this.#stackStatesAfter.push(after);
     this.#lift(entry);
   }
 
@@ -436,6 +452,7 @@ class ObjectSearch {
   #unplace(count: number): void {
     for (let i = 0; i < count; i++) {
       const entry = this.#stackEntries.pop()!;
+      this.#stackStatesAfter.pop();
       const id = this.#list.opOf[entry];
       this.#linearized[id >>> 5] &= ~(1 << (id & 31));
       this.#linearizedHash ^= this.#zobrist[id];
@@ -444,14 +461,26 @@ class ObjectSearch {
     }
   }
 
-  /** The state after each placed operation, for a counterexample. */
-  #statesAfterEach(current: unknown): unknown[] {
-    const states: unknown[] = [];
-    for (let b = 0; b < this.#stackBatches.length; b++) {
-      const after = b + 1 < this.#stackStates.length ? this.#stackStates[b + 1] : current;
-      for (let i = 0; i < this.#stackBatches[b]; i++) states.push(after);
+  /**
+   * What a counterexample shows of the order placed now, which meets the return at `entry`: the
+   * last few operations, and the unplaced ones called before that return, concurrent with it.
+   * Kept small: it is taken each time the search gets deeper than before.
+   */
+  #bestHere(entry: number, state: unknown): Best {
+    const { next, head, isCall, opOf } = this.#list;
+    const stuck = opOf[entry];
+    const entries = this.#stackEntries;
+    const tail = [];
+    for (let i = Math.max(0, entries.length - 8); i < entries.length; i++) {
+      tail.push({ id: opOf[entries[i]], stateAfter: this.#stackStatesAfter[i] });
     }
-    return states;
+    const concurrent: number[] = [];
+    for (let e = next[head]; e !== -1 && e !== entry && concurrent.length < 8; e = next[e]) {
+      if (isCall[e] === 1 && this.#operations[opOf[e]].returnIndex > this.#operations[stuck].callIndex) {
+        concurrent.push(opOf[e]);
+      }
+    }
+    return { depth: entries.length, tail, stuck, stateAtStuck: state, concurrent };
   }
 
   #lift(entry: number): void {
@@ -589,26 +618,6 @@ function zobristKeys(n: number): Int32Array {
     keys[i] = z ^ (z >>> 14);
   }
   return keys;
-}
-
-function explain(
-  operations: readonly Operation[],
-  model: Model<unknown>,
-  best: { order: number[]; states: unknown[]; stuck: number; stateAtStuck: unknown },
-): Omit<Counterexample, "key"> {
-  const stuck = operations[best.stuck];
-  const concurrent = concurrentWith(operations, stuck, new Set(best.order.map((i) => operations[i].id)));
-  // Keep the tail of the order: the few operations before the point where no order works.
-  const tail = Math.max(0, best.order.length - 8);
-  return {
-    linearized: best.order.slice(tail).map((id, i) => ({
-      operation: operations[id],
-      stateAfter: model.show(best.states[tail + i]),
-    })),
-    stuck,
-    stateAtStuck: model.show(best.stateAtStuck),
-    concurrent,
-  };
 }
 
 /** At most 8 operations not in `placed` whose intervals overlap `stuck`'s. */

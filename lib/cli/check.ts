@@ -11,6 +11,7 @@ import {
   checkLinearizable,
   exitCodeOf,
   linearizabilityHtml,
+  type LinearizabilityProgress,
   type LinearizabilityResult,
   type ModelName,
   modelNamed,
@@ -27,6 +28,8 @@ export interface CheckCommand {
   json: boolean;
   html: string | undefined;
   steps: number | undefined;
+  /** Seconds the linearizability search may take before the verdict is "unknown" (default none). */
+  timeoutSeconds?: number | undefined;
   /** For isolation models: list-append or rw-register. */
   workload: string | undefined;
 }
@@ -67,7 +70,11 @@ export async function checkCommand(command: CheckCommand): Promise<number> {
   const model = modelNamed(command.model);
   const initial = parseInit(command.init);
   const operations = await pairOperationsFrom(readHistory(command.file));
-  const result = checkLinearizable(operations, model, { initial, stepsMax: command.steps });
+  const result = checkLinearizable(operations, model, {
+    initial,
+    stepsMax: command.steps,
+    ...progressOnStderr(command.timeoutSeconds),
+  });
   if (command.html !== undefined) {
     const events: Op[] = [];
     for await (const op of readHistory(command.file)) events.push(op);
@@ -81,6 +88,29 @@ export async function checkCommand(command: CheckCommand): Promise<number> {
   }
   console.log(command.json ? JSON.stringify(jsonOf(result, command), null, 2) : textOf(result, command));
   return exitCodeOf(result.valid);
+}
+
+/**
+ * A progress line on stderr every two seconds of a long check, and the time limit: the CLI may
+ * read the clock, the checker may not.
+ */
+function progressOnStderr(timeoutSeconds: number | undefined) {
+  const startedMs = performance.now();
+  let shownMs = startedMs;
+  const encoder = new TextEncoder();
+  return {
+    onProgress(progress: LinearizabilityProgress) {
+      const nowMs = performance.now();
+      if (nowMs - shownMs < 2000) return;
+      shownMs = nowMs;
+      const line = `checking: ${progress.keysDone}/${progress.keys} keys done; ` +
+        `${progress.operationsPlaced}/${progress.operations} operations placed, ` +
+        `${progress.statesExplored} states explored, ${Math.round(progress.memoryBytes / 2 ** 20)} MiB, ` +
+        `${((nowMs - startedMs) / 1000).toFixed(1)} s\n`;
+      Deno.stderr.writeSync(encoder.encode(line));
+    },
+    shouldStop: () => timeoutSeconds !== undefined && performance.now() - startedMs > timeoutSeconds * 1000,
+  };
 }
 
 function parseInit(init: string | undefined): unknown {
@@ -98,7 +128,11 @@ function jsonOf(result: LinearizabilityResult, command: CheckCommand) {
 
 function textOf(result: LinearizabilityResult, command: CheckCommand): string {
   const head = `${command.file}: ${
-    result.valid === true ? "linearizable" : result.valid === false ? "NOT linearizable" : "unknown (budget exhausted)"
+    result.valid === true
+      ? "linearizable"
+      : result.valid === false
+      ? "NOT linearizable"
+      : `unknown (${result.unknownReason ?? "budget exhausted"})`
   } as ${command.model} (${result.operations} operations, ${result.keys} keys, ${result.steps} search steps)`;
   const example = result.counterexample;
   if (example === undefined) return head;

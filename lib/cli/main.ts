@@ -53,7 +53,7 @@ Commands:
                                      and write results/demo/seed-N/
   test [--quick] [files...]          the whole suite: format, lint, type check, unit tests,
                                      notebooks (--quick: unit tests only)
-  check FILE --model NAME [--init VALUE] [--json] [--html OUT] [--steps N] [--workload W]
+  check FILE --model NAME [--init VALUE] [--json] [--html OUT] [--steps N] [--timeout S] [--workload W]
                                      check a history (JSON Lines): linearizability for register,
                                      cas-register, kv, counter, set, queue; isolation (Elle) for
                                      serializable, snapshot-isolation, read-committed, ... with
@@ -222,6 +222,7 @@ async function main(args: string[]): Promise<number> {
         json: options.json === "true",
         html: options.html,
         steps: options.steps === undefined ? undefined : takeInteger(options, "steps", 0),
+        timeoutSeconds: options.timeout === undefined ? undefined : takeInteger(options, "timeout", 0),
         workload: options.workload,
       });
     }

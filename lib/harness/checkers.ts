@@ -59,7 +59,7 @@ export function linearizable(
           : result.valid === false
           ? `not linearizable on key ${example?.key}: ${example?.stuck.f} ${JSON.stringify(example?.stuck.output)} ` +
             `met state ${example?.stateAtStuck}`
-          : `unknown: the search ran out of budget on key ${result.unknownKey}`,
+          : `unknown: ${result.unknownReason ?? "the search ran out of budget"} on key ${result.unknownKey}`,
         details: example === undefined ? undefined : { counterexample: example },
       };
     },
