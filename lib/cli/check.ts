@@ -1,7 +1,8 @@
 /**
- * `faultline check FILE --model NAME [--init VALUE] [--json] [--html OUT] [--steps N]`: checks a
- * history file in the interchange format for linearizability. Exit codes: 0 valid, 1 violation,
- * 2 bad input, 3 unknown (a search bound reached; the output says which).
+ * `faultline check FILE --model NAME [--init VALUE] [--json] [--html OUT] [--steps N] [--timeout S]`:
+ * checks a history file in the interchange format for linearizability. Exit codes: 0 valid,
+ * 1 violation, 2 bad input, 3 unknown (a search bound reached or the time limit; the output says
+ * which). A long check prints a progress line on stderr.
  *
  * @module
  */
@@ -12,6 +13,7 @@ import {
   exitCodeOf,
   linearizabilityHtml,
   linearizabilityHtmlMarker,
+  type LinearizabilityProgress,
   type LinearizabilityResult,
   type ModelName,
   modelNamed,
@@ -30,6 +32,8 @@ export interface CheckCommand {
   json: boolean;
   html: string | undefined;
   steps: number | undefined;
+  /** Seconds the linearizability search may take before the verdict is "unknown" (default none). */
+  timeoutSeconds?: number | undefined;
   /** For isolation models: list-append or rw-register. */
   workload: string | undefined;
 }
@@ -87,7 +91,11 @@ export async function checkCommand(command: CheckCommand): Promise<number> {
   for await (const op of readHistory(command.file)) pairer.push(op);
   const operations = pairer.finish();
   refuseEmpty(command.file, pairer.clientEvents, operations.length);
-  const result = checkLinearizable(operations, model, { initial, stepsMax: command.steps });
+  const result = checkLinearizable(operations, model, {
+    initial,
+    stepsMax: command.steps,
+    ...progressOnStderr(command.timeoutSeconds),
+  });
   if (command.html !== undefined) {
     const events: Op[] = [];
     for await (const op of readHistory(command.file)) events.push(op);
@@ -128,6 +136,29 @@ function refuseEmpty(file: string, clientEvents: number, operations: number): vo
         `or was a read with an unknown result): nothing to check`,
     );
   }
+}
+
+/**
+ * A progress line on stderr every two seconds of a long check, and the time limit: the CLI may
+ * read the clock, the checker may not.
+ */
+function progressOnStderr(timeoutSeconds: number | undefined) {
+  const startedMs = performance.now();
+  let shownMs = startedMs;
+  const encoder = new TextEncoder();
+  return {
+    onProgress(progress: LinearizabilityProgress) {
+      const nowMs = performance.now();
+      if (nowMs - shownMs < 2000) return;
+      shownMs = nowMs;
+      const line = `checking: ${progress.keysDone}/${progress.keys} keys done; ` +
+        `${progress.operationsPlaced}/${progress.operations} operations placed, ` +
+        `${progress.statesExplored} states explored, ${Math.round(progress.memoryBytes / 2 ** 20)} MiB, ` +
+        `${((nowMs - startedMs) / 1000).toFixed(1)} s\n`;
+      Deno.stderr.writeSync(encoder.encode(line));
+    },
+    shouldStop: () => timeoutSeconds !== undefined && performance.now() - startedMs >= timeoutSeconds * 1000,
+  };
 }
 
 function parseInit(init: string | undefined): unknown {

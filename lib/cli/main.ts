@@ -141,6 +141,9 @@ async function main(args: string[]): Promise<number> {
         steps: text(values, "steps") === undefined
           ? undefined
           : integerOption("steps", text(values, "steps"), { fallback: 0, min: 1 }),
+        timeoutSeconds: text(values, "timeout") === undefined
+          ? undefined
+          : integerOption("timeout", text(values, "timeout"), { fallback: 0 }),
         workload: text(values, "workload"),
       });
     case "sweep":

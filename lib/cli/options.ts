@@ -156,6 +156,11 @@ export const commands: readonly CommandSpec[] = [
       json,
       html: { type: "string", value: "OUT", description: "write an HTML page of the verdict" },
       steps: { type: "string", value: "N", description: "search steps before the verdict is unknown" },
+      timeout: {
+        type: "string",
+        value: "S",
+        description: "seconds the linearizability search may take before the verdict is unknown (default none)",
+      },
       workload: { type: "string", value: "W", description: "list-append or rw-register (isolation models)" },
     },
   },
