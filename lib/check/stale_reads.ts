@@ -14,7 +14,7 @@
  * @module
  */
 import type { Operation } from "./operations.ts";
-import { equalValues } from "./models.ts";
+import { canonicalJson, equalValues } from "./models.ts";
 
 /** A read no order can explain, and the acknowledged setter that hides its value's last producer. */
 export interface StaleRead {
@@ -36,7 +36,9 @@ export function findStaleRead(operations: readonly Operation[]): StaleRead | und
   const producers = new Map<string, Operation[]>();
   for (const op of operations) {
     if (op.f !== "write" && op.f !== "cas") continue;
-    const key = JSON.stringify(valueSet(op));
+    // Values are grouped as the models compare them, as structures: `{"a":1,"b":2}` produces a
+    // read of `{"b":2,"a":1}`.
+    const key = canonicalJson(valueSet(op));
     producers.set(key, [...(producers.get(key) ?? []), op]);
   }
   // By call: the setters that returned before a read is called only grow along this order.
@@ -61,7 +63,7 @@ export function findStaleRead(operations: readonly Operation[]): StaleRead | und
     const canProduce = (producer: Operation) =>
       producer.callIndex < read.returnIndex && producer.returnIndex >= shadow.callIndex;
     // The initial value is a producer that returned before everything: the shadow hides it too.
-    if (!(producers.get(JSON.stringify(read.output)) ?? []).some(canProduce)) {
+    if (!(producers.get(canonicalJson(read.output)) ?? []).some(canProduce)) {
       return { read, shadow, shadowValue: valueSet(shadow) };
     }
   }
