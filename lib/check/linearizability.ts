@@ -24,7 +24,7 @@
 import { assert } from "../assert.ts";
 import { getHeapStatistics } from "node:v8";
 import { checkAppendOrder } from "./append_order.ts";
-import { casRegister, kv, type Model, register, validateOperations } from "./models.ts";
+import { canonicalJson, casRegister, kv, type Model, register, validateOperations } from "./models.ts";
 import { findStaleRead, type StaleRead } from "./stale_reads.ts";
 import type { Operation } from "./operations.ts";
 import type { Validity } from "./result.ts";
@@ -497,7 +497,11 @@ class ObjectSearch {
     }
     const concurrent: number[] = [];
     for (let e = next[head]; e !== -1 && e !== entry && concurrent.length < 8; e = next[e]) {
-      if (isCall[e] === 1 && this.#operations[opOf[e]].returnIndex > this.#operations[stuck].callIndex) {
+      // The stuck operation's own call is still in the list: it is not concurrent with itself.
+      if (
+        isCall[e] === 1 && opOf[e] !== stuck &&
+        this.#operations[opOf[e]].returnIndex > this.#operations[stuck].callIndex
+      ) {
         concurrent.push(opOf[e]);
       }
     }
@@ -585,7 +589,7 @@ function previousTwins(operations: readonly Operation[]): Int32Array {
   for (const i of byCall) {
     const op = operations[i];
     if (op.known) continue;
-    const twinClass = JSON.stringify([op.f, op.input]) ?? "";
+    const twinClass = canonicalJson([op.f, op.input]);
     previous[i] = lastOfClass.get(twinClass) ?? -1;
     lastOfClass.set(twinClass, i);
   }
