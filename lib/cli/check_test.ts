@@ -165,3 +165,17 @@ Deno.test("check says why a verdict is unknown, in text and in --json", async ()
   assert.equal(json.unknownReason, "steps");
   assert.match(json.reason, /--steps/);
 });
+
+Deno.test("check --timeout ends a search that has not finished with unknown (stopped), exit 3; a timeout must be whole seconds", async () => {
+  const args = ["check", `${corpus}etcd_002.jsonl`, "--model", "cas-register"];
+  const stopped = await cli([...args, "--timeout", "0", "--json"]);
+  assert.equal(stopped.code, 3);
+  const json = JSON.parse(stopped.stdout);
+  assert.equal(json.unknownReason, "stopped");
+  assert.match(json.reason, /was stopped after \d+ steps, before a verdict \(--timeout/);
+  for (const bad of ["-1", "1.5", "soon"]) {
+    const refused = await cli([...args, `--timeout=${bad}`]);
+    assert.equal(refused.code, 2, bad);
+    assert.match(refused.stderr, /--timeout must be an integer >= 0/);
+  }
+});
