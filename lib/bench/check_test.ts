@@ -18,9 +18,11 @@ Deno.test("generated kv histories are linearizable by construction and keep one 
 });
 
 Deno.test("benchCheck reports the corpus total, the slowest files and generated-history throughput", async () => {
-  const figures = await benchCheck({ runs: 1, operations: 2000 });
+  const figures = await benchCheck({ runs: 1, operations: 2000, hardSeeds: 1, raftClients: [5], raftSeeds: 1 });
   const names = figures.map((f) => f.name);
   assert.ok(names.some((n) => n.startsWith("Porcupine corpus, all 109 files")));
   assert.ok(names.some((n) => n.startsWith("generated kv history throughput")));
+  assert.ok(names.some((n) => n.includes("one stale read") && n.endsWith("checks with the expected verdict")));
+  assert.ok(names.some((n) => n.startsWith("raft-chaos, 5 clients")));
   for (const figure of figures) assert.ok(Number.isFinite(figure.value) && figure.value >= 0, figure.name);
 });

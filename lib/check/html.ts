@@ -61,9 +61,10 @@ function drawnOperations(events: readonly Op[]): Drawn[] {
 
 /**
  * The tag every page this module writes carries, so a later run may replace a page it wrote but
- * refuses to overwrite a file it did not.
+ * refuses to overwrite a file it did not. It is the tag of every page Faultline writes (the lab's
+ * `generatorMeta`), so one rule decides what may be replaced.
  */
-export const linearizabilityHtmlMarker = '<meta name="generator" content="faultline check">';
+export const linearizabilityHtmlMarker = '<meta name="generator" content="Faultline">';
 
 const rowHeightPx = 26;
 const labelWidthPx = 90;

@@ -1,17 +1,19 @@
 /**
- * `faultline check FILE --model NAME [--init VALUE] [--json] [--html OUT] [--steps N]`: checks a
- * history file in the interchange format for linearizability. Exit codes: 0 valid, 1 violation,
- * 2 bad input, 3 unknown (a search bound reached; the output says which).
+ * `faultline check FILE --model NAME [--init VALUE] [--json] [--html OUT] [--steps N] [--timeout S]`:
+ * checks a history file in the interchange format for linearizability. Exit codes: 0 valid,
+ * 1 violation, 2 bad input, 3 unknown (a search bound reached or the time limit; the output says
+ * which). A long check prints a progress line on stderr.
  *
  * @module
  */
-import { InputError } from "../assert.ts";
+import { assert, InputError } from "../assert.ts";
 import {
   checkIsolation,
   checkLinearizable,
   exitCodeOf,
   linearizabilityHtml,
   linearizabilityHtmlMarker,
+  type LinearizabilityProgress,
   type LinearizabilityResult,
   type ModelName,
   modelNamed,
@@ -20,6 +22,7 @@ import {
   unknownExplanation,
 } from "../check/mod.ts";
 import { type Op, readHistory } from "../history/mod.ts";
+import { generatorMeta, requireReplaceablePage, writeAtomically } from "../lab/mod.ts";
 
 /** Options of the check command. */
 export interface CheckCommand {
@@ -29,6 +32,8 @@ export interface CheckCommand {
   json: boolean;
   html: string | undefined;
   steps: number | undefined;
+  /** Seconds the linearizability search may take before the verdict is "unknown" (default none). */
+  timeoutSeconds?: number | undefined;
   /** For isolation models: list-append or rw-register. */
   workload: string | undefined;
 }
@@ -86,7 +91,11 @@ export async function checkCommand(command: CheckCommand): Promise<number> {
   for await (const op of readHistory(command.file)) pairer.push(op);
   const operations = pairer.finish();
   refuseEmpty(command.file, pairer.clientEvents, operations.length);
-  const result = checkLinearizable(operations, model, { initial, stepsMax: command.steps });
+  const result = checkLinearizable(operations, model, {
+    initial,
+    stepsMax: command.steps,
+    ...progressOnStderr(command.timeoutSeconds),
+  });
   if (command.html !== undefined) {
     const events: Op[] = [];
     for await (const op of readHistory(command.file)) events.push(op);
@@ -94,9 +103,7 @@ export async function checkCommand(command: CheckCommand): Promise<number> {
       title: `Linearizability of ${command.file}`,
       model: model.name,
     });
-    const temporary = `${command.html}.tmp-${Deno.pid}`;
-    await Deno.writeTextFile(temporary, page);
-    await Deno.rename(temporary, command.html);
+    await writeAtomically(command.html, page);
   }
   console.log(command.json ? JSON.stringify(jsonOf(result, command), null, 2) : textOf(result, command));
   return exitCodeOf(result.valid);
@@ -113,14 +120,8 @@ async function checkHtmlTarget(path: string): Promise<void> {
   if (dirInfo === undefined || !dirInfo.isDirectory) {
     throw new InputError(`--html ${path}: the directory ${dir} does not exist`);
   }
-  const existing = await Deno.stat(path).catch(() => undefined);
-  if (existing === undefined) return;
-  const text = existing.isFile ? await Deno.readTextFile(path).catch(() => "") : "";
-  if (!text.includes(linearizabilityHtmlMarker)) {
-    throw new InputError(
-      `--html ${path}: the file exists and Faultline did not write it; it is left alone (choose another path)`,
-    );
-  }
+  assert(linearizabilityHtmlMarker === generatorMeta, "the check page carries the tag every Faultline page does");
+  await requireReplaceablePage(path);
 }
 
 /**
@@ -135,6 +136,29 @@ function refuseEmpty(file: string, clientEvents: number, operations: number): vo
         `or was a read with an unknown result): nothing to check`,
     );
   }
+}
+
+/**
+ * A progress line on stderr every two seconds of a long check, and the time limit: the CLI may
+ * read the clock, the checker may not.
+ */
+function progressOnStderr(timeoutSeconds: number | undefined) {
+  const startedMs = performance.now();
+  let shownMs = startedMs;
+  const encoder = new TextEncoder();
+  return {
+    onProgress(progress: LinearizabilityProgress) {
+      const nowMs = performance.now();
+      if (nowMs - shownMs < 2000) return;
+      shownMs = nowMs;
+      const line = `checking: ${progress.keysDone}/${progress.keys} keys done; ` +
+        `${progress.operationsPlaced}/${progress.operations} operations placed, ` +
+        `${progress.statesExplored} states explored, ${Math.round(progress.memoryBytes / 2 ** 20)} MiB, ` +
+        `${((nowMs - startedMs) / 1000).toFixed(1)} s\n`;
+      Deno.stderr.writeSync(encoder.encode(line));
+    },
+    shouldStop: () => timeoutSeconds !== undefined && performance.now() - startedMs >= timeoutSeconds * 1000,
+  };
 }
 
 function parseInit(init: string | undefined): unknown {

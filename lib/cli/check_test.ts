@@ -151,7 +151,7 @@ Deno.test("check --html refuses a missing directory and a file Faultline did not
     `${dir}/mine.html`,
   ]);
   assert.equal(theirs.code, 2);
-  assert.match(theirs.stderr, /the file exists and Faultline did not write it/);
+  assert.match(theirs.stderr, /refusing to overwrite .*mine\.html: it is not a page Faultline wrote/);
   assert.equal(await Deno.readTextFile(`${dir}/mine.html`), "my notes");
   await Deno.remove(dir, { recursive: true });
 });
@@ -164,4 +164,18 @@ Deno.test("check says why a verdict is unknown, in text and in --json", async ()
   const json = JSON.parse((await cli([...args, "--json"])).stdout);
   assert.equal(json.unknownReason, "steps");
   assert.match(json.reason, /--steps/);
+});
+
+Deno.test("check --timeout ends a search that has not finished with unknown (stopped), exit 3; a timeout must be whole seconds", async () => {
+  const args = ["check", `${corpus}etcd_002.jsonl`, "--model", "cas-register"];
+  const stopped = await cli([...args, "--timeout", "0", "--json"]);
+  assert.equal(stopped.code, 3);
+  const json = JSON.parse(stopped.stdout);
+  assert.equal(json.unknownReason, "stopped");
+  assert.match(json.reason, /was stopped after \d+ steps, before a verdict \(--timeout/);
+  for (const bad of ["-1", "1.5", "soon"]) {
+    const refused = await cli([...args, `--timeout=${bad}`]);
+    assert.equal(refused.code, 2, bad);
+    assert.match(refused.stderr, /--timeout must be an integer >= 0/);
+  }
 });

@@ -133,6 +133,7 @@ Deno.test("demo writes manifest, summary, requests, chart and report, and exits 
   const names = [];
   for await (const entry of Deno.readDir(dir)) names.push(entry.name);
   assert.deepEqual(names.sort(), [
+    ".faultline-results",
     "checks.json",
     "coverage.json",
     "figures.json",
@@ -185,8 +186,8 @@ Deno.test("an unknown command exits 2 and lists the commands", async () => {
 
 Deno.test("writeResultDir replaces a result directory whole and leaves no staging behind", async () => {
   const parent = await Deno.makeTempDir();
-  await writeResultDir(`${parent}/run`, { "a.txt": "one", "b.txt": "two" });
-  await writeResultDir(`${parent}/run`, { "a.txt": "three" });
+  await writeResultDir(`${parent}/run`, { "a.txt": "one", "b.txt": "two" }, { kind: "run" });
+  await writeResultDir(`${parent}/run`, { "a.txt": "three" }, { kind: "run", replaceable: (name) => name === "b.txt" });
   const names = [];
   for await (const entry of Deno.readDir(parent)) names.push(entry.name);
   assert.deepEqual(names, ["run"]);

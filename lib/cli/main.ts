@@ -15,6 +15,7 @@ import {
   codeVersion,
   experimentNamed,
   experiments,
+  resultsRoot,
   runExperiment,
   storedRun,
   suggest,
@@ -140,6 +141,9 @@ async function main(args: string[]): Promise<number> {
         steps: text(values, "steps") === undefined
           ? undefined
           : integerOption("steps", text(values, "steps"), { fallback: 0, min: 1 }),
+        timeoutSeconds: text(values, "timeout") === undefined
+          ? undefined
+          : integerOption("timeout", text(values, "timeout"), { fallback: 0 }),
         workload: text(values, "workload"),
       });
     case "sweep":
@@ -191,7 +195,7 @@ function helpCommand(name: string | undefined): number {
 
 async function demoCommand(values: Values): Promise<number> {
   const seed = integerOption("seed", text(values, "seed"), { fallback: 1 });
-  const resultsDir = text(values, "results") ?? `${root}/results`;
+  const resultsDir = text(values, "results") ?? resultsRoot(root);
   const params = Object.fromEntries(
     Object.entries(values).filter(([name]) => !["seed", "results", "help"].includes(name)),
   );
@@ -207,8 +211,9 @@ async function runCommand(name: string, values: Values): Promise<number> {
   const given = paramAssignments(list(values, "param"), experiment.params);
   const params = resolveParams(experiment.params, given);
   experiment.validate?.(params);
-  const dir = text(values, "out") ?? `${root}/results/${experiment.name}/seed-${seed}-${paramsDigest(params)}`;
-  const key = cellKey(experiment.name, params, seed, await codeVersion(`${root}/lib`));
+  const dir = text(values, "out") ?? `${resultsRoot(root)}/${experiment.name}/seed-${seed}-${paramsDigest(params)}`;
+  const code = await codeVersion(`${root}/lib`);
+  const key = cellKey(experiment.name, params, seed, code);
   const stored = values.force === true ? undefined : await storedRun(dir, key);
   if (stored !== undefined) {
     if (values.json === true) {
@@ -220,9 +225,10 @@ async function runCommand(name: string, values: Values): Promise<number> {
   }
   const run = await runExperiment(experiment, given, seed, () => performance.now());
   run.manifest.cacheKey = key;
-  await writeRun(dir, run, { keepHistory: true });
+  run.manifest.codeVersion = code;
+  const manifest = await writeRun(dir, run, { keepHistory: true });
   if (values.json === true) {
-    const printed = { manifest: run.manifest, figures: run.output.figures, checks: run.output.checks, dir };
+    const printed = { manifest, figures: run.output.figures, checks: run.output.checks, dir };
     console.log(JSON.stringify(printed, null, 2));
     return exitCodeOf(run.manifest.verdict);
   }

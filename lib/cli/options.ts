@@ -124,7 +124,8 @@ export const commands: readonly CommandSpec[] = [
     positionals: "DIR",
     positionalsMin: 1,
     positionalsMax: 1,
-    summary: "re-run a stored run and confirm its trace hash",
+    summary: "re-run a stored run and confirm its trace hash: exit 0 it matches, 3 the code changed since the " +
+      "run was stored, 1 the same code gave another trace (not deterministic)",
     options: {},
   },
   {
@@ -155,6 +156,11 @@ export const commands: readonly CommandSpec[] = [
       json,
       html: { type: "string", value: "OUT", description: "write an HTML page of the verdict" },
       steps: { type: "string", value: "N", description: "search steps before the verdict is unknown" },
+      timeout: {
+        type: "string",
+        value: "S",
+        description: "seconds the linearizability search may take before the verdict is unknown (default none)",
+      },
       workload: { type: "string", value: "W", description: "list-append or rw-register (isolation models)" },
     },
   },
@@ -367,8 +373,9 @@ Usage: ./faultline <command> [options]     (./faultline help COMMAND, or COMMAND
 Commands:
 ${entries.join("\n")}
 
-Exit codes: 0 success, 1 a violation was found (and nothing else), 2 bad input or usage,
-3 inconclusive ("unknown"), 4 an internal error.
+Exit codes: 0 success, 1 a violation was found (and nothing else), 2 bad input or usage (an edited
+stored result, a directory Faultline did not write), 3 inconclusive ("unknown"; replay: the code
+changed), 4 an internal error. Results go under results/, or $FAULTLINE_RESULTS when it is set.
 `;
 }
 

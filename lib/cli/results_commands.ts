@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { compareResults, type ComparisonRow, replayRun, writeReport } from "../lab/mod.ts";
+import { compareResults, type ComparisonRow, formatFigure, replayRun, writeReport } from "../lab/mod.ts";
 
 /** Writes the report; exit 0. */
 export async function reportCommand(dir: string): Promise<number> {
@@ -25,15 +25,30 @@ export async function compareCommand(dirs: string[], options: { json: boolean; o
   return comparisons.some((c) => c.rows.some((r) => r.regression)) ? 1 : 0;
 }
 
-/** Re-runs a stored run; exit 0 when its trace hash matches, 1 when not. */
+/**
+ * Re-runs a stored run. Exit 0 when its trace hash matches; 3 (inconclusive) when it differs
+ * because the code changed since; 1 when the same code gives another trace, a determinism
+ * violation. An edited stored result is refused before anything runs (exit 2).
+ */
 export async function replayCommand(dir: string): Promise<number> {
-  const { matches, stored, replayed } = await replayRun(dir);
+  const { answer, stored, replayed, codeStored, codeNow } = await replayRun(dir);
+  if (answer === "matches") {
+    console.log(`replay of ${dir}: trace hash ${replayed} matches`);
+    return 0;
+  }
+  if (answer === "code-changed") {
+    console.log(
+      `replay of ${dir}: trace hash ${replayed} differs from the stored ${stored} because the code changed ` +
+        `since the run was stored (code ${codeStored ?? "of an unknown version"}, now ${codeNow}); ` +
+        `./faultline run ... --force stores a run of this code`,
+    );
+    return 3;
+  }
   console.log(
-    matches
-      ? `replay of ${dir}: trace hash ${replayed} matches`
-      : `replay of ${dir}: trace hash ${replayed} differs from the stored ${stored} (the code changed since?)`,
+    `replay of ${dir}: NOT DETERMINISTIC: the same code (${codeNow}) gave trace hash ${replayed}, ` +
+      `the stored run ${stored}`,
   );
-  return matches ? 0 : 1;
+  return 1;
 }
 
 function printComparison(a: string, b: string, rows: ComparisonRow[]): void {
@@ -49,5 +64,5 @@ function printComparison(a: string, b: string, rows: ComparisonRow[]): void {
 }
 
 function fmt(x: number): string {
-  return Number.isInteger(x) ? String(x) : x.toPrecision(4);
+  return formatFigure(x);
 }

@@ -17,7 +17,9 @@ Deno.test("report writes an offline HTML page for a run; replay confirms its tra
   assert.match(replay.stdout, /matches/);
   const manifest = JSON.parse(await Deno.readTextFile(`${dir}/manifest.json`));
   await Deno.writeTextFile(`${dir}/manifest.json`, JSON.stringify({ ...manifest, traceHash: "0000000000000000" }));
-  assert.equal((await cli(["replay", dir])).code, 1);
+  const edited = await cli(["replay", dir]);
+  assert.equal(edited.code, 2, "an edited manifest is refused, not replayed");
+  assert.match(edited.stderr, /manifest\.json was changed after Faultline wrote it/);
 });
 
 Deno.test("compare of two sweeps flags a slower server as a latency regression (exit 1) and writes HTML", async () => {

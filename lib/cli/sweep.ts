@@ -6,7 +6,16 @@
  * @module
  */
 import { InputError } from "../assert.ts";
-import { digest, parseList, parseRange, parseSeeds, runSweep, type SweepProgress, type SweepSpec } from "../lab/mod.ts";
+import {
+  digest,
+  parseList,
+  parseRange,
+  parseSeeds,
+  resultsRoot,
+  runSweep,
+  type SweepProgress,
+  type SweepSpec,
+} from "../lab/mod.ts";
 import { integerOption } from "./options.ts";
 
 function formatDuration(ms: number): string {
@@ -91,11 +100,12 @@ export async function sweepCommand(experiment: string, values: Values, root: str
     ? undefined
     : integerOption("workers", workersText, { fallback: 1, min: 1, max: 256 });
   const out = values.out as string | undefined;
-  const dir = out ?? `${root}/results/${spec.experiment}/sweep-${digest(JSON.stringify(spec)).slice(0, 10)}`;
+  const results = resultsRoot(root);
+  const dir = out ?? `${results}/${spec.experiment}/sweep-${digest(JSON.stringify(spec)).slice(0, 10)}`;
   const json = values.json === true;
   const result = await runSweep(spec, {
     dir,
-    cacheDir: (values.cache as string | undefined) ?? `${root}/results/${spec.experiment}/cache`,
+    cacheDir: (values.cache as string | undefined) ?? `${results}/${spec.experiment}/cache`,
     workers,
     force: values.force === true,
     resume: values.resume === true,
@@ -103,6 +113,7 @@ export async function sweepCommand(experiment: string, values: Values, root: str
     onProgress: json ? undefined : progressPrinter(Deno.stderr.isTerminal()),
     wallClockMs: () => performance.now(),
   }, `${root}/lib`);
+  for (const reason of result.discarded) console.error(`faultline: not reused: ${reason}`);
   if (json) console.log(JSON.stringify(result, null, 2));
   else {
     console.log(

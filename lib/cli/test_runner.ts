@@ -93,6 +93,21 @@ async function notebooks(tally: Tally, directory: string): Promise<void> {
 
 /** Runs the suite; returns the exit code (0 when nothing failed). */
 export async function runTestSuite(options: { root: string; quick: boolean; filter: string[] }): Promise<number> {
+  // Tests and notebooks write their results to a temporary directory (every child process
+  // inherits this), never into the user's results/, and it is removed at the end.
+  const results = await Deno.makeTempDir({ prefix: "faultline-test-results-" });
+  const previous = Deno.env.get("FAULTLINE_RESULTS");
+  Deno.env.set("FAULTLINE_RESULTS", results);
+  try {
+    return await runSuite(options);
+  } finally {
+    if (previous === undefined) Deno.env.delete("FAULTLINE_RESULTS");
+    else Deno.env.set("FAULTLINE_RESULTS", previous);
+    await Deno.remove(results, { recursive: true });
+  }
+}
+
+async function runSuite(options: { root: string; quick: boolean; filter: string[] }): Promise<number> {
   const tally: Tally = { passed: 0, failed: 0, failures: [] };
   if (!options.quick) {
     await check(tally, "format", ["fmt", "--check"]);

@@ -45,11 +45,20 @@ export async function* readHistory(path: string): AsyncGenerator<Op> {
 }
 
 /**
+ * The name a file is written under before its rename: one only Faultline uses, so cleaning up
+ * after a killed process never touches a user's `notes.tmp`.
+ */
+function temporaryPath(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return `${path.slice(0, slash + 1)}.faultline-tmp-${Deno.pid}-${path.slice(slash + 1)}`;
+}
+
+/**
  * Writes events to `path` as JSON Lines in chunks, through a temporary file renamed into place,
  * so a large history is never built as one string and a crash leaves no half-written file.
  */
 export async function writeHistory(path: string, events: Iterable<Op> | AsyncIterable<Op>): Promise<number> {
-  const temporary = `${path}.tmp-${Deno.pid}`;
+  const temporary = temporaryPath(path);
   const file = await Deno.open(temporary, { write: true, create: true, truncate: true });
   const encoder = new TextEncoder();
   let chunk = "";
@@ -100,7 +109,7 @@ export class HistoryFileSink implements HistorySink {
 
   constructor(path: string) {
     this.path = path;
-    this.#temporary = `${path}.tmp-${Deno.pid}`;
+    this.#temporary = temporaryPath(path);
     try {
       this.#file = Deno.openSync(this.#temporary, { write: true, create: true, truncate: true });
     } catch (error) {

@@ -16,6 +16,28 @@
  */
 import { Rng } from "../base/mod.ts";
 
+/**
+ * A figure as people read it, the same everywhere (reports, comparisons, the terminal): integers
+ * in full, other numbers to four significant digits but never in exponent form for ordinary
+ * magnitudes, so 41920.3 reads "41920" beside 48286, not "4.192e+4", and a float's noise
+ * (35150.74000000002) does not show.
+ *
+ * @example
+ * ```ts
+ * import { formatFigure } from "./compare.ts";
+ * formatFigure(35150.74000000002); // "35151"
+ * formatFigure(0.99707); // "0.9971"
+ * ```
+ */
+export function formatFigure(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (Number.isInteger(value)) return String(value);
+  const magnitude = Math.abs(value);
+  if (magnitude >= 1000) return String(Math.round(value));
+  if (magnitude >= 1e-4) return String(Number(value.toPrecision(4)));
+  return value.toExponential(2);
+}
+
 /** Which way is better for a figure, guessed from its name. */
 export function betterDirection(metric: string): "lower" | "higher" | undefined {
   const name = metric.toLowerCase();
@@ -64,7 +86,8 @@ export function compareRows(
   }
   const excluded = new Set([...parameters, ...exclude, "seed", "cell", "events", "key"]);
   const result: ComparisonRow[] = [];
-  for (const [group, sides] of [...groups].sort(([x], [y]) => x.localeCompare(y))) {
+  // Groups sort by their numbers as numbers (clients=2, 8, 32), not as text (2, 32, 8).
+  for (const [group, sides] of [...groups].sort(([x], [y]) => x.localeCompare(y, "en", { numeric: true }))) {
     if (sides.a.length === 0 || sides.b.length === 0) continue;
     const metrics = Object.keys(sides.a[0]).filter((m) =>
       !excluded.has(m) && typeof toNumber(sides.a[0][m]) === "number"

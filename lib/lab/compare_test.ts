@@ -1,7 +1,8 @@
 // Proves comparisons align runs on their swept parameters, put a 95% interval on each difference,
 // and flag only significant changes in the worse direction as regressions.
 import assert from "node:assert/strict";
-import { betterDirection, compareRows } from "./compare.ts";
+import { betterDirection, compareRows, formatFigure } from "./compare.ts";
+import { describeProgress } from "./notebook.ts";
 
 Deno.test("a clear rise in latency across seeds is a significant regression; noise is not", () => {
   const a = [10, 11, 9, 10, 12].map((v, seed) => ({ clients: 2, seed, latencyUsP99: v, availability: 1 }));
@@ -47,4 +48,33 @@ Deno.test("gzip output decompresses to the history text", async () => {
     new Blob([packed as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream("gzip")),
   ).text();
   assert.equal(unpacked, text);
+});
+
+Deno.test("formatFigure writes figures one way: integers whole, no exponent for ordinary magnitudes, no float noise", () => {
+  assert.equal(formatFigure(48286), "48286");
+  assert.equal(formatFigure(41920.3), "41920");
+  assert.equal(formatFigure(35150.74000000002), "35151");
+  assert.equal(formatFigure(0.997072599531616), "0.9971");
+  assert.equal(formatFigure(567.6666666666666), "567.7");
+  assert.equal(formatFigure(-2.5), "-2.5");
+  assert.equal(formatFigure(NaN), "NaN");
+});
+
+Deno.test("compareRows orders groups by their numbers (2, 8, 32), not as text (2, 32, 8)", () => {
+  const rows = [2, 32, 8].flatMap((
+    clients,
+  ) => [{ clients, latencyUsP99: clients }, { clients, latencyUsP99: clients }]);
+  const groups = compareRows(rows, rows, ["clients"]).map((r) => r.group);
+  assert.deepEqual(groups, ["clients=2", "clients=8", "clients=32"]);
+});
+
+Deno.test("the notebook's progress line gives a time left while running and the time taken when done, never 'ETA ?'", () => {
+  const running = { done: 0, total: 4, cached: 0, failures: 0, elapsedMs: 100, etaMs: NaN };
+  assert.match(describeProgress(running), /ETA after the first cell/);
+  assert.match(describeProgress({ ...running, done: 2, etaMs: 3000 }), /ETA 3 s/);
+  assert.match(
+    describeProgress({ ...running, done: 4, cached: 4, elapsedMs: 2000 }),
+    /4 \/ 4 cells \(4 cached\), 0 failed, done in 2 s/,
+  );
+  for (const p of [running, { ...running, done: 4 }]) assert.doesNotMatch(describeProgress(p), /\?/);
 });

@@ -7,6 +7,7 @@
 import * as aq from "arquero";
 import { InputError } from "../assert.ts";
 import { experiments } from "./registry.ts";
+import { verifyStored } from "./files.ts";
 
 /** A result directory as rows: one per run (a run directory has one). */
 export interface LoadedResults {
@@ -29,7 +30,22 @@ async function readJson(path: string): Promise<Record<string, unknown> | undefin
   }
 }
 
-/** Loads a run or sweep directory; anything else is refused naming what was expected. */
+/** Thrown when a stored result does not match the content hashes recorded when it was written. */
+export class EditedResultError extends InputError {
+  constructor(readonly dir: string, readonly problems: string[]) {
+    super(
+      `the stored result in ${dir} was edited: ${
+        problems.join("; ")
+      }. Faultline does not report, compare or replay it; run it again (--force) to get a genuine result`,
+    );
+  }
+}
+
+/**
+ * Loads a run or sweep directory; anything else is refused naming what was expected. Every file
+ * the manifest lists is verified against its content hash first: an edited result is refused
+ * naming the file, never shown as genuine.
+ */
 export async function loadResults(dir: string): Promise<LoadedResults> {
   const manifest = await readJson(`${dir}/manifest.json`);
   if (manifest === undefined) {
@@ -37,6 +53,8 @@ export async function loadResults(dir: string): Promise<LoadedResults> {
       `${dir} is not a results directory: no manifest.json (expected a run or sweep directory under results/)`,
     );
   }
+  const problems = await verifyStored(dir, manifest);
+  if (problems.length > 0) throw new EditedResultError(dir, problems);
   if (typeof manifest.seed === "number") {
     const figures = await readJson(`${dir}/figures.json`) ?? {};
     const params = (manifest.params ?? {}) as Record<string, unknown>;

@@ -15,6 +15,7 @@
  */
 import { digest, type SweepSpec } from "./cells.ts";
 import { runSweep, type SweepProgress, type SweepResult } from "./sweep.ts";
+import { resultsRoot } from "./files.ts";
 
 const root = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -27,9 +28,15 @@ function jupyter(): Broadcast | undefined {
   return (Deno as any).jupyter as Broadcast | undefined;
 }
 
-function describe(p: SweepProgress): string {
-  const eta = Number.isFinite(p.etaMs) ? `${Math.round(p.etaMs / 1000)} s` : "?";
-  return `${p.done} / ${p.total} cells (${p.cached} cached), ${p.failures} failed so far, ETA ${eta}`;
+/** The progress line: cells done, failures, and the time left (or taken, once done). */
+export function describeProgress(p: SweepProgress): string {
+  if (p.done === p.total) {
+    return `${p.done} / ${p.total} cells (${p.cached} cached), ${p.failures} failed, done in ${
+      Math.round(p.elapsedMs / 1000)
+    } s`;
+  }
+  const eta = Number.isFinite(p.etaMs) ? `ETA ${Math.round(p.etaMs / 1000)} s` : "ETA after the first cell";
+  return `${p.done} / ${p.total} cells (${p.cached} cached), ${p.failures} failed so far, ${eta}`;
 }
 
 /** One progress display, updated in place. */
@@ -50,12 +57,12 @@ export class ProgressDisplay {
     const filled = p.total === 0 ? width : Math.round((p.done / p.total) * width);
     const html = `<div style="font:13px monospace"><div style="width:${width}px;height:10px;background:#eee">` +
       `<div style="width:${filled}px;height:10px;background:${p.failures > 0 ? "#d62728" : "#2ca02c"}"></div></div>${
-        describe(p)
+        describeProgress(p)
       }</div>`;
     const type = this.#shown ? "update_display_data" : "display_data";
     this.#shown = true;
     const content = {
-      data: { "text/plain": describe(p), "text/html": html },
+      data: { "text/plain": describeProgress(p), "text/html": html },
       metadata: {},
       transient: { display_id: this.#id },
     };
@@ -81,8 +88,8 @@ export async function sweep(
   const id = digest(JSON.stringify(spec)).slice(0, 10);
   const display = new ProgressDisplay(`faultline-sweep-${id}`);
   const result = await runSweep(spec, {
-    dir: options.dir ?? `${root}/results/${spec.experiment}/sweep-${id}`,
-    cacheDir: `${root}/results/${spec.experiment}/cache`,
+    dir: options.dir ?? `${resultsRoot(root)}/${spec.experiment}/sweep-${id}`,
+    cacheDir: `${resultsRoot(root)}/${spec.experiment}/cache`,
     workers: options.workers,
     force: options.force,
     keepHistories: options.keepHistories,

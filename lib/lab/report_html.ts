@@ -5,13 +5,15 @@
  *
  * @module
  */
-import type { ComparisonRow } from "./compare.ts";
+import { type ComparisonRow, formatFigure } from "./compare.ts";
 import type { LoadedResults } from "./load.ts";
+import { generatorMeta } from "./files.ts";
 
 const style = `body{font:14px system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}
 table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
 th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.bad{color:#d62728;font-weight:bold}
-.good{color:#2ca02c;font-weight:bold}.unknown{color:#d9a23a;font-weight:bold}code{background:#f3f3f3;padding:1px 4px}`;
+.good{color:#2ca02c;font-weight:bold}.unknown{color:#d9a23a;font-weight:bold}code{background:#f3f3f3;padding:1px 4px}
+.wide{overflow-x:auto;max-width:100%}`;
 
 /** Escapes text for HTML, in element content and in quoted attributes alike. */
 export function escapeHtml(text: string): string {
@@ -36,17 +38,20 @@ export function markdownCode(text: string): string {
 }
 
 function cell(value: unknown): string {
-  if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toPrecision(5);
+  if (typeof value === "number") return formatFigure(value);
   return escapeHtml(String(value ?? ""));
 }
 
 /** An HTML table of rows (columns from the first row), at most `rowsMax` rows. */
 export function htmlTable(rows: Record<string, unknown>[], rowsMax = 200): string {
   if (rows.length === 0) return "<p>(no rows)</p>";
-  const columns = Object.keys(rows[0]);
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const body = rows.slice(0, rowsMax).map((r) => `<tr>${columns.map((c) => `<td>${cell(r[c])}</td>`).join("")}</tr>`);
   const more = rows.length > rowsMax ? `<p>${rows.length - rowsMax} more rows in the CSV.</p>` : "";
-  return `<table><tr>${columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("")}</tr>${body.join("")}</table>${more}`;
+  // A wide table (a sweep's figures) scrolls within the page rather than running off its edge.
+  return `<div class="wide"><table><tr>${columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("")}</tr>${
+    body.join("")
+  }</table></div>${more}`;
 }
 
 function verdictClass(valid: unknown): string {
@@ -134,7 +139,7 @@ export function comparisonHtml(names: [string, string], rows: ComparisonRow[], s
         A: r.meanA,
         B: r.meanB,
         "B - A": r.difference,
-        "95% interval": `[${r.ciLow.toPrecision(4)}, ${r.ciHigh.toPrecision(4)}]`,
+        "95% interval": `[${formatFigure(r.ciLow)}, ${formatFigure(r.ciHigh)}]`,
         runs: `${r.runsA} / ${r.runsB}`,
         flag: r.regression ? "REGRESSION" : r.significant ? "significant" : "",
       })),
@@ -144,7 +149,7 @@ export function comparisonHtml(names: [string, string], rows: ComparisonRow[], s
 }
 
 function page(title: string, sections: string[]): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8">${generatorMeta}<title>${
     escapeHtml(title)
   }</title><style>${style}</style></head><body><h1>${escapeHtml(title)}</h1>${sections.join("\n")}</body></html>\n`;
 }

@@ -6,7 +6,16 @@
  */
 import { InputError } from "../assert.ts";
 import { compareRows, type ComparisonRow } from "./compare.ts";
-import { writeAtomically } from "./sweep.ts";
+import {
+  ForeignDirectoryError,
+  gitVersion,
+  isMarked,
+  markerName,
+  requireReplaceablePage,
+  writeAtomically,
+} from "./files.ts";
+import { codeVersion } from "./sweep.ts";
+import { resolveParams } from "../params.ts";
 import { loadResults } from "./load.ts";
 import { experimentNamed } from "./registry.ts";
 import { comparisonHtml, escapeMarkdown, runReportHtml, sweepReportHtml } from "./report_html.ts";
@@ -23,6 +32,7 @@ async function svgsIn(dir: string): Promise<Record<string, string>> {
 /** Writes `report.html` (and, for a sweep, `report.md`) in a run or sweep directory; returns its path. */
 export async function writeReport(dir: string): Promise<string> {
   const results = await loadResults(dir);
+  await requireMarked(dir);
   let html: string;
   if (results.kind === "run") {
     const checks = JSON.parse(await Deno.readTextFile(`${dir}/checks.json`).catch(() => "[]"));
@@ -73,10 +83,16 @@ export async function compareResults(dirs: string[], options: { out?: string } =
     const rows = compareRows(base.rows, other.rows, parameters, [...base.parameters, ...other.parameters]);
     if (rows.length === 0) throw new InputError(`${base.dir} and ${other.dir} share no parameter point to compare`);
     const html = options.out ?? `${other.dir}/comparison.html`;
+    if (options.out === undefined) await requireMarked(other.dir);
+    else await requireReplaceablePage(options.out);
     await writeAtomically(html, comparisonHtml([base.dir, other.dir], rows, await toSvg(comparisonChart(rows))));
     comparisons.push({ a: base.dir, b: other.dir, rows, html });
   }
   return comparisons;
+}
+
+async function requireMarked(dir: string): Promise<void> {
+  if (!await isMarked(dir)) throw new ForeignDirectoryError(dir, `it has no ${markerName} file`);
 }
 
 function varies(rows: Record<string, unknown>[], parameter: string): boolean {
@@ -100,7 +116,8 @@ function comparisonChart(rows: ComparisonRow[]) {
       {
         mark: "rule",
         encoding: {
-          y: { field: "metric", type: "nominal", title: null },
+          // In the rows' order (groups sorted numerically), and labels never cut short.
+          y: { field: "metric", type: "nominal", title: null, sort: null, axis: { labelLimit: 0 } },
           x: { field: "low", type: "quantitative", title: "relative difference" },
           x2: { field: "high" },
         },
@@ -108,7 +125,7 @@ function comparisonChart(rows: ComparisonRow[]) {
       {
         mark: { type: "point", filled: true },
         encoding: {
-          y: { field: "metric", type: "nominal" },
+          y: { field: "metric", type: "nominal", sort: null },
           x: { field: "relative", type: "quantitative" },
           color: { field: "flag", type: "nominal" },
         },
@@ -117,18 +134,65 @@ function comparisonChart(rows: ComparisonRow[]) {
   };
 }
 
-/** Re-runs a stored run from its manifest; reports whether the trace hash matches. */
-export async function replayRun(dir: string): Promise<{ matches: boolean; stored: string; replayed: string }> {
+/** What a replay found: the new run matches, or why it does not. */
+export type ReplayAnswer =
+  /** Same trace hash: the stored result is what this code computes. */
+  | "matches"
+  /** The code that made the stored run is not the code running now: a different program. */
+  | "code-changed"
+  /** The same code gave another trace: the run depends on something besides its inputs. */
+  | "not-deterministic";
+
+/** The outcome of {@linkcode replayRun}. */
+export interface Replay {
+  answer: ReplayAnswer;
+  /** The stored and the new trace hash. */
+  stored: string;
+  replayed: string;
+  /** The code versions (hashes of `lib/`) of the stored run and of this process, when known. */
+  codeStored?: string;
+  codeNow: string;
+}
+
+const libDir = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+
+/**
+ * Re-runs a stored run from its manifest and says whether the trace hash matches. The stored
+ * files are verified first (an edited result is refused naming the file); a different hash is
+ * told apart as "code-changed" when the run was made by other code, "not-deterministic" when not.
+ */
+export async function replayRun(dir: string): Promise<Replay> {
   const results = await loadResults(dir);
   if (results.kind !== "run") {
     throw new InputError(`${dir} is a sweep; replay takes a run directory (a cell: ./faultline run ...)`);
   }
-  const m = results.manifest as {
-    experiment: string;
-    params: Record<string, unknown>;
-    seed: number;
-    traceHash: string;
-  };
-  const output = experimentNamed(m.experiment).run(m.params as never, m.seed);
-  return { matches: output.traceHash === m.traceHash, stored: m.traceHash, replayed: output.traceHash };
+  const m = results.manifest;
+  if (typeof m.experiment !== "string" || typeof m.traceHash !== "string") {
+    throw new InputError(`${dir}/manifest.json names no experiment or trace hash; it is not a run Faultline stored`);
+  }
+  if (m.params !== undefined && (typeof m.params !== "object" || m.params === null || Array.isArray(m.params))) {
+    throw new InputError(`${dir}/manifest.json: params must be an object of parameter values`);
+  }
+  if (!Number.isSafeInteger(m.seed) || (m.seed as number) < 0) {
+    throw new InputError(`${dir}/manifest.json: seed must be a non-negative integer, got ${JSON.stringify(m.seed)}`);
+  }
+  const experiment = experimentNamed(m.experiment);
+  // Missing parameters take their defaults, as on the command line, and bad ones are named.
+  const params = resolveParams(experiment.params, (m.params ?? {}) as Record<string, unknown>);
+  const output = experiment.run(params, m.seed as number);
+  const codeNow = await codeVersion(libDir);
+  const codeStored = typeof m.codeVersion === "string" ? m.codeVersion : undefined;
+  const replay = { stored: m.traceHash, replayed: output.traceHash, codeStored, codeNow };
+  if (output.traceHash === m.traceHash) return { answer: "matches", ...replay };
+  return { answer: await sameCode(m, codeNow) ? "not-deterministic" : "code-changed", ...replay };
+}
+
+/** Whether the stored run was made by the code running now, as far as the manifest can tell. */
+async function sameCode(manifest: Record<string, unknown>, codeNow: string): Promise<boolean> {
+  if (typeof manifest.codeVersion === "string") return manifest.codeVersion === codeNow;
+  // An older manifest records only the git commit: equal commits of clean trees are the same code.
+  const stored = manifest.version as { commit?: string; dirty?: boolean } | undefined;
+  const now = await gitVersion();
+  return stored?.commit !== undefined && now !== undefined && stored.commit === now.commit && !stored.dirty &&
+    !now.dirty;
 }

@@ -9,9 +9,11 @@ import { formatHistory } from "../history/mod.ts";
 import { type ParamValues, resolveParams } from "../params.ts";
 import { toSvg } from "../viz/mod.ts";
 import type { Experiment, RunOutput } from "./experiment.ts";
-import { gitVersion, toCsv, writeResultDir } from "./files.ts";
+import { contentHashes, gitVersion, recordHash, toCsv, verifyStored, writeResultDir } from "./files.ts";
 import { escapeMarkdown, markdownCode } from "./report_html.ts";
 import { combineValidity, type Validity } from "../check/mod.ts";
+import { InputError } from "../assert.ts";
+import { formatFigure } from "./compare.ts";
 
 /** Where and how a run was made. */
 export interface Manifest {
@@ -28,7 +30,16 @@ export interface Manifest {
   command: string;
   /** Hash of (experiment, parameters, seed, code version): a run with the same key is reused. */
   cacheKey?: string;
+  /** Hash of the library's sources that made the run (see `codeVersion`), when known. */
+  codeVersion?: string;
+  /** SHA-256 of every other file written with the run, by name; set when the run is stored. */
+  files?: Record<string, string>;
+  /** SHA-256 of this manifest without this field; set when the run is stored. */
+  manifestHash?: string;
 }
+
+/** Files Faultline writes into a run directory after the run itself: replacing them loses nothing. */
+const laterFiles = new Set(["report.html", "comparison.html"]);
 
 /** A finished run. */
 export interface RunResult {
@@ -69,28 +80,45 @@ export async function runExperiment(
   };
 }
 
-/**
- * The run stored in `dir` if its cache key is `key` (same experiment, parameters, seed and code),
- * else undefined.
- */
-export async function storedRun(
-  dir: string,
-  key: string,
-): Promise<{ manifest: Manifest; checks: { checker: string; valid: unknown; message: string }[] } | undefined> {
-  try {
-    const manifest = JSON.parse(await Deno.readTextFile(`${dir}/manifest.json`)) as Manifest;
-    if (manifest.cacheKey !== key) return undefined;
-    return { manifest, checks: JSON.parse(await Deno.readTextFile(`${dir}/checks.json`)) };
-  } catch {
-    return undefined; // nothing stored, or unreadable: run again
-  }
+/** A run read back from its directory, its files verified against the manifest's hashes. */
+export interface StoredRun {
+  manifest: Manifest;
+  checks: { checker: string; valid: unknown; message: string }[];
 }
 
-/** Writes a run's directory (replacing any earlier one at `dir` only once it is complete). */
-export async function writeRun(dir: string, run: RunResult, options: { keepHistory: boolean }): Promise<void> {
+/**
+ * The run stored in `dir` if its cache key is `key` (same experiment, parameters, seed and code),
+ * else undefined. A stored run whose files do not match their recorded hashes is never reused:
+ * that is refused naming the file, since running again would replace what someone edited.
+ */
+export async function storedRun(dir: string, key: string): Promise<StoredRun | undefined> {
+  const text = await Deno.readTextFile(`${dir}/manifest.json`).catch(() => undefined);
+  if (text === undefined) return undefined;
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(text) as Manifest;
+  } catch {
+    throw new InputError(`${dir}/manifest.json is not valid JSON; not reusing it (--force runs again and replaces it)`);
+  }
+  if (manifest.cacheKey !== key) return undefined;
+  const problems = await verifyStored(dir, manifest as unknown as Record<string, unknown>);
+  if (problems.length > 0) {
+    throw new InputError(
+      `the stored run in ${dir} was edited: ${
+        problems.join("; ")
+      }; not reusing it (--force runs again and replaces it)`,
+    );
+  }
+  return { manifest, checks: JSON.parse(await Deno.readTextFile(`${dir}/checks.json`)) };
+}
+
+/**
+ * Writes a run's directory (replacing any earlier one at `dir` only once it is complete, and only
+ * if it is Faultline's); returns the manifest as stored, with the content hash of every file.
+ */
+export async function writeRun(dir: string, run: RunResult, options: { keepHistory: boolean }): Promise<Manifest> {
   const { manifest, output } = run;
   const files: Record<string, string | Uint8Array> = {
-    "manifest.json": JSON.stringify(manifest, null, 2) + "\n",
     "figures.json": JSON.stringify(output.figures, null, 2) + "\n",
     "results.csv": toCsv([{
       experiment: manifest.experiment,
@@ -103,7 +131,7 @@ export async function writeRun(dir: string, run: RunResult, options: { keepHisto
   };
   if (options.keepHistory) {
     const history = formatHistory(output.history.events);
-    // Large histories are kept gzipped (history.jsonl.gz); `zcat` or `gunzip -c` reads them.
+    // Large histories are kept gzipped (history.jsonl.gz); readRunHistory, `zcat` or `gunzip -c` read them.
     if (history.length > historyCompressBytesMin) files["history.jsonl.gz"] = await gzip(history);
     else files["history.jsonl"] = history;
   }
@@ -111,7 +139,33 @@ export async function writeRun(dir: string, run: RunResult, options: { keepHisto
   if (output.coverage) files["coverage.json"] = JSON.stringify(output.coverage, null, 2) + "\n";
   for (const [name, rows] of Object.entries(output.tables)) files[`${name}.csv`] = toCsv(rows);
   for (const [name, spec] of Object.entries(output.charts ?? {})) files[`${name}.svg`] = await toSvg(spec);
-  await writeResultDir(dir, files);
+  const stored: Manifest = { ...manifest, files: await contentHashes(files) };
+  delete stored.manifestHash;
+  stored.manifestHash = await recordHash(stored as unknown as Record<string, unknown>, "manifestHash");
+  files["manifest.json"] = JSON.stringify(stored, null, 2) + "\n";
+  // An earlier run here may have had other tables, charts or a history in the other form: its
+  // manifest lists them. Anything it does not list was put there by someone else.
+  const earlier = await writtenBefore(dir);
+  await writeResultDir(dir, files, { kind: "run", replaceable: (name) => laterFiles.has(name) || earlier.has(name) });
+  return stored;
+}
+
+async function writtenBefore(dir: string): Promise<Set<string>> {
+  try {
+    const manifest = JSON.parse(await Deno.readTextFile(`${dir}/manifest.json`)) as Manifest;
+    return new Set(["manifest.json", ...Object.keys(manifest.files ?? {})]);
+  } catch {
+    return new Set();
+  }
+}
+
+/** The history of the run stored in `dir` (JSON Lines), whether it was kept plain or gzipped. */
+export async function readRunHistory(dir: string): Promise<string> {
+  const plain = await Deno.readTextFile(`${dir}/history.jsonl`).catch(() => undefined);
+  if (plain !== undefined) return plain;
+  const packed = await Deno.readFile(`${dir}/history.jsonl.gz`).catch(() => undefined);
+  if (packed === undefined) throw new InputError(`${dir} holds no history (history.jsonl or history.jsonl.gz)`);
+  return await gunzip(packed);
 }
 
 /** Histories longer than this are written compressed. */
@@ -123,11 +177,17 @@ export async function gzip(text: string): Promise<Uint8Array> {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
+/** The text `gzip` packed. */
+export async function gunzip(packed: Uint8Array): Promise<string> {
+  const stream = new Blob([packed as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream("gzip"));
+  return await new Response(stream).text();
+}
+
 function report(run: RunResult): string {
   const { manifest, output } = run;
   // Everything from data is escaped: names, messages and values may hold any text.
   const md = (v: unknown) => escapeMarkdown(String(v));
-  const figure = (v: unknown) => md(typeof v === "number" && !Number.isInteger(v) ? v.toFixed(3) : v);
+  const figure = (v: unknown) => md(typeof v === "number" ? formatFigure(v) : v);
   const lines = [
     `# ${md(manifest.experiment)}, seed ${md(manifest.seed)}: ${
       manifest.verdict === true ? "valid" : manifest.verdict === false ? "INVALID" : "unknown"

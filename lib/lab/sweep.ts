@@ -14,7 +14,8 @@ import * as aq from "arquero";
 import { InputError } from "../assert.ts";
 import type { ParamValues } from "../params.ts";
 import { type Cell, digest, sweepCells, type SweepSpec } from "./cells.ts";
-import { toCsv } from "./files.ts";
+import { claimDirectory, contentHash, recordHash, toCsv, writeAtomically } from "./files.ts";
+import { gzip, historyCompressBytesMin } from "./run.ts";
 import { experimentNamed } from "./registry.ts";
 import type { CellReply, CellRequest } from "./worker.ts";
 
@@ -61,6 +62,8 @@ export interface SweepResult {
   errors: { cell: number; kind: "input" | "internal"; message: string }[];
   cached: number;
   dir: string;
+  /** Cache entries that were not reused (edited, incomplete, unreadable), each with the reason. */
+  discarded: string[];
 }
 
 interface CachedCell extends CellReply {
@@ -68,6 +71,8 @@ interface CachedCell extends CellReply {
   seed: number;
   params: Record<string, unknown>;
   wallSeconds: number;
+  /** SHA-256 of the entry without this field: an edited entry is not reused. */
+  hash?: string;
 }
 
 const codeVersions = new Map<string, Promise<string>>();
@@ -112,9 +117,11 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions, libDir: s
   // Counted as cells finish: progress is reported per cell, so it must not rescan them all.
   let failures = 0;
   const toRun: Cell[] = [];
+  const discarded: string[] = [];
   for (const cell of cells) {
     const cached = options.force ? undefined : await readCached(options.cacheDir, cell.key);
-    if (cached !== undefined) {
+    if (typeof cached === "string") discarded.push(cached);
+    if (cached !== undefined && typeof cached !== "string") {
       finished.set(cell.index, cached);
       if (cached.verdict !== true) failures++;
     } else toRun.push(cell);
@@ -123,7 +130,8 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions, libDir: s
   let computed = 0;
   const progress = () => {
     const elapsedMs = options.wallClockMs() - started;
-    const etaMs = computed === 0 ? NaN : (elapsedMs / computed) * (cells.length - finished.size);
+    const left = cells.length - finished.size;
+    const etaMs = left === 0 ? 0 : computed === 0 ? NaN : (elapsedMs / computed) * left;
     options.onProgress?.({ done: finished.size, total: cells.length, cached: cachedCount, failures, elapsedMs, etaMs });
   };
   progress();
@@ -139,9 +147,10 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions, libDir: s
       return;
     }
     if (reply.history !== undefined) {
-      await writeAtomically(`${options.dir}/histories/${cell.key}.jsonl`, reply.history);
+      await writeHistory(`${options.dir}/histories/${cell.key}`, reply.history);
       delete entry.history;
     }
+    entry.hash = await recordHash(entry as unknown as Record<string, unknown>, "hash");
     await writeAtomically(`${options.cacheDir}/${cell.key}.json`, JSON.stringify(entry) + "\n");
     finished.set(cell.index, entry);
     if (entry.verdict !== true) failures++;
@@ -149,10 +158,11 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions, libDir: s
     progress();
   });
   const rows = cells.map((cell) => rowOf(cell, finished.get(cell.index)!));
-  await writeAtomically(`${options.dir}/results.csv`, toCsv(rows));
-  await Deno.writeFile(`${options.dir}/results.arrow.tmp`, aq.from(rows.map(flatForArrow)).toArrowIPC());
-  await Deno.rename(`${options.dir}/results.arrow.tmp`, `${options.dir}/results.arrow`);
-  const manifest = {
+  const csv = toCsv(rows);
+  const arrow = aq.from(uniformColumns(rows)).toArrowIPC();
+  await writeAtomically(`${options.dir}/results.csv`, csv);
+  await writeAtomically(`${options.dir}/results.arrow`, arrow);
+  const manifest: Record<string, unknown> = {
     experiment: spec.experiment,
     spec,
     codeVersion: version,
@@ -161,9 +171,23 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions, libDir: s
     failures,
     errors: errors.length,
     wallSeconds: Math.round(options.wallClockMs() - started) / 1000,
+    files: {
+      "sweep.json": await contentHash(specText),
+      "results.csv": await contentHash(csv),
+      "results.arrow": await contentHash(arrow),
+      ...await historyHashes(`${options.dir}/histories`, cells),
+    },
   };
+  manifest.manifestHash = await recordHash(manifest, "manifestHash");
   await writeAtomically(`${options.dir}/manifest.json`, JSON.stringify(manifest, null, 2) + "\n");
-  return { rows, failures, errors: errors.sort((a, b) => a.cell - b.cell), cached: cachedCount, dir: options.dir };
+  return {
+    rows,
+    failures,
+    errors: errors.sort((a, b) => a.cell - b.cell),
+    cached: cachedCount,
+    dir: options.dir,
+    discarded,
+  };
 }
 
 /** Asks the experiment about each distinct parameter point, before any cell runs. */
@@ -183,35 +207,79 @@ function validatePoints(cells: readonly Cell[], validate: ((params: ParamValues)
   }
 }
 
+/** Writes a cell's history as `<base>.jsonl`, or gzipped as `<base>.jsonl.gz` when large. */
+async function writeHistory(base: string, history: string): Promise<void> {
+  if (history.length > historyCompressBytesMin) await writeAtomically(`${base}.jsonl.gz`, await gzip(history));
+  else await writeAtomically(`${base}.jsonl`, history);
+}
+
+async function historyHashes(dir: string, cells: Cell[]): Promise<Record<string, string>> {
+  const hashes: Record<string, string> = {};
+  for (const cell of cells) {
+    for (const name of [`${cell.key}.jsonl`, `${cell.key}.jsonl.gz`]) {
+      const bytes = await Deno.readFile(`${dir}/${name}`).catch(() => undefined);
+      if (bytes !== undefined) hashes[`histories/${name}`] = await contentHash(bytes);
+    }
+  }
+  return hashes;
+}
+
 async function prepareDirectories(options: SweepOptions, specText: string): Promise<void> {
-  const existing = await Deno.readTextFile(`${options.dir}/sweep.json`).catch(() => undefined);
-  if (options.resume && existing === undefined) {
-    throw new InputError(`--resume: ${options.dir} holds no sweep to resume (no sweep.json)`);
+  if (options.resume) {
+    const existing = await Deno.readTextFile(`${options.dir}/sweep.json`).catch(() => undefined);
+    if (existing === undefined) {
+      throw new InputError(`--resume: ${options.dir} holds no sweep to resume (no sweep.json)`);
+    }
+    if (existing !== specText) {
+      throw new InputError(
+        `--resume: the sweep in ${options.dir} has a different spec; run it without --resume or use another --out`,
+      );
+    }
   }
-  if (options.resume && existing !== specText) {
-    throw new InputError(
-      `--resume: the sweep in ${options.dir} has a different spec; run it without --resume or use another --out`,
-    );
-  }
-  await Deno.mkdir(`${options.dir}/histories`, { recursive: true });
-  await Deno.mkdir(options.cacheDir, { recursive: true });
-  // Temporary files of a process killed mid-write are junk: results only ever appear by rename.
-  for (const dir of [options.cacheDir, options.dir, `${options.dir}/histories`]) {
-    const stale: string[] = [];
-    for await (const entry of Deno.readDir(dir)) if (entry.name.includes(".tmp")) stale.push(entry.name); // order-safe
-    for (const name of stale.sort()) await Deno.remove(`${dir}/${name}`);
-  }
+  // Both directories must be Faultline's before anything is written; claiming them also removes
+  // the temporaries a killed sweep left behind (results only ever appear by rename).
+  await claimDirectory(options.dir, "sweep");
+  await claimDirectory(options.cacheDir, "cache");
+  await claimDirectory(`${options.dir}/histories`, "sweep");
   await writeAtomically(`${options.dir}/sweep.json`, specText);
 }
 
-async function readCached(cacheDir: string, key: string): Promise<CachedCell | undefined> {
-  const text = await Deno.readTextFile(`${cacheDir}/${key}.json`).catch(() => undefined);
+/**
+ * The cached cell `key`, undefined when there is none, or the reason it cannot be reused: a cache
+ * entry is reused only when it is whole, of this cell, and as Faultline wrote it.
+ */
+async function readCached(cacheDir: string, key: string): Promise<CachedCell | string | undefined> {
+  const path = `${cacheDir}/${key}.json`;
+  const text = await Deno.readTextFile(path).catch(() => undefined);
   if (text === undefined) return undefined;
+  let entry: CachedCell;
   try {
-    return JSON.parse(text) as CachedCell;
+    entry = JSON.parse(text) as CachedCell;
   } catch {
-    return undefined; // unreadable: compute it again
+    return `${path} is not valid JSON; running the cell again`;
   }
+  const missing = cacheEntryProblem(entry, key);
+  if (missing !== undefined) return `${path} ${missing}; running the cell again`;
+  if (await recordHash(entry as unknown as Record<string, unknown>, "hash") !== entry.hash) {
+    return `${path} was changed after Faultline wrote it; running the cell again`;
+  }
+  return entry;
+}
+
+function cacheEntryProblem(entry: CachedCell, key: string): string | undefined {
+  if (typeof entry !== "object" || entry === null || Array.isArray(entry)) return "is not a cache entry";
+  if (entry.key !== key) return `is the entry of another cell (key ${JSON.stringify(entry.key)})`;
+  const fields: [string, boolean][] = [
+    ["figures", typeof entry.figures === "object" && entry.figures !== null && !Array.isArray(entry.figures)],
+    ["checks", Array.isArray(entry.checks)],
+    ["verdict", entry.verdict === true || entry.verdict === false || entry.verdict === "unknown"],
+    ["traceHash", typeof entry.traceHash === "string"],
+    ["events", typeof entry.events === "number"],
+    ["seed", typeof entry.seed === "number"],
+    ["hash", typeof entry.hash === "string"],
+  ];
+  const bad = fields.filter(([, ok]) => !ok).map(([name]) => name);
+  return bad.length === 0 ? undefined : `is incomplete (missing or malformed: ${bad.join(", ")})`;
 }
 
 /** Runs cells on a pool of workers, calling `done` for each as it finishes. */
@@ -292,21 +360,27 @@ function rowOf(cell: Cell, entry: CachedCell): SweepRow {
   };
 }
 
-function flatForArrow(row: SweepRow): SweepRow {
-  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, arrowValue(v)]));
-}
-
 /**
- * A missing figure (null: nothing to measure in that cell, or NaN, which JSON stores as null)
- * stays null, so a numeric column with gaps stays numeric rather than mixing in the text "null".
+ * The rows with one type per column, as an Arrow table needs: a column whose values are of more
+ * than one type (a verdict true, false or "unknown"; a figure that is a number in one cell and
+ * text in another) holds them all as text. A missing value (absent, null, or NaN, which JSON stores
+ * as null) stays null, so a numeric column with gaps stays numeric. Every row gets every column.
  */
-function arrowValue(value: unknown): unknown {
-  return value === null || typeof value === "boolean" || typeof value === "number" ? value : String(value);
+export function uniformColumns(rows: SweepRow[]): SweepRow[] {
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const textColumns = new Set(columns.filter((column) => {
+    const types = new Set(rows.map((r) => r[column]).filter((v) => v !== null && v !== undefined).map(typeOf));
+    return types.size > 1 || types.has("other");
+  }));
+  return rows.map((row) =>
+    Object.fromEntries(columns.map((column) => {
+      const value = row[column] ?? null;
+      if (value === null || !textColumns.has(column)) return [column, value];
+      return [column, typeof value === "object" ? JSON.stringify(value) : String(value)];
+    }))
+  );
 }
 
-/** Writes `text` to `path` through a temporary file and a rename. */
-export async function writeAtomically(path: string, text: string): Promise<void> {
-  const temporary = `${path}.tmp-${Deno.pid}`;
-  await Deno.writeTextFile(temporary, text);
-  await Deno.rename(temporary, path);
+function typeOf(value: unknown): string {
+  return typeof value === "number" || typeof value === "boolean" || typeof value === "string" ? typeof value : "other";
 }
