@@ -15,4 +15,5 @@
 export * from "./rng.ts";
 export * from "./histogram.ts";
 export * from "./crc32.ts";
+export * from "./text.ts";
 export type { TraceEvent, TraceEventKind } from "./trace_event.ts";

@@ -9,6 +9,7 @@
  * @module
  */
 import { InputError } from "../assert.ts";
+import { suggest } from "../base/mod.ts";
 import type { Operation } from "./operations.ts";
 
 /** A sequential object. */
@@ -363,29 +364,11 @@ export function validateOperations(operations: readonly Operation[], model: Mode
     if (!model.functions.includes(op.f)) {
       throw new InputError(
         `${where}: the ${model.name} model has no function ${JSON.stringify(op.f)}${
-          closestOf(op.f, model.functions)
+          suggest(op.f, model.functions)
         }; allowed: ${model.functions.join(", ")}`,
       );
     }
     const problem = model.invalid?.(op.f, op.input, op.output);
     if (problem !== undefined) throw new InputError(`${where}: ${problem} (model ${model.name})`);
   }
-}
-
-/** " (did you mean X?)" when one of `names` is one or two edits from `name`. */
-function closestOf(name: string, names: readonly string[]): string {
-  const close = names.find((candidate) => editDistanceAtMost2(name, candidate));
-  return close === undefined ? "" : ` (did you mean ${close}?)`;
-}
-
-function editDistanceAtMost2(a: string, b: string): boolean {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length] <= 2;
 }

@@ -18,9 +18,9 @@ import {
   resultsRoot,
   runExperiment,
   storedRun,
-  suggest,
   writeRun,
 } from "../lab/mod.ts";
+import { suggest } from "../base/mod.ts";
 import { type ParamSchema, type ParamValues, resolveParams } from "../params.ts";
 import {
   commandNamed,

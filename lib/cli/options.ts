@@ -14,7 +14,7 @@
  */
 import { parseArgs } from "node:util";
 import { InputError } from "../assert.ts";
-import { suggest } from "../lab/mod.ts";
+import { suggest } from "../base/mod.ts";
 
 /** One option of a command. */
 export interface OptionSpec {

@@ -19,6 +19,7 @@
  * ```
  * @module
  */
+import { digestText } from "../base/mod.ts";
 import type { CheckResult } from "../check/mod.ts";
 import type { CoverageReport, Schedule } from "../faults/mod.ts";
 import { History } from "../history/mod.ts";
@@ -207,16 +208,4 @@ export function combineTraceHashes(hashes: readonly string[]): string {
 
 function resultHash(figures: Record<string, Figure>, tables: Record<string, Record<string, unknown>[]>): string {
   return digestText(JSON.stringify({ figures, tables }));
-}
-
-/** Two 32-bit FNV-style lanes over the text, as 16 hex digits (the run hash's mixing). */
-function digestText(text: string): string {
-  let a = 0x811c9dc5 | 0;
-  let b = 0x2545f491 | 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
-  }
-  return (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
 }

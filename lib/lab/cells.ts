@@ -8,7 +8,7 @@
 import { InputError } from "../assert.ts";
 import { type ParamSchema, type ParamValues, resolveParams } from "../params.ts";
 import { Rng } from "../base/mod.ts";
-import { suggest } from "./registry.ts";
+import { digestText, suggest } from "../base/mod.ts";
 
 /** What to sweep. Values are given as strings or JSON values, as from a command line. */
 export interface SweepSpec {
@@ -109,16 +109,7 @@ function checkName(name: string, schema: ParamSchema): void {
 }
 
 /** A 64-bit FNV-style digest of text, as 16 hex digits. */
-export function digest(text: string): string {
-  let a = 0x811c9dc5 | 0;
-  let b = 0x2545f491 | 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
-  }
-  return (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
-}
+export const digest = digestText;
 
 /** The cache key of one cell. */
 export function cellKey(experiment: string, params: ParamValues, seed: number, codeVersion: string): string {

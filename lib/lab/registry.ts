@@ -4,6 +4,7 @@
  * @module
  */
 import { InputError } from "../assert.ts";
+import { suggest } from "../base/mod.ts";
 import { echoExperiments } from "../systems/echo/experiments/mod.ts";
 import { kvExperiments } from "../systems/kv/experiments/mod.ts";
 import { raftExperiments } from "../systems/raft/experiments/mod.ts";
@@ -26,31 +27,4 @@ export function experimentNamed(name: string): Experiment {
   throw new InputError(
     `unknown experiment ${JSON.stringify(name)}${suggest(name, names)}; allowed: ${names.join(", ")}`,
   );
-}
-
-/** ", did you mean X?" for the closest of `candidates` to `name`, when one is close. */
-export function suggest(name: string, candidates: readonly string[]): string {
-  let best = "";
-  let bestDistance = Infinity;
-  for (const candidate of candidates) {
-    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? ` (did you mean ${best}?)` : "";
-}
-
-/** Levenshtein distance. */
-export function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
 }
