@@ -7,6 +7,7 @@ import { kvModesExperiment } from "./modes.ts";
 
 export * from "./system.ts";
 export * from "./modes.ts";
+export * from "./store.ts";
 
 /** The store's experiments, for the lab's registry. */
 export const kvExperiments = [kvModesExperiment];

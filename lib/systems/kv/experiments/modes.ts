@@ -40,7 +40,7 @@ import {
 import { InputError } from "../../../assert.ts";
 import type { Schedule } from "../../../faults/mod.ts";
 import { kvBugNames, kvSettingsDefaults } from "../mod.ts";
-import { type KvOptions, kvSystem } from "./system.ts";
+import { isRaftMode, kvStoreModes, type KvStoreOptions, kvStoreSystem } from "./store.ts";
 
 /** The fault packages of the store's experiments: the harness's standard ones, and all of them at once. */
 export const kvFaultPackages = ["mixed", ...standardFaultPackageNames, "none"] as const;
@@ -50,9 +50,10 @@ export const kvModesParams = defineParams({
   ...paramGroups.cluster({ default: 5, min: 1, max: 64 }),
   ...paramGroups.clients({ default: 8, max: 256 }),
   ...paramGroups.duration({ defaultUs: 5_000_000 }),
-  mode: choice(["quorum", "one", "session"], {
+  mode: choice(kvStoreModes, {
     default: "quorum",
-    description: "quorum: R and W of N; one: R = W = 1; session: R = W = 1 with read-your-writes and monotonic reads",
+    description: "linearizable: Raft with ReadIndex reads; lease: Raft with leader-lease reads; quorum: R and W " +
+      "of N; one: R = W = 1; session: R = W = 1 with read-your-writes and monotonic reads",
   }),
   n: integer({ default: kvSettingsDefaults.n, min: 1, max: 9, description: "replication factor N" }),
   r: integer({ default: kvSettingsDefaults.r, min: 1, max: 9, description: "read quorum R (quorum mode)" }),
@@ -84,8 +85,10 @@ export const kvModesParams = defineParams({
 export type KvModesParams = ValuesOf<typeof kvModesParams>;
 
 /** The store's build options from the parameters. */
-export function kvOptions(p: KvModesParams): KvOptions {
-  if (p.n > p.servers) throw new InputError(`n ${p.n} is above servers ${p.servers}: a key needs n distinct nodes`);
+export function kvOptions(p: KvModesParams): KvStoreOptions {
+  if (p.n > p.servers && !isRaftMode(p.mode)) {
+    throw new InputError(`n ${p.n} is above servers ${p.servers}: a key needs n distinct nodes`);
+  }
   if (p.mode === "quorum" && (p.r > p.n || p.w > p.n)) {
     throw new InputError(`r ${p.r} and w ${p.w} must be at most n ${p.n}`);
   }
@@ -126,7 +129,7 @@ export const kvModesExperiment = defineExperiment({
   description: "leaderless key-value store (ring, N/R/W, sloppy quorum, read repair, anti-entropy) in one " +
     "consistency mode under a fault package; checks linearizability, lost session writes and convergence",
   params: kvModesParams,
-  system: kvSystem,
+  system: kvStoreSystem,
   options: kvOptions,
   workload: (p) => ({
     processes: p.clients,
@@ -163,5 +166,6 @@ const linearizability = linearizable("linearizability (kv)", kvCas, { initial: "
 export function promisesLinearizability(
   p: Pick<KvModesParams, "mode" | "sloppyQuorum" | "r" | "w" | "n" | "readRepair">,
 ): boolean {
+  if (isRaftMode(p.mode)) return true;
   return p.mode === "quorum" && !p.sloppyQuorum && p.r + p.w > p.n && 2 * p.r > p.n && p.readRepair === "blocking";
 }

@@ -21,6 +21,23 @@ for (const faults of ["partitions", "crashes", "mixed"]) {
   });
 }
 
+for (const mode of ["linearizable", "lease"]) {
+  Deno.test(`kv: ${mode}: the CP mode replicates through Raft and passes Raft's invariants and linearizability under mixed faults`, () => {
+    const output = run({ mode, faults: "mixed" }, 1);
+    assert.deepEqual(failing(output), [], JSON.stringify(output.checks));
+    for (const name of ["election-safety", "state-machine-safety", "linearizability (kv)"]) {
+      assert.ok(output.checks.some((c) => c.checker === name), `${name} is checked`);
+    }
+  });
+}
+
+Deno.test("kv: a planted bug of the leaderless nodes is refused in a CP mode, naming the modes it belongs to", () => {
+  assert.throws(
+    () => run({ mode: "linearizable", bug: "hintsDropOnRestart" }, 1),
+    /quorum, one or session, or bug none/,
+  );
+});
+
 Deno.test("kv: one: R = W = 1 under partitions keeps its promises, answers everything, and the linearizability checker finds stale reads", () => {
   for (const seed of [1, 2]) {
     const output = run({ faults: "partitions", mode: "one" }, seed);
