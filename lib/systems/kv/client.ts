@@ -1,6 +1,7 @@
 /**
  * The store's client, partition-aware as Dynamo's can be: it knows the ring, sends each request to
- * a home replica of its key, and on a timeout or an `unavailable` answer tries the next home.
+ * a home replica of its key picked at random (as a load balancer would), and on a timeout or a
+ * refusal tries the next home.
  *
  * Every client is a session. It remembers, per key, the causal context of what it last read or
  * wrote (sent with its next write, so the write replaces exactly what it saw) and the newest
@@ -42,6 +43,8 @@ interface Pending {
   attempt: number;
   timer: number;
   homes: number[];
+  /** The home replica tried first: a random one per request, as a load balancer would pick. */
+  first: number;
 }
 
 /** A client session of the store. */
@@ -56,7 +59,7 @@ export function kvClient(context: ClientContext<KvMessage>, options: KvClientOpt
   const quorum = (q: number) => (mode === "quorum" ? q : 1);
 
   const send = (p: Pending) => {
-    const target = p.homes[(context.session + p.attempt) % p.homes.length];
+    const target = p.homes[(p.first + p.attempt) % p.homes.length];
     const key = p.request.key ?? "";
     if (p.request.f === "get") context.send(target, { type: "get", id: p.id, key, r: quorum(settings.r) });
     else {
@@ -92,14 +95,9 @@ export function kvClient(context: ClientContext<KvMessage>, options: KvClientOpt
   return {
     perform(request, done) {
       const key = request.key ?? "";
-      const p: Pending = {
-        request,
-        done,
-        id: nextId++,
-        attempt: 0,
-        timer: -1,
-        homes: ring.preferenceList(key, settings.n),
-      };
+      const homes = ring.preferenceList(key, settings.n);
+      const first = Math.floor(context.rng.next() * homes.length);
+      const p: Pending = { request, done, id: nextId++, attempt: 0, timer: -1, homes, first };
       pending = p;
       send(p);
     },
