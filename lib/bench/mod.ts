@@ -13,3 +13,4 @@ export * from "./kernel.ts";
 export * from "./check.ts";
 export * from "./raft.ts";
 export * from "./sweep.ts";
+export * from "./kv.ts";

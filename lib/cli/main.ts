@@ -8,7 +8,7 @@
  */
 import { InputError } from "../assert.ts";
 import { describeParams } from "../params.ts";
-import { benchCheck, benchKernel, benchRaft, benchSweep } from "../bench/mod.ts";
+import { benchCheck, benchKernel, benchKv, benchRaft, benchSweep } from "../bench/mod.ts";
 import { exitCodeOf } from "../check/mod.ts";
 import {
   cellKey,
@@ -87,7 +87,7 @@ export const internalErrorExitCode = 4;
 function commandOf(args: string[]): { command: CommandSpec; rest: string[] } {
   const [name, ...rest] = args;
   if (name === "bench") {
-    const benchmarks = ["kernel", "check", "sweep", "raft"];
+    const benchmarks = ["kernel", "check", "sweep", "raft", "kv"];
     const command = commandNamed(`bench ${rest[0]}`);
     if (command === undefined) {
       throw new InputError(
@@ -160,6 +160,7 @@ async function main(args: string[]): Promise<number> {
     case "bench check":
     case "bench sweep":
     case "bench raft":
+    case "bench kv":
       return await benchCommand(command.name, values);
     case "notebook":
       await ensureJupyter();
@@ -248,6 +249,8 @@ async function benchCommand(name: string, values: Values): Promise<number> {
     figures = benchCheck({ runs: count("runs", 5), operations: count("operations", 100_000) });
   } else if (name === "bench raft") {
     figures = benchRaft({ runs: count("runs", 5), clients: count("clients", 50), durationUs: 5_000_000 });
+  } else if (name === "bench kv") {
+    figures = benchKv({ runs: count("runs", 5), clients: count("clients", 50), durationUs: 3_000_000 });
   } else if (name === "bench sweep") {
     figures = benchSweep({ runs: count("runs", 3), cells: count("cells", 16, 2) });
   } else {

@@ -208,6 +208,14 @@ export const commands: readonly CommandSpec[] = [
     options: { runs, clients: { type: "string", value: "N", description: "client processes (default 50)" } },
   },
   {
+    name: "bench kv",
+    positionals: "",
+    positionalsMin: 0,
+    positionalsMax: 0,
+    summary: "the key-value store: committed operations per wall-clock second, quorum and linearizable modes",
+    options: { runs, clients: { type: "string", value: "N", description: "client processes (default 50)" } },
+  },
+  {
     name: "notebook",
     positionals: "[jupyter args]",
     positionalsMin: 0,
