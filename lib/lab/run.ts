@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { formatHistory } from "../history/mod.ts";
+import { formatOp, type Op } from "../history/mod.ts";
 import { type ParamValues, resolveParams } from "../params.ts";
 import { toSvg } from "../viz/mod.ts";
 import type { Experiment, RunOutput } from "./experiment.ts";
@@ -130,10 +130,8 @@ export async function writeRun(dir: string, run: RunResult, options: { keepHisto
     "report.md": report(run),
   };
   if (options.keepHistory) {
-    const history = formatHistory(output.history.events);
-    // Large histories are kept gzipped (history.jsonl.gz); readRunHistory, `zcat` or `gunzip -c` read them.
-    if (history.length > historyCompressBytesMin) files["history.jsonl.gz"] = await gzip(history);
-    else files["history.jsonl"] = history;
+    const history = await packHistory(output.history.events);
+    files[history.name] = history.content;
   }
   if (output.schedule) files["schedule.json"] = JSON.stringify(output.schedule, null, 2) + "\n";
   if (output.coverage) files["coverage.json"] = JSON.stringify(output.coverage, null, 2) + "\n";
@@ -170,6 +168,48 @@ export async function readRunHistory(dir: string): Promise<string> {
 
 /** Histories longer than this are written compressed. */
 export const historyCompressBytesMin = 8 << 20;
+
+/**
+ * A history as the file a run keeps: `history.jsonl`, or `history.jsonl.gz` when its text is
+ * longer than `compressBytesMin`, which readRunHistory, `zcat` or `gunzip -c` read. A long history
+ * is gzipped as it is written, never held as one text: a run of many clients reading long lists
+ * has more text than the longest string JavaScript can hold (2^29 characters).
+ */
+export async function packHistory(
+  events: Iterable<Op>,
+  compressBytesMin = historyCompressBytesMin,
+): Promise<{ name: "history.jsonl"; content: string } | { name: "history.jsonl.gz"; content: Uint8Array }> {
+  let text = "";
+  let packer: ReturnType<typeof gzipper> | undefined;
+  for (const op of events) {
+    text += formatOp(op) + "\n";
+    // Once compressing, lines go to the compressor a megabyte or so at a time.
+    if (text.length > (packer === undefined ? compressBytesMin : 1 << 20)) {
+      packer ??= gzipper();
+      await packer.write(text);
+      text = "";
+    }
+  }
+  if (packer === undefined) return { name: "history.jsonl", content: text };
+  await packer.write(text);
+  return { name: "history.jsonl.gz", content: await packer.finish() };
+}
+
+/** A gzip stream written a text at a time. */
+function gzipper() {
+  const compression = new CompressionStream("gzip");
+  // Read while writing, or the compressor's queue fills and a write never finishes.
+  const packed = new Response(compression.readable).arrayBuffer();
+  const writer = compression.writable.getWriter();
+  const encoder = new TextEncoder();
+  return {
+    write: (text: string) => writer.write(encoder.encode(text)),
+    finish: async () => {
+      await writer.close();
+      return new Uint8Array(await packed);
+    },
+  };
+}
 
 /** Gzips `text`. */
 export async function gzip(text: string): Promise<Uint8Array> {
