@@ -84,13 +84,18 @@ export function lostWrites(source: "final" | "durable", options: { name?: string
         return { checker: name, valid: "unknown", message: `no ${source} state to compare with` };
       }
       // Only keys whose final state is known are judged: a key no final read reached proves nothing.
-      const judged = input.events.filter((op) => op.process === "nemesis" || values.has(op.key ?? ""));
+      // The durable state is read after every operation ended, so only final reads can race a write.
+      const judged = input.events.filter((op) =>
+        op.process === "nemesis" ||
+        (values.has(op.key ?? "") && (source === "final" || op.process !== finalProcessId))
+      );
       const unread = new Set(
         input.events.filter((op) => op.type === "ok" && op.process !== "nemesis" && !values.has(op.key ?? ""))
           .map((op) => op.key ?? ""),
       );
       const result = lostAcknowledgedWrites(judged, values, input.elements);
-      const valid = result.lostCount > 0 ? false : unread.size > 0 ? "unknown" : true;
+      const concurrent = result.concurrentWithFinal;
+      const valid = result.lostCount > 0 ? false : unread.size > 0 || concurrent > 0 ? "unknown" : true;
       return {
         checker: name,
         valid,
@@ -99,6 +104,7 @@ export function lostWrites(source: "final" | "durable", options: { name?: string
             result.lostValues.slice(0, 5).map((v) => JSON.stringify(v)).join(", ")
           })`
           : `all ${result.acknowledged} acknowledged writes are present` +
+            (concurrent > 0 ? `; ${concurrent} acknowledged after the final read of their key began, not judged` : "") +
             (unread.size > 0
               ? `; keys with no ${source} state, not judged: ${[...unread].slice(0, 5).join(", ")}`
               : ""),
@@ -110,20 +116,55 @@ export function lostWrites(source: "final" | "durable", options: { name?: string
 
 /**
  * The acknowledged writes and appends of `events` whose values `values` (by key) lack, with the
- * RPO they imply (see `recoveryPoint` in lib/metrics).
+ * RPO they imply (see `recoveryPoint` in lib/metrics). A write acknowledged after the final read of
+ * its key began is left out and counted in `concurrentWithFinal`: the read may be ordered before
+ * it, so the read's not holding it proves nothing.
  */
 export function lostAcknowledgedWrites(
   events: readonly Op[],
   values: ReadonlyMap<string, unknown>,
   elements: (value: unknown) => readonly unknown[] = elementsOf,
   endUs?: number,
-): RecoveryPointResult {
+): RecoveryPointResult & { concurrentWithFinal: number } {
   const present: Record<string, unknown[]> = {};
   for (const [key, value] of values) present[key] = [...elements(value)];
+  const concurrent = concurrentWithFinalReads(events);
   // Appends are writes of one element to a list: present when the final list holds it.
-  const writes = events.filter((op) => op.process !== finalProcessId)
+  const writes = events.filter((op) => op.process !== finalProcessId && !concurrent.has(op))
     .map((op) => op.f === "append" ? { ...op, f: "write" } : op);
-  return recoveryPoint(writes, { present, endUs });
+  const concurrentWithFinal = [...concurrent].filter((op) => op.type === "ok" && isWrite(op.f)).length;
+  return { ...recoveryPoint(writes, { present, endUs }), concurrentWithFinal };
+}
+
+/** Whether `f` writes: the functions `recoveryPoint` judges, and appends. */
+function isWrite(f: string): boolean {
+  return f === "write" || f === "put" || f === "append";
+}
+
+/** The client operations (invocation and completion) completed after the final read of their key began. */
+function concurrentWithFinalReads(events: readonly Op[]): Set<Op> {
+  const finalReadUs = new Map<string, number>();
+  for (const op of events) {
+    const key = op.key ?? "";
+    if (op.process === finalProcessId && op.type === "invoke" && !finalReadUs.has(key)) finalReadUs.set(key, op.time);
+  }
+  const concurrent = new Set<Op>();
+  if (finalReadUs.size === 0) return concurrent;
+  const pending = new Map<Op["process"], Op>();
+  for (const op of events) {
+    if (op.process === finalProcessId || op.process === "nemesis") continue;
+    if (op.type === "invoke") {
+      pending.set(op.process, op);
+      continue;
+    }
+    const invocation = pending.get(op.process);
+    pending.delete(op.process);
+    const readUs = finalReadUs.get(invocation?.key ?? op.key ?? "");
+    if (invocation === undefined || readUs === undefined || op.time <= readUs) continue;
+    concurrent.add(invocation);
+    concurrent.add(op);
+  }
+  return concurrent;
 }
 
 /** Session guarantees of each client process. */

@@ -240,6 +240,46 @@ Deno.test("harness: lost writes compare whole elements, so an append is not foun
   assert.match(result.message, /1 of 1 acknowledged writes are missing/);
 });
 
+Deno.test("harness: lost writes leave out a write acknowledged after the final read of its key began", () => {
+  const checker = lostWrites("final");
+  const final = 900_000_000;
+  const events = [
+    { process: 1, type: "invoke" as const, f: "append", key: "a", value: "1:0;", time: 0 },
+    { process: 1, type: "ok" as const, f: "append", key: "a", value: "1:0;", time: 5 },
+    // In flight when the final read began, acknowledged after it: the read may be ordered first.
+    { process: 2, type: "invoke" as const, f: "append", key: "a", value: "2:0;", time: 8 },
+    { process: final, type: "invoke" as const, f: "get", key: "a", value: null, time: 10 },
+    { process: final, type: "ok" as const, f: "get", key: "a", value: "1:0;", time: 20 },
+    { process: 2, type: "ok" as const, f: "append", key: "a", value: "2:0;", time: 21 },
+  ];
+  const elements = (v: unknown) => String(v).split(";").filter((part) => part !== "").map((part) => `${part};`);
+  const raced = checker.check({ events, finalValues: new Map([["a", "1:0;"]]), durableValues: undefined, elements });
+  assert.equal(raced.valid, "unknown", raced.message);
+  assert.match(raced.message, /all 1 acknowledged writes are present; 1 acknowledged after the final read/);
+  // Acknowledged before the final read began, the same absence is a loss.
+  const before = events.map((op) => op.process === 2 && op.type === "ok" ? { ...op, time: 9 } : op);
+  const lost = checker.check({
+    events: before,
+    finalValues: new Map([["a", "1:0;"]]),
+    durableValues: undefined,
+    elements,
+  });
+  assert.equal(lost.valid, false);
+  assert.match(lost.message, /1 of 2 acknowledged writes are missing \(first: "2:0;"\)/);
+});
+
+Deno.test("harness: the final reads begin only once every client operation in flight has completed", () => {
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const result = run({}, crashAt(400_000), seed);
+    const events = result.sim.history.events;
+    const finalStart = events.findIndex((op) => op.process === 900_000_000);
+    assert.ok(finalStart > 0, `seed ${seed}: no final read`);
+    const late = events.slice(finalStart).filter((op) => op.process !== 900_000_000 && op.process !== "nemesis");
+    assert.deepEqual(late, [], `seed ${seed}: client operations after the final read began`);
+    assert.ok(events[finalStart].time >= result.endUs);
+  }
+});
+
 Deno.test("typed parameters: defaults, string input from a command line, and clear refusals", () => {
   const params = defineParams({
     ...paramGroups.cluster({ default: 3, max: 9 }),

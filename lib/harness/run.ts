@@ -10,7 +10,8 @@
  *    or the bound has passed, so liveness is always judged. Once recovered, the system must stay
  *    so: losing convergence for longer than the bound before the end is a liveness failure too.
  * 5. **Final**: at `durationUs` (or the end of that extension) clients stop starting operations,
- *    and the workload's final operations run (a read of every key), within `finalBoundUs`.
+ *    the operations in flight complete (within `finalBoundUs`), and the workload's final
+ *    operations run (a read of every key), within `finalBoundUs`.
  * 6. **Checks**: the workload's checkers on the history, the system's invariants (checked every
  *    `invariantEveryUs` as the run goes and once at the end), liveness, and the standard figures.
  *
@@ -40,7 +41,7 @@ export interface Phases {
   durationUs: number;
   /** After the heal, an operation must complete and the system converge within this. */
   recoveryBoundUs: number;
-  /** How long the final operations may take; default 2 s. */
+  /** How long the operations in flight at the end may take to complete, and then the final operations; default 2 s each. */
   finalBoundUs?: number;
   /** How often invariants are checked during the run; default 10 ms. 0: only at the end. */
   invariantEveryUs?: number;
@@ -155,6 +156,7 @@ export function runSystem<M, O, C extends ClusterHandle = ClusterHandle>(spec: R
   }
   const endUs = sim.nowUs;
   open = false;
+  if (spec.workload.final !== undefined && spec.workload.final.length > 0) drainClients(sim, phases);
   const finalValues = runFinal(sim, spec.workload.final, spec.phases, client);
   checkInvariants(sim, cluster, violations, true);
   const checks = [
@@ -274,6 +276,22 @@ function watchRecovery(sim: Simulation, cluster: ClusterHandle, healUs: number, 
     diverging: () => lost === undefined && divergedUs !== undefined,
     lost: () => lost,
   };
+}
+
+/**
+ * Lets the operations the clients had in flight when they stopped complete (ok, fail, or info when
+ * a client gives up), within `finalBoundUs`, as Jepsen's phases wait for the main phase before the
+ * final generator: a final read begun while an append is in flight may be ordered before it, and
+ * would show an append acknowledged after it as lost.
+ */
+function drainClients(sim: Simulation, phases: Phases): void {
+  const inFlight = () => {
+    const counts = sim.history.counts;
+    return counts.invoke - counts.ok - counts.fail - counts.info;
+  };
+  assert(inFlight() >= 0, `history: more completions than invocations (${JSON.stringify(sim.history.counts)})`);
+  const untilUs = sim.nowUs + (phases.finalBoundUs ?? 2_000_000);
+  sim.run({ until: () => inFlight() === 0, untilUs });
 }
 
 /** Runs the workload's final operations after the clients stop; returns the values read. */

@@ -21,6 +21,26 @@ Deno.test("raft-chaos runs with its defaults shortened, touches the cluster with
   assert.ok((output.figures.operationsOk as number) > 200);
 });
 
+Deno.test("raft-chaos: an append in flight when the clients stop is in the final read (storage faults, reconfiguring, seed 2)", () => {
+  // 30 clients keep appends in flight at the end of the run; the final read of k0 once began while
+  // "32:386;" was in flight and was ordered before it, so the append, acknowledged after, looked lost.
+  const params = resolveParams(raftChaosExperiment.params, {
+    servers: 3,
+    clients: 30,
+    readMode: "log",
+    snapshotEveryEntries: 100,
+    faults: "storage",
+    membership: true,
+    transfers: true,
+    durationUs: 3_000_000,
+  });
+  const output = raftChaosExperiment.run(params, 2);
+  for (const check of output.checks) assert.equal(check.valid, true, `${check.checker}: ${check.message}`);
+  const appended = output.history.events.find((op) => op.type === "ok" && op.value === "32:386;");
+  const finalRead = output.history.events.find((op) => op.process === 900_000_000 && op.type === "invoke");
+  assert.ok(appended !== undefined && finalRead !== undefined && appended.time < finalRead.time);
+});
+
 Deno.test("raft-chaos with 30 clients ends its linearizability check with a verdict, not unknown", () => {
   // Each key's appends and reads are judged by append order: the search once ran out of budget
   // here (about 37 million steps and a minute, for one simulated second).
