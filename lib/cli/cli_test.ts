@@ -6,6 +6,7 @@ import { cli } from "./_cli_testing.ts";
 import { InputError } from "../assert.ts";
 import { errorOutcome, internalErrorExitCode } from "./main.ts";
 import { commandNamed, commands, helpFor, integerOption, parseCommandLine } from "./options.ts";
+import { progressText } from "./sweep.ts";
 import { toCsv, writeResultDir } from "../lab/files.ts";
 
 Deno.test("parseCommandLine reads --key value, --key=value, flags and a repeated --param", () => {
@@ -271,4 +272,18 @@ Deno.test("errors that escape a command are one line: bad paths exit 2, anything
   });
   assert.notEqual(internalErrorExitCode, 1);
   assert.equal(errorOutcome(new Deno.errors.NotFound("open 'x'")).code, 2);
+});
+
+Deno.test("the sweep's progress line says when an estimate will come before any cell is done, never 'ETA ?'", () => {
+  const starting = { done: 0, total: 4, cached: 0, failures: 0, elapsedMs: 0, etaMs: NaN };
+  assert.equal(progressText(starting), "0/4 cells (0 cached, 0 failed), 0s elapsed, ETA after the first cell");
+  // Cells taken from the cache finish without a pace to extrapolate from either.
+  const cachedOnly = { ...starting, done: 2, cached: 2, elapsedMs: 40 };
+  assert.match(progressText(cachedOnly), /ETA after the first cell$/);
+  assert.match(progressText({ ...starting, done: 1, elapsedMs: 2_000, etaMs: 61_000 }), /2s elapsed, ETA 1m01s$/);
+  assert.equal(
+    progressText({ ...starting, done: 4, elapsedMs: 5_400, etaMs: 0 }),
+    "4/4 cells (0 cached, 0 failed), done in 5s",
+  );
+  for (const p of [starting, cachedOnly]) assert.doesNotMatch(progressText(p), /\?/);
 });

@@ -43,8 +43,11 @@ export async function ensureDenoKernel(): Promise<void> {
   });
 }
 
-/** Executes a notebook headless into `outputDir`; throws with nbconvert's output if a cell fails. */
-export async function executeNotebook(path: string, outputDir: string): Promise<void> {
+/**
+ * Executes a notebook headless into `outputDir`; returns the executed copy's path. Throws with
+ * nbconvert's output if a cell fails.
+ */
+export async function executeNotebook(path: string, outputDir: string): Promise<string> {
   const { success, stderr } = await new Deno.Command("jupyter", {
     args: [
       "nbconvert",
@@ -60,6 +63,22 @@ export async function executeNotebook(path: string, outputDir: string): Promise<
     stderr: "piped",
   }).output();
   if (!success) throw new Error(new TextDecoder().decode(stderr).split("\n").slice(-40).join("\n"));
+  return `${outputDir}/${path.slice(path.lastIndexOf("/") + 1)}`;
+}
+
+/**
+ * Exports a notebook (already executed: exporting does not run it again) to HTML in `outputDir`
+ * with nbconvert's default template; returns the page's path. Throws with nbconvert's output if it fails.
+ */
+export async function exportNotebookHtml(path: string, outputDir: string): Promise<string> {
+  const { success, stderr } = await new Deno.Command("jupyter", {
+    args: ["nbconvert", "--to", "html", "--output-dir", outputDir, path],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!success) throw new Error(new TextDecoder().decode(stderr).split("\n").slice(-40).join("\n"));
+  const name = path.slice(path.lastIndexOf("/") + 1).replace(/\.ipynb$/, "");
+  return `${outputDir}/${name}.html`;
 }
 
 /** Starts the classic notebook server in `notebooks/`. */

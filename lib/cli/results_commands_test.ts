@@ -22,6 +22,27 @@ Deno.test("report writes an offline HTML page for a run; replay confirms its tra
   assert.match(edited.stderr, /manifest\.json was changed after Faultline wrote it/);
 });
 
+Deno.test("a sweep's progress says when its ETA will come, and its report charts its figures against the swept parameter", async () => {
+  const dir = `${await Deno.makeTempDir()}/sweep`;
+  const args = ["--grid", "clients=2,6", "--param", "durationUs=300000", "--seeds", "1..2", "--out", dir];
+  const sweep = await cli(["sweep", "echo", ...args, "--cache", `${dir}-cache`]);
+  assert.equal(sweep.code, 0);
+  const lines = sweep.stderr.trim().split("\n");
+  assert.match(lines[0], /^0\/4 cells .* ETA after the first cell$/, "before any cell is done");
+  assert.match(lines.at(-1)!, /^4\/4 cells .* done in \d+/);
+  assert.doesNotMatch(sweep.stderr, /ETA \?/);
+  assert.equal((await cli(["report", dir])).code, 0);
+  const html = await Deno.readTextFile(`${dir}/report.html`);
+  for (const figure of ["latencyUsP99", "throughputPerS", "availability"]) {
+    const chart = html.match(new RegExp(`<h2>${figure} vs clients</h2>(<svg.*?</svg>)`, "s"));
+    assert.ok(chart !== null, `a chart of ${figure} against clients`);
+    assert.match(chart[1], /<path/, "with marks drawn inline, so the page needs no network");
+    assert.match(chart[1], />clients</, "the swept parameter on the axis");
+  }
+  assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org)/, "no script and no external resource");
+  await Deno.remove(`${dir}-cache`, { recursive: true });
+});
+
 Deno.test("compare of two sweeps flags a slower server as a latency regression (exit 1) and writes HTML", async () => {
   const base = await Deno.makeTempDir();
   const sweep = (out: string, service: number) =>

@@ -19,17 +19,27 @@ import {
 import { integerOption } from "./options.ts";
 
 function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms)) return "?";
   const seconds = Math.round(ms / 1000);
   return seconds >= 60 ? `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, "0")}s` : `${seconds}s`;
+}
+
+/**
+ * One progress line. Until a cell has been computed there is no pace to extrapolate from, so the
+ * line says when an estimate will come instead of printing a placeholder; once every cell is in,
+ * it gives the time taken.
+ */
+export function progressText(p: SweepProgress): string {
+  const counts = `${p.done}/${p.total} cells (${p.cached} cached, ${p.failures} failed)`;
+  if (p.done === p.total) return `${counts}, done in ${formatDuration(p.elapsedMs)}`;
+  const eta = Number.isFinite(p.etaMs) ? `ETA ${formatDuration(p.etaMs)}` : "ETA after the first cell";
+  return `${counts}, ${formatDuration(p.elapsedMs)} elapsed, ${eta}`;
 }
 
 /** A progress reporter: a bar redrawn in place on a terminal, a line per cell otherwise. */
 export function progressPrinter(terminal: boolean): (p: SweepProgress) => void {
   const encoder = new TextEncoder();
   return (p) => {
-    const text = `${p.done}/${p.total} cells (${p.cached} cached, ${p.failures} failed), ` +
-      `${formatDuration(p.elapsedMs)} elapsed, ETA ${formatDuration(p.etaMs)}`;
+    const text = progressText(p);
     if (terminal) {
       const width = 30;
       const filled = p.total === 0 ? width : Math.round((p.done / p.total) * width);

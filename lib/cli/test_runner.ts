@@ -1,11 +1,13 @@
 /**
  * `faultline test`: the whole suite. Format check, lint, type check, unit tests, then every
- * notebook executed headless. Ends with the plain line `N passed, N failed` that CI reads; each
+ * notebook executed headless and its executed copy exported to HTML, where every chart must still
+ * be visible. Ends with the plain line `N passed, N failed` that CI reads; each
  * static check and each notebook counts as one test, and unit tests count one each.
  *
  * @module
  */
-import { ensureDenoKernel, ensureJupyter, executeNotebook } from "./jupyter.ts";
+import { ensureDenoKernel, ensureJupyter, executeNotebook, exportNotebookHtml } from "./jupyter.ts";
+import { chartsLost } from "./notebook_export.ts";
 
 interface Tally {
   passed: number;
@@ -79,7 +81,7 @@ async function notebooks(tally: Tally, directory: string): Promise<void> {
   const outputDir = await Deno.makeTempDir({ prefix: "faultline-notebooks-" });
   for (const name of names) {
     try {
-      await executeNotebook(`${directory}/${name}`, outputDir);
+      await executeAndExport(`${directory}/${name}`, outputDir);
       console.log(`notebook ${name} ... ok`);
       tally.passed++;
     } catch (error) {
@@ -89,6 +91,17 @@ async function notebooks(tally: Tally, directory: string): Promise<void> {
     }
   }
   await Deno.remove(outputDir, { recursive: true });
+}
+
+/**
+ * Runs a notebook, then exports the executed copy to HTML (cheap: nothing runs twice) and
+ * requires every chart of the notebook to be visible in the page, as the README promises.
+ */
+async function executeAndExport(path: string, outputDir: string): Promise<void> {
+  const executed = await executeNotebook(path, outputDir);
+  const html = await exportNotebookHtml(executed, outputDir);
+  const lost = chartsLost(await Deno.readTextFile(executed), await Deno.readTextFile(html));
+  if (lost !== undefined) throw new Error(`exported to HTML: ${lost}`);
 }
 
 /** Runs the suite; returns the exit code (0 when nothing failed). */

@@ -2,7 +2,7 @@
 // and flag only significant changes in the worse direction as regressions.
 import assert from "node:assert/strict";
 import { betterDirection, compareRows, formatFigure } from "./compare.ts";
-import { describeProgress } from "./notebook.ts";
+import { describeProgress, ProgressDisplay } from "./notebook.ts";
 
 Deno.test("a clear rise in latency across seeds is a significant regression; noise is not", () => {
   const a = [10, 11, 9, 10, 12].map((v, seed) => ({ clients: 2, seed, latencyUsP99: v, availability: 1 }));
@@ -77,4 +77,10 @@ Deno.test("the notebook's progress line gives a time left while running and the 
     /4 \/ 4 cells \(4 cached\), 0 failed, done in 2 s/,
   );
   for (const p of [running, { ...running, done: 4 }]) assert.doesNotMatch(describeProgress(p), /\?/);
+});
+
+Deno.test("the notebook's progress display does nothing outside a Jupyter kernel", async () => {
+  const display = new ProgressDisplay("faultline-sweep-test");
+  display.update({ done: 1, total: 2, cached: 0, failures: 0, elapsedMs: 10, etaMs: 10 });
+  await display.flushed();
 });

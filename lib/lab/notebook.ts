@@ -24,8 +24,13 @@ interface Broadcast {
 }
 
 function jupyter(): Broadcast | undefined {
-  // deno-lint-ignore no-explicit-any
-  return (Deno as any).jupyter as Broadcast | undefined;
+  try {
+    // deno-lint-ignore no-explicit-any
+    return (Deno as any).jupyter as Broadcast | undefined;
+  } catch {
+    // Deno throws on reading `Deno.jupyter` outside `deno jupyter`: no kernel, no display.
+    return undefined;
+  }
 }
 
 /** The progress line: cells done, failures, and the time left (or taken, once done). */

@@ -19,13 +19,20 @@ import { resolveParams } from "../params.ts";
 import { loadResults } from "./load.ts";
 import { experimentNamed } from "./registry.ts";
 import { comparisonHtml, escapeMarkdown, runReportHtml, sweepReportHtml } from "./report_html.ts";
-import { toSvg } from "../viz/mod.ts";
+import { toSvg, type VegaLiteSpec } from "../viz/mod.ts";
+import { sweepReportCharts } from "./sweep_report.ts";
 
 async function svgsIn(dir: string): Promise<Record<string, string>> {
   const names: string[] = [];
   for await (const entry of Deno.readDir(dir)) if (entry.name.endsWith(".svg")) names.push(entry.name); // order-safe
   const svgs: Record<string, string> = {};
   for (const name of names.sort()) svgs[name.replace(/\.svg$/, "")] = await Deno.readTextFile(`${dir}/${name}`);
+  return svgs;
+}
+
+async function renderAll(specs: Record<string, VegaLiteSpec>): Promise<Record<string, string>> {
+  const svgs: Record<string, string> = {};
+  for (const [name, spec] of Object.entries(specs)) svgs[name] = await toSvg(spec);
   return svgs;
 }
 
@@ -42,7 +49,7 @@ export async function writeReport(dir: string): Promise<string> {
       coverage: coverageText === undefined ? undefined : JSON.parse(coverageText),
     });
   } else {
-    html = sweepReportHtml(results, await svgsIn(dir));
+    html = sweepReportHtml(results, { ...await svgsIn(dir), ...await renderAll(sweepReportCharts(results)) });
     const failed = results.rows.filter((r) => String(r.verdict) !== "true").length;
     await writeAtomically(
       `${dir}/report.md`,

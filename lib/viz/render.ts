@@ -1,26 +1,98 @@
 /**
- * Renders Vega-Lite specs to SVG headlessly (no browser, no canvas), for reports and for the SVG
- * fallback that keeps notebook charts visible in exported HTML.
+ * Renders Vega-Lite specs headlessly (no browser, no canvas): to SVG for reports, and to PNG for
+ * notebooks, whose HTML export keeps a PNG but strips an SVG (see `display.ts`).
  *
  * @example
  * ```ts
- * import { toSvg } from "./render.ts";
- * const svg = await toSvg({ data: { values: [{ x: 1 }] }, mark: "point", encoding: { x: { field: "x" } } });
+ * import { toPng, toSvg } from "./render.ts";
+ * const spec = { data: { values: [{ x: 1 }] }, mark: "point", encoding: { x: { field: "x" } } };
+ * const svg = await toSvg(spec);
+ * const { png, width } = await toPng(spec); // width in CSS pixels; png holds twice as many
  * ```
  * @module
  */
 import * as vega from "vega";
 import * as vegaLite from "vega-lite";
+import { initWasm, Resvg } from "@resvg/resvg-wasm";
+import { assert, checkNumber } from "../assert.ts";
 import type { VegaLiteSpec } from "./charts.ts";
 
-/** Compiles and renders `spec` to an SVG string. */
+/** Compiles and renders `spec` to an SVG string; `spec` and its rows are left as they were. */
 export async function toSvg(spec: VegaLiteSpec): Promise<string> {
+  // Vega tags every row it ingests with a symbol key: a copy keeps the caller's rows (and a spec
+  // sent to a notebook alongside the rendering) untouched.
   // deno-lint-ignore no-explicit-any
-  const compiled = vegaLite.compile(spec as any).spec;
+  const compiled = vegaLite.compile(structuredClone(spec) as any).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: "none" });
   try {
     return await view.toSVG();
   } finally {
     view.finalize();
+  }
+}
+
+/** A chart as a PNG image. */
+export interface PngImage {
+  /** The PNG file's bytes. */
+  png: Uint8Array;
+  /** Width in CSS pixels (the SVG's); the image holds `width * scale` pixels. */
+  width: number;
+  /** Height in CSS pixels (the SVG's). */
+  height: number;
+}
+
+/** Options of {@linkcode toPng}. */
+export interface PngOptions {
+  /** Image pixels per CSS pixel; default 2, sharp on high-density screens. From 1 to 4. */
+  scale?: number;
+}
+
+/** Pixels per CSS pixel beyond which a chart's PNG grows large for no visible gain. */
+const pngScaleMax = 4;
+
+// The rasteriser is WebAssembly with no access to system fonts: Vega's text ("sans-serif") is
+// drawn with DejaVu Sans from an npm package, so a chart looks the same on every machine.
+let rasteriser: Promise<{ fonts: Uint8Array[] }> | undefined;
+
+function loadRasteriser(): Promise<{ fonts: Uint8Array[] }> {
+  rasteriser ??= (async () => {
+    const read = (specifier: string) => Deno.readFile(new URL(import.meta.resolve(specifier)));
+    await initWasm(read("@resvg/resvg-wasm/index_bg.wasm"));
+    const fonts = await Promise.all(
+      ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf"].map((name) => read(`dejavu-fonts-ttf/ttf/${name}`)),
+    );
+    return { fonts };
+  })();
+  return rasteriser;
+}
+
+/** Renders `spec` to a PNG image (via its SVG), with fonts that ship with Faultline. */
+export async function toPng(spec: VegaLiteSpec, options: PngOptions = {}): Promise<PngImage> {
+  return svgToPng(await toSvg(spec), options);
+}
+
+/** Rasterises an SVG document (as {@linkcode toSvg} writes) to a PNG image. */
+export async function svgToPng(svg: string, options: PngOptions = {}): Promise<PngImage> {
+  const scale = checkNumber("toPng scale", options.scale ?? 2, { min: 1, max: pngScaleMax });
+  const { fonts } = await loadRasteriser();
+  const resvg = new Resvg(svg, {
+    fitTo: { mode: "zoom", value: scale },
+    font: {
+      fontBuffers: fonts,
+      loadSystemFonts: false,
+      defaultFontFamily: "DejaVu Sans",
+      sansSerifFamily: "DejaVu Sans",
+    },
+  });
+  try {
+    const image = resvg.render();
+    try {
+      assert(image.width > 0 && image.height > 0, "toPng: the chart rendered to an empty image");
+      return { png: image.asPng(), width: Math.round(image.width / scale), height: Math.round(image.height / scale) };
+    } finally {
+      image.free();
+    }
+  } finally {
+    resvg.free();
   }
 }
