@@ -169,6 +169,12 @@ export async function readRunHistory(dir: string): Promise<string> {
 /** Histories longer than this are written compressed. */
 export const historyCompressBytesMin = 8 << 20;
 
+/** A history packed for a file: its name says whether the content is plain or gzipped. */
+export type PackedHistory = { name: "history.jsonl"; content: string } | {
+  name: "history.jsonl.gz";
+  content: Uint8Array;
+};
+
 /**
  * A history as the file a run keeps: `history.jsonl`, or `history.jsonl.gz` when its text is
  * longer than `compressBytesMin`, which readRunHistory, `zcat` or `gunzip -c` read. A long history
@@ -178,7 +184,7 @@ export const historyCompressBytesMin = 8 << 20;
 export async function packHistory(
   events: Iterable<Op>,
   compressBytesMin = historyCompressBytesMin,
-): Promise<{ name: "history.jsonl"; content: string } | { name: "history.jsonl.gz"; content: Uint8Array }> {
+): Promise<PackedHistory> {
   let text = "";
   let packer: ReturnType<typeof gzipper> | undefined;
   for (const op of events) {

@@ -15,7 +15,7 @@ import { InputError } from "../assert.ts";
 import type { ParamValues } from "../params.ts";
 import { type Cell, digest, sweepCells, type SweepSpec } from "./cells.ts";
 import { claimDirectory, contentHash, recordHash, toCsv, writeAtomically } from "./files.ts";
-import { gzip, historyCompressBytesMin } from "./run.ts";
+import type { PackedHistory } from "./run.ts";
 import { experimentNamed } from "./registry.ts";
 import type { CellReply, CellRequest } from "./worker.ts";
 
@@ -207,10 +207,10 @@ function validatePoints(cells: readonly Cell[], validate: ((params: ParamValues)
   }
 }
 
-/** Writes a cell's history as `<base>.jsonl`, or gzipped as `<base>.jsonl.gz` when large. */
-async function writeHistory(base: string, history: string): Promise<void> {
-  if (history.length > historyCompressBytesMin) await writeAtomically(`${base}.jsonl.gz`, await gzip(history));
-  else await writeAtomically(`${base}.jsonl`, history);
+/** Writes a cell's history as `<base>.jsonl`, or `<base>.jsonl.gz` when the worker gzipped it (large). */
+async function writeHistory(base: string, history: PackedHistory): Promise<void> {
+  if (history.name === "history.jsonl.gz") await writeAtomically(`${base}.jsonl.gz`, history.content);
+  else await writeAtomically(`${base}.jsonl`, history.content);
 }
 
 async function historyHashes(dir: string, cells: Cell[]): Promise<Record<string, string>> {

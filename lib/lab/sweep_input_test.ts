@@ -46,8 +46,8 @@ Deno.test("a sweep point the experiment cannot run is refused before any cell ru
   await Deno.remove(base, { recursive: true });
 });
 
-Deno.test("a run refused as bad input is recorded as an input error, not as a violation", () => {
-  const refused = runCell({
+Deno.test("a run refused as bad input is recorded as an input error, not as a violation", async () => {
+  const refused = await runCell({
     index: 0,
     experiment: "raft-faults",
     params: { ...defaults("raft-faults"), faultAtUs: 10_000_000 },

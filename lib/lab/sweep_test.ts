@@ -222,9 +222,16 @@ Deno.test("random samples are drawn from their seed within their ranges, integer
   assert.throws(() => parseRange("clients=9..3"), /MIN <= MAX/);
 });
 
-Deno.test("an exception inside a run becomes a row with its error, not the end of the sweep", () => {
-  const reply = runCell({ index: 3, experiment: "no-such-experiment", params: {}, seed: 1, keepHistory: false });
+Deno.test("an exception inside a run becomes a row with its error, not the end of the sweep", async () => {
+  const reply = await runCell({ index: 3, experiment: "no-such-experiment", params: {}, seed: 1, keepHistory: false });
   assert.equal(reply.index, 3);
   assert.equal(reply.verdict, false);
   assert.match(reply.error!, /InputError: unknown experiment "no-such-experiment"/);
+});
+
+Deno.test("a cell keeps its history packed as a run does: plain when short, gzipped when long", async () => {
+  const reply = await runCell({ index: 0, experiment: "echo", params: {}, seed: 1, keepHistory: true });
+  assert.equal(reply.history?.name, "history.jsonl");
+  const text = reply.history!.content as string;
+  assert.ok(text.split("\n").length > 10 && text.includes('"process"'), "a JSON Lines history");
 });

@@ -5,9 +5,9 @@
  * @module
  */
 import { combineValidity } from "../check/mod.ts";
-import { formatHistory } from "../history/mod.ts";
 import type { ParamValues } from "../params.ts";
 import { experimentNamed } from "./registry.ts";
+import { type PackedHistory, packHistory } from "./run.ts";
 
 /** A request to run one cell. */
 export interface CellRequest {
@@ -34,14 +34,16 @@ export interface CellReply {
    * which is a found bug, so it counts as a failed check, with its seed.
    */
   errorKind?: "input" | "internal";
-  history?: string;
+  /** The history as a run keeps it: plain text, or gzipped once long (never one string past 2^29 characters). */
+  history?: PackedHistory;
 }
 
 /** Runs one cell; never throws. */
-export function runCell(request: CellRequest): CellReply {
+export async function runCell(request: CellRequest): Promise<CellReply> {
   try {
     const output = experimentNamed(request.experiment).run(request.params, request.seed);
     const verdict = combineValidity(output.checks.map((c) => c.valid));
+    const keep = request.keepHistory || verdict !== true;
     return {
       index: request.index,
       figures: output.figures,
@@ -49,7 +51,7 @@ export function runCell(request: CellRequest): CellReply {
       verdict,
       traceHash: output.traceHash,
       events: output.events,
-      history: request.keepHistory || verdict !== true ? formatHistory(output.history.events) : undefined,
+      history: keep ? await packHistory(output.history.events) : undefined,
     };
   } catch (error) {
     const name = error instanceof Error ? error.name : "";
@@ -70,5 +72,6 @@ export function runCell(request: CellRequest): CellReply {
 // deno-lint-ignore no-explicit-any
 const scope = globalThis as any;
 if (typeof scope.WorkerGlobalScope !== "undefined" && scope instanceof scope.WorkerGlobalScope) {
-  scope.onmessage = (event: MessageEvent<CellRequest>) => scope.postMessage(runCell(event.data));
+  // One request at a time: the sweep sends the next only after this reply.
+  scope.onmessage = async (event: MessageEvent<CellRequest>) => scope.postMessage(await runCell(event.data));
 }
