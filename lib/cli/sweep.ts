@@ -6,8 +6,8 @@
  * @module
  */
 import { InputError } from "../assert.ts";
+import { digestText } from "../base/mod.ts";
 import {
-  digest,
   parseList,
   parseRange,
   parseSeeds,
@@ -111,7 +111,7 @@ export async function sweepCommand(experiment: string, values: Values, root: str
     : integerOption("workers", workersText, { fallback: 1, min: 1, max: 256 });
   const out = values.out as string | undefined;
   const results = resultsRoot(root);
-  const dir = out ?? `${results}/${spec.experiment}/sweep-${digest(JSON.stringify(spec)).slice(0, 10)}`;
+  const dir = out ?? `${results}/${spec.experiment}/sweep-${digestText(JSON.stringify(spec)).slice(0, 10)}`;
   const json = values.json === true;
   const result = await runSweep(spec, {
     dir,

@@ -24,6 +24,7 @@ import {
   isolationCheckResult,
   type IsolationOptions,
   type Model,
+  type Operation,
   pairOperations,
   type SessionOptions,
   unknownExplanation,
@@ -213,34 +214,24 @@ export function sessionWritesKept(options: { name?: string; writes?: readonly st
     name,
     check({ events, finalValues }) {
       if (finalValues === undefined) return { checker: name, valid: "unknown", message: "no final reads to judge" };
-      // A process runs one operation at a time: its completion follows its invocation.
-      const open = new Map<number, Op>();
-      const written = new Map<
-        string,
-        { process: number; key: string; value: unknown; invokedUs: number; okUs: number }[]
-      >();
-      for (const op of clientOperations(events)) {
-        const process = op.process as number;
-        if (op.type === "invoke") open.set(process, op);
-        else {
-          const invocation = open.get(process);
-          open.delete(process);
-          if (op.type !== "ok" || invocation === undefined || !writeFs.has(invocation.f)) continue;
-          const key = invocation.key ?? "";
-          if (!written.has(key)) written.set(key, []);
-          written.get(key)!.push({ process, key, value: invocation.value, invokedUs: invocation.time, okUs: op.time });
-        }
+      // Acknowledged writes by key, each with its invocation and completion places in the history.
+      const written = new Map<string, Operation[]>();
+      for (const operation of pairOperations(clientOperations(events))) {
+        if (!operation.known || !writeFs.has(operation.f)) continue;
+        const key = operation.key ?? "";
+        if (!written.has(key)) written.set(key, []);
+        written.get(key)!.push(operation);
       }
       const lost: string[] = [];
       for (const [key, finalValue] of finalValues) {
         const writes = written.get(key) ?? [];
-        const last = writes.find((w) => w.value === finalValue);
+        const last = writes.find((w) => w.input === finalValue);
         if (last === undefined) continue;
-        const later = writes.find((w) => w.process === last.process && w.invokedUs > last.okUs);
+        const later = writes.find((w) => w.process === last.process && w.callIndex > last.returnIndex);
         if (later !== undefined) {
           lost.push(
-            `key ${key} ends with ${JSON.stringify(last.value)}, but process ${last.process} later wrote ` +
-              `${JSON.stringify(later.value)} (acknowledged at ${later.okUs} us)`,
+            `key ${key} ends with ${JSON.stringify(last.input)}, but process ${last.process} later wrote ` +
+              `${JSON.stringify(later.input)} (acknowledged, event ${later.returnIndex + 1})`,
           );
         }
       }

@@ -19,12 +19,13 @@
  * ```
  * @module
  */
+import { assert } from "../assert.ts";
 import { digestText } from "../base/mod.ts";
 import type { CheckResult } from "../check/mod.ts";
 import type { CoverageReport, Schedule } from "../faults/mod.ts";
 import { History } from "../history/mod.ts";
 import type { ParamSchema, ParamSpec, ParamValues } from "../params.ts";
-import type { Simulation, SimulationOptions } from "../sim/mod.ts";
+import { RunHash, type Simulation, type SimulationOptions } from "../sim/mod.ts";
 import type { VegaLiteSpec } from "../viz/mod.ts";
 import { type FigureOptions, standardFigures } from "./figures.ts";
 import type { DefinedParams, ParamsOf } from "./params.ts";
@@ -193,17 +194,31 @@ export function defineCustomExperiment<const S extends Record<string, ParamSpec>
 }
 
 /**
- * One hash standing for several runs' trace hashes, in order: an experiment made of many
- * simulations (trials, a load curve) carries it, so a replay compares every one of them.
+ * One hash standing for several runs' trace hashes, in order, and their events: an experiment made
+ * of many simulations (trials, a load curve) carries it, so a replay compares every one of them.
  *
  * @example
  * ```ts
- * import { combineTraceHashes } from "./experiment.ts";
- * combineTraceHashes(["0123456789abcdef", "fedcba9876543210"]); // 16 hex digits
+ * import { TrialHash } from "./experiment.ts";
+ * const hash = new TrialHash();
+ * hash.add({ traceHash: "0123456789abcdef", events: 10 });
+ * hash.hex(); // 16 hex digits
  * ```
  */
-export function combineTraceHashes(hashes: readonly string[]): string {
-  return digestText(hashes.join(","));
+export class TrialHash {
+  readonly #hash = new RunHash();
+  events = 0;
+
+  add(trial: { traceHash: string; events: number }): void {
+    assert(/^[0-9a-f]{16}$/.test(trial.traceHash), `a trial hash of 16 hex digits, not ${trial.traceHash}`);
+    this.#hash.add(parseInt(trial.traceHash.slice(0, 8), 16) | 0);
+    this.#hash.add(parseInt(trial.traceHash.slice(8), 16) | 0);
+    this.events += trial.events;
+  }
+
+  hex(): string {
+    return this.#hash.hex();
+  }
 }
 
 function resultHash(figures: Record<string, Figure>, tables: Record<string, Record<string, unknown>[]>): string {

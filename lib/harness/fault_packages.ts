@@ -25,8 +25,11 @@ import type { FaultSpec, RandomChoice, Schedule, ScheduleNode } from "../faults/
 export interface FaultPackage {
   /** Faults drawn by weight, arriving at random (Poisson) through the faulty stretch. */
   choices?: RandomChoice[];
-  /** A scenario that repeats every `everyUs` through the faulty stretch, first at half a period. */
-  periodic?: { everyUs: number; node: ScheduleNode };
+  /**
+   * A scenario that repeats every `everyUs` through the faulty stretch, first `firstAfterUs` after
+   * the warm-up (default half a period).
+   */
+  periodic?: { everyUs: number; node: ScheduleNode; firstAfterUs?: number };
 }
 
 /** Where a package's faults strike within a run. */
@@ -79,9 +82,9 @@ export function packageSchedule(packages: readonly FaultPackage[], placement: Fa
   }
   for (const p of packages) {
     if (p.periodic === undefined) continue;
-    const { everyUs, node } = p.periodic;
+    const { everyUs, node, firstAfterUs = everyUs / 2 } = p.periodic;
     const times = Math.max(1, Math.floor(untilUs / everyUs));
-    faults.push({ at: warmupUs + everyUs / 2, repeat: node, times, everyUs });
+    faults.push({ at: warmupUs + firstAfterUs, repeat: node, times, everyUs });
   }
   return { faults, recoveryUs };
 }

@@ -108,13 +108,10 @@ function checkName(name: string, schema: ParamSchema): void {
   }
 }
 
-/** A 64-bit FNV-style digest of text, as 16 hex digits. */
-export const digest = digestText;
-
 /** The cache key of one cell. */
 export function cellKey(experiment: string, params: ParamValues, seed: number, codeVersion: string): string {
   const sorted = Object.fromEntries(Object.entries(params).sort(([a], [b]) => a.localeCompare(b)));
-  return digest(JSON.stringify({ experiment, params: sorted, seed, codeVersion }));
+  return digestText(JSON.stringify({ experiment, params: sorted, seed, codeVersion }));
 }
 
 /**

@@ -13,7 +13,8 @@
  * ```
  * @module
  */
-import { digest, type SweepSpec } from "./cells.ts";
+import { digestText } from "../base/mod.ts";
+import type { SweepSpec } from "./cells.ts";
 import { runSweep, type SweepProgress, type SweepResult } from "./sweep.ts";
 import { resultsRoot } from "./files.ts";
 
@@ -90,7 +91,7 @@ export async function sweep(
   spec: SweepSpec,
   options: { dir?: string; workers?: number; force?: boolean; keepHistories?: boolean } = {},
 ): Promise<SweepResult> {
-  const id = digest(JSON.stringify(spec)).slice(0, 10);
+  const id = digestText(JSON.stringify(spec)).slice(0, 10);
   const display = new ProgressDisplay(`faultline-sweep-${id}`);
   const result = await runSweep(spec, {
     dir: options.dir ?? `${resultsRoot(root)}/${spec.experiment}/sweep-${id}`,

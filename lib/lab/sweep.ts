@@ -13,7 +13,8 @@
 import * as aq from "arquero";
 import { InputError } from "../assert.ts";
 import type { ParamValues } from "../params.ts";
-import { type Cell, digest, sweepCells, type SweepSpec } from "./cells.ts";
+import { digestText } from "../base/mod.ts";
+import { type Cell, sweepCells, type SweepSpec } from "./cells.ts";
 import { claimDirectory, contentHash, recordHash, toCsv, writeAtomically } from "./files.ts";
 import type { PackedHistory } from "./run.ts";
 import { experimentNamed } from "./registry.ts";
@@ -101,7 +102,7 @@ async function hashSources(libDir: string): Promise<string> {
   await walk(libDir);
   const parts: string[] = [];
   for (const file of files) parts.push(file.slice(libDir.length), await Deno.readTextFile(file));
-  return digest(parts.join("\0"));
+  return digestText(parts.join("\0"));
 }
 
 /** Runs (or resumes) a sweep and writes its directory. */

@@ -25,7 +25,7 @@
 import { assert } from "../../assert.ts";
 import type { DiskCompletion, NodeApi, NodeLogic } from "../../sim/mod.ts";
 import type { KvBugs } from "./bugs.ts";
-import { compareTimestamps, Hlc, type Timestamp, timestampZero } from "./hlc.ts";
+import { Hlc, type Timestamp, timestampZero } from "./hlc.ts";
 import { LogStore } from "./log_store.ts";
 import { hash32, type HashRing } from "./ring.ts";
 import type { KvMessage, KvPeerMessage, KvReply, KvRequest, KvSettings } from "./types.ts";
@@ -397,7 +397,9 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
       if (!homes.includes(peer)) continue;
       const bucket = hash32(key) % antiEntropyBuckets;
       hashes[bucket] = (hashes[bucket] + hash32(`${key}|${digestOf(siblings)}`)) >>> 0;
-      keys.set(bucket, [...keys.get(bucket) ?? [], key]);
+      const inBucket = keys.get(bucket);
+      if (inBucket === undefined) keys.set(bucket, [key]);
+      else inBucket.push(key);
     }
     return { hashes, keys };
   };
@@ -535,9 +537,4 @@ function setHint(
 /** A short stable text of a key's versions: their dots and values. */
 export function digestOf(siblings: readonly Sibling[]): string {
   return siblings.map((s) => `${s.dot.node}.${s.dot.counter}=${s.value}`).join(",");
-}
-
-/** Whether `a` is at least as new as `b` in last-writer-wins order. */
-export function atLeastAsNew(a: Timestamp, b: Timestamp): boolean {
-  return compareTimestamps(a, b) >= 0;
 }

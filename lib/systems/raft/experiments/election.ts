@@ -23,7 +23,8 @@
  * @module
  */
 import { assert } from "../../../assert.ts";
-import { Rng, RunHash } from "../../../sim/mod.ts";
+import { TrialHash } from "../../../harness/mod.ts";
+import { Rng } from "../../../sim/mod.ts";
 import type { ElectionTimerRule } from "../mod.ts";
 import { ScriptedCluster } from "./scripted_cluster.ts";
 
@@ -305,23 +306,6 @@ export function electionTrials(
     }
   }
   return { rows, traceHash: hash.hex(), events: hash.events };
-}
-
-/** Combines trials' kernel hashes into one, in order, so a run's hash covers every trial. */
-export class TrialHash {
-  readonly #hash = new RunHash();
-  events = 0;
-
-  add(trial: { traceHash: string; events: number }): void {
-    assert(/^[0-9a-f]{16}$/.test(trial.traceHash), `a trial hash of 16 hex digits, not ${trial.traceHash}`);
-    this.#hash.add(parseInt(trial.traceHash.slice(0, 8), 16) | 0);
-    this.#hash.add(parseInt(trial.traceHash.slice(8), 16) | 0);
-    this.events += trial.events;
-  }
-
-  hex(): string {
-    return this.#hash.hex();
-  }
 }
 
 /** Median, mean, p99, max, censored and discarded of one range's trials (censored counted at the window). */

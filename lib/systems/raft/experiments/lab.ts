@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { choice, defineCustomExperiment, defineParams, integer } from "../../../harness/mod.ts";
+import { choice, defineCustomExperiment, defineParams, integer, TrialHash } from "../../../harness/mod.ts";
 import { latencyCdf, type VegaLiteSpec } from "../../../viz/mod.ts";
 import { electionTimerRules } from "../mod.ts";
 import {
@@ -18,7 +18,6 @@ import {
   figure16Ranges,
   rangeName,
   summariseElections,
-  TrialHash,
   wanElectionTrial,
 } from "./election.ts";
 

@@ -58,8 +58,8 @@ export function raftSchedule(name: string, durationUs: number): Schedule {
   if (name === "none") return { faults: [], recoveryUs: 0 };
   // Power failures come every 150 ms from the end of the warm-up, not at half a period.
   if (name === "power") {
-    const schedule = packageSchedule([standard.power], { ...placement, recoveryUs: 1_000_000 });
-    return { ...schedule, faults: schedule.faults.map((node) => ({ ...node, at: 300_000 })) };
+    const power = { periodic: { ...standard.power.periodic!, firstAfterUs: 0 } };
+    return packageSchedule([power], { ...placement, recoveryUs: 1_000_000 });
   }
   return packageSchedule([name === "storage" ? storage : combined], { ...placement, recoveryUs: 1_500_000 });
 }
