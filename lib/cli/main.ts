@@ -36,6 +36,7 @@ import { checkCommand } from "./check.ts";
 import { demo } from "./demo.ts";
 import { compareCommand, replayCommand, reportCommand } from "./results_commands.ts";
 import { sweepCommand } from "./sweep.ts";
+import { campaignCommand } from "./campaign.ts";
 import { ensureDenoKernel, ensureJupyter, startNotebook } from "./jupyter.ts";
 import { runTestSuite } from "./test_runner.ts";
 
@@ -148,6 +149,8 @@ async function main(args: string[]): Promise<number> {
       });
     case "sweep":
       return await sweepCommand(positionals[0], values, root);
+    case "campaign":
+      return await campaignCommand(positionals[0], values, root);
     case "report":
       return await reportCommand(positionals[0]);
     case "compare":

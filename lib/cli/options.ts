@@ -104,6 +104,22 @@ export const commands: readonly CommandSpec[] = [
     },
   },
   {
+    name: "campaign",
+    positionals: "SYSTEM",
+    positionalsMin: 1,
+    positionalsMax: 1,
+    summary: "the swarm over a seed range per planted bug and with bugs off; exit 0 only if every bug is found " +
+      "and nothing false",
+    options: {
+      bug: { type: "string", value: "NAME,...|all", description: "the planted bugs to look for (default all)" },
+      seeds: { type: "string", value: "A..B", description: "the seed range (default 1..200)" },
+      time: { type: "string", value: "DURATION", description: "stop starting batches after this long (30s, 10m, 1h)" },
+      workers: { type: "string", value: "N", description: "worker count (default one per core)" },
+      force: { type: "boolean", description: "recompute cached cells" },
+      json,
+    },
+  },
+  {
     name: "report",
     positionals: "DIR",
     positionalsMin: 1,

@@ -22,3 +22,4 @@ export * from "./figures.ts";
 export * from "./experiment.ts";
 export * from "./checkers.ts";
 export * from "./fault_packages.ts";
+export * from "./swarm.ts";

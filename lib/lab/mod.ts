@@ -22,3 +22,4 @@ export * from "./report_html.ts";
 export * from "./results.ts";
 export * from "./run.ts";
 export * from "./sweep.ts";
+export * from "./campaign.ts";

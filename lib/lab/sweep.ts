@@ -354,6 +354,7 @@ function rowOf(cell: Cell, entry: CachedCell): SweepRow {
     ...cell.params,
     ...entry.figures,
     verdict: entry.verdict,
+    failedChecks: (entry.checks ?? []).filter((c) => c.valid === false).map((c) => c.checker).join(";"),
     error: entry.error ?? "",
     traceHash: entry.traceHash,
     events: entry.events,

@@ -2,7 +2,7 @@
  * Raft's experiments on the harness: the system declaration (system.ts), the shared key-value
  * workload (workload.ts), the fault packages (schedules.ts), and the experiments the lab
  * registers: `raft-chaos`, `raft-election` (the paper's Figure 16), `raft-election-wan` (the thesis' §9.4), `raft-faults`, `raft-lease`,
- * `raft-load`, `raft-load-curve` and `raft-snapshot`.
+ * `raft-load`, `raft-load-curve`, `raft-snapshot` and `raft-swarm`.
  *
  * @example
  * ```ts
@@ -17,6 +17,7 @@ import { raftFaultsExperiment } from "./faults_lab.ts";
 import { raftLeaseExperiment } from "./lease_lab.ts";
 import { raftLoadCurveExperiment, raftLoadExperiment } from "./load_lab.ts";
 import { raftSnapshotExperiment } from "./snapshot_lab.ts";
+import { raftSwarmExperiment } from "./swarm.ts";
 
 export * from "./system.ts";
 export * from "./workload.ts";
@@ -33,6 +34,7 @@ export * from "./snapshot_lab.ts";
 export * from "./observer.ts";
 export * from "./open_loop.ts";
 export * from "./scripted_cluster.ts";
+export * from "./swarm.ts";
 
 /** Every experiment of Raft, in the order `faultline list` shows them. */
 export const raftExperiments = [
@@ -44,4 +46,5 @@ export const raftExperiments = [
   raftLoadExperiment,
   raftLoadCurveExperiment,
   raftSnapshotExperiment,
+  raftSwarmExperiment,
 ];
