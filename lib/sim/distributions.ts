@@ -11,6 +11,11 @@
  * import { distribution } from "./distributions.ts";
  * const latency = distribution({ kind: "lognormal", median: 500, sigma: 0.3 });
  * const us = latency.sample(Rng.fromSeed(1).fork("network"));
+ * // A body and a tail: 91.22% Pareto, 8.78% exponential (PBS's LNKD-SSD fit, in ms).
+ * const fitted = distribution({ kind: "mixture", components: [
+ *   { weight: 0.9122, distribution: { kind: "pareto", scale: 0.235, alpha: 10 } },
+ *   { weight: 0.0878, distribution: { kind: "exponential", mean: 1 / 1.66 } },
+ * ] });
  * ```
  * @module
  */
@@ -27,7 +32,20 @@ export type DistributionSpec =
   | { kind: "pareto"; scale: number; alpha: number }
   | { kind: "zipf"; n: number; s: number }
   | { kind: "bernoulli"; p: number }
-  | { kind: "empirical"; values: number[]; name?: string };
+  | { kind: "empirical"; values: number[]; name?: string }
+  | { kind: "mixture"; components: MixtureComponent[] };
+
+/** One part of a mixture: drawn with probability `weight`. */
+export interface MixtureComponent {
+  /** The probability of drawing from this part; the weights of a mixture sum to 1. */
+  weight: number;
+  distribution: DistributionSpec;
+}
+
+/** How far from 1 the weights of a mixture may sum (they are often printed percentages). */
+export const mixtureWeightTolerance = 1e-6;
+/** Parts of one mixture, at most. */
+export const mixtureComponentsMax = 64;
 
 /** The names of the distribution kinds, for error messages and parameter schemas. */
 export const distributionKinds = [
@@ -40,6 +58,7 @@ export const distributionKinds = [
   "zipf",
   "bernoulli",
   "empirical",
+  "mixture",
 ] as const;
 
 /** A compiled distribution. */
@@ -146,6 +165,49 @@ const builders = {
         const below = Math.floor(position);
         if (below >= last) return sorted[last];
         return sorted[below] + (sorted[below + 1] - sorted[below]) * (position - below);
+      },
+    };
+  },
+  mixture(spec: { components: MixtureComponent[] }): Distribution {
+    const components = spec.components;
+    if (!Array.isArray(components) || components.length === 0 || components.length > mixtureComponentsMax) {
+      throw new InputError(
+        `mixture.components must list 1 to ${mixtureComponentsMax} parts like {"weight": 0.9, ` +
+          `"distribution": {...}}, got ${Array.isArray(components) ? components.length : String(components)}`,
+      );
+    }
+    const samplers: Distribution[] = [];
+    const cumulative = new Float64Array(components.length);
+    let total = 0;
+    components.forEach((component, i) => {
+      const label = `mixture.components[${i}]`;
+      if (component === null || typeof component !== "object") {
+        throw new InputError(`${label} must be an object like {"weight": 0.9, "distribution": {...}}`);
+      }
+      total += checkNumber(`${label}.weight`, component.weight, { min: Number.MIN_VALUE, max: 1 });
+      cumulative[i] = total;
+      try {
+        samplers.push(distribution(component.distribution));
+      } catch (e) {
+        if (e instanceof InputError) throw new InputError(`${label}.distribution: ${e.message}`);
+        throw e;
+      }
+    });
+    if (Math.abs(total - 1) > mixtureWeightTolerance) {
+      throw new InputError(`mixture weights must sum to 1 (fractions, not percentages), got ${total}`);
+    }
+    const last = components.length - 1;
+    cumulative[last] = 1;
+    return {
+      spec: {
+        kind: "mixture",
+        components: components.map((c, i) => ({ weight: c.weight, distribution: samplers[i].spec })),
+      },
+      sample(rng) {
+        const u = rng.next();
+        let i = 0;
+        while (i < last && u >= cumulative[i]) i++;
+        return samplers[i].sample(rng);
       },
     };
   },

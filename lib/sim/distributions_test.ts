@@ -99,6 +99,37 @@ Deno.test("empirical interpolates between sorted observations and never leaves t
   assert.ok(values.some((x) => x !== 10 && x !== 20 && x !== 30), "values between observations appear");
 });
 
+Deno.test("a mixture draws each part in proportion to its weight: a constant body and a uniform tail", () => {
+  const values = sample({
+    kind: "mixture",
+    components: [
+      { weight: 0.9, distribution: { kind: "constant", value: 1 } },
+      { weight: 0.1, distribution: { kind: "uniform", min: 100, max: 200 } },
+    ],
+  });
+  const body = values.filter((x) => x === 1).length;
+  const tail = values.filter((x) => x >= 100 && x < 200).length;
+  assert.equal(body + tail, drawCount, "every draw comes from one of the parts");
+  near(body / drawCount, 0.9, 0.02, "share of the body");
+  near(mean(values), 0.9 * 1 + 0.1 * 150, 0.05, "mixture mean");
+});
+
+Deno.test("a mixture of Pareto and exponential (PBS's LNKD-SSD fit) has the weighted mean of its parts", () => {
+  const values = sample({
+    kind: "mixture",
+    components: [
+      { weight: 0.9122, distribution: { kind: "pareto", scale: 0.235, alpha: 10 } },
+      { weight: 0.0878, distribution: { kind: "exponential", mean: 1 / 1.66 } },
+    ],
+  });
+  const expected = 0.9122 * (0.235 * 10 / 9) + 0.0878 / 1.66;
+  near(mean(values), expected, 0.03, "mixture mean");
+  assert.ok(
+    values.filter((x) => x < 0.235).length > drawCount * 0.02,
+    "the exponential part reaches below the Pareto scale",
+  );
+});
+
 Deno.test("the same spec and stream give the same draws", () => {
   assert.deepEqual(
     sample({ kind: "lognormal", median: 10, sigma: 1 }, 5),
@@ -120,6 +151,31 @@ Deno.test("a bad parameter gives an InputError naming the field", () => {
     [{ kind: "bernoulli", p: 1.5 }, /bernoulli\.p/],
     [{ kind: "empirical", values: [] }, /at least one value/],
     [{ kind: "empirical", values: [1, Infinity], name: "rtt" }, /rtt\.values\[1\]/],
+    [{ kind: "mixture", components: [] }, /mixture\.components must list 1 to 64/],
+    [{ kind: "mixture", components: "a" }, /mixture\.components must list/],
+    [
+      { kind: "mixture", components: [{ weight: 91.22, distribution: { kind: "constant", value: 1 } }] },
+      /mixture\.components\[0\]\.weight/,
+    ],
+    [
+      { kind: "mixture", components: [{ weight: 0, distribution: { kind: "constant", value: 1 } }] },
+      /components\[0\]\.weight/,
+    ],
+    [{
+      kind: "mixture",
+      components: [
+        { weight: 0.5, distribution: { kind: "constant", value: 1 } },
+        { weight: 0.4, distribution: { kind: "constant", value: 2 } },
+      ],
+    }, /weights must sum to 1 \(fractions, not percentages\), got 0\.9/],
+    [{
+      kind: "mixture",
+      components: [{ weight: 1, distribution: { kind: "pareto", scale: 1, alpha: -2 } }],
+    }, /mixture\.components\[0\]\.distribution: pareto\.alpha/],
+    [
+      { kind: "mixture", components: [{ weight: 1, distribution: { kind: "gamma" } }] },
+      /components\[0\]\.distribution: unknown distribution kind "gamma"/,
+    ],
   ];
   for (const [spec, field] of cases) {
     assert.throws(
@@ -136,7 +192,9 @@ Deno.test("an unknown kind is rejected with the list of allowed kinds", () => {
       () => distribution({ kind } as unknown as DistributionSpec),
       (e: Error) =>
         e instanceof InputError && e.message.includes(`unknown distribution kind "${kind}"`) &&
-        e.message.includes("constant, uniform, exponential, normal, lognormal, pareto, zipf, bernoulli, empirical"),
+        e.message.includes(
+          "constant, uniform, exponential, normal, lognormal, pareto, zipf, bernoulli, empirical, mixture",
+        ),
       `kind ${kind}`,
     );
   }

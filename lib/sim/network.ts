@@ -50,6 +50,13 @@ export interface NetworkOptions extends Partial<Omit<LinkOptions, "latencyUs">> 
   latencyUsCrossRegion?: DistributionSpec;
   /** Latency for named region pairs, keyed `"a|b"` (either order). */
   latencyUsByRegionPair?: Record<string, DistributionSpec>;
+  /**
+   * A one-way latency for a message by what it carries, drawn from `rng`, replacing the link's
+   * latency draw (loss, bandwidth, reordering and extra latency still apply); undefined: the link's
+   * draw. For models whose delays differ by message kind, as PBS's WARS gives a write, its
+   * acknowledgement, a read and its response each their own distribution. Default none.
+   */
+  latencyUsOfMessage?: (message: unknown, rng: Rng) => number | undefined;
 }
 
 /** Where an endpoint sits; nodes without placement share one anonymous zone. */
@@ -116,6 +123,7 @@ const optionNames = [
   "latencyUsCrossZone",
   "latencyUsCrossRegion",
   "latencyUsByRegionPair",
+  "latencyUsOfMessage",
   ...Object.keys(linkDefaults),
 ];
 
@@ -129,6 +137,7 @@ export class Network {
   #latencyCrossZone: Distribution;
   #latencyCrossRegion: Distribution;
   #latencyByRegionPair = new Map<string, Distribution>();
+  readonly #latencyUsOfMessage: ((message: unknown, rng: Rng) => number | undefined) | undefined;
 
   constructor(options: NetworkOptions, rng: Rng) {
     for (const name of Object.keys(options)) {
@@ -137,7 +146,12 @@ export class Network {
       }
     }
     this.rng = rng;
-    this.#defaults = checkLinkOptions({ ...linkDefaults, ...options }, "network");
+    const { latencyUsOfMessage, ...linkOptions } = options;
+    if (latencyUsOfMessage !== undefined && typeof latencyUsOfMessage !== "function") {
+      throw new InputError("network.latencyUsOfMessage must be a function of (message, rng)");
+    }
+    this.#latencyUsOfMessage = latencyUsOfMessage;
+    this.#defaults = checkLinkOptions({ ...linkDefaults, ...linkOptions }, "network");
     this.#latencySameZone = distribution(options.latencyUs ?? { kind: "uniform", min: 200, max: 400 });
     this.#latencyCrossZone = distribution(
       options.latencyUsCrossZone ?? { kind: "lognormal", median: 1000, sigma: 0.2 },
@@ -182,16 +196,21 @@ export class Network {
 
   /**
    * The arrival time of a message of `sizeBytes` put on `link` at `nowUs`: latency, plus queueing
-   * behind earlier messages when bandwidth is limited, plus a reordering delay when drawn.
+   * behind earlier messages when bandwidth is limited, plus a reordering delay when drawn. The
+   * latency is the message's own when `latencyUsOfMessage` gives one.
    */
-  arrivalUs(link: LinkState, nowUs: number, sizeBytes: number): number {
+  arrivalUs(link: LinkState, nowUs: number, sizeBytes: number, message?: unknown): number {
     let departUs = nowUs;
     if (link.bandwidthBytesPerSecond > 0) {
       const startUs = link.busyUntilUs > nowUs ? link.busyUntilUs : nowUs;
       departUs = startUs + Math.ceil((sizeBytes * 1e6) / link.bandwidthBytesPerSecond);
       link.busyUntilUs = departUs;
     }
-    let delayUs = link.latency.sample(this.rng) + link.extraLatencyUs;
+    const ownUs = this.#latencyUsOfMessage?.(message, this.rng);
+    if (ownUs !== undefined && !(ownUs >= 0)) {
+      throw new InputError(`network.latencyUsOfMessage gave ${ownUs}; a latency is a non-negative number of us`);
+    }
+    let delayUs = (ownUs ?? link.latency.sample(this.rng)) + link.extraLatencyUs;
     if (link.reorderProbability > 0 && this.rng.next() < link.reorderProbability) {
       delayUs += this.rng.next() * link.reorderDelayUsMax;
     }

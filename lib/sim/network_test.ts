@@ -57,6 +57,31 @@ Deno.test("message latency stays within the configured range and spreads across 
   assert.ok(Math.min(...latencies) < 1100 && Math.max(...latencies) > 1900);
 });
 
+Deno.test("a message's own latency replaces the link's draw; undefined falls back to the link's latency", () => {
+  const sim = simulation({
+    extraLatencyUs: 5,
+    latencyUsOfMessage: (message, rng) => message === "write" ? 20_000 + Math.floor(rng.next()) : undefined,
+  });
+  const { apis, inboxes } = recorders(sim, 2);
+  apis[0].send(1, "write");
+  apis[0].send(1, "read");
+  sim.run();
+  assert.deepEqual(inboxes[1].map((arrival) => [arrival.message, arrival.atUs]), [["read", 1005], ["write", 20_005]]);
+});
+
+Deno.test("a message latency that is negative or not a function is refused by name", () => {
+  const sim = simulation({ latencyUsOfMessage: () => -1 });
+  const { apis } = recorders(sim, 2);
+  assert.throws(
+    () => apis[0].send(1, "x"),
+    (e: Error) => e instanceof InputError && /latencyUsOfMessage gave -1/.test(e.message),
+  );
+  assert.throws(
+    () => simulation({ latencyUsOfMessage: 3 as never }),
+    (e: Error) => e instanceof InputError && /latencyUsOfMessage must be a function/.test(e.message),
+  );
+});
+
 Deno.test("a partition drops messages sent across it, and messages sent after heal are delivered", () => {
   const sim = simulation();
   const { apis, inboxes } = recorders(sim, 3);

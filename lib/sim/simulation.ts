@@ -507,11 +507,18 @@ export class Simulation {
     // message size, which the link needs to count bytes delivered. The sender shares its column
     // with the link's cut count at sending time, so a cut that heals before arrival still drops it.
     const fromAndCuts = from + link.cuts * nodesMax;
-    this.#queue.push(network.arrivalUs(link, this.#nowUs, sizeBytes), kindDeliver, to, fromAndCuts, sizeBytes, message);
+    this.#queue.push(
+      network.arrivalUs(link, this.#nowUs, sizeBytes, message),
+      kindDeliver,
+      to,
+      fromAndCuts,
+      sizeBytes,
+      message,
+    );
     if (link.duplicateProbability > 0 && network.rng.next() < link.duplicateProbability) {
       link.duplicated++;
       this.#queue.push(
-        network.arrivalUs(link, this.#nowUs, sizeBytes),
+        network.arrivalUs(link, this.#nowUs, sizeBytes, message),
         kindDeliver,
         to,
         fromAndCuts,

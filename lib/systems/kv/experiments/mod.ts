@@ -4,10 +4,15 @@
  * @module
  */
 import { kvModesExperiment } from "./modes.ts";
+import { kvPbsExperiment } from "./pbs.ts";
 
 export * from "./system.ts";
 export * from "./modes.ts";
 export * from "./store.ts";
+export * from "./wars.ts";
+export * from "./pbs.ts";
+export * from "./pbs_paper.ts";
+export * from "./pbs_store.ts";
 
 /** The store's experiments, for the lab's registry. */
-export const kvExperiments = [kvModesExperiment];
+export const kvExperiments = [kvModesExperiment, kvPbsExperiment];
