@@ -287,3 +287,17 @@ Deno.test("the sweep's progress line says when an estimate will come before any 
   );
   for (const p of [starting, cachedOnly]) assert.doesNotMatch(progressText(p), /\?/);
 });
+
+Deno.test("faultline campaign refuses an unknown bug, a seed list and a bad --time before running anything", async () => {
+  const cases: [string[], RegExp][] = [
+    [["campaign", "raft", "--bug", "forgetVotes"], /no planted bug "forgetVotes" \(did you mean forgetVote\?\)/],
+    [["campaign", "raft", "--seeds", "1,5"], /campaign --seeds takes a range A..B/],
+    [["campaign", "raft", "--time", "10 minutes"], /--time takes a duration such as 30s, 10m or 1h/],
+    [["campaign", "kvv"], /no swarm campaign for system "kvv"; allowed: raft/],
+  ];
+  for (const [args, message] of cases) {
+    const result = await cli(args);
+    assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
+    assert.match(result.stderr, message);
+  }
+});
