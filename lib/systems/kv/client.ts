@@ -9,6 +9,9 @@
  * `session` mode it also refuses a read older than what it has read or written of the key (read
  * your writes, monotonic reads) and asks another home replica instead.
  *
+ * It performs `get`, `put` and `delete`; a `cas` fails at once, naming the modes that allow it (the
+ * CP modes, on Raft).
+ *
  * Outcomes: a read that gets no answer had no effect (`fail`). A write is retried only after a
  * definite refusal (nothing was applied); after a timeout or an `unavailable` answer it may have
  * reached some replicas, and a retry would write the same value again under a later timestamp,
@@ -94,6 +97,14 @@ export function kvClient(context: ClientContext<KvMessage>, options: KvClientOpt
 
   return {
     perform(request, done) {
+      if (request.f === "cas") {
+        // A leaderless replica cannot compare and set atomically: two replicas would each accept
+        // a cas on the same value. A definite refusal, nothing was sent.
+        return done({
+          type: "fail",
+          value: `cas is not supported in mode ${mode}; modes that allow it: linearizable, lease`,
+        });
+      }
       const key = request.key ?? "";
       const homes = ring.preferenceList(key, settings.n);
       const first = Math.floor(context.rng.next() * homes.length);

@@ -2,10 +2,13 @@
  * The replicated key-value state machine on top of Raft, with client sessions: each client tags
  * its commands with (client id, sequence number), and a command already applied is answered from
  * the session instead of being applied again, so retries apply exactly once (§6.3 of Ongaro's
- * thesis).
+ * thesis). A `cas` is atomic because it is applied at one point of the log on every server: it
+ * either finds the expected value and writes, or answers `casMismatch` with what it found, and
+ * either answer is definite (the session replays it to a retry).
  *
  * @module
  */
+import { assert } from "../../assert.ts";
 import type { ApplyResult, StateMachine } from "./core/types.ts";
 import type { Command } from "./types.ts";
 
@@ -24,18 +27,33 @@ export class KvStateMachine implements StateMachine {
       // A retry of a command already applied: the same answer, no second effect.
       return command.seq === session.seq ? session.result : { ok: false, value: null };
     }
-    const current = this.data.get(command.key) ?? "";
-    let result: ApplyResult;
-    if (command.f === "get") result = { ok: true, value: current };
-    else if (command.f === "put") {
-      this.data.set(command.key, command.value ?? "");
-      result = { ok: true, value: command.value };
-    } else {
-      this.data.set(command.key, current + (command.value ?? ""));
-      result = { ok: true, value: command.value };
-    }
+    const result = this.#applyOperation(command);
     this.#sessions.set(command.clientId, { seq: command.seq, result });
     return result;
+  }
+
+  /** One operation's effect on the data, and its answer. */
+  #applyOperation(command: Extract<Command, { kind: "op" }>): ApplyResult {
+    const current = this.data.get(command.key) ?? "";
+    switch (command.f) {
+      case "get":
+        return { ok: true, value: current };
+      case "put":
+        this.data.set(command.key, command.value ?? "");
+        return { ok: true, value: command.value };
+      case "append":
+        this.data.set(command.key, current + (command.value ?? ""));
+        return { ok: true, value: command.value };
+      case "delete":
+        // An absent key reads as "", as one never written does: a delete of it is a no-op that succeeds.
+        this.data.delete(command.key);
+        return { ok: true, value: null };
+      case "cas":
+        assert(command.expected !== undefined, `cas on ${command.key} without an expected value`);
+        if (current !== command.expected) return { ok: false, value: current, error: "casMismatch" };
+        this.data.set(command.key, command.value ?? "");
+        return { ok: true, value: command.value };
+    }
   }
 
   /** The value of `key` in the applied state ("" when absent). */

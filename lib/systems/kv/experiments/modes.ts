@@ -1,6 +1,7 @@
 /**
  * `kv-modes`: the leaderless store under one fault package in one consistency mode, with closed-loop
- * clients doing gets and puts of unique values on a few keys, a read of every key at the end.
+ * clients doing gets and puts of unique values on a few keys (and, in the CP modes, a
+ * `casFraction` of the writes as compare-and-set), a read of every key at the end.
  *
  * Every mode is held to what it promises. All of them: every acknowledged write keeps the copies
  * it was acknowledged on (`acknowledged-copies`), no session loses its own later write, and the
@@ -41,6 +42,7 @@ import { InputError } from "../../../assert.ts";
 import type { Schedule } from "../../../faults/mod.ts";
 import { kvBugNames, kvSettingsDefaults } from "../mod.ts";
 import { isRaftMode, kvStoreModes, type KvStoreOptions, kvStoreSystem } from "./store.ts";
+import { casGenerator, requireCasMode } from "./cas.ts";
 
 /** The fault packages of the store's experiments: the harness's standard ones, and all of them at once. */
 export const kvFaultPackages = ["mixed", ...standardFaultPackageNames, "none"] as const;
@@ -71,6 +73,12 @@ export const kvModesParams = defineParams({
   }),
   keys: integer({ default: 8, min: 1, max: 10_000, description: "keys the clients work on" }),
   readFraction: number({ default: 0.5, min: 0, max: 1, description: "fraction of operations that are gets" }),
+  casFraction: number({
+    default: 0,
+    min: 0,
+    max: 1,
+    description: "fraction of writes that are compare-and-set (only in the modes that can: linearizable, lease)",
+  }),
   thinkTimeUsMean: number({ default: 2_000, min: 0, description: "mean client think time" }),
   ...paramGroups.faults(kvFaultPackages, {
     default: "mixed",
@@ -86,6 +94,7 @@ export type KvModesParams = ValuesOf<typeof kvModesParams>;
 
 /** The store's build options from the parameters. */
 export function kvOptions(p: KvModesParams): KvStoreOptions {
+  requireCasMode(p.mode, p.casFraction);
   if (p.n > p.servers && !isRaftMode(p.mode)) {
     throw new InputError(`n ${p.n} is above servers ${p.servers}: a key needs n distinct nodes`);
   }
@@ -134,7 +143,10 @@ export const kvModesExperiment = defineExperiment({
   workload: (p) => ({
     processes: p.clients,
     thinkTimeUsMean: p.thinkTimeUsMean,
-    generator: keyValueGenerator({ keys: p.keys, readFraction: p.readFraction, writeF: "put" }),
+    generator: casGenerator(
+      keyValueGenerator({ keys: p.keys, readFraction: p.readFraction, writeF: "put" }),
+      p.casFraction,
+    ),
     final: finalReads(p.keys),
     checkers: promisesLinearizability(p) ? [linearizability, sessionWritesKept()] : [sessionWritesKept()],
   }),

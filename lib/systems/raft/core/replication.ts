@@ -228,6 +228,7 @@ export function applyCommitted(s: CoreState): void {
         ok: mine && result.ok,
         value: mine ? result.value : null,
         leaderHint: s.id,
+        ...(mine && result.error !== undefined ? { error: result.error } : {}),
       },
     });
   }

@@ -22,6 +22,8 @@ import type { ClientMessage, Command, Entry, HardState, PeerMessage } from "../t
 export interface ApplyResult {
   ok: boolean;
   value: string | null;
+  /** Why an applied command had no effect (ok false): a `cas` whose expected value was not there. */
+  error?: "casMismatch";
 }
 
 /**
