@@ -38,6 +38,8 @@ export interface Request {
   f: string;
   key?: string;
   value: unknown;
+  /** For a write, the key's time to live, where the system supports one (not recorded in the history). */
+  ttlUs?: number;
 }
 
 /**

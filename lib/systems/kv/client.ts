@@ -9,8 +9,8 @@
  * `session` mode it also refuses a read older than what it has read or written of the key (read
  * your writes, monotonic reads) and asks another home replica instead.
  *
- * It performs `get`, `put` and `delete`; a `cas` fails at once, naming the modes that allow it (the
- * CP modes, on Raft).
+ * It performs `get`, `put` and `delete`; a `cas`, or a put with a time to live, fails at once,
+ * naming the modes that allow it (the CP modes, on Raft).
  *
  * Outcomes: a read that gets no answer had no effect (`fail`). A write is retried only after a
  * definite refusal (nothing was applied); after a timeout or an `unavailable` answer it may have
@@ -103,6 +103,13 @@ export function kvClient(context: ClientContext<KvMessage>, options: KvClientOpt
         return done({
           type: "fail",
           value: `cas is not supported in mode ${mode}; modes that allow it: linearizable, lease`,
+        });
+      }
+      if (request.ttlUs !== undefined) {
+        // Expiring a key needs one clock to decide when, and a leaderless store has none to trust.
+        return done({
+          type: "fail",
+          value: `a time to live is not supported in mode ${mode}; modes that allow it: linearizable, lease`,
         });
       }
       const key = request.key ?? "";

@@ -33,6 +33,7 @@ interface Current {
   key: string;
   value: string | null;
   expected: string | undefined;
+  ttlUs: number | undefined;
   startedUs: number;
   timer: number;
   done: (outcome: Outcome) => void;
@@ -41,7 +42,7 @@ interface Current {
 /**
  * A client performing get, put, append, delete and cas of strings on keys. A cas request's value
  * is `[expected, next]` (the `kv-cas` model's input); a cas that found another value ends `fail`
- * with the value found: it definitely had no effect.
+ * with the value found: it definitely had no effect. A put's `ttlUs` gives its key a time to live.
  */
 export function raftClient(context: ClientContext<RaftMessage>, options: RaftClientOptions): SystemClient<RaftMessage> {
   assert(options.servers.length > 0, "a Raft client needs servers");
@@ -50,9 +51,10 @@ export function raftClient(context: ClientContext<RaftMessage>, options: RaftCli
   let current: Current | undefined;
   const send = () => {
     assert(current !== undefined, "send without an operation");
-    const { seq, f, key, value, expected } = current;
+    const { seq, f, key, value, expected, ttlUs } = current;
     const request = { type: "request" as const, clientId: context.session, seq, f, key, value };
-    context.send(target, expected === undefined ? request : { ...request, expected });
+    const extras = { ...(expected === undefined ? {} : { expected }), ...(ttlUs === undefined ? {} : { ttlUs }) };
+    context.send(target, expected === undefined && ttlUs === undefined ? request : { ...request, ...extras });
     current.timer = context.setTimer(options.timeoutUs, timerTimeout);
   };
   const finish = (outcome: Outcome) => {
@@ -115,7 +117,9 @@ export function raftClient(context: ClientContext<RaftMessage>, options: RaftCli
       if (request.key === undefined) assert(false, `${f} needs a key`);
       seq++;
       const { value, expected } = operands(f, request.value);
-      current = { seq, f, key: request.key, value, expected, startedUs: context.monotonicUs(), timer: -1, done };
+      if (request.ttlUs !== undefined && f !== "put") assert(false, `a time to live goes with a put, not a ${f}`);
+      const ttlUs = request.ttlUs;
+      current = { seq, f, key: request.key, value, expected, ttlUs, startedUs: context.monotonicUs(), timer: -1, done };
       send();
     },
     onMessage(from, message) {

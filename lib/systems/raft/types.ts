@@ -10,6 +10,11 @@ export type Command =
   | { kind: "noop" }
   /** A new cluster configuration (§4.1 of Ongaro's thesis): in force from the moment it is appended. */
   | { kind: "config"; voters: number[]; learners: number[] }
+  /**
+   * A leader's expiry of a key whose time to live passed on its clock (etcd's lease revoke): every
+   * server deletes the key on applying it, unless a later write (another `version`) replaced it.
+   */
+  | { kind: "expire"; key: string; version: number }
   | {
     kind: "op";
     clientId: number;
@@ -20,6 +25,8 @@ export type Command =
     value: string | null;
     /** For `cas`: the value the key must hold for the new one to be written. */
     expected?: string;
+    /** For `put`: the key is deleted about this long after the write is applied (expiry.ts in core). */
+    ttlUs?: number;
   };
 
 /**
@@ -111,6 +118,8 @@ export type ClientMessage =
     value: string | null;
     /** For `cas`: the value the key must hold. */
     expected?: string;
+    /** For `put`: the key's time to live. */
+    ttlUs?: number;
   }
   | {
     type: "response";
