@@ -43,9 +43,10 @@ import type { Schedule } from "../../../faults/mod.ts";
 import { kvBugNames, kvSettingsDefaults } from "../mod.ts";
 import { isRaftMode, kvStoreModes, type KvStoreOptions, kvStoreSystem } from "./store.ts";
 import { casGenerator, requireCasMode } from "./cas.ts";
+import { leaderSkewPackage } from "./lease_skew.ts";
 
 /** The fault packages of the store's experiments: the harness's standard ones, and all of them at once. */
-export const kvFaultPackages = ["mixed", ...standardFaultPackageNames, "none"] as const;
+export const kvFaultPackages = ["mixed", ...standardFaultPackageNames, "leader-skew", "none"] as const;
 
 /** The parameters of `kv-modes`. */
 export const kvModesParams = defineParams({
@@ -83,7 +84,14 @@ export const kvModesParams = defineParams({
   ...paramGroups.faults(kvFaultPackages, {
     default: "mixed",
     description: "the harness's standard fault packages (crashes, partitions, disks, pauses, clocks, power), " +
-      "mixed: crashes, partitions, disks and clocks together",
+      "mixed: crashes, partitions, disks and clocks together, leader-skew: the leader isolated while its clock " +
+      "runs slow and the followers' fast by skewPpm (CP modes)",
+  }),
+  skewPpm: integer({
+    default: 200_000,
+    min: 0,
+    max: 500_000,
+    description: "leader-skew's rate error: the leader's clock slows and the followers' speed up by this much",
   }),
   faultIntervalUsMean: integer({ default: 400_000, min: 50_000, description: "mean time between faults" }),
   ...paramGroups.bug(kvBugNames),
@@ -95,6 +103,11 @@ export type KvModesParams = ValuesOf<typeof kvModesParams>;
 /** The store's build options from the parameters. */
 export function kvOptions(p: KvModesParams): KvStoreOptions {
   requireCasMode(p.mode, p.casFraction);
+  if (p.faults === "leader-skew" && !isRaftMode(p.mode)) {
+    throw new InputError(
+      `faults leader-skew aims at a leader; mode ${p.mode} has none (choose mode linearizable or lease)`,
+    );
+  }
   if (p.n > p.servers && !isRaftMode(p.mode)) {
     throw new InputError(`n ${p.n} is above servers ${p.servers}: a key needs n distinct nodes`);
   }
@@ -123,8 +136,13 @@ export function kvOptions(p: KvModesParams): KvStoreOptions {
 }
 
 /** The schedule of the chosen package. */
-export function kvSchedule(p: Pick<KvModesParams, "faults" | "durationUs" | "faultIntervalUsMean">): Schedule {
+export function kvSchedule(
+  p: Pick<KvModesParams, "faults" | "durationUs" | "faultIntervalUsMean"> & { skewPpm?: number },
+): Schedule {
   if (p.faults === "none") return { faults: [], recoveryUs: 0 };
+  if (p.faults === "leader-skew") {
+    return packageSchedule([leaderSkewPackage(p.skewPpm ?? 0)], { durationUs: p.durationUs });
+  }
   const standard = standardFaultPackages();
   const chosen = p.faults === "mixed"
     ? [combinePackages(standard.crashes, standard.partitions, standard.disks, standard.clocks)]
