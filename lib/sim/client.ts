@@ -46,7 +46,11 @@ export interface Request {
  * How an operation ended, in Jepsen's vocabulary: `ok` happened (with the value read, if any),
  * `fail` definitely did not happen, `info` may or may not have happened.
  */
-export type Outcome = { type: "ok"; value?: unknown } | { type: "fail"; value?: unknown } | { type: "info" };
+export type Outcome =
+  /** `version`: what the store versioned the value read or written as, where it says (see `Op.version`). */
+  | { type: "ok"; value?: unknown; version?: number }
+  | { type: "fail"; value?: unknown }
+  | { type: "info" };
 
 /**
  * A system's client, driven by the harness: one per client process node. It performs one

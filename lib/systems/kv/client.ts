@@ -20,7 +20,7 @@
  * @module
  */
 import type { ClientContext, Outcome, Request, SystemClient } from "../../sim/mod.ts";
-import { compareTimestamps, maxTimestamp, type Timestamp, timestampZero } from "./hlc.ts";
+import { compareTimestamps, maxTimestamp, type Timestamp, timestampVersion, timestampZero } from "./hlc.ts";
 import type { HashRing } from "./ring.ts";
 import type { KvMessage, KvMode, KvSettings } from "./types.ts";
 import type { VersionVector } from "./versions.ts";
@@ -139,7 +139,10 @@ export function kvClient(context: ClientContext<KvMessage>, options: KvClientOpt
       floors.set(key, maxTimestamp(floor, message.timestamp));
       seen = maxTimestamp(seen, message.timestamp);
       // A key never written (or deleted) reads as the empty string, the models' initial value.
-      p.done({ type: "ok", value: p.request.f === "get" ? message.value ?? "" : p.request.value });
+      // The timestamp goes into the history too: session checks order what a session read and
+      // wrote by it, from the record alone (lib/check/session.ts).
+      const version = timestampVersion(message.timestamp);
+      p.done({ type: "ok", value: p.request.f === "get" ? message.value ?? "" : p.request.value, version });
     },
     onTimer(tag) {
       const p = pending;

@@ -9,6 +9,8 @@ export * from "./system.ts";
 export * from "./modes.ts";
 export * from "./store.ts";
 export * from "./cas.ts";
+export * from "./lease_skew.ts";
+export * from "./session_check.ts";
 
 /** The store's experiments, for the lab's registry. */
 export const kvExperiments = [kvModesExperiment];
