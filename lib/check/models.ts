@@ -306,13 +306,15 @@ function sortedUnique(items: readonly unknown[]): unknown[] {
  */
 export const kvCas: Model<unknown> = {
   name: "kv-cas",
-  describe: "one string per key: get, put, cas ([expected, next])",
-  functions: ["get", "put", "cas"],
+  describe: 'one string per key: get, put, delete (back to ""), cas ([expected, next])',
+  functions: ["get", "put", "delete", "cas"],
   init: (initial): string => (initial === null || initial === undefined ? "" : String(initial)),
   step(state, f, input, output) {
     if (typeof state !== "string") return undefined;
     if (f === "put") return String(input);
     if (f === "get") return output === undefined || output === state ? state : undefined;
+    // A deleted key reads as one never written: the initial "".
+    if (f === "delete") return "";
     if (f !== "cas") return undefined;
     const [expected, next] = input as [string, string];
     // An ok cas found `expected`; an unknown one took effect only if it could.
@@ -322,7 +324,7 @@ export const kvCas: Model<unknown> = {
   hash: hashValue,
   equal: equalValues,
   show: (state) => JSON.stringify(state),
-  invalid: invalidString,
+  invalid: (f, input, output) => (f === "delete" ? undefined : invalidString(f, input, output)),
   invalidInitial: kv.invalidInitial,
 };
 

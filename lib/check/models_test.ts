@@ -5,8 +5,16 @@ import assert from "node:assert/strict";
 import { InputError } from "../assert.ts";
 import { parseHistory } from "../history/jsonl.ts";
 import { checkLinearizable } from "./linearizability.ts";
-import { casRegister, counter, equalValues, hashValue, kv, modelNamed, queue, register, set } from "./models.ts";
+import { casRegister, counter, equalValues, hashValue, kv, kvCas, modelNamed, queue, register, set } from "./models.ts";
 import { pairOperations } from "./operations.ts";
+
+Deno.test('kv-cas: a delete takes the key back to "", so a later get must read "" and a cas must expect it', () => {
+  const deleted = kvCas.step(kvCas.step(kvCas.init(null), "put", "a", undefined), "delete", null, undefined);
+  assert.equal(deleted, "");
+  assert.equal(kvCas.step(deleted, "get", null, "a"), undefined);
+  assert.equal(kvCas.step(deleted, "cas", ["", "b"], true), "b");
+  assert.equal(kvCas.invalid?.("delete", null, undefined), undefined, "a delete takes no value");
+});
 
 Deno.test("counter: adds accumulate and a read must see the sum", () => {
   const s = counter.step(counter.init(null), "add", 3, 3)!;

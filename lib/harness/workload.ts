@@ -197,5 +197,7 @@ export function finalOperationsProcess<M>(api: NodeApi<M>, options: FinalProcess
 
 function complete<M>(api: NodeApi<M>, invocation: Op, outcome: Outcome): void {
   if (outcome.type === "info") api.complete(invocation, "info");
-  else api.complete(invocation, outcome.type, outcome.value);
+  else if (outcome.type === "ok" && outcome.version !== undefined) {
+    api.complete(invocation, "ok", outcome.value, outcome.version);
+  } else api.complete(invocation, outcome.type, outcome.value);
 }

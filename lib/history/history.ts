@@ -41,6 +41,11 @@ export interface Op {
   value: unknown;
   /** True time in microseconds. */
   time: number;
+  /**
+   * On a completion, the version the store gave what was read or written, where the client reports
+   * one (the leaderless store's timestamp): a read's order among a key's writes, for session checks.
+   */
+  version?: number;
 }
 
 /** Receives a history's events as they are added, in order. */
@@ -143,7 +148,7 @@ export class History {
   }
 
   /** Records the completion of `invocation`: ok (happened), fail (did not) or info (unknown). */
-  complete(invocation: Op, type: "ok" | "fail" | "info", value: unknown, time: number): Op {
+  complete(invocation: Op, type: "ok" | "fail" | "info", value: unknown, time: number, version?: number): Op {
     const process = invocation.process as number;
     if (this.#open.get(process) !== invocation) {
       throw new AssertionError(`process ${process} completed an operation that is not open`);
@@ -151,6 +156,7 @@ export class History {
     this.#open.delete(process);
     const completion: Op = { process, type, f: invocation.f, value, time };
     if (invocation.key !== undefined) completion.key = invocation.key;
+    if (version !== undefined) completion.version = version;
     this.add(completion);
     return completion;
   }

@@ -5,7 +5,8 @@
  *
  * `process` is a client number or `"nemesis"`; `type` is invoke, ok, fail or info; `key` is
  * omitted for a single register; `time` (microseconds) is optional in imported files, where line
- * order then gives real-time order. A malformed line is reported with its number and the problem.
+ * order then gives real-time order. A completion may carry the `version` the store gave what was
+ * read or written (a safe integer), for the session-guarantees checks. A malformed line is reported with its number and the problem.
  *
  * @module
  */
@@ -13,7 +14,7 @@ import { InputError } from "../assert.ts";
 import type { Op, OpType } from "./history.ts";
 
 const types: OpType[] = ["invoke", "ok", "fail", "info"];
-const fields = ["process", "type", "f", "key", "value", "time"];
+const fields = ["process", "type", "f", "key", "value", "time", "version"];
 
 /** One event as one line of JSON (fields in the documented order). */
 export function formatOp(op: Op): string {
@@ -21,6 +22,7 @@ export function formatOp(op: Op): string {
   if (op.key !== undefined) ordered.key = op.key;
   ordered.value = op.value === undefined ? null : op.value;
   ordered.time = op.time;
+  if (op.version !== undefined) ordered.version = op.version;
   return JSON.stringify(ordered);
 }
 
@@ -70,6 +72,10 @@ export function parseOp(line: string, lineNumber: number, source: string): Op {
     time: (o.time as number | undefined) ?? lineNumber - 1,
   };
   if (o.key !== undefined) op.key = o.key as string;
+  if (o.version !== undefined) {
+    if (!Number.isSafeInteger(o.version)) throw new InputError(`${where}: version must be a safe integer`);
+    op.version = o.version as number;
+  }
   return op;
 }
 

@@ -38,13 +38,19 @@ export interface Request {
   f: string;
   key?: string;
   value: unknown;
+  /** For a write, the key's time to live, where the system supports one (not recorded in the history). */
+  ttlUs?: number;
 }
 
 /**
  * How an operation ended, in Jepsen's vocabulary: `ok` happened (with the value read, if any),
  * `fail` definitely did not happen, `info` may or may not have happened.
  */
-export type Outcome = { type: "ok"; value?: unknown } | { type: "fail"; value?: unknown } | { type: "info" };
+export type Outcome =
+  /** `version`: what the store versioned the value read or written as, where it says (see `Op.version`). */
+  | { type: "ok"; value?: unknown; version?: number }
+  | { type: "fail"; value?: unknown }
+  | { type: "info" };
 
 /**
  * A system's client, driven by the harness: one per client process node. It performs one

@@ -1186,9 +1186,9 @@ class NodeContext implements NodeApi {
     return this.#sim.history.invoke(op);
   }
 
-  complete(invocation: Op, type: "ok" | "fail" | "info", value: unknown = invocation.value): void {
+  complete(invocation: Op, type: "ok" | "fail" | "info", value: unknown = invocation.value, version?: number): void {
     this.#checkAlive();
-    this.#sim.history.complete(invocation, type, value, this.#sim.nowUs);
+    this.#sim.history.complete(invocation, type, value, this.#sim.nowUs, version);
   }
 
   #checkAlive(): void {

@@ -96,7 +96,7 @@ export interface NodeApi<M = unknown> {
    */
   invoke(f: string, value: unknown, options?: { key?: string; process?: number }): Op;
   /** Records the completion of an invocation: ok (happened), fail (did not happen), info (unknown). */
-  complete(invocation: Op, type: "ok" | "fail" | "info", value?: unknown): void;
+  complete(invocation: Op, type: "ok" | "fail" | "info", value?: unknown, version?: number): void;
 }
 
 /** Prices one event in CPU time: returns microseconds of service. */

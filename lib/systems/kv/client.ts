@@ -9,6 +9,9 @@
  * `session` mode it also refuses a read older than what it has read or written of the key (read
  * your writes, monotonic reads) and asks another home replica instead.
  *
+ * It performs `get`, `put` and `delete`; a `cas`, or a put with a time to live, fails at once,
+ * naming the modes that allow it (the CP modes, on Raft).
+ *
  * Outcomes: a read that gets no answer had no effect (`fail`). A write is retried only after a
  * definite refusal (nothing was applied); after a timeout or an `unavailable` answer it may have
  * reached some replicas, and a retry would write the same value again under a later timestamp,
@@ -17,7 +20,7 @@
  * @module
  */
 import type { ClientContext, Outcome, Request, SystemClient } from "../../sim/mod.ts";
-import { compareTimestamps, maxTimestamp, type Timestamp, timestampZero } from "./hlc.ts";
+import { compareTimestamps, maxTimestamp, type Timestamp, timestampVersion, timestampZero } from "./hlc.ts";
 import type { HashRing } from "./ring.ts";
 import type { KvMessage, KvMode, KvSettings } from "./types.ts";
 import type { VersionVector } from "./versions.ts";
@@ -94,6 +97,21 @@ export function kvClient(context: ClientContext<KvMessage>, options: KvClientOpt
 
   return {
     perform(request, done) {
+      if (request.f === "cas") {
+        // A leaderless replica cannot compare and set atomically: two replicas would each accept
+        // a cas on the same value. A definite refusal, nothing was sent.
+        return done({
+          type: "fail",
+          value: `cas is not supported in mode ${mode}; modes that allow it: linearizable, lease`,
+        });
+      }
+      if (request.ttlUs !== undefined) {
+        // Expiring a key needs one clock to decide when, and a leaderless store has none to trust.
+        return done({
+          type: "fail",
+          value: `a time to live is not supported in mode ${mode}; modes that allow it: linearizable, lease`,
+        });
+      }
       const key = request.key ?? "";
       const homes = ring.preferenceList(key, settings.n);
       const first = Math.floor(context.rng.next() * homes.length);
@@ -121,7 +139,10 @@ export function kvClient(context: ClientContext<KvMessage>, options: KvClientOpt
       floors.set(key, maxTimestamp(floor, message.timestamp));
       seen = maxTimestamp(seen, message.timestamp);
       // A key never written (or deleted) reads as the empty string, the models' initial value.
-      p.done({ type: "ok", value: p.request.f === "get" ? message.value ?? "" : p.request.value });
+      // The timestamp goes into the history too: session checks order what a session read and
+      // wrote by it, from the record alone (lib/check/session.ts).
+      const version = timestampVersion(message.timestamp);
+      p.done({ type: "ok", value: p.request.f === "get" ? message.value ?? "" : p.request.value, version });
     },
     onTimer(tag) {
       const p = pending;

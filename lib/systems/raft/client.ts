@@ -9,7 +9,7 @@
  */
 import { assert } from "../../assert.ts";
 import type { ClientContext, Outcome, Request, SystemClient } from "../../sim/mod.ts";
-import type { RaftMessage } from "./types.ts";
+import { type RaftMessage, type RaftOperation, raftOperations } from "./types.ts";
 
 /** Options of a client. */
 export interface RaftClientOptions {
@@ -29,15 +29,21 @@ const suspicionTimeouts = 3;
 
 interface Current {
   seq: number;
-  f: "get" | "append" | "put";
+  f: RaftOperation;
   key: string;
   value: string | null;
+  expected: string | undefined;
+  ttlUs: number | undefined;
   startedUs: number;
   timer: number;
   done: (outcome: Outcome) => void;
 }
 
-/** A client performing get, put and append of strings on keys. */
+/**
+ * A client performing get, put, append, delete and cas of strings on keys. A cas request's value
+ * is `[expected, next]` (the `kv-cas` model's input); a cas that found another value ends `fail`
+ * with the value found: it definitely had no effect. A put's `ttlUs` gives its key a time to live.
+ */
 export function raftClient(context: ClientContext<RaftMessage>, options: RaftClientOptions): SystemClient<RaftMessage> {
   assert(options.servers.length > 0, "a Raft client needs servers");
   let seq = 0;
@@ -45,8 +51,10 @@ export function raftClient(context: ClientContext<RaftMessage>, options: RaftCli
   let current: Current | undefined;
   const send = () => {
     assert(current !== undefined, "send without an operation");
-    const { seq, f, key, value } = current;
-    context.send(target, { type: "request", clientId: context.session, seq, f, key, value });
+    const { seq, f, key, value, expected, ttlUs } = current;
+    const request = { type: "request" as const, clientId: context.session, seq, f, key, value };
+    const extras = { ...(expected === undefined ? {} : { expected }), ...(ttlUs === undefined ? {} : { ttlUs }) };
+    context.send(target, expected === undefined && ttlUs === undefined ? request : { ...request, ...extras });
     current.timer = context.setTimer(options.timeoutUs, timerTimeout);
   };
   const finish = (outcome: Outcome) => {
@@ -103,15 +111,15 @@ export function raftClient(context: ClientContext<RaftMessage>, options: RaftCli
   return {
     perform(request: Request, done) {
       assert(current === undefined, "a Raft client performs one operation at a time");
-      const f = request.f;
+      const f = request.f as RaftOperation;
       // Checked on every operation: the messages are built only when a check fails.
-      if (f !== "get" && f !== "put" && f !== "append") {
-        assert(false, `a Raft client performs get, put and append, not ${f}`);
-      }
+      if (!raftOperations.includes(f)) assert(false, `a Raft client performs ${raftOperations.join(", ")}, not ${f}`);
       if (request.key === undefined) assert(false, `${f} needs a key`);
       seq++;
-      const value = f === "get" ? null : String(request.value);
-      current = { seq, f, key: request.key, value, startedUs: context.monotonicUs(), timer: -1, done };
+      const { value, expected } = operands(f, request.value);
+      if (request.ttlUs !== undefined && f !== "put") assert(false, `a time to live goes with a put, not a ${f}`);
+      const ttlUs = request.ttlUs;
+      current = { seq, f, key: request.key, value, expected, ttlUs, startedUs: context.monotonicUs(), timer: -1, done };
       send();
     },
     onMessage(from, message) {
@@ -120,6 +128,7 @@ export function raftClient(context: ClientContext<RaftMessage>, options: RaftCli
       termSeen = Math.max(termSeen, message.term);
       if (current === undefined || message.seq !== current.seq) return;
       context.cancelTimer(current.timer);
+      if (message.error === "casMismatch") return finish({ type: "fail", value: message.value });
       if (message.ok) {
         // Which leader's term acknowledged a write: a deposed leader's late answers are told apart.
         if (current.f !== "get") context.record("raft_write_ok_term", message.term);
@@ -140,4 +149,12 @@ export function raftClient(context: ClientContext<RaftMessage>, options: RaftCli
       send();
     },
   };
+}
+
+/** The value a request writes and, for `cas`, the value it expects. */
+function operands(f: RaftOperation, value: unknown): { value: string | null; expected: string | undefined } {
+  if (f === "get" || f === "delete") return { value: null, expected: undefined };
+  if (f !== "cas") return { value: String(value), expected: undefined };
+  if (!(Array.isArray(value) && value.length === 2)) assert(false, `cas takes [expected, next], not ${String(value)}`);
+  return { value: String(value[1]), expected: String(value[0]) };
 }

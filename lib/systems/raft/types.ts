@@ -10,7 +10,34 @@ export type Command =
   | { kind: "noop" }
   /** A new cluster configuration (§4.1 of Ongaro's thesis): in force from the moment it is appended. */
   | { kind: "config"; voters: number[]; learners: number[] }
-  | { kind: "op"; clientId: number; seq: number; f: "get" | "put" | "append"; key: string; value: string | null };
+  /**
+   * A leader's expiry of a key whose time to live passed on its clock (etcd's lease revoke): every
+   * server deletes the key on applying it, unless a later write (another `version`) replaced it.
+   */
+  | { kind: "expire"; key: string; version: number }
+  | {
+    kind: "op";
+    clientId: number;
+    seq: number;
+    f: RaftOperation;
+    key: string;
+    /** The value written: for `cas` the new one; null for `get` and `delete`. */
+    value: string | null;
+    /** For `cas`: the value the key must hold for the new one to be written. */
+    expected?: string;
+    /** For `put`: the key is deleted about this long after the write is applied (expiry.ts in core). */
+    ttlUs?: number;
+  };
+
+/**
+ * What a client asks of the key-value state machine: `get`, `put`, `append`, `delete`, and `cas`
+ * (compare-and-set: write the new value only if the key holds the expected one, which the
+ * linearizable log makes atomic).
+ */
+export type RaftOperation = "get" | "put" | "append" | "delete" | "cas";
+
+/** The operations of {@linkcode RaftOperation}, for validation and error messages. */
+export const raftOperations: readonly RaftOperation[] = ["get", "put", "append", "delete", "cas"];
 
 /** One log entry. */
 export interface Entry {
@@ -82,13 +109,30 @@ export type PeerMessage =
 
 /** Messages between clients and servers. */
 export type ClientMessage =
-  | { type: "request"; clientId: number; seq: number; f: "get" | "put" | "append"; key: string; value: string | null }
+  | {
+    type: "request";
+    clientId: number;
+    seq: number;
+    f: RaftOperation;
+    key: string;
+    value: string | null;
+    /** For `cas`: the value the key must hold. */
+    expected?: string;
+    /** For `put`: the key's time to live. */
+    ttlUs?: number;
+  }
   | {
     type: "response";
     clientId: number;
     seq: number;
     ok: boolean;
     value: string | null;
+    /**
+     * Set when the command was applied and refused by the state machine itself (a `cas` that
+     * found another value): a definite answer, unlike a refusal to take the request, which the
+     * client retries elsewhere. `value` is then what the key held.
+     */
+    error?: "casMismatch";
     leaderHint: number;
     /** The answering server's term when it made the answer (which leader's answer it is). */
     term: number;

@@ -13,6 +13,9 @@ export * from "./wars.ts";
 export * from "./pbs.ts";
 export * from "./pbs_paper.ts";
 export * from "./pbs_store.ts";
+export * from "./cas.ts";
+export * from "./lease_skew.ts";
+export * from "./session_check.ts";
 
 /** The store's experiments, for the lab's registry. */
 export const kvExperiments = [kvModesExperiment, kvPbsExperiment];

@@ -1,6 +1,7 @@
 /**
  * `kv-modes`: the leaderless store under one fault package in one consistency mode, with closed-loop
- * clients doing gets and puts of unique values on a few keys, a read of every key at the end.
+ * clients doing gets and puts of unique values on a few keys (and, in the CP modes, a
+ * `casFraction` of the writes as compare-and-set), a read of every key at the end.
  *
  * Every mode is held to what it promises. All of them: every acknowledged write keeps the copies
  * it was acknowledged on (`acknowledged-copies`), no session loses its own later write, and the
@@ -8,7 +9,10 @@
  * stand-ins, R + W > N, 2R > N, blocking read repair, the ABD register's read-impose) also promise
  * linearizability, which is then a check. Every other setting is measured against it instead: the
  * figure `linearizable` says whether the checker found the history linearizable, so a sweep plots
- * the trade-off without calling a weaker mode's designed behaviour a violation.
+ * the trade-off without calling a weaker mode's designed behaviour a violation. `session` mode
+ * promises read-your-writes and monotonic reads (`session-guarantees`, checked from the versions
+ * the clients record in the history); `quorum` and `one` are measured against them (the figure
+ * `sessionGuarantees`).
  *
  * @example
  * ```ts
@@ -41,9 +45,12 @@ import { InputError } from "../../../assert.ts";
 import type { Schedule } from "../../../faults/mod.ts";
 import { kvBugNames, kvSettingsDefaults } from "../mod.ts";
 import { isRaftMode, kvStoreModes, type KvStoreOptions, kvStoreSystem } from "./store.ts";
+import { casGenerator, requireCasMode } from "./cas.ts";
+import { leaderSkewPackage } from "./lease_skew.ts";
+import { checkStoreSessions, sessionGuaranteesKept } from "./session_check.ts";
 
 /** The fault packages of the store's experiments: the harness's standard ones, and all of them at once. */
-export const kvFaultPackages = ["mixed", ...standardFaultPackageNames, "none"] as const;
+export const kvFaultPackages = ["mixed", ...standardFaultPackageNames, "leader-skew", "none"] as const;
 
 /** The parameters of `kv-modes`. */
 export const kvModesParams = defineParams({
@@ -71,11 +78,24 @@ export const kvModesParams = defineParams({
   }),
   keys: integer({ default: 8, min: 1, max: 10_000, description: "keys the clients work on" }),
   readFraction: number({ default: 0.5, min: 0, max: 1, description: "fraction of operations that are gets" }),
+  casFraction: number({
+    default: 0,
+    min: 0,
+    max: 1,
+    description: "fraction of writes that are compare-and-set (only in the modes that can: linearizable, lease)",
+  }),
   thinkTimeUsMean: number({ default: 2_000, min: 0, description: "mean client think time" }),
   ...paramGroups.faults(kvFaultPackages, {
     default: "mixed",
     description: "the harness's standard fault packages (crashes, partitions, disks, pauses, clocks, power), " +
-      "mixed: crashes, partitions, disks and clocks together",
+      "mixed: crashes, partitions, disks and clocks together, leader-skew: the leader isolated while its clock " +
+      "runs slow and the followers' fast by skewPpm (CP modes)",
+  }),
+  skewPpm: integer({
+    default: 200_000,
+    min: 0,
+    max: 500_000,
+    description: "leader-skew's rate error: the leader's clock slows and the followers' speed up by this much",
   }),
   faultIntervalUsMean: integer({ default: 400_000, min: 50_000, description: "mean time between faults" }),
   ...paramGroups.bug(kvBugNames),
@@ -86,6 +106,12 @@ export type KvModesParams = ValuesOf<typeof kvModesParams>;
 
 /** The store's build options from the parameters. */
 export function kvOptions(p: KvModesParams): KvStoreOptions {
+  requireCasMode(p.mode, p.casFraction);
+  if (p.faults === "leader-skew" && !isRaftMode(p.mode)) {
+    throw new InputError(
+      `faults leader-skew aims at a leader; mode ${p.mode} has none (choose mode linearizable or lease)`,
+    );
+  }
   if (p.n > p.servers && !isRaftMode(p.mode)) {
     throw new InputError(`n ${p.n} is above servers ${p.servers}: a key needs n distinct nodes`);
   }
@@ -114,8 +140,13 @@ export function kvOptions(p: KvModesParams): KvStoreOptions {
 }
 
 /** The schedule of the chosen package. */
-export function kvSchedule(p: Pick<KvModesParams, "faults" | "durationUs" | "faultIntervalUsMean">): Schedule {
+export function kvSchedule(
+  p: Pick<KvModesParams, "faults" | "durationUs" | "faultIntervalUsMean"> & { skewPpm?: number },
+): Schedule {
   if (p.faults === "none") return { faults: [], recoveryUs: 0 };
+  if (p.faults === "leader-skew") {
+    return packageSchedule([leaderSkewPackage(p.skewPpm ?? 0)], { durationUs: p.durationUs });
+  }
   const standard = standardFaultPackages();
   const chosen = p.faults === "mixed"
     ? [combinePackages(standard.crashes, standard.partitions, standard.disks, standard.clocks)]
@@ -134,24 +165,35 @@ export const kvModesExperiment = defineExperiment({
   workload: (p) => ({
     processes: p.clients,
     thinkTimeUsMean: p.thinkTimeUsMean,
-    generator: keyValueGenerator({ keys: p.keys, readFraction: p.readFraction, writeF: "put" }),
+    generator: casGenerator(
+      keyValueGenerator({ keys: p.keys, readFraction: p.readFraction, writeF: "put" }),
+      p.casFraction,
+    ),
     final: finalReads(p.keys),
-    checkers: promisesLinearizability(p) ? [linearizability, sessionWritesKept()] : [sessionWritesKept()],
+    checkers: [
+      ...(promisesLinearizability(p) ? [linearizability] : []),
+      sessionWritesKept(),
+      ...(p.mode === "session" ? [sessionGuaranteesKept] : []),
+    ],
   }),
   schedule: kvSchedule,
   phases: (p) => ({ warmupUs: 300_000, durationUs: p.durationUs, recoveryBoundUs: 3_000_000 }),
   figures: () => ({ staleness: true }),
   extras: (run, p) => {
-    if (promisesLinearizability(p)) {
-      return { figures: { linearizable: String(run.checks.find((c) => c.checker === linearizability.name)?.valid) } };
+    const linearizable = promisesLinearizability(p)
+      ? run.checks.find((c) => c.checker === linearizability.name)?.valid
+      : linearizability.check({
+        events: run.sim.history.events,
+        finalValues: run.finalValues,
+        durableValues: undefined,
+        elements: run.elements,
+      }).valid;
+    // The leaderless clients record versions: the session guarantees are measured where not promised.
+    const figures: Record<string, string> = { linearizable: String(linearizable) };
+    if (!isRaftMode(p.mode) && p.mode !== "session") {
+      figures.sessionGuarantees = String(checkStoreSessions(run.sim.history.events).valid);
     }
-    const measured = linearizability.check({
-      events: run.sim.history.events,
-      finalValues: run.finalValues,
-      durableValues: undefined,
-      elements: run.elements,
-    });
-    return { figures: { linearizable: String(measured.valid) } };
+    return { figures };
   },
 });
 

@@ -55,6 +55,8 @@ function appendProposal(s: CoreState, from: number, request: ClientRequest): voi
     f: request.f,
     key: request.key,
     value: request.value,
+    ...(request.expected !== undefined ? { expected: request.expected } : {}),
+    ...(request.ttlUs !== undefined ? { ttlUs: request.ttlUs } : {}),
   };
   const index = appendAsLeader(s, command);
   s.pendingClients.set(index, { node: from, clientId: request.clientId, seq: request.seq });

@@ -50,6 +50,7 @@ import { becomeFollower } from "./roles.ts";
 import { chunkWritten, handleSnapshot, handleSnapshotAck, snapshotDurable } from "./snapshot.ts";
 import { type CoreOptions, CoreState, heldMessage, heldResponse, type ReadyDraft } from "./state.ts";
 import { continueTransfer, startTransfer } from "./transfer.ts";
+import { nextExpiryUs, proposeDueExpiries } from "./expiry.ts";
 import type {
   ClientResponse,
   CoreInput,
@@ -144,7 +145,8 @@ export class RaftCore {
   /** The earliest deadline (monotonic clock): step a `tick` then. Infinity: none. */
   get nextDeadlineUs(): number {
     const s = this.#s;
-    return Math.min(s.electionDeadlineUs, s.heartbeatDeadlineUs, s.checkQuorumDeadlineUs);
+    const expiryUs = s.expiries.size === 0 ? Infinity : nextExpiryUs(s);
+    return Math.min(s.electionDeadlineUs, s.heartbeatDeadlineUs, s.checkQuorumDeadlineUs, expiryUs);
   }
   /** Outputs waiting for persistence to become durable. */
   get heldCount(): number {
@@ -323,6 +325,7 @@ function tick(s: CoreState): void {
     s.heartbeatDeadlineUs = s.nowUs + s.config.heartbeatIntervalUs;
   }
   if (s.role === "leader" && s.nowUs >= s.checkQuorumDeadlineUs) checkQuorum(s);
+  if (s.role === "leader" && s.expiries.size > 0) proposeDueExpiries(s);
   assert(s.role === "leader" || s.electionDeadlineUs > s.nowUs, "a follower's election deadline stays past");
 }
 

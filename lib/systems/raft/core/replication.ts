@@ -15,6 +15,7 @@ import { expireSnapshotTransfers, maybeStartSnapshot, sendSnapshot } from "./sna
 import type { CoreState } from "./state.ts";
 import { continueTransfer } from "./transfer.ts";
 import type { Entry, PeerMessage } from "./types.ts";
+import { watchExpiryAfterApply } from "./expiry.ts";
 
 /** A current leader's append or snapshot: follow it, and its contact holds off elections. */
 export function heardFromLeader(s: CoreState, leader: number): void {
@@ -212,6 +213,7 @@ export function applyCommitted(s: CoreState): void {
     const entry = s.log.entry(s.applied);
     const result = s.stateMachine.apply(entry.command);
     s.out.committed.push(entry);
+    if (s.role === "leader") watchExpiryAfterApply(s, entry.command);
     const waiting = s.pendingClients.get(s.applied);
     if (waiting === undefined) continue;
     s.pendingClients.delete(s.applied);
@@ -228,6 +230,7 @@ export function applyCommitted(s: CoreState): void {
         ok: mine && result.ok,
         value: mine ? result.value : null,
         leaderHint: s.id,
+        ...(mine && result.error !== undefined ? { error: result.error } : {}),
       },
     });
   }

@@ -10,6 +10,7 @@ import { appendAsLeader } from "./proposal.ts";
 import type { CoreState } from "./state.ts";
 import { requestVotes } from "./election.ts";
 import type { Role } from "./types.ts";
+import { watchAllExpiries } from "./expiry.ts";
 
 function setRole(s: CoreState, role: Role): void {
   if (role !== s.role) s.out.roleChanges.push({ role, term: s.term });
@@ -36,6 +37,7 @@ export function becomeFollower(s: CoreState, term: number, leader: number): void
   s.pendingReads = [];
   s.readRoundInFlight = false;
   s.transferTarget = -1;
+  s.expiries.clear();
   restartElectionTimerOnStepDown(s, wasLeader);
 }
 
@@ -97,6 +99,7 @@ export function becomeLeader(s: CoreState): void {
   s.catchUpRounds.clear();
   s.recentlyActive.clear();
   s.electionDeadlineUs = Infinity;
+  watchAllExpiries(s);
   // A no-op of the new term lets entries of earlier terms commit (§5.4.2, §8).
   appendAsLeader(s, { kind: "noop" });
   broadcastAppend(s);

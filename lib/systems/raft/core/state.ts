@@ -157,6 +157,10 @@ export class CoreState {
   /** A term in which this leader sent TimeoutNow: it holds no lease for the rest of it. */
   noLeaseTerm = -1;
 
+  // Keys with a time to live (expiry.ts): a leader's deadlines, on its monotonic clock.
+  /** Per key: the version of the write that set its TTL, when it expires, and whether its expire is in the log. */
+  readonly expiries = new Map<string, { version: number; deadlineUs: number; proposed: boolean }>();
+
   // Snapshots (§7).
   /** This server's own snapshot being written, if any. */
   snapshotting: { index: number; term: number } | undefined = undefined;

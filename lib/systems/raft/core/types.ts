@@ -22,6 +22,8 @@ import type { ClientMessage, Command, Entry, HardState, PeerMessage } from "../t
 export interface ApplyResult {
   ok: boolean;
   value: string | null;
+  /** Why an applied command had no effect (ok false): a `cas` whose expected value was not there. */
+  error?: "casMismatch";
 }
 
 /**
@@ -51,6 +53,20 @@ export interface StateMachine {
   restore(data: string): void;
   /** Answers a read of `key` from the applied state (ReadIndex and lease reads). */
   read(key: string): string;
+  /**
+   * Keys written with a time to live, with the version of the write that set it: the leader
+   * proposes an `expire` of that version once the TTL has passed on its clock (expiry.ts).
+   * Optional: a state machine without TTLs leaves both out.
+   */
+  leases?(): Iterable<[string, KeyLease]>;
+  /** The time to live of `key`, if its last write set one. */
+  leaseOf?(key: string): KeyLease | undefined;
+}
+
+/** A key's time to live, and which write set it (a count of the state machine's writes, the same on every server). */
+export interface KeyLease {
+  version: number;
+  ttlUs: number;
 }
 
 /** Where the core draws randomness (the randomised election timeout): uniform in [0, 1). */

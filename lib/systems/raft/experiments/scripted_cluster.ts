@@ -204,16 +204,25 @@ export class ScriptedCluster {
   }
 
   /**
-   * Invokes `f` on `key` at server `to`, recorded in the history. An operation still open is given
-   * up first, as unknown (info): it may yet take effect.
+   * Invokes `f` on `key` at server `to`, recorded in the history (a put with `ttlUs` gives the key
+   * that time to live). An operation still open is given up first, as unknown (info): it may yet
+   * take effect.
    */
-  request(client: ScriptedClient, to: number, f: "put" | "get" | "append", value: string | null, key = "k"): void {
+  request(
+    client: ScriptedClient,
+    to: number,
+    f: "put" | "get" | "append" | "delete",
+    value: string | null,
+    key = "k",
+    ttlUs?: number,
+  ): void {
     const state = this.#client(client);
     if (state.load) throw new Error("a load client makes no recorded requests");
     if (state.open !== undefined) state.api!.complete(state.open.op, "info");
     state.seq++;
     state.open = { op: state.api!.invoke(f, value, { key }), seq: state.seq, to };
-    state.api!.send(to, { type: "request", clientId: state.id, seq: state.seq, f, key, value });
+    const request = { type: "request" as const, clientId: state.id, seq: state.seq, f, key, value };
+    state.api!.send(to, ttlUs === undefined ? request : { ...request, ttlUs });
   }
 
   /**
