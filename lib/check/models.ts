@@ -301,17 +301,19 @@ function sortedUnique(items: readonly unknown[]): unknown[] {
 }
 
 /**
- * A string per key with get, put and cas (input `[expected, next]`; a missing key holds ""):
- * the cas-register model under the register's function names.
+ * A string per key with get, put, delete and cas (input `[expected, next]`; a missing key holds
+ * ""): the cas-register model under the register's function names. A delete (input null) is a
+ * write of the absent value "", which is what a get of a deleted key returns.
  */
 export const kvCas: Model<unknown> = {
   name: "kv-cas",
-  describe: "one string per key: get, put, cas ([expected, next])",
-  functions: ["get", "put", "cas"],
+  describe: 'one string per key: get, put, delete (input null; the key reads "" after), cas ([expected, next])',
+  functions: ["get", "put", "delete", "cas"],
   init: (initial): string => (initial === null || initial === undefined ? "" : String(initial)),
   step(state, f, input, output) {
     if (typeof state !== "string") return undefined;
     if (f === "put") return String(input);
+    if (f === "delete") return "";
     if (f === "get") return output === undefined || output === state ? state : undefined;
     if (f !== "cas") return undefined;
     const [expected, next] = input as [string, string];
@@ -322,7 +324,12 @@ export const kvCas: Model<unknown> = {
   hash: hashValue,
   equal: equalValues,
   show: (state) => JSON.stringify(state),
-  invalid: invalidString,
+  invalid: (f, input, output) =>
+    f !== "delete"
+      ? invalidString(f, input, output)
+      : input === null
+      ? undefined
+      : `delete takes null, got ${showValue(input)}`,
   invalidInitial: kv.invalidInitial,
 };
 

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { InputError } from "../assert.ts";
 import { parseHistory } from "../history/jsonl.ts";
 import { checkLinearizable } from "./linearizability.ts";
-import { casRegister, counter, equalValues, hashValue, kv, modelNamed, queue, register, set } from "./models.ts";
+import { casRegister, counter, equalValues, hashValue, kv, kvCas, modelNamed, queue, register, set } from "./models.ts";
 import { pairOperations } from "./operations.ts";
 
 Deno.test("counter: adds accumulate and a read must see the sum", () => {
@@ -41,6 +41,15 @@ Deno.test("kv: appends extend the value and its hash the same way a put of the w
   assert.ok(kv.equal(appended, put));
   assert.equal(kv.hash(appended), kv.hash(put));
   assert.equal(kv.step(appended, "get", null, "ab"), undefined);
+});
+
+Deno.test('kv-cas: a delete writes the absent value: a get after it returns "", never the deleted value', () => {
+  const deleted = kvCas.step(kvCas.step(kvCas.init(""), "put", "a", "a"), "delete", null, null);
+  assert.equal(deleted, "");
+  assert.equal(kvCas.step(deleted, "get", null, ""), "");
+  assert.equal(kvCas.step(deleted, "get", null, "a"), undefined);
+  assert.equal(kvCas.invalid!("delete", null, null), undefined);
+  assert.match(kvCas.invalid!("delete", "a", null)!, /delete takes null/);
 });
 
 Deno.test("an unknown model name is refused listing the models", () => {

@@ -1,6 +1,7 @@
 /**
  * `kv-modes`: the leaderless store under one fault package in one consistency mode, with closed-loop
- * clients doing gets and puts of unique values on a few keys, a read of every key at the end.
+ * clients doing gets, puts of unique values and deletes on a few keys, a read of every key at the
+ * end. A delete is a write of the absent value: the key reads as "" after it.
  *
  * Every mode is held to what it promises. All of them: every acknowledged write keeps the copies
  * it was acknowledged on (`acknowledged-copies`), no session loses its own later write, and the
@@ -71,6 +72,13 @@ export const kvModesParams = defineParams({
   }),
   keys: integer({ default: 8, min: 1, max: 10_000, description: "keys the clients work on" }),
   readFraction: number({ default: 0.5, min: 0, max: 1, description: "fraction of operations that are gets" }),
+  deleteFraction: number({
+    default: 0.1,
+    min: 0,
+    max: 1,
+    description: "fraction of operations that delete their key (at most 1 - readFraction; the leaderless " +
+      "modes only: Raft's state machine has no delete, so the CP modes draw none)",
+  }),
   thinkTimeUsMean: number({ default: 2_000, min: 0, description: "mean client think time" }),
   ...paramGroups.faults(kvFaultPackages, {
     default: "mixed",
@@ -134,7 +142,12 @@ export const kvModesExperiment = defineExperiment({
   workload: (p) => ({
     processes: p.clients,
     thinkTimeUsMean: p.thinkTimeUsMean,
-    generator: keyValueGenerator({ keys: p.keys, readFraction: p.readFraction, writeF: "put" }),
+    generator: keyValueGenerator({
+      keys: p.keys,
+      readFraction: p.readFraction,
+      deleteFraction: isRaftMode(p.mode) ? 0 : p.deleteFraction,
+      writeF: "put",
+    }),
     final: finalReads(p.keys),
     checkers: promisesLinearizability(p) ? [linearizability, sessionWritesKept()] : [sessionWritesKept()],
   }),
