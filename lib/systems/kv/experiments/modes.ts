@@ -4,7 +4,9 @@
  * end. A delete is a write of the absent value: the key reads as "" after it.
  *
  * Every mode is held to what it promises. All of them: every acknowledged write keeps the copies
- * it was acknowledged on (`acknowledged-copies`), no session loses its own later write, and the
+ * it was acknowledged on (`acknowledged-copies`), no session loses its own later write, no value
+ * an acknowledged delete replaced comes back (`no-resurrected-deletes`: the runs are far shorter
+ * than gc_grace), and the
  * replicas converge within the recovery bound after the heal (liveness). Strict quorums (no
  * stand-ins, R + W > N, 2R > N, blocking read repair, the ABD register's read-impose) also promise
  * linearizability, which is then a check. Every other setting is measured against it instead: the
@@ -41,6 +43,7 @@ import {
 import { InputError } from "../../../assert.ts";
 import type { Schedule } from "../../../faults/mod.ts";
 import { kvBugNames, kvSettingsDefaults } from "../mod.ts";
+import { noResurrectedDeletes } from "./resurrection.ts";
 import { isRaftMode, kvStoreModes, type KvStoreOptions, kvStoreSystem } from "./store.ts";
 
 /** The fault packages of the store's experiments: the harness's standard ones, and all of them at once. */
@@ -69,6 +72,18 @@ export const kvModesParams = defineParams({
     min: 0,
     max: 60_000_000,
     description: "how often a node compares its keys with a peer (0: never)",
+  }),
+  gcGraceUs: integer({
+    default: kvSettingsDefaults.gcGraceUs,
+    min: 0,
+    max: 3_600_000_000,
+    description: "how long a tombstone is kept before compaction may collect it (Cassandra's gc_grace)",
+  }),
+  memtableBytesMax: integer({
+    default: kvSettingsDefaults.memtableBytesMax,
+    min: 256,
+    max: 1 << 30,
+    description: "bytes of records a node's memtable holds before it is flushed to a sorted run",
   }),
   keys: integer({ default: 8, min: 1, max: 10_000, description: "keys the clients work on" }),
   readFraction: number({ default: 0.5, min: 0, max: 1, description: "fraction of operations that are gets" }),
@@ -111,6 +126,8 @@ export function kvOptions(p: KvModesParams): KvStoreOptions {
       readRepair: p.readRepair,
       sloppyQuorum: p.sloppyQuorum,
       antiEntropyEveryUs: p.antiEntropyEveryUs,
+      gcGraceUs: p.gcGraceUs,
+      memtableBytesMax: p.memtableBytesMax,
     },
     virtualNodes: 16,
     serviceTimeUsMean: 20,
@@ -149,7 +166,9 @@ export const kvModesExperiment = defineExperiment({
       writeF: "put",
     }),
     final: finalReads(p.keys),
-    checkers: promisesLinearizability(p) ? [linearizability, sessionWritesKept()] : [sessionWritesKept()],
+    checkers: promisesLinearizability(p)
+      ? [linearizability, sessionWritesKept(), noResurrectedDeletes({ reads: "all" })]
+      : [sessionWritesKept(), noResurrectedDeletes({ reads: "final" })],
   }),
   schedule: kvSchedule,
   phases: (p) => ({ warmupUs: 300_000, durationUs: p.durationUs, recoveryBoundUs: 3_000_000 }),
