@@ -301,20 +301,20 @@ function sortedUnique(items: readonly unknown[]): unknown[] {
 }
 
 /**
- * A string per key with get, put and cas (input `[expected, next]`; a missing key holds ""):
- * the cas-register model under the register's function names.
+ * A string per key with get, put, delete and cas (input `[expected, next]`; a missing key holds
+ * ""): the cas-register model under the register's function names. A delete (input null) is a
+ * write of the absent value "", which is what a get of a deleted key returns.
  */
 export const kvCas: Model<unknown> = {
   name: "kv-cas",
-  describe: 'one string per key: get, put, delete (back to ""), cas ([expected, next])',
+  describe: 'one string per key: get, put, delete (input null; the key reads "" after), cas ([expected, next])',
   functions: ["get", "put", "delete", "cas"],
   init: (initial): string => (initial === null || initial === undefined ? "" : String(initial)),
   step(state, f, input, output) {
     if (typeof state !== "string") return undefined;
     if (f === "put") return String(input);
-    if (f === "get") return output === undefined || output === state ? state : undefined;
-    // A deleted key reads as one never written: the initial "".
     if (f === "delete") return "";
+    if (f === "get") return output === undefined || output === state ? state : undefined;
     if (f !== "cas") return undefined;
     const [expected, next] = input as [string, string];
     // An ok cas found `expected`; an unknown one took effect only if it could.
@@ -324,7 +324,12 @@ export const kvCas: Model<unknown> = {
   hash: hashValue,
   equal: equalValues,
   show: (state) => JSON.stringify(state),
-  invalid: (f, input, output) => (f === "delete" ? undefined : invalidString(f, input, output)),
+  invalid: (f, input, output) =>
+    f !== "delete"
+      ? invalidString(f, input, output)
+      : input === null || input === undefined
+      ? undefined
+      : `delete takes null, got ${showValue(input)}`,
   invalidInitial: kv.invalidInitial,
 };
 

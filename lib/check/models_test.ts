@@ -51,6 +51,15 @@ Deno.test("kv: appends extend the value and its hash the same way a put of the w
   assert.equal(kv.step(appended, "get", null, "ab"), undefined);
 });
 
+Deno.test('kv-cas: a delete writes the absent value: a get after it returns "", never the deleted value', () => {
+  const deleted = kvCas.step(kvCas.step(kvCas.init(""), "put", "a", "a"), "delete", null, null);
+  assert.equal(deleted, "");
+  assert.equal(kvCas.step(deleted, "get", null, ""), "");
+  assert.equal(kvCas.step(deleted, "get", null, "a"), undefined);
+  assert.equal(kvCas.invalid!("delete", null, null), undefined);
+  assert.match(kvCas.invalid!("delete", "a", null)!, /delete takes null/);
+});
+
 Deno.test("an unknown model name is refused listing the models", () => {
   assert.throws(
     () => modelNamed("graph"),

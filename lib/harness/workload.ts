@@ -78,6 +78,11 @@ export interface KeyValueGeneratorOptions {
   terminator?: string;
   /** Fraction of operations that read. */
   readFraction: number;
+  /**
+   * Fraction of operations that delete their key (`delete`, value null: the key reads as absent
+   * afterwards); default 0. With `readFraction`, at most 1: the rest are writes.
+   */
+  deleteFraction?: number;
   /** What writes do: `put` overwrites, `append` adds to a list. */
   writeF: "put" | "append";
 }
@@ -91,8 +96,9 @@ export function elementsOf(value: unknown): readonly unknown[] {
 }
 
 /**
- * Reads and writes over keys `k0`, `k1`...: reads are `get`, writes `put` or `append` of a value
- * unique in the run (`process`:`sequence`), so checkers can tell every write apart.
+ * Reads, writes and deletes over keys `k0`, `k1`...: reads are `get`, writes `put` or `append` of
+ * a value unique in the run (`process`:`sequence`), so checkers can tell every write apart, and
+ * deletes (when asked for) are `delete` with value null.
  */
 export function keyValueGenerator(options: KeyValueGeneratorOptions): Generator {
   if (!Number.isInteger(options.keys) || options.keys < 1) {
@@ -101,11 +107,22 @@ export function keyValueGenerator(options: KeyValueGeneratorOptions): Generator 
   if (!(options.readFraction >= 0 && options.readFraction <= 1)) {
     throw new InputError(`readFraction must be in [0, 1], got ${options.readFraction}`);
   }
+  const deleteFraction = options.deleteFraction ?? 0;
+  if (!(deleteFraction >= 0 && options.readFraction + deleteFraction <= 1)) {
+    throw new InputError(
+      `deleteFraction must be at least 0 and at most 1 - readFraction (${
+        1 - options.readFraction
+      }), got ${deleteFraction}`,
+    );
+  }
   const keys = Array.from({ length: options.keys }, (_, i) => `k${i}`);
   return {
     next(rng, { process, sequence }) {
       const key = keys[Math.floor(rng.next() * keys.length)];
-      if (rng.next() < options.readFraction) return { f: "get", key, value: null };
+      // One draw decides the kind, so a generator without deletes replays as it did before they existed.
+      const roll = rng.next();
+      if (roll < options.readFraction) return { f: "get", key, value: null };
+      if (roll < options.readFraction + deleteFraction) return { f: "delete", key, value: null };
       return { f: options.writeF, key, value: `${process}:${sequence}${options.terminator ?? ""}` };
     },
   };

@@ -8,7 +8,9 @@
  * event's `key`, or one register when there is none) to the invocation's `value`; operations
  * with `f` `"read"` or `"get"` return the value in their `ok` completion. Written values must be
  * unique per key (a repeated value is refused), so a value read names the write that produced
- * it. Values are compared by their JSON text. Other functions are ignored.
+ * it. Values are compared by their JSON text. A `delete` sets its key back to the initial value
+ * (what a read of a deleted key returns); a read of the initial value is then judged against the
+ * latest delete instead of a unique write. Other functions are ignored.
  *
  * Definitions, for an ok read R invoked at time t:
  * - The versions R may be judged against are the writes of its key acknowledged (ok) before R was
@@ -82,6 +84,8 @@ interface Write {
 
 interface KeyWrites {
   byValue: Map<string, Write>;
+  /** The deletes of the key: each writes the initial value again, so none is found by value. */
+  deletes: Write[];
   ackIndices: number[];
   ackTimesUs: number[];
 }
@@ -118,7 +122,7 @@ export function staleness(events: Events, options: StalenessOptions = {}): Stale
   for (const { invocation, completion, invokeIndex, completeIndex } of completed) {
     if (!readFunctions.includes(invocation.f) || completion.type !== "ok") continue;
     const key = invocation.key ?? null;
-    const writes = keys.get(key) ?? { byValue: new Map(), ackIndices: [], ackTimesUs: [] };
+    const writes = keys.get(key) ?? { byValue: new Map(), deletes: [], ackIndices: [], ackTimesUs: [] };
     const read = { invokeIndex, completeIndex, invokeUs: invocation.time };
     // The writes acknowledged before the read was invoked are positions 0 .. acknowledged - 1.
     const acknowledged = lowerBound(writes.ackIndices, invokeIndex);
@@ -142,10 +146,19 @@ function writesByKey(
   const keys = new Map<string | null, KeyWrites>();
   const writeOf = new Map<number, Write>();
   ops.forEach((op, index) => {
-    if (op.process === "nemesis" || op.type !== "invoke" || !writeFunctions.includes(op.f)) return;
+    const deletes = op.f === "delete";
+    if (op.process === "nemesis" || op.type !== "invoke" || !(deletes || writeFunctions.includes(op.f))) return;
     const key = op.key ?? null;
     let writes = keys.get(key);
-    if (writes === undefined) keys.set(key, writes = { byValue: new Map(), ackIndices: [], ackTimesUs: [] });
+    if (writes === undefined) {
+      keys.set(key, writes = { byValue: new Map(), deletes: [], ackIndices: [], ackTimesUs: [] });
+    }
+    if (deletes) {
+      const write: Write = { invokeIndex: index, outcome: "unknown", ackPosition: -1 };
+      writes.deletes.push(write);
+      writeOf.set(index, write);
+      return;
+    }
     const text = valueText(op.value);
     if (writes.byValue.has(text)) {
       throw new InputError(
@@ -189,7 +202,10 @@ function judgeRead(
     return { fresh: false, versionsBehind, stalenessUs };
   };
   const fresh = { fresh: true, versionsBehind: 0, stalenessUs: 0 };
-  if (text === initialText) return acknowledged === 0 ? fresh : behind(0);
+  if (text === initialText) {
+    const supersededBy = absentSupersededBy(writes, acknowledged, read.completeIndex);
+    return supersededBy < 0 ? fresh : behind(supersededBy);
+  }
   const write = writes.byValue.get(text);
   if (write === undefined || write.outcome === "fail" || write.invokeIndex > read.completeIndex) {
     return { fresh: false, versionsBehind: NaN, stalenessUs: NaN };
@@ -198,6 +214,22 @@ function judgeRead(
   // with the read, so it may be ordered after that latest one), is fresh.
   if (write.outcome === "unknown" || write.ackPosition >= acknowledged - 1) return fresh;
   return behind(write.ackPosition + 1);
+}
+
+/**
+ * A read of the initial value after `acknowledged` writes: fresh (-1) when there were none, when
+ * the latest was a delete, or when a delete is concurrent with the read; otherwise the position of
+ * the write that superseded the latest acknowledged delete (0, the first write, when none was).
+ */
+function absentSupersededBy(writes: KeyWrites, acknowledged: number, readCompleteIndex: number): number {
+  if (acknowledged === 0) return -1;
+  let latest = -1;
+  for (const d of writes.deletes) {
+    const concurrent = d.invokeIndex < readCompleteIndex && (d.outcome === "unknown" || d.ackPosition >= acknowledged);
+    if (concurrent || d.ackPosition === acknowledged - 1) return -1;
+    if (d.outcome === "ok" && d.ackPosition < acknowledged) latest = Math.max(latest, d.ackPosition);
+  }
+  return latest + 1;
 }
 
 function valueText(value: unknown): string {

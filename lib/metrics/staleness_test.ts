@@ -130,3 +130,49 @@ Deno.test("the freshness curve is the share of fresh reads per bin of time since
   ]);
   assert.throws(() => freshnessCurve(rows, { binUs: 0 }), /binUs must be at least 1, got 0/);
 });
+
+Deno.test("a delete sets the key back to the initial value: a read of it after the delete is fresh, after a later write it is behind that write", () => {
+  const deleted: OperationSpec = {
+    process: 8,
+    f: "delete",
+    key: "x",
+    value: null,
+    invokeUs: 32 * ms,
+    completeUs: 35 * ms,
+  };
+  const rewritten: OperationSpec = {
+    process: 8,
+    f: "write",
+    key: "x",
+    value: 4,
+    invokeUs: 40 * ms,
+    completeUs: 45 * ms,
+  };
+  const rows = staleness(history([...writes, deleted, readOf(null, 37 * ms), rewritten, readOf(null, 55 * ms)]));
+  assert.deepEqual(rows.map((row) => [row.fresh, row.versionsBehind, row.stalenessUs]), [
+    [true, 0, 0],
+    [false, 1, 10 * ms],
+  ]);
+});
+
+Deno.test("a read of the initial value while a delete is in flight is fresh; two deletes of one key are not a repeated value", () => {
+  const first: OperationSpec = {
+    process: 8,
+    f: "delete",
+    key: "x",
+    value: null,
+    invokeUs: 32 * ms,
+    completeUs: 33 * ms,
+  };
+  const second: OperationSpec = {
+    process: 7,
+    f: "delete",
+    key: "x",
+    value: null,
+    invokeUs: 36 * ms,
+    completeUs: 60 * ms,
+  };
+  const written: OperationSpec = { process: 8, f: "write", key: "x", value: 4, invokeUs: 34 * ms, completeUs: 35 * ms };
+  const rows = staleness(history([...writes, first, written, second, readOf(null, 40 * ms)]));
+  assert.deepEqual(rows.map((row) => row.fresh), [true]);
+});

@@ -39,6 +39,15 @@ export interface KvBugs {
    * wiped out by the repair. Caught by `lost-session-writes` and linearizability.
    */
   readRepairOverwritesNewer: boolean;
+  /**
+   * Tombstones are collectable as soon as a flush or compaction meets them, gc_grace ignored
+   * (node.ts, `collectable`): a replica that missed the delete (down, or cut off, for far less
+   * than gc_grace) still holds the old value, and once the others have dropped the tombstone,
+   * anti-entropy, read repair or a read quorum that meets it brings the deleted value back. The
+   * failure Cassandra's gc_grace_seconds exists to prevent (and that a repair must beat). Caught
+   * by `no-resurrected-deletes`.
+   */
+  tombstonesBeforeSeen: boolean;
 }
 
 /** Every bug's name, with what it breaks and which check catches it. */
@@ -52,6 +61,8 @@ export const kvBugDocs = {
     "caught by acknowledged-copies",
   readRepairOverwritesNewer: "read repair replaces a replica's versions instead of merging; a newer write is wiped " +
     "out; caught by lost-session-writes and linearizability",
+  tombstonesBeforeSeen: "compaction collects tombstones at once, ignoring gc_grace; a replica that missed a delete " +
+    "brings the deleted value back; caught by no-resurrected-deletes",
 } as const satisfies Record<keyof KvBugs, string>;
 
 /** Every bug's name. */
@@ -64,5 +75,6 @@ export function kvBugsFor(name: "none" | keyof KvBugs): KvBugs {
     coordinatorCountsSelfTwice: name === "coordinatorCountsSelfTwice",
     hintsDropOnRestart: name === "hintsDropOnRestart",
     readRepairOverwritesNewer: name === "readRepairOverwritesNewer",
+    tombstonesBeforeSeen: name === "tombstonesBeforeSeen",
   };
 }

@@ -1,7 +1,8 @@
 /**
  * An append-only log of records on the simulated disk, with group commit: records appended while an
  * fsync is in flight join the next one, so at most one fsync is outstanding and a burst of writes
- * costs one. Each record is a frame `[length u32][crc32 u32][payload]`, the payload being JSON.
+ * costs one. Each record is a frame `[length u32][crc32 u32][payload]`, the payload JSON unless the
+ * log is opened with a codec of its own (the store's key records use a binary one, `codec.ts`).
  *
  * Recovery reads frames until the first one that is torn or fails its checksum and cuts the file
  * there: what follows was never acknowledged (a torn tail) or cannot be trusted (a flipped bit), and
@@ -30,9 +31,25 @@ export const pendingRecordsMax = 100_000;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** One record framed for the log. */
-export function encodeFrame(record: unknown): Uint8Array {
-  const payload = encoder.encode(JSON.stringify(record));
+/** How a log turns its records into payloads and back. */
+export interface RecordCodec<R> {
+  encode(record: R): Uint8Array;
+  decode(payload: Uint8Array): R;
+}
+
+/** Records as JSON text: the default codec. */
+export const jsonCodec: RecordCodec<unknown> = {
+  encode: (record) => encoder.encode(JSON.stringify(record)),
+  decode: (payload) => JSON.parse(decoder.decode(payload)),
+};
+
+/** One record framed for the log (as JSON, unless a codec is given). */
+export function encodeFrame<R>(record: R, codec: RecordCodec<R> = jsonCodec as RecordCodec<R>): Uint8Array {
+  return framePayload(codec.encode(record));
+}
+
+/** `payload` behind a frame header. */
+export function framePayload(payload: Uint8Array): Uint8Array {
   assert(payload.length <= recordBytesMax, `a log record of ${payload.length} bytes, above ${recordBytesMax}`);
   const frame = new Uint8Array(frameHeaderBytes + payload.length);
   const view = new DataView(frame.buffer);
@@ -43,9 +60,12 @@ export function encodeFrame(record: unknown): Uint8Array {
 }
 
 /** The records of a log's bytes, up to the first bad frame, and where the good part ends. */
-export function decodeFrames(bytes: Uint8Array): { records: unknown[]; goodBytes: number; problem?: string } {
+export function decodeFrames<R = unknown>(
+  bytes: Uint8Array,
+  codec: RecordCodec<R> = jsonCodec as RecordCodec<R>,
+): { records: R[]; goodBytes: number; problem?: string } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const records: unknown[] = [];
+  const records: R[] = [];
   let offset = 0;
   while (offset < bytes.length) {
     if (bytes.length - offset < frameHeaderBytes) return { records, goodBytes: offset, problem: "torn header" };
@@ -56,7 +76,7 @@ export function decodeFrames(bytes: Uint8Array): { records: unknown[]; goodBytes
     if (crc32(payload) !== view.getUint32(offset + 4, true)) {
       return { records, goodBytes: offset, problem: `checksum mismatch at byte ${offset}` };
     }
-    records.push(JSON.parse(decoder.decode(payload)));
+    records.push(codec.decode(payload));
     offset = end;
   }
   return { records, goodBytes: offset };
@@ -66,22 +86,37 @@ export function decodeFrames(bytes: Uint8Array): { records: unknown[]; goodBytes
 export class LogStore<R> {
   readonly file: string;
   readonly #disk: NodeDiskApi;
+  readonly #codec: RecordCodec<R>;
+  /** Bytes appended in this incarnation, frames included: what the log cost the disk. */
+  bytesAppended = 0;
   /** Callbacks of records appended since the last fsync started. */
   #waiting: (() => void)[] = [];
   /** Callbacks of the fsync in flight. */
   #syncing: (() => void)[] | undefined;
   #failed: string | undefined;
+  /** Disk operations issued and not yet completed: the file may be deleted only at 0. */
+  #inflight = 0;
 
   /** Opens `file`: its good records, and what recovery cut off (undefined: nothing). */
-  static open<R>(disk: NodeDiskApi, file: string): { log: LogStore<R>; records: R[]; cut?: string } {
-    const decoded = decodeFrames(disk.read(file));
+  static open<R>(
+    disk: NodeDiskApi,
+    file: string,
+    codec: RecordCodec<R> = jsonCodec as RecordCodec<R>,
+  ): { log: LogStore<R>; records: R[]; cut?: string } {
+    const decoded = decodeFrames(disk.read(file), codec);
     if (decoded.problem !== undefined) disk.truncate(file, decoded.goodBytes);
-    return { log: new LogStore<R>(disk, file), records: decoded.records as R[], cut: decoded.problem };
+    return { log: new LogStore<R>(disk, file, codec), records: decoded.records, cut: decoded.problem };
   }
 
-  private constructor(disk: NodeDiskApi, file: string) {
+  private constructor(disk: NodeDiskApi, file: string, codec: RecordCodec<R>) {
     this.#disk = disk;
     this.file = file;
+    this.#codec = codec;
+  }
+
+  /** Whether a disk operation is in flight or records wait for an fsync. */
+  get busy(): boolean {
+    return this.#inflight > 0 || this.#syncing !== undefined || this.#waiting.length > 0;
   }
 
   /** Why the log stopped (a failed write or fsync), or undefined while it works. */
@@ -92,7 +127,10 @@ export class LogStore<R> {
   /** Appends `record`; `onDurable` runs once it is on stable storage (never, if the log fails first). */
   append(record: R, onDurable: () => void): void {
     assert(this.#failed === undefined, `${this.file}: append after the log failed (${this.#failed})`);
-    this.#disk.append(this.file, encodeFrame(record));
+    const frame = encodeFrame(record, this.#codec);
+    this.bytesAppended += frame.length;
+    this.#disk.append(this.file, frame);
+    this.#inflight++;
     this.#waiting.push(onDurable);
     assert(this.#waiting.length <= pendingRecordsMax, `${this.file}: more than ${pendingRecordsMax} records wait`);
     if (this.#syncing === undefined) this.#sync();
@@ -101,6 +139,7 @@ export class LogStore<R> {
   /** Routes a disk completion; false when it was not this log's. */
   onDisk(completion: DiskCompletion): boolean {
     if (completion.file !== this.file) return false;
+    this.#inflight--;
     if (!completion.ok) {
       this.#fail(completion);
       return true;
@@ -118,6 +157,7 @@ export class LogStore<R> {
     this.#syncing = this.#waiting;
     this.#waiting = [];
     this.#disk.fsync(this.file);
+    this.#inflight++;
   }
 
   #fail(completion: DiskCompletion): void {

@@ -13,9 +13,15 @@
  * - **Anti-entropy.** Every `antiEntropyEveryUs` a node compares hashes of its keys with the next
  *   peer's, in 64 buckets of the keys both hold, and the two exchange the keys of the buckets that
  *   differ: replicas converge even for keys nobody reads.
- * - **Durability.** Versions and hints go to append-only logs with group commit (`log_store.ts`);
- *   nothing is acknowledged before its fsync. A failed write or fsync stops the node (fail-stop):
- *   it answers every request with `stopped` until it restarts and recovers from its logs.
+ * - **Durability.** Versions go to a log-structured store (`lsm_store.ts`: a write-ahead log with
+ *   group commit, a memtable, sorted runs, size-tiered compaction), hints to an append-only log
+ *   (`log_store.ts`); nothing is acknowledged before its fsync. A failed write or fsync stops the
+ *   node (fail-stop): it answers every request with `stopped` until it restarts and recovers.
+ * - **Deletes and expiry.** A delete is a write of a tombstone (value null); a put may carry a TTL,
+ *   after which its value reads as absent. Compaction collects a tombstone or an expired value
+ *   once `gcGraceUs` has passed since the delete (or the expiry) by this node's clock, and the key
+ *   is then gone from the node: a replica that never saw the delete and rejoins after that brings
+ *   the value back, so every replica must see a delete within gc_grace (Cassandra's rule).
  *
  * Conflicts are resolved last-writer-wins by hybrid logical clock: a client's write carries the
  * latest timestamp it has seen, so a write always follows what its writer read or wrote before.
@@ -27,6 +33,7 @@ import type { DiskCompletion, NodeApi, NodeLogic } from "../../sim/mod.ts";
 import type { KvBugs } from "./bugs.ts";
 import { Hlc, type Timestamp, timestampZero } from "./hlc.ts";
 import { LogStore } from "./log_store.ts";
+import { isTombstone, type LsmFigures, LsmStore } from "./lsm_store.ts";
 import { hash32, type HashRing } from "./ring.ts";
 import type { KvMessage, KvPeerMessage, KvReply, KvRequest, KvSettings } from "./types.ts";
 import { contextOf, type Dot, lastWriterWins, newest, sameSiblings, type Sibling, sync, write } from "./versions.ts";
@@ -38,8 +45,7 @@ export const countersPerIncarnation = 1_000_000_000;
 /** Anti-entropy buckets. */
 export const antiEntropyBuckets = 64;
 
-/** The file of a node's versions, and of its hints. */
-export const versionsFile = "kv.log";
+/** The file of a node's hints (its versions are in the `lsm_store.ts` files). */
 export const hintsFile = "hints.log";
 
 /** A copy of an acknowledged write: on `node`, for home replica `home` (itself, unless a stand-in). */
@@ -52,6 +58,8 @@ export interface WriteCopy {
 export interface KvObserver {
   /** A write was acknowledged to its client: the copies that counted toward W. */
   acknowledged(write: { key: string; dot: Dot; timestamp: Timestamp; copies: WriteCopy[] }): void;
+  /** Node `node`'s compaction collected the tombstone (or expired value) `siblings` of `key`. */
+  collected?(event: { node: number; key: string; siblings: readonly Sibling[] }): void;
 }
 
 /** Options of a {@linkcode kvNode}. */
@@ -75,9 +83,10 @@ export interface KvNodeState {
   readonly durableHints: ReadonlyMap<number, ReadonlyMap<string, readonly Sibling[]>>;
   /** Why it stopped (a failed disk operation), or undefined. */
   readonly stopped: () => string | undefined;
+  /** Its storage's counters (flushes, compactions, tombstones, bytes written and reclaimed). */
+  readonly storage: () => LsmFigures;
 }
 
-type VersionRecord = { key: string; siblings: Sibling[] };
 type HintRecord = { target: number; key: string; siblings: Sibling[] | null };
 
 interface WriteOp {
@@ -110,7 +119,7 @@ type Outstanding =
   | { op: Op; node: number; holder: number }
   | { handoff: number; key: string; siblings: Sibling[] };
 
-type TimerTag = { deadline: Op } | { standIns: WriteOp } | "handoff" | "antiEntropy";
+type TimerTag = { deadline: Op } | { standIns: WriteOp } | "handoff" | "antiEntropy" | "compaction";
 
 /** The node's logic, with its state for white-box reading. */
 export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLogic<KvMessage> & KvNodeState {
@@ -118,17 +127,19 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
   const id = api.id;
   const versions = new Map<string, Sibling[]>();
   const durable = new Map<string, Sibling[]>();
+  /** The store's sequence number of each durable entry. */
+  const durableSeq = new Map<string, number>();
   const hints = new Map<number, Map<string, Sibling[]>>();
   const durableHints = new Map<number, Map<string, Sibling[]>>();
   const hlc = new Hlc();
   const outstanding = new Map<number, Outstanding>();
   let coordinated = 0;
   let nextRid = 1;
-  let log: LogStore<VersionRecord>;
+  let store: LsmStore;
   let hintLog: LogStore<HintRecord> | undefined;
   let peerTurn = 0;
 
-  const stopped = () => log?.failed ?? hintLog?.failed;
+  const stopped = () => store?.failed ?? hintLog?.failed;
   const resolve = lastWriterWins;
   /** The last dot counter issued; each incarnation starts above every earlier one's. */
   let lastCounter = api.incarnation * countersPerIncarnation;
@@ -138,10 +149,35 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
     versions.set(key, siblings);
     const latest = newest(siblings);
     if (latest !== undefined) hlc.receive(latest.timestamp);
-    log.append({ key, siblings }, () => {
-      durable.set(key, siblings);
+    const seq = store.put(key, siblings, () => {
+      // A newer record may be durable first (in the next log while this one is flushed), and
+      // compaction may have collected the key already (a flush takes records before their fsync).
+      if (versions.has(key) && seq > (durableSeq.get(key) ?? 0)) {
+        durable.set(key, siblings);
+        durableSeq.set(key, seq);
+      }
       onDurable();
     });
+  };
+
+  /**
+   * Whether compaction may collect a key's versions now: a tombstone, or values that have all
+   * expired, whose delete (or expiry) is gc_grace old by this node's clock.
+   */
+  const collectable = (siblings: readonly Sibling[]): boolean => {
+    const goneSinceUs = goneSince(siblings, api.now());
+    if (goneSinceUs === undefined) return false;
+    return bugs.tombstonesBeforeSeen || api.now() - goneSinceUs >= settings.gcGraceUs;
+  };
+
+  const onCollected = (key: string, siblings: readonly Sibling[]) => {
+    // The store collects only a key's newest record, which is what memory holds.
+    if (!sameSiblings(versions.get(key) ?? [], siblings)) assert(false, `node ${id}: collected a stale ${key}`);
+    versions.delete(key);
+    durable.delete(key);
+    durableSeq.delete(key);
+    api.record("kv_keys_collected", 1);
+    options.observer?.collected?.({ node: id, key, siblings });
   };
 
   const reply = (client: number, message: KvReply) => api.send(client, message);
@@ -165,6 +201,7 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
       value: request.value,
       timestamp: timestampFor(),
       counterFloor: lastCounter,
+      expiresAtUs: request.ttlUs === undefined ? undefined : api.now() + request.ttlUs,
     }));
     // The new dot is in the versions, or (beaten by a newer write) in the winner's context.
     const issued = contextOf(siblings)[id] ?? 0;
@@ -256,11 +293,12 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
     if (op.answered || (settings.readRepair === "blocking" && op.repairsWaiting.size > 0)) return;
     op.answered = true;
     const latest = newest(op.merged);
+    const expired = latest?.expiresAtUs !== undefined && latest.expiresAtUs <= api.now();
     reply(op.client, {
       type: "reply",
       id: op.request.id,
       ok: true,
-      value: latest?.value ?? null,
+      value: expired ? null : latest?.value ?? null,
       context: contextOf(op.merged),
       timestamp: latest?.timestamp ?? timestampZero,
     });
@@ -445,12 +483,20 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
   // ------------------------------------------------------------------ life cycle
 
   const start = () => {
-    const opened = LogStore.open<VersionRecord>(api.disk, versionsFile);
-    log = opened.log;
+    const opened = LsmStore.open({
+      disk: api.disk,
+      settings,
+      collectable,
+      onCollected,
+      nowUs: () => api.now(),
+      record: (name, value) => api.record(name, value),
+    });
+    store = opened.store;
     if (opened.cut !== undefined) api.record("kv_log_cut", 1);
-    for (const record of opened.records) {
+    for (const record of opened.records.values()) {
       versions.set(record.key, record.siblings);
       durable.set(record.key, record.siblings);
+      durableSeq.set(record.key, record.seq);
       const latest = newest(record.siblings);
       if (latest !== undefined) hlc.receive(latest.timestamp);
     }
@@ -463,6 +509,7 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
       }
     }
     api.setTimer(settings.handoffEveryUs, "handoff" satisfies TimerTag);
+    api.setTimer(settings.compactionEveryUs, "compaction" satisfies TimerTag);
     if (settings.antiEntropyEveryUs > 0) {
       api.setTimer(api.rng.next() * settings.antiEntropyEveryUs, "antiEntropy" satisfies TimerTag);
     }
@@ -475,6 +522,7 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
     hints,
     durableHints,
     stopped,
+    storage: () => store.figures(),
     onStart: start,
     onRecover: start,
     onMessage(from, message) {
@@ -507,11 +555,14 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
       } else if (t === "antiEntropy") {
         startAntiEntropy();
         api.setTimer(settings.antiEntropyEveryUs, "antiEntropy" satisfies TimerTag);
+      } else if (t === "compaction") {
+        store.maintain();
+        api.setTimer(settings.compactionEveryUs, "compaction" satisfies TimerTag);
       } else if ("deadline" in t) onDeadline(t.deadline);
       else askStandIns(t.standIns);
     },
     onDisk(completion: DiskCompletion) {
-      if (log.onDisk(completion)) return;
+      if (store.onDisk(completion)) return;
       if (hintLog?.onDisk(completion)) return;
       assert(false, `node ${id}: a disk completion for ${completion.file}, which it did not write`);
     },
@@ -532,6 +583,22 @@ function setHint(
   }
   if (!hints.has(target)) hints.set(target, new Map());
   hints.get(target)!.set(key, siblings);
+}
+
+/**
+ * Since when a key's versions have been gone: the newest delete's timestamp for a tombstone, the
+ * last expiry when every value has expired by `nowUs`; undefined while any value is live.
+ */
+export function goneSince(siblings: readonly Sibling[], nowUs: number): number | undefined {
+  if (isTombstone(siblings)) return Math.max(...siblings.map((s) => s.timestamp.wallUs));
+  if (siblings.length === 0) return undefined;
+  let since = -Infinity;
+  for (const s of siblings) {
+    const endUs = s.value === null ? s.timestamp.wallUs : s.expiresAtUs;
+    if (endUs === undefined || endUs > nowUs) return undefined;
+    since = Math.max(since, endUs);
+  }
+  return since;
 }
 
 /** A short stable text of a key's versions: their dots and values. */

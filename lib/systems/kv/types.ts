@@ -29,6 +29,18 @@ export interface KvSettings {
   handoffEveryUs: number;
   /** How often a node compares its keys with a peer's (anti-entropy); 0: never. */
   antiEntropyEveryUs: number;
+  /**
+   * How long a tombstone (or an expired value) is kept before compaction may collect it, by the
+   * collecting node's clock from the delete's timestamp (Cassandra's gc_grace_seconds). Every
+   * replica must see the delete within it: one down longer can bring the deleted value back.
+   */
+  gcGraceUs: number;
+  /** Bytes of records a node's memtable holds before it is flushed to a sorted run. */
+  memtableBytesMax: number;
+  /** Runs of a similar size that the size-tiered compaction merges at once. */
+  tierRunsMin: number;
+  /** How often a node looks for a compaction to start (and samples its tombstone gauge). */
+  compactionEveryUs: number;
 }
 
 /** Settings a store starts from. */
@@ -42,6 +54,10 @@ export const kvSettingsDefaults: KvSettings = {
   requestTimeoutUs: 150_000,
   handoffEveryUs: 100_000,
   antiEntropyEveryUs: 200_000,
+  gcGraceUs: 10_000_000,
+  memtableBytesMax: 16_384,
+  tierRunsMin: 4,
+  compactionEveryUs: 100_000,
 };
 
 /** A client's request: the quorums it asks for travel with it, so a mode can be chosen per request. */
@@ -58,6 +74,8 @@ export type KvRequest =
     /** The latest timestamp the client has seen, so its write follows everything it read or wrote. */
     seen: Timestamp;
     w: number;
+    /** The value expires this long after the coordinator's clock at the write; absent: never. */
+    ttlUs?: number;
   };
 
 /** A coordinator's answer. */

@@ -12,11 +12,11 @@ import { kvModesExperiment } from "./modes.ts";
  * window lies between the new leader's first commit and the end of the old leader's lease (about
  * 245 ms of true time after its last acknowledgement at half speed), while a client stuck on a
  * write at the old leader waits 200 ms before it moves. Readers that rarely write (99% gets) and
- * two keys, so reads and writes meet, put reads in that window. Seed 1 is the first of seeds 1-3
+ * two keys, so reads and writes meet, put reads in that window (no deletes: the writes are puts). Seed 1 is the first of seeds 1-3
  * whose run shows it at these settings (seeds 2 and 3 do at 95% gets or other durations); the
  * run is deterministic, so the pinned seed keeps showing it.
  */
-const skewed = { faults: "leader-skew", readFraction: 0.99, keys: 2, durationUs: 5_000_000 };
+const skewed = { faults: "leader-skew", readFraction: 0.99, deleteFraction: 0, keys: 2, durationUs: 5_000_000 };
 const seed = 1;
 const run = (params: Record<string, unknown>) => kvModesExperiment.run({ ...skewed, ...params } as never, seed);
 const verdict = (output: ReturnType<typeof run>) => output.checks.find((c) => c.checker === "linearizability (kv)");

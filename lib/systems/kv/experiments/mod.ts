@@ -5,6 +5,7 @@
  */
 import { kvModesExperiment } from "./modes.ts";
 import { kvPbsExperiment } from "./pbs.ts";
+import { kvTombstonesExperiment } from "./tombstones.ts";
 
 export * from "./system.ts";
 export * from "./modes.ts";
@@ -16,6 +17,8 @@ export * from "./pbs_store.ts";
 export * from "./cas.ts";
 export * from "./lease_skew.ts";
 export * from "./session_check.ts";
+export * from "./resurrection.ts";
+export * from "./tombstones.ts";
 
 /** The store's experiments, for the lab's registry. */
-export const kvExperiments = [kvModesExperiment, kvPbsExperiment];
+export const kvExperiments = [kvModesExperiment, kvPbsExperiment, kvTombstonesExperiment];

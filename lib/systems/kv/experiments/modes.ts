@@ -1,10 +1,13 @@
 /**
  * `kv-modes`: the leaderless store under one fault package in one consistency mode, with closed-loop
- * clients doing gets and puts of unique values on a few keys (and, in the CP modes, a
- * `casFraction` of the writes as compare-and-set), a read of every key at the end.
+ * clients doing gets, puts of unique values and deletes on a few keys (and, in the CP modes, a
+ * `casFraction` of the writes as compare-and-set), a read of every key at the end. A delete is a
+ * write of the absent value: the key reads as "" after it.
  *
  * Every mode is held to what it promises. All of them: every acknowledged write keeps the copies
- * it was acknowledged on (`acknowledged-copies`), no session loses its own later write, and the
+ * it was acknowledged on (`acknowledged-copies`), no session loses its own later write, no value
+ * an acknowledged delete replaced comes back (`no-resurrected-deletes`: the runs are far shorter
+ * than gc_grace), and the
  * replicas converge within the recovery bound after the heal (liveness). Strict quorums (no
  * stand-ins, R + W > N, 2R > N, blocking read repair, the ABD register's read-impose) also promise
  * linearizability, which is then a check. Every other setting is measured against it instead: the
@@ -44,6 +47,7 @@ import {
 import { InputError } from "../../../assert.ts";
 import type { Schedule } from "../../../faults/mod.ts";
 import { kvBugNames, kvSettingsDefaults } from "../mod.ts";
+import { noResurrectedDeletes } from "./resurrection.ts";
 import { isRaftMode, kvStoreModes, type KvStoreOptions, kvStoreSystem } from "./store.ts";
 import { casGenerator, requireCasMode } from "./cas.ts";
 import { leaderSkewPackage } from "./lease_skew.ts";
@@ -76,6 +80,18 @@ export const kvModesParams = defineParams({
     max: 60_000_000,
     description: "how often a node compares its keys with a peer (0: never)",
   }),
+  gcGraceUs: integer({
+    default: kvSettingsDefaults.gcGraceUs,
+    min: 0,
+    max: 3_600_000_000,
+    description: "how long a tombstone is kept before compaction may collect it (Cassandra's gc_grace)",
+  }),
+  memtableBytesMax: integer({
+    default: kvSettingsDefaults.memtableBytesMax,
+    min: 256,
+    max: 1 << 30,
+    description: "bytes of records a node's memtable holds before it is flushed to a sorted run",
+  }),
   keys: integer({ default: 8, min: 1, max: 10_000, description: "keys the clients work on" }),
   readFraction: number({ default: 0.5, min: 0, max: 1, description: "fraction of operations that are gets" }),
   casFraction: number({
@@ -83,6 +99,12 @@ export const kvModesParams = defineParams({
     min: 0,
     max: 1,
     description: "fraction of writes that are compare-and-set (only in the modes that can: linearizable, lease)",
+  }),
+  deleteFraction: number({
+    default: 0.1,
+    min: 0,
+    max: 1,
+    description: "fraction of operations that delete their key (at most 1 - readFraction)",
   }),
   thinkTimeUsMean: number({ default: 2_000, min: 0, description: "mean client think time" }),
   ...paramGroups.faults(kvFaultPackages, {
@@ -129,6 +151,8 @@ export function kvOptions(p: KvModesParams): KvStoreOptions {
       readRepair: p.readRepair,
       sloppyQuorum: p.sloppyQuorum,
       antiEntropyEveryUs: p.antiEntropyEveryUs,
+      gcGraceUs: p.gcGraceUs,
+      memtableBytesMax: p.memtableBytesMax,
     },
     virtualNodes: 16,
     serviceTimeUsMean: 20,
@@ -166,13 +190,19 @@ export const kvModesExperiment = defineExperiment({
     processes: p.clients,
     thinkTimeUsMean: p.thinkTimeUsMean,
     generator: casGenerator(
-      keyValueGenerator({ keys: p.keys, readFraction: p.readFraction, writeF: "put" }),
+      keyValueGenerator({
+        keys: p.keys,
+        readFraction: p.readFraction,
+        deleteFraction: p.deleteFraction,
+        writeF: "put",
+      }),
       p.casFraction,
     ),
     final: finalReads(p.keys),
     checkers: [
       ...(promisesLinearizability(p) ? [linearizability] : []),
       sessionWritesKept(),
+      noResurrectedDeletes({ reads: promisesLinearizability(p) ? "all" : "final" }),
       ...(p.mode === "session" ? [sessionGuaranteesKept] : []),
     ],
   }),

@@ -32,12 +32,24 @@ export const sessionModeGuarantees: readonly SessionGuarantee[] = ["read-your-wr
  * Two coordinators can stamp two writes with the same timestamp (both raised their clock to the
  * same `seen`); the store breaks the tie by the coordinator's node, which the reply does not
  * carry, so tied values are ordered by when a read last returned them (the winner is what the
- * replicas converge to, so it is read last), then by value. A read of "" is of no write (null). A write whose
+ * replicas converge to, so it is read last), then by value. Deletes share one value, "", so a
+ * delete is named by its version instead, and a read of "" by the version it returned: the
+ * tombstone's, or none (the zero version) for a key never written, which is a read of no write
+ * (null). A write whose
  * version was never recorded (unacknowledged and never read) gets a rank above every recorded one:
  * it did not happen, so it binds nothing. Operations of other functions, and the final reads
  * (their process is not a session), are left out.
  */
 export function sessionHistory(events: readonly Op[]): Op[] {
+  const deletes = deleteNames(events);
+  /** What an ok operation wrote or read: a put's value, a delete's name, null for a key never written. */
+  const nameOf = (op: Op): string | null => {
+    if (op.f === "delete") return deletes.ofOp.get(op) ?? null;
+    if (op.f === "get" && op.value === "") {
+      return op.version ? deletes.byVersion.get(`${op.key}\u0000${op.version}`) ?? deletedAt(op.version) : null;
+    }
+    return String(op.value);
+  };
   const versions = new Map<string, Map<string, number>>();
   const ofKey = (key: string | undefined) => {
     let values = versions.get(key ?? "");
@@ -47,9 +59,12 @@ export function sessionHistory(events: readonly Op[]): Op[] {
   /** When a read last returned each value: orders values whose versions tie (see below). */
   const lastReadUs = new Map<string, number>();
   for (const op of events) {
-    if (op.type !== "ok" || op.version === undefined || op.value === "") continue;
-    if (op.f === "put" || op.f === "get") ofKey(op.key).set(String(op.value), op.version);
-    if (op.f === "get") lastReadUs.set(`${op.key}\u0000${op.value}`, op.time);
+    if (op.type !== "ok" || op.version === undefined) continue;
+    if (op.f !== "put" && op.f !== "get" && op.f !== "delete") continue;
+    const name = nameOf(op);
+    if (name === null) continue;
+    ofKey(op.key).set(name, op.version);
+    if (op.f === "get") lastReadUs.set(`${op.key}\u0000${name}`, op.time);
   }
   const ranks = new Map<string, Map<string, number>>();
   for (const [key, values] of versions) {
@@ -70,15 +85,53 @@ export function sessionHistory(events: readonly Op[]): Op[] {
   };
   const out: Op[] = [];
   for (const op of events) {
-    if (op.process === "nemesis" || op.process >= finalProcessId || (op.f !== "put" && op.f !== "get")) continue;
+    if (op.process === "nemesis" || op.process >= finalProcessId) continue;
+    if (op.f !== "put" && op.f !== "get" && op.f !== "delete") continue;
     const key = op.key ?? "";
-    if (op.f === "put") out.push({ ...op, f: "write", value: rankOf(key, String(op.value)), version: undefined });
-    else {
-      const read = op.type === "ok" && op.value !== "" ? rankOf(key, String(op.value)) : null;
-      out.push({ ...op, f: "read", value: read, version: undefined });
+    if (op.f !== "get") {
+      const name = op.f === "put" ? String(op.value) : deletes.ofOp.get(op)!;
+      out.push({ ...op, f: "write", value: rankOf(key, name), version: undefined });
+    } else {
+      const name = op.type === "ok" ? nameOf(op) : null;
+      out.push({ ...op, f: "read", value: name === null ? null : rankOf(key, name), version: undefined });
     }
   }
   return out;
+}
+
+const deletedAt = (version: number) => `\u0000deleted at ${version}`;
+
+/**
+ * Every delete's name, for its invocation and its completion alike: deletes all write "", so a
+ * delete is named by the version its ok completion recorded, and a read of "" by the version it
+ * returned. Two deletes of a key can tie on a version (as two puts can); the first keeps the plain
+ * name that reads of that version map to, a later one gets its own, and a delete that never
+ * completed ok is named by its process and time (it binds nothing, as an unacknowledged put).
+ */
+function deleteNames(events: readonly Op[]) {
+  const ofOp = new Map<Op, string>();
+  const byVersion = new Map<string, string>();
+  const open = new Map<number, Op>();
+  for (const op of events) {
+    if (op.f !== "delete" || typeof op.process !== "number") continue;
+    if (op.type === "invoke") {
+      open.set(op.process, op);
+      continue;
+    }
+    const invocation = open.get(op.process);
+    open.delete(op.process);
+    let name = `\u0000delete of ${op.process} at ${invocation?.time ?? op.time}`;
+    if (op.type === "ok" && op.version !== undefined) {
+      const versionKey = `${op.key}\u0000${op.version}`;
+      name = byVersion.has(versionKey) ? `${deletedAt(op.version)} by ${op.process}@${op.time}` : deletedAt(op.version);
+      if (!byVersion.has(versionKey)) byVersion.set(versionKey, name);
+    }
+    ofOp.set(op, name);
+    if (invocation !== undefined) ofOp.set(invocation, name);
+  }
+  // Invocations never completed (the run ended first).
+  for (const [process, op] of open) ofOp.set(op, `\u0000delete of ${process} at ${op.time}`);
+  return { ofOp, byVersion };
 }
 
 /** The session checker's verdict on the store's history, for `guarantees`. */

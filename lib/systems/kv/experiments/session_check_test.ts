@@ -62,3 +62,25 @@ Deno.test("session check: versions come from the history: a session reading an o
     "read=0",
   ]);
 });
+
+Deno.test("session check: a delete is named by its version, so reading the value it deleted after it is caught", () => {
+  const history = [
+    op(1, "invoke", "put", "1:0", 0),
+    op(1, "ok", "put", "1:0", 1, 100),
+    op(1, "invoke", "delete", null, 2),
+    op(1, "ok", "delete", null, 3, 200),
+    op(1, "invoke", "get", null, 4),
+    op(1, "ok", "get", "", 5, 200),
+  ];
+  assert.equal(checkStoreSessions(history).valid, true, "reading its own delete keeps the guarantee");
+  const resurrected = history.with(-1, op(1, "ok", "get", "1:0", 5, 100));
+  assert.match(checkStoreSessions(resurrected).message ?? "", /read-your-writes: 1 violation/);
+  // A read of a key never written (version 0) is of no write, not of the delete.
+  assert.deepEqual(
+    sessionHistory([op(3, "invoke", "get", null, 0), op(3, "ok", "get", "", 1, 0)]).map((o) => o.value),
+    [
+      null,
+      null,
+    ],
+  );
+});

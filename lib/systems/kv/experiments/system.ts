@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * import { kvSystem } from "./system.ts";
- * Object.keys(kvSystem.bugs).length; // 4 planted bugs
+ * Object.keys(kvSystem.bugs).length; // 5 planted bugs
  * ```
  * @module
  */
@@ -65,9 +65,14 @@ export const kvSystem: SystemDefinition<KvMessage, KvOptions, KvCluster> = {
     const serviceTimeUs = exponentialMessageServiceTime(options.serviceTimeUsMean);
     const states = new Map<number, KvNodeState>();
     const acknowledged: Acknowledged[] = [];
+    const collected: Collected = new Map();
     const observer = {
       acknowledged(write: Omit<Acknowledged, "atUs">) {
         if (acknowledged.length < acknowledgedKeptMax) acknowledged.push({ ...write, atUs: sim.nowUs });
+      },
+      collected({ node, key, siblings }: { node: number; key: string; siblings: readonly Sibling[] }) {
+        if (!collected.has(node)) collected.set(node, new Map());
+        collected.get(node)!.set(key, siblings);
       },
     };
     const servers: number[] = [];
@@ -93,7 +98,7 @@ export const kvSystem: SystemDefinition<KvMessage, KvOptions, KvCluster> = {
       states,
       nodesForKey: (key) => ringOf().preferenceList(key, options.settings.n),
       roles: { replicas: () => servers.filter((s) => sim.isUp(s)) },
-      invariants: [acknowledgedCopies(acknowledged, states, () => sim.nowUs)],
+      invariants: [acknowledgedCopies(acknowledged, states, collected, () => sim.nowUs)],
       // Converged: every key's home replicas that are up hold the same versions, and no hint waits.
       converged: () => {
         for (const key of keys()) {
@@ -113,6 +118,8 @@ export const kvSystem: SystemDefinition<KvMessage, KvOptions, KvCluster> = {
       figures: () => ({
         hintsPendingFinal: upStates().reduce((n, s) => n + [...s.hints.values()].reduce((m, k) => m + k.size, 0), 0),
         nodesStoppedFinal: upStates().filter((s) => s.stopped() !== undefined).length,
+        ...storageFigures(upStates()),
+        keysCollected: [...collected.values()].reduce((n, keys) => n + keys.size, 0),
       }),
     };
   },
@@ -135,6 +142,9 @@ interface Acknowledged {
   atUs: number;
 }
 
+/** The tombstones (and expired values) each node's compaction collected, by node, then key: the last one. */
+type Collected = Map<number, Map<string, readonly Sibling[]>>;
+
 /** During the run, writes acknowledged this long ago or less are judged (the end judges all). */
 export const acknowledgedWindowUs = 2_000_000;
 /** During the run, the judging happens at most this often (the checkpoints come every 10 ms). */
@@ -145,16 +155,19 @@ const acknowledgedEveryUs = 50_000;
  * W holds it durably, or a write newer in last-writer-wins order that replaced it. A stand-in's copy may have moved: to its
  * durable hints, then to the home replica's disk once handed off. Judged against what the disks
  * hold (a power loss would keep that), whether the node is up or down: during the run for the
- * writes of the last {@linkcode acknowledgedWindowUs}, and at the end for every write.
+ * writes of the last {@linkcode acknowledgedWindowUs}, and at the end for every write. A tombstone
+ * the node's compaction collected (past gc_grace) counts as kept: forgetting it is the design.
  */
 function acknowledgedCopies(
   acknowledged: readonly Acknowledged[],
   states: ReadonlyMap<number, KvNodeState>,
+  collected: Collected,
   nowUs: () => number,
 ): Invariant {
   const keeps = (siblings: readonly Sibling[] | undefined, write: Acknowledged) =>
     siblings !== undefined && siblings.some((s) => compareWriters(s, write) >= 0);
-  const holds = (node: number, write: Acknowledged) => keeps(states.get(node)?.durable.get(write.key), write);
+  const holds = (node: number, write: Acknowledged) =>
+    keeps(states.get(node)?.durable.get(write.key), write) || keeps(collected.get(node)?.get(write.key), write);
   const hinted = (node: number, home: number, write: Acknowledged) =>
     keeps(states.get(node)?.durableHints.get(home)?.get(write.key), write);
   let first = 0;
@@ -187,4 +200,32 @@ function acknowledgedCopies(
       return undefined;
     },
   };
+}
+
+/**
+ * The nodes' storage, summed: write amplification (bytes written to disk per byte of records the
+ * store was asked to keep, logs and runs together), compactions and their time, bytes reclaimed,
+ * the tombstones still held, records collected and the live keys (held with a value that has not
+ * expired) at the end. The counters are an incarnation's own: a restart starts them again.
+ */
+export function storageFigures(states: readonly KvNodeState[]): Record<string, number | null> {
+  const sum = (f: (s: KvNodeState) => number) => states.reduce((n, s) => n + f(s), 0);
+  const storage = states.map((s) => ({ state: s, figures: s.storage() }));
+  const of = (name: keyof ReturnType<KvNodeState["storage"]>) => storage.reduce((n, s) => n + s.figures[name], 0);
+  const logical = of("bytesWrittenLogical");
+  return {
+    writeAmplification: logical === 0 ? null : of("bytesWrittenDevice") / logical,
+    compactions: of("compactions"),
+    compactionUsTotal: of("compactionUsTotal"),
+    bytesReclaimed: of("bytesReclaimed"),
+    tombstonesFinal: of("tombstones"),
+    recordsCollected: of("recordsCollected"),
+    runsFinal: of("runs"),
+    liveKeysFinal: sum((s) => [...s.versions.values()].filter((siblings) => liveValue(siblings)).length),
+  };
+}
+
+/** Whether a key's versions hold a value that is neither deleted nor expired (by the end's reckoning). */
+function liveValue(siblings: readonly Sibling[]): boolean {
+  return siblings.some((s) => s.value !== null && s.expiresAtUs === undefined);
 }

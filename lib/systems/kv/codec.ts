@@ -1,0 +1,132 @@
+/**
+ * The binary encoding of a key's record (its sequence number, key and sibling set) for the
+ * store's write-ahead log and sorted runs. Every write of the store passes through here, so it is
+ * a flat little-endian layout written into one reused buffer, not JSON: numbers as float64 (dot
+ * counters pass 2^32 after a few incarnations), strings as a u32 length and UTF-8 bytes, a null
+ * value and an absent expiry as a flag byte.
+ *
+ * Layout: `seq f64 | key str | siblings u16 | per sibling: node u32, counter f64, context u16 ×
+ * (node u32, counter f64), value u8 flag [str], wallUs f64, logical u32, expiry u8 flag [f64]`.
+ *
+ * @example
+ * ```ts
+ * import { decodeRecord, encodeRecord } from "./codec.ts";
+ * const siblings = [{ dot: { node: 1, counter: 7 }, context: { 1: 6 }, value: null, timestamp: { wallUs: 5, logical: 0 } }];
+ * decodeRecord(encodeRecord({ seq: 3, key: "k", siblings })).siblings[0].value; // null: a tombstone
+ * ```
+ * @module
+ */
+import { assert } from "../../assert.ts";
+import type { Sibling } from "./versions.ts";
+
+/** One key's whole state as the store writes it: later records of a key replace earlier ones. */
+export interface KeyRecord {
+  /** The store's sequence number: the larger is the newer, whatever file it sits in. */
+  seq: number;
+  key: string;
+  siblings: Sibling[];
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The reused encoding buffer: grown when a record needs more, never shrunk. */
+let buffer = new Uint8Array(4096);
+let view = new DataView(buffer.buffer);
+
+function ensure(bytes: number): void {
+  if (bytes <= buffer.length) return;
+  const grown = new Uint8Array(Math.max(bytes, buffer.length * 2));
+  grown.set(buffer);
+  buffer = grown;
+  view = new DataView(buffer.buffer);
+}
+
+/** Writes `text` at `offset` (length first); returns the offset after it. */
+function putString(offset: number, text: string): number {
+  ensure(offset + 4 + text.length * 3);
+  const { written } = encoder.encodeInto(text, buffer.subarray(offset + 4));
+  view.setUint32(offset, written, true);
+  return offset + 4 + written;
+}
+
+/** Bytes of a sibling's fixed fields and context, before its value: one `ensure` for all of them. */
+function siblingHeadBytes(contextEntries: number): number {
+  return 14 + contextEntries * 12 + 1;
+}
+
+/** `record` encoded; the bytes are a fresh copy the caller owns. */
+export function encodeRecord(record: KeyRecord): Uint8Array {
+  assert(record.siblings.length <= 0xffff, `key ${record.key}: ${record.siblings.length} siblings to encode`);
+  ensure(8 + 2);
+  view.setFloat64(0, record.seq, true);
+  let offset = putString(8, record.key);
+  ensure(offset + 2);
+  view.setUint16(offset, record.siblings.length, true);
+  offset += 2;
+  for (const s of record.siblings) {
+    const context = Object.entries(s.context);
+    ensure(offset + siblingHeadBytes(context.length));
+    view.setUint32(offset, s.dot.node, true);
+    view.setFloat64(offset + 4, s.dot.counter, true);
+    view.setUint16(offset + 12, context.length, true);
+    offset += 14;
+    for (const [node, counter] of context) {
+      view.setUint32(offset, Number(node), true);
+      view.setFloat64(offset + 4, counter, true);
+      offset += 12;
+    }
+    buffer[offset++] = s.value === null ? 0 : 1;
+    if (s.value !== null) offset = putString(offset, s.value);
+    ensure(offset + 12 + 1 + 8);
+    view.setFloat64(offset, s.timestamp.wallUs, true);
+    view.setUint32(offset + 8, s.timestamp.logical, true);
+    offset += 12;
+    buffer[offset++] = s.expiresAtUs === undefined ? 0 : 1;
+    if (s.expiresAtUs !== undefined) {
+      view.setFloat64(offset, s.expiresAtUs, true);
+      offset += 8;
+    }
+  }
+  return buffer.slice(0, offset);
+}
+
+/** The record `bytes` encode; throws on bytes that end early (a caller checks their CRC first). */
+export function decodeRecord(bytes: Uint8Array): KeyRecord {
+  const data = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let offset = 0;
+  const string = () => {
+    const length = data.getUint32(offset, true);
+    const text = decoder.decode(bytes.subarray(offset + 4, offset + 4 + length));
+    assert(offset + 4 + length <= bytes.length, "a record's string runs past its end");
+    offset += 4 + length;
+    return text;
+  };
+  const seq = data.getFloat64(0, true);
+  offset = 8;
+  const key = string();
+  const count = data.getUint16(offset, true);
+  offset += 2;
+  const siblings: Sibling[] = [];
+  for (let i = 0; i < count; i++) {
+    const dot = { node: data.getUint32(offset, true), counter: data.getFloat64(offset + 4, true) };
+    const entries = data.getUint16(offset + 12, true);
+    offset += 14;
+    const context: Record<number, number> = {};
+    for (let j = 0; j < entries; j++) {
+      context[data.getUint32(offset, true)] = data.getFloat64(offset + 4, true);
+      offset += 12;
+    }
+    const value = bytes[offset++] === 0 ? null : string();
+    const timestamp = { wallUs: data.getFloat64(offset, true), logical: data.getUint32(offset + 8, true) };
+    offset += 12;
+    const sibling: Sibling = { dot, context, value, timestamp };
+    if (bytes[offset++] === 1) {
+      sibling.expiresAtUs = data.getFloat64(offset, true);
+      offset += 8;
+    }
+    siblings.push(sibling);
+  }
+  assert(offset === bytes.length, `a record of ${bytes.length} bytes decoded as ${offset}`);
+  return { seq, key, siblings };
+}
