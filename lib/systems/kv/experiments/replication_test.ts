@@ -98,7 +98,8 @@ Deno.test("kv-replication: impossible settings are refused, naming what is wrong
     () => kvReplicationExperiment.validate!({ diskLossNodes: 6, servers: 5 }),
     /diskLossNodes 6 .* servers 5/,
   );
-  assert.throws(() => kvReplicationExperiment.validate!({ n: 6 }), /n/);
+  assert.throws(() => kvReplicationExperiment.validate!({ n: 6 }), /parameter n must be in \[1, 5\], got 6/);
+  assert.throws(() => kvReplicationExperiment.validate!({ quorum: "most" }), /one of majority, one, all/);
 });
 
 /** Runs N = 1 without faults; at 1 s node 0 crashes and restarts after `wipe` empties its disk. */
