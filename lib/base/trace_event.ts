@@ -24,7 +24,8 @@ export type TraceEventKind =
   | "disk-write"
   | "disk-fsync"
   | "disk-done"
-  | "corrupt";
+  | "corrupt"
+  | "disk-replaced";
 
 /** One traced event. `peer` is the other node of a message (-1 otherwise). */
 export interface TraceEvent {

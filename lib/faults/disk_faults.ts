@@ -1,12 +1,12 @@
 /**
- * Disk faults: stalls, slow fsyncs, throughput and IOPS caps, a full disk, bit flips, and torn
- * writes at a crash. Disks belong to hosts, so a disk fault on a node strikes its host's device,
+ * Disk faults: stalls, slow fsyncs, throughput and IOPS caps, a full disk, bit flips, torn
+ * writes at a crash, and a disk lost for good. Disks belong to hosts, so a disk fault on a node strikes its host's device,
  * and co-located nodes feel it too.
  *
  * @module
  */
 import type { FaultKind, FaultRun } from "./kind.ts";
-import { crashForDuration, crashTouched } from "./process_faults.ts";
+import { crashForDuration, crashTargets, crashTouched, restartDown } from "./process_faults.ts";
 
 function hostsOf(run: FaultRun): number[] {
   return [...new Set(run.targets.map((n) => run.sim.hostOf(n)))].sort((a, b) => a - b);
@@ -150,5 +150,31 @@ export const tornWrite: FaultKind = {
   touched: crashTouched,
 };
 
+export const diskLoss: FaultKind = {
+  kind: "disk-loss",
+  area: "disk",
+  summary: "crash the targets and replace their disks with empty ones; each restarts empty after durationUs",
+  example: { kind: "disk-loss", targets: { random: "one" }, durationUs: 500_000 },
+  // It crashes its targets, so it contradicts a crash active on them, as a torn write does.
+  conflictClass: "process",
+  fields: {},
+  start(run) {
+    // Unsynced writes go with the disk; only the node's identity survives, as a drive swapped
+    // after it died or a cloud instance whose local disk stayed with its old host.
+    const struck = crashTargets(run, "lose");
+    for (const node of struck) {
+      run.effects.bytesLost = (run.effects.bytesLost ?? 0) + run.sim.replaceDisk(node);
+    }
+    run.effects.disksReplaced = struck.length;
+    if (run.timed.endUs === run.timed.startUs) {
+      restartDown(run, struck);
+      run.effects.restartedAtOnce = struck.length;
+      return;
+    }
+    return () => restartDown(run, struck);
+  },
+  touched: (effects) => effects.disksReplaced > 0,
+};
+
 /** Every disk kind. */
-export const diskFaults: FaultKind[] = [diskStall, diskSlow, diskBudget, diskFull, bitflip, tornWrite];
+export const diskFaults: FaultKind[] = [diskStall, diskSlow, diskBudget, diskFull, bitflip, tornWrite, diskLoss];

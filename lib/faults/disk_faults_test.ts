@@ -233,6 +233,38 @@ Deno.test("torn-write with durationUs: the node stays down for the duration, the
   assert.equal(probe.sim.nodeStats(1).incarnation, 2);
 });
 
+Deno.test("disk-loss: the node goes down with every file gone, durable or not, and restarts on an empty disk after durationUs", () => {
+  const probe = probeCluster();
+  const nemesis = strike(probe, [{
+    at: 100_300,
+    fault: { kind: "disk-loss", targets: { nodes: ["n1"] }, durationUs: 50_000 },
+  }]);
+  const before = readAt(probe, 100_299, 100_301, () => probe.sim.files(1).durableLength("log"));
+  const up = readAt(probe, 150_299, 150_300, () => probe.sim.isUp(1));
+  const bystander = readAt(probe, 100_299, 100_301, () => probe.sim.files(2).durableLength("log"));
+  probe.sim.run({ untilUs: nemesis.endUs });
+
+  const [durableBefore, durableAfter] = before();
+  assert.ok(durableBefore > 0, "the log held durable records before the loss");
+  assert.equal(durableAfter, 0, "the replacement disk holds nothing");
+  assert.deepEqual(up(), [false, true], "down for the duration, then up");
+  assert.equal(probe.sim.nodeStats(1).incarnation, 2);
+  assert.equal(probe.sim.nodeStats(1).diskReplacedUs, 100_300);
+  assert.equal(probe.sim.nodeStats(2).diskReplacedUs, undefined);
+  const [bystanderBefore, bystanderAfter] = bystander();
+  assert.ok(bystanderAfter >= bystanderBefore && bystanderBefore > 0, "another node's disk is untouched");
+  const [fault] = nemesis.coverage().faults;
+  assert.equal(fault.effects.disksReplaced, 1);
+  assert.ok(fault.effects.bytesLost >= durableBefore, JSON.stringify(fault.effects));
+  assert.ok(fault.touched);
+});
+
+Deno.test("replaceDisk refuses a running node: a disk is swapped only once its node is down", () => {
+  const probe = probeCluster();
+  probe.sim.run({ untilUs: 10_000 });
+  assert.throws(() => probe.sim.replaceDisk(1), /replaceDisk: node n1 is running; crash it first/);
+});
+
 Deno.test("a disk fault on one node strikes its host's device, so a co-located node feels it too", () => {
   const probe = probeCluster({ hosts: [0, 0, 1, 2, 3] });
   const nemesis = strike(probe, [{

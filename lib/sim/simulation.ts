@@ -48,6 +48,7 @@ const hashPause = 103;
 const hashResume = 104;
 const hashCorrupt = 105;
 const hashWork = 106;
+const hashReplaceDisk = 107;
 
 /** Options of a simulation. */
 export interface SimulationOptions {
@@ -144,6 +145,8 @@ export interface NodeStats {
   clockReadsSkewed: number;
   /** Messages that arrived while the node was down and were dropped. */
   messagesDroppedWhileDown: number;
+  /** When its disk was last replaced by an empty one (see `replaceDisk`); undefined: never. */
+  diskReplacedUs: number | undefined;
 }
 
 /** A host's observable state. */
@@ -210,6 +213,7 @@ class NodeRecord {
   startCancelled = false;
   /** Clock readings taken while the clock was offset or drifting. */
   clockReadsSkewed = 0;
+  diskReplacedUs: number | undefined = undefined;
   timers = new Map<number, number>();
   /** Timers that fired while the node was busy or paused and wait in its inbox; still cancellable. */
   timersFired = new Set<number>();
@@ -1011,6 +1015,23 @@ export class Simulation {
     return offsets;
   }
 
+  /**
+   * Replaces the disk of a crashed node with an empty one: every file it held is gone, durable or
+   * not, as when a failed drive is swapped or an instance's local disk is lost with its host. The
+   * node restarts (`restart`) on the new disk. Returns the bytes lost.
+   */
+  replaceDisk(node: number): number {
+    const record = this.#node(node);
+    if (record.up) throw new InputError(`replaceDisk: node ${record.name} is running; crash it first`);
+    const lostBytes = record.files.totalBytes();
+    for (const file of record.files.list()) record.files.delete(file);
+    assert(record.files.totalBytes() === 0, `replaceDisk: node ${record.name} still holds files`);
+    record.diskReplacedUs = this.#nowUs;
+    this.#hash.add4(this.#nowUs, hashReplaceDisk, node, lostBytes);
+    if (this.trace.enabled) this.#traceEvent("disk-replaced", node, -1, { lostBytes });
+    return lostBytes;
+  }
+
   /** The clock of `node`, for skew, drift and jumps (true time is passed for you). */
   clock(node: number): {
     wallUs(): number;
@@ -1053,6 +1074,7 @@ export class Simulation {
       diskOperations: r.diskOperations,
       clockReadsSkewed: r.clockReadsSkewed,
       messagesDroppedWhileDown: r.messagesDroppedWhileDown,
+      diskReplacedUs: r.diskReplacedUs,
     };
   }
 

@@ -6,6 +6,7 @@
 import { kvModesExperiment } from "./modes.ts";
 import { kvPbsExperiment } from "./pbs.ts";
 import { kvTombstonesExperiment } from "./tombstones.ts";
+import { kvReplicationExperiment } from "./replication.ts";
 
 export * from "./system.ts";
 export * from "./modes.ts";
@@ -19,6 +20,7 @@ export * from "./lease_skew.ts";
 export * from "./session_check.ts";
 export * from "./resurrection.ts";
 export * from "./tombstones.ts";
+export * from "./replication.ts";
 
 /** The store's experiments, for the lab's registry. */
-export const kvExperiments = [kvModesExperiment, kvPbsExperiment, kvTombstonesExperiment];
+export const kvExperiments = [kvModesExperiment, kvPbsExperiment, kvTombstonesExperiment, kvReplicationExperiment];

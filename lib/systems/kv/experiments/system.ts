@@ -54,6 +54,25 @@ export interface KvCluster extends ClusterHandle {
   ring: () => HashRing;
   /** Node id to its current incarnation's state (white-box). */
   states: ReadonlyMap<number, KvNodeState>;
+  /**
+   * The acknowledged writes the invariant remembers, and those of them lost: no node's disk holds
+   * the write, nor a write newer in last-writer-wins order that replaced it (versions or hints).
+   */
+  acknowledgedWrites: () => { acknowledged: number; lost: number };
+  /** What the nodes' disks hold now, against the data they hold for the users. */
+  storage: () => KvStorage;
+}
+
+/** What the store's disks hold, summed over the servers. */
+export interface KvStorage {
+  /** Bytes of every file on every server (logs of versions and hints, whatever they have grown to). */
+  diskBytes: number;
+  /** Bytes of the users' data: each key held anywhere, with its newest value, once. */
+  userBytes: number;
+  /** Keys held anywhere with a value (a deleted key's tombstone is not one). */
+  keys: number;
+  /** Durable copies of those keys across the servers' versions. */
+  copies: number;
 }
 
 /** The store on the harness. */
@@ -98,7 +117,16 @@ export const kvSystem: SystemDefinition<KvMessage, KvOptions, KvCluster> = {
       states,
       nodesForKey: (key) => ringOf().preferenceList(key, options.settings.n),
       roles: { replicas: () => servers.filter((s) => sim.isUp(s)) },
-      invariants: [acknowledgedCopies(acknowledged, states, collected, () => sim.nowUs)],
+      invariants: [acknowledgedCopies(acknowledged, states, collected, {
+        nowUs: () => sim.nowUs,
+        diskReplacedUs: (node) => sim.nodeStats(node).diskReplacedUs,
+        writeWindowUs: options.settings.requestTimeoutUs,
+      })],
+      acknowledgedWrites: () => ({
+        acknowledged: acknowledged.length,
+        lost: acknowledged.filter((write) => !heldAnywhere(states, collected, write)).length,
+      }),
+      storage: () => storageOf(states, servers.map((s) => sim.files(s).totalBytes())),
       // Converged: every key's home replicas that are up hold the same versions, and no hint waits.
       converged: () => {
         for (const key of keys()) {
@@ -145,6 +173,47 @@ interface Acknowledged {
 /** The tombstones (and expired values) each node's compaction collected, by node, then key: the last one. */
 type Collected = Map<number, Map<string, readonly Sibling[]>>;
 
+/** Whether `siblings` hold `write`, or a write newer in last-writer-wins order that replaced it. */
+function keeps(siblings: readonly Sibling[] | undefined, write: Acknowledged): boolean {
+  return siblings !== undefined && siblings.some((s) => compareWriters(s, write) >= 0);
+}
+
+/**
+ * Whether any node's disk keeps `write` (or a newer write), in its versions or its hints, or its
+ * compaction collected a tombstone that replaced it.
+ */
+function heldAnywhere(states: ReadonlyMap<number, KvNodeState>, collected: Collected, write: Acknowledged): boolean {
+  for (const gone of collected.values()) if (keeps(gone.get(write.key), write)) return true;
+  for (const state of states.values()) {
+    if (keeps(state.durable.get(write.key), write)) return true;
+    for (const keys of state.durableHints.values()) if (keeps(keys.get(write.key), write)) return true;
+  }
+  return false;
+}
+
+const utf8 = new TextEncoder();
+
+/** The users' data the durable versions hold, against `diskBytes` (one total per server). */
+function storageOf(states: ReadonlyMap<number, KvNodeState>, diskBytes: readonly number[]): KvStorage {
+  const merged = new Map<string, Sibling[]>();
+  let copies = 0;
+  for (const state of states.values()) {
+    for (const [key, siblings] of state.durable) {
+      merged.set(key, sync(merged.get(key) ?? [], siblings));
+      if (typeof newest(siblings)?.value === "string") copies++;
+    }
+  }
+  let userBytes = 0;
+  let keys = 0;
+  for (const [key, siblings] of merged) {
+    const value = newest(siblings)?.value;
+    if (typeof value !== "string") continue;
+    keys++;
+    userBytes += utf8.encode(key).length + utf8.encode(value).length;
+  }
+  return { diskBytes: diskBytes.reduce((sum, bytes) => sum + bytes, 0), userBytes, keys, copies };
+}
+
 /** During the run, writes acknowledged this long ago or less are judged (the end judges all). */
 export const acknowledgedWindowUs = 2_000_000;
 /** During the run, the judging happens at most this often (the checkpoints come every 10 ms). */
@@ -162,20 +231,33 @@ function acknowledgedCopies(
   acknowledged: readonly Acknowledged[],
   states: ReadonlyMap<number, KvNodeState>,
   collected: Collected,
-  nowUs: () => number,
+  clocks: {
+    nowUs: () => number;
+    /** When the node's disk was last replaced by an empty one; undefined: never. */
+    diskReplacedUs: (node: number) => number | undefined;
+    /** How long before its acknowledgement a write's copies may have been made (the coordinator's deadline). */
+    writeWindowUs: number;
+  },
 ): Invariant {
-  const keeps = (siblings: readonly Sibling[] | undefined, write: Acknowledged) =>
-    siblings !== undefined && siblings.some((s) => compareWriters(s, write) >= 0);
+  const { nowUs, writeWindowUs } = clocks;
   const holds = (node: number, write: Acknowledged) =>
     keeps(states.get(node)?.durable.get(write.key), write) || keeps(collected.get(node)?.get(write.key), write);
   const hinted = (node: number, home: number, write: Acknowledged) =>
     keeps(states.get(node)?.durableHints.get(home)?.get(write.key), write);
+  // A copy on a disk replaced since it was made went with the disk: the store cannot keep it, so
+  // its loss is measured (`acknowledgedWrites`), not judged; power losses keep the disk. A copy is
+  // made after its write began, at most the coordinator's deadline before the acknowledgement
+  // (which may come after the disk's loss, the replica's answer being in flight); a disk replaced
+  // earlier than that is the one the copy was written to, and must keep it.
+  const lostWithDisk = (node: number, write: Acknowledged) =>
+    (clocks.diskReplacedUs(node) ?? -Infinity) >= write.atUs - writeWindowUs;
   let first = 0;
   let lastCheckedUs = -Infinity;
   const judge = (write: Acknowledged) => {
     for (const { node, home } of write.copies) {
       const { key, dot } = write;
       if (holds(node, write) || (node !== home && (hinted(node, home, write) || holds(home, write)))) continue;
+      if (lostWithDisk(node, write) || (node !== home && lostWithDisk(home, write))) continue;
       const as = node === home ? "" : ` standing in for node ${home}`;
       return `write ${dot.node}.${dot.counter} to ${key}, acknowledged at ${write.atUs} us on node ${node}${as}: ` +
         `its disk holds neither it nor anything newer`;
