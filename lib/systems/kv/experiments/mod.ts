@@ -6,6 +6,7 @@
 import { kvModesExperiment } from "./modes.ts";
 import { kvPbsExperiment } from "./pbs.ts";
 import { kvTombstonesExperiment } from "./tombstones.ts";
+import { kvSwarmExperiment } from "./swarm.ts";
 import { kvReplicationExperiment } from "./replication.ts";
 
 export * from "./system.ts";
@@ -21,6 +22,13 @@ export * from "./session_check.ts";
 export * from "./resurrection.ts";
 export * from "./tombstones.ts";
 export * from "./replication.ts";
+export * from "./swarm.ts";
 
 /** The store's experiments, for the lab's registry. */
-export const kvExperiments = [kvModesExperiment, kvPbsExperiment, kvTombstonesExperiment, kvReplicationExperiment];
+export const kvExperiments = [
+  kvModesExperiment,
+  kvPbsExperiment,
+  kvTombstonesExperiment,
+  kvReplicationExperiment,
+  kvSwarmExperiment,
+];

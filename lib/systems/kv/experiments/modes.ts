@@ -43,6 +43,7 @@ import {
   standardFaultPackageNames,
   standardFaultPackages,
   type ValuesOf,
+  type Workload,
 } from "../../../harness/mod.ts";
 import { InputError } from "../../../assert.ts";
 import type { Schedule } from "../../../faults/mod.ts";
@@ -178,15 +179,9 @@ export function kvSchedule(
   return packageSchedule(chosen, { durationUs: p.durationUs, meanIntervalUs: p.faultIntervalUsMean });
 }
 
-/** The leaderless store in one mode under one fault package. */
-export const kvModesExperiment = defineExperiment({
-  name: "kv-modes",
-  description: "leaderless key-value store (ring, N/R/W, sloppy quorum, read repair, anti-entropy) in one " +
-    "consistency mode under a fault package; checks linearizability, lost session writes and convergence",
-  params: kvModesParams,
-  system: kvStoreSystem,
-  options: kvOptions,
-  workload: (p) => ({
+/** The workload of `kv-modes`: gets, puts, deletes (and cas in the CP modes), checked as the mode promises. */
+export function kvModesWorkload(p: KvModesParams): Workload {
+  return {
     processes: p.clients,
     thinkTimeUsMean: p.thinkTimeUsMean,
     generator: casGenerator(
@@ -205,7 +200,18 @@ export const kvModesExperiment = defineExperiment({
       noResurrectedDeletes({ reads: promisesLinearizability(p) ? "all" : "final" }),
       ...(p.mode === "session" ? [sessionGuaranteesKept] : []),
     ],
-  }),
+  };
+}
+
+/** The leaderless store in one mode under one fault package. */
+export const kvModesExperiment = defineExperiment({
+  name: "kv-modes",
+  description: "leaderless key-value store (ring, N/R/W, sloppy quorum, read repair, anti-entropy) in one " +
+    "consistency mode under a fault package; checks linearizability, lost session writes and convergence",
+  params: kvModesParams,
+  system: kvStoreSystem,
+  options: kvOptions,
+  workload: kvModesWorkload,
   schedule: kvSchedule,
   phases: (p) => ({ warmupUs: 300_000, durationUs: p.durationUs, recoveryBoundUs: 3_000_000 }),
   figures: () => ({ staleness: true }),
