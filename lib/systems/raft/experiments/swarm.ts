@@ -60,18 +60,6 @@ const skewThenIsolate: ScheduleNode = {
   ],
 };
 
-/**
- * Workload shapes, drawn as one knob since their settings matter together: `mixed`, reads and
- * appends over three keys; `readHeavy`, one key with half the clients only reading and staying with
- * the server that answers them while writers give up on a silent server after 20 ms (a read-heavy
- * service, where a stale read shows); `spread`, ten keys.
- */
-export const workloadShapes = {
-  mixed: { keys: 3, readers: false, clientTimeoutUs: 100_000 },
-  readHeavy: { keys: 1, readers: true, clientTimeoutUs: 20_000 },
-  spread: { keys: 10, readers: false, clientTimeoutUs: 100_000 },
-} as const;
-
 /** What a Raft swarm draws from. */
 export const raftSwarmSpace: SwarmSpace = {
   packages: {
@@ -95,21 +83,6 @@ export const raftSwarmSpace: SwarmSpace = {
         node: { parallel: [{ fault: { kind: "partition-bridge", durationUs: 500_000 } }, restartLoop] },
       },
     },
-    /**
-     * The leader's messages reach only some followers for a while (a one-way cut, as a flaky switch
-     * port gives), so its latest entries sit on a minority.
-     */
-    leaderLinks: {
-      choices: [{
-        weight: 1,
-        fault: {
-          kind: "partition-one-way",
-          targets: { role: "leader" },
-          to: { random: "majority", of: { role: "followers" } },
-          durationUs: 80_000,
-        },
-      }],
-    },
     /** The leader crashes shortly and often, so entries of old terms are left on a few servers. */
     leaderChurn: {
       periodic: {
@@ -126,9 +99,11 @@ export const raftSwarmSpace: SwarmSpace = {
     snapshotEveryEntries: [0, 20, 200, 1000],
     /** One entry per append spreads a leader's entries over several messages, as a slow link does. */
     entriesPerAppendMax: [1, 64],
-    /** The workload's shape: see {@linkcode workloadShapes}. */
-    shape: ["mixed", "readHeavy", "spread"],
+    keys: [1, 3, 10],
     clients: [4, 8, 12],
+    /** Half the clients only read and stay with the server that answers them (a read-heavy service). */
+    readers: [false, true],
+    clientTimeoutUs: [20_000, 100_000],
     electionTimeoutUsMax: [180_000, 300_000],
     preVote: [true, false],
     checkQuorum: [true, false],
@@ -146,7 +121,6 @@ export const raftSwarmParams = defineParams({
 export function raftSwarmRun(draw: SwarmDraw, p: { durationUs: number; bug: string }) {
   const k = effectiveKnobs(draw.knobs);
   const clients = k.clients as number;
-  const shape = workloadShapes[k.shape as keyof typeof workloadShapes];
   const options: RaftOptions = {
     servers: k.servers as number,
     bug: p.bug,
@@ -158,12 +132,12 @@ export function raftSwarmRun(draw: SwarmDraw, p: { durationUs: number; bug: stri
       preVote: k.preVote as boolean,
       checkQuorum: k.checkQuorum as boolean,
     },
-    clientTimeoutUs: shape.clientTimeoutUs,
+    clientTimeoutUs: k.clientTimeoutUs as number,
   };
   const workload = raftWorkload({
     clients,
-    keys: shape.keys,
-    readOnlyClients: shape.readers ? Math.floor(clients / 2) : 0,
+    keys: k.keys as number,
+    readOnlyClients: k.readers ? Math.floor(clients / 2) : 0,
     lostWritesFrom: "final",
   });
   const packages = draw.packages.map((name) => withUnsynced(raftSwarmSpace.packages[name], k.unsyncedOnCrash));
