@@ -170,3 +170,59 @@ export async function runCampaign(
     passed,
   };
 }
+
+/** One run of a detection matrix. */
+export interface DetectionRow {
+  bug: string;
+  seed: number;
+  /** Whether any check failed. */
+  detected: boolean;
+  /** The checks that failed, joined by ";". */
+  checks: string;
+}
+
+/**
+ * The detection matrix of `<system>-swarm` over `seeds`, run in this process (for notebooks and
+ * small seed ranges; `runCampaign` runs the same through cached sweeps): one row per bug setting
+ * and seed, every seed run for every bug, so the rows give a detection rate as well as the first
+ * detection. Bugs off is the row `none`.
+ */
+export function detectionMatrix(
+  system: string,
+  seeds: readonly number[],
+  bugs: "all" | string[] = "all",
+): DetectionRow[] {
+  const name = `${system}-swarm`;
+  const experiment = experiments.find((e) => e.name === name);
+  if (experiment === undefined) {
+    const systems = campaignSystems();
+    throw new InputError(
+      `no swarm campaign for system ${JSON.stringify(system)}${suggest(system, systems)}; allowed: ${
+        systems.join(", ")
+      }`,
+    );
+  }
+  const bugParam = experiment.params.bug;
+  const planted = bugParam?.type === "choice" ? bugParam.choices.filter((b) => b !== "none") : [];
+  const chosen = bugs === "all" ? planted : bugs;
+  const rows: DetectionRow[] = [];
+  for (const bug of [...chosen, "none"]) {
+    for (const seed of seeds) {
+      const failed = experiment.run({ bug }, seed).checks.filter((c) => c.valid === false).map((c) => c.checker);
+      rows.push({ bug, seed, detected: failed.length > 0, checks: failed.join(";") });
+    }
+  }
+  return rows;
+}
+
+/** Per bug: the first detecting seed (null: none) and the fraction of seeds that detected it. */
+export function detectionSummary(
+  rows: readonly DetectionRow[],
+): { bug: string; firstSeed: number | null; rate: number }[] {
+  const bugs = [...new Set(rows.map((r) => r.bug))];
+  return bugs.map((bug) => {
+    const mine = rows.filter((r) => r.bug === bug).sort((a, b) => a.seed - b.seed);
+    const found = mine.filter((r) => r.detected);
+    return { bug, firstSeed: found[0]?.seed ?? null, rate: mine.length === 0 ? 0 : found.length / mine.length };
+  });
+}

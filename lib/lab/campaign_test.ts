@@ -3,7 +3,7 @@
 // clear refusals of an unknown system, bug or seed range.
 import assert from "node:assert/strict";
 import { InputError } from "../assert.ts";
-import { runCampaign } from "./campaign.ts";
+import { detectionMatrix, detectionSummary, runCampaign } from "./campaign.ts";
 
 const libDir = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const clock = () => performance.now();
@@ -58,4 +58,20 @@ Deno.test("campaign: an unknown system, bug or seed range is refused before anyt
     () => runCampaign({ system: "raft", bugs: "all", seeds: { from: 5, to: 2 } }, options, libDir),
     InputError,
   );
+});
+
+Deno.test("detection matrix: every bug setting on every seed, bugs off as the row none, summarised per bug", () => {
+  const rows = detectionMatrix("raft", [1, 2], ["staleLeaderReads"]);
+  assert.deepEqual(rows.map((r) => `${r.bug}@${r.seed}`), [
+    "staleLeaderReads@1",
+    "staleLeaderReads@2",
+    "none@1",
+    "none@2",
+  ]);
+  assert.ok(rows[0].detected && rows[0].checks.includes("linearizability (kv)"), JSON.stringify(rows[0]));
+  assert.ok(rows.filter((r) => r.bug === "none").every((r) => !r.detected && r.checks === ""));
+  const summary = detectionSummary(rows);
+  assert.deepEqual(summary.map((s) => [s.bug, s.firstSeed]), [["staleLeaderReads", 1], ["none", null]]);
+  assert.equal(summary[1].rate, 0);
+  assert.throws(() => detectionMatrix("rafft", [1]), /did you mean raft/);
 });

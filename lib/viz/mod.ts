@@ -38,3 +38,4 @@ export * from "./latency_histogram.ts";
 export * from "./load_curve.ts";
 export * from "./render.ts";
 export * from "./display.ts";
+export * from "./detection.ts";
