@@ -83,6 +83,8 @@ export class PartitionLog {
   /** Every record below is written to the page cache / durable. */
   #writtenEndOffset = 0;
   #durableEndOffset = 0;
+  /** The written end the last flush covers. */
+  #flushRequestedEndOffset = 0;
   /** Bumped at each truncation, so a completion for writes before it is not taken for new ones. */
   #generation = 0;
 
@@ -122,7 +124,7 @@ export class PartitionLog {
       broken = log.#recoverSegment(segment, report);
     }
     if (log.#segments.length === 0) log.#roll(nowUs);
-    log.#writtenEndOffset = log.#durableEndOffset = log.endOffset();
+    log.#writtenEndOffset = log.#durableEndOffset = log.#flushRequestedEndOffset = log.endOffset();
     report.segments = log.#segments.length;
     report.records = log.#records.length;
     return { log, report };
@@ -189,11 +191,16 @@ export class PartitionLog {
 
   /** Makes every completed write durable (the `interval` policy's timer and tests call it). */
   flush(): void {
+    if (this.#writtenEndOffset <= this.#flushRequestedEndOffset) return;
+    this.#flushRequestedEndOffset = this.#writtenEndOffset;
     const dirty = this.#segments.filter((s) => s.dirty);
-    dirty.forEach((segment, i) => {
+    const active = this.#segments.at(-1)!;
+    for (const segment of dirty) {
       segment.dirty = false;
-      this.#disk.fsync(segment.file, i === dirty.length - 1 ? this.#tag("fsync", this.#writtenEndOffset) : undefined);
-    });
+      if (segment !== active) this.#disk.fsync(segment.file);
+    }
+    // The device serves in order, so the active segment's flush, issued last, completes last.
+    this.#disk.fsync(active.file, this.#tag("fsync", this.#writtenEndOffset));
   }
 
   /**
@@ -241,6 +248,7 @@ export class PartitionLog {
     this.#positions.length = offset;
     this.#writtenEndOffset = Math.min(this.#writtenEndOffset, offset);
     this.#durableEndOffset = Math.min(this.#durableEndOffset, offset);
+    this.#flushRequestedEndOffset = Math.min(this.#flushRequestedEndOffset, offset);
     this.epochs.truncateFrom(offset);
     this.producers = new ProducerState();
     for (const record of this.#records) this.producers.update(record);
