@@ -54,15 +54,12 @@ export class ProducerState {
     return { kind: "outOfOrderSequence" };
   }
 
-  /** Takes an appended (or replicated) record into account. */
+  /**
+   * Takes an appended (or replicated) record into account. A follower takes its leader's records
+   * as they come, without judging their sequence: the leader judged them when it appended them.
+   */
   update(record: { producerId: number; producerEpoch: number; sequence: number; offset: number }): void {
-    const entry = this.#producers.get(record.producerId);
-    if (entry !== undefined && entry.producerEpoch === record.producerEpoch) {
-      assert(
-        record.sequence === entry.lastSequence + 1,
-        `producer ${record.producerId}: sequence ${record.sequence} follows ${entry.lastSequence} in the log`,
-      );
-    }
+    assert(record.sequence >= 0 && record.offset >= 0, `record ${record.offset}: sequence ${record.sequence}`);
     this.#producers.set(record.producerId, {
       producerEpoch: record.producerEpoch,
       lastSequence: record.sequence,
