@@ -50,3 +50,23 @@ Deno.test("log: network: isolate partition 0's leader for 600 ms (its producers 
   assert.deepEqual(failing(run), [], JSON.stringify(run.checks.map((c) => [c.checker, c.valid, c.message])));
   assert.ok(run.cluster.figures!().logRecoveries !== undefined);
 });
+
+/**
+ * Brokers 1 and 2 are cut off long enough to leave the ISR, so broker 0 leads alone (with
+ * min.insync.replicas 1) and acknowledges records no one else has; then broker 0 crashes for a
+ * second while the other two come back.
+ */
+const leaderAloneThenGone: Schedule["faults"] = [
+  { at: 400_000, fault: { kind: "isolate", targets: { nodes: [1, 2] }, durationUs: 400_000 } },
+  { at: 700_000, fault: { kind: "crash", targets: { nodes: [0] }, durationUs: 1_000_000 } },
+];
+
+Deno.test("log: unclean leader election makes an out-of-sync replica leader and loses records broker 0 acknowledged alone", () => {
+  const run = scenario(leaderAloneThenGone, { minInsyncReplicas: 1, unclean: true });
+  assert.ok(lost(run) > 0, JSON.stringify(run.checks.map((c) => [c.checker, c.valid, c.message])));
+});
+
+Deno.test("log: without unclean election the same faults lose nothing: the partitions wait offline for broker 0", () => {
+  const run = scenario(leaderAloneThenGone, { minInsyncReplicas: 1 });
+  assert.deepEqual(failing(run), [], JSON.stringify(run.checks.map((c) => [c.checker, c.valid, c.message])));
+});
