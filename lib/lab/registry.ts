@@ -7,6 +7,7 @@ import { InputError } from "../assert.ts";
 import { suggest } from "../base/mod.ts";
 import { echoExperiments } from "../systems/echo/experiments/mod.ts";
 import { kvExperiments } from "../systems/kv/experiments/mod.ts";
+import { logExperiments } from "../systems/log/experiments/mod.ts";
 import { raftExperiments } from "../systems/raft/experiments/mod.ts";
 import { registerExperiments } from "../systems/register/experiments/mod.ts";
 import type { Experiment } from "./experiment.ts";
@@ -17,6 +18,7 @@ export const experiments: readonly Experiment[] = [
   ...raftExperiments,
   ...registerExperiments,
   ...kvExperiments,
+  ...logExperiments,
 ];
 
 /** The experiment named `name`; an unknown name is refused with the closest valid one. */

@@ -1,0 +1,580 @@
+/**
+ * A broker: the node that holds replicas of partitions, leads some and follows others.
+ *
+ * As a leader it appends produced records (checking the idempotent producer's sequence), serves
+ * followers' fetches, tracks each follower's progress, moves the high watermark to the smallest
+ * log end of the ISR, answers `acks=all` produces once the watermark passes them, and proposes ISR
+ * changes to the controller (followers that lag longer than `lagTimeMaxUs` leave, caught-up ones
+ * rejoin; a change takes effect only once the controller accepts it, and until then the watermark
+ * counts the larger set). As a follower it first asks the leader where its own latest epoch ended
+ * and truncates there (KIP-101), then fetches.
+ *
+ * What counts as a replica's log end for the watermark is what a crash would keep when appends
+ * are flushed one by one (`fsyncPolicy: "always"`): a follower asks for the next offset only once
+ * what it has is durable. With `interval` or `never`, the page cache counts, as in Kafka, and a
+ * restarted broker leaves every ISR (see controller.ts).
+ *
+ * @example
+ * ```ts
+ * import { broker } from "./broker.ts";
+ * // sim.addNode<LogMessage>({ name: "broker0", create: (api) => broker(api, options) });
+ * ```
+ * @module
+ */
+import { assert } from "../../assert.ts";
+import type { DiskCompletion, NodeApi, NodeLogic } from "../../sim/mod.ts";
+import type { LogBugs } from "./bugs.ts";
+import { PartitionLog, type RecoveryReport } from "./partition_log.ts";
+import { type FollowerProgress, highWatermark, isrToExpand, isrToShrink, truncationOffset } from "./replication.ts";
+import {
+  type Acks,
+  type BrokerMessage,
+  fetchRecordsMax,
+  type FsyncPolicy,
+  type LogMessage,
+  type LogRecord,
+  noLeader,
+  type PartitionState,
+  pendingProducesMax,
+} from "./types.ts";
+
+/** How a broker runs. */
+export interface BrokerOptions {
+  controller: number;
+  /** Replicas of each partition, in preference order. */
+  assignment: readonly (readonly number[])[];
+  fsyncPolicy: FsyncPolicy;
+  /** With `interval`: how often appends are flushed. */
+  fsyncIntervalUs: number;
+  segmentBytesMax: number;
+  segmentAgeUsMax: number;
+  indexIntervalBytes: number;
+  heartbeatIntervalUs: number;
+  /** A follower with nothing to fetch waits this long before asking again. */
+  fetchIntervalUs: number;
+  /** A request unanswered this long is sent again. */
+  requestTimeoutUs: number;
+  /** Kafka's `replica.lag.time.max.ms`. */
+  lagTimeMaxUs: number;
+  /** Kafka's `min.insync.replicas`: `acks=all` needs an ISR this large. */
+  minInsyncReplicas: number;
+  /** How often the high watermarks are written to their checkpoint file. */
+  highWatermarkCheckpointIntervalUs: number;
+  bugs: LogBugs;
+}
+
+/** A produce waiting for the high watermark to pass its record. */
+interface PendingProduce {
+  offset: number;
+  client: number;
+  requestId: number;
+}
+
+/** One partition's replica on this broker. */
+interface Replica {
+  partition: number;
+  log: PartitionLog;
+  highWatermark: number;
+  /** The controller's state of the partition as this broker last heard it (undefined: not yet). */
+  state: PartitionState | undefined;
+  role: "leader" | "follower" | "offline";
+  /** Leader: each follower's progress; the ISR change the controller has not answered yet. */
+  followers: Map<number, FollowerProgress & { lastResponseEnd: number; lastResponseUs: number }>;
+  pendingIsr: { isr: number[]; sentUs: number } | undefined;
+  pending: PendingProduce[];
+  /** Follower: truncating (waiting for the epoch's end offset) or fetching. */
+  phase: "truncating" | "fetching";
+  requestSentUs: number | undefined;
+  nextFetchUs: number;
+}
+
+/** What the invariants read of a broker. */
+export interface BrokerView {
+  replica(partition: number): {
+    role: Replica["role"];
+    leaderEpoch: number;
+    highWatermark: number;
+    endOffset: number;
+    isr: readonly number[];
+    records: (from: number, to: number) => LogRecord[];
+  };
+  recoveries(): readonly RecoveryReport[];
+}
+
+const hwCheckpointFile = "high-watermark-checkpoint";
+const tickUs = 1_000;
+
+/** A broker node. */
+export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLogic<LogMessage> & BrokerView {
+  const replicas = new Map<number, Replica>();
+  const recoveries: RecoveryReport[] = [];
+  const hwCheckpoint = { writing: false };
+
+  function start(): void {
+    const checkpointed = readHighWatermarks();
+    options.assignment.forEach((holders, partition) => {
+      if (!holders.includes(api.id)) return;
+      const { log, report } = PartitionLog.recover(api.disk, {
+        partition,
+        fsyncPolicy: options.fsyncPolicy,
+        segmentBytesMax: options.segmentBytesMax,
+        segmentAgeUsMax: options.segmentAgeUsMax,
+        indexIntervalBytes: options.indexIntervalBytes,
+      }, api.monotonicUs());
+      recoveries.push(report);
+      const replica: Replica = {
+        partition,
+        log,
+        highWatermark: Math.min(checkpointed.get(partition) ?? 0, log.endOffset()),
+        state: undefined,
+        role: "offline",
+        followers: new Map(),
+        pendingIsr: undefined,
+        pending: [],
+        phase: "fetching",
+        requestSentUs: undefined,
+        nextFetchUs: 0,
+      };
+      replicas.set(partition, replica);
+      // Every replica starts as a follower of a leader it does not know yet.
+      enterFollower(replica);
+    });
+    heartbeat();
+    api.setTimer(tickUs, "tick");
+    api.setTimer(options.highWatermarkCheckpointIntervalUs, "checkpoint");
+    if (options.fsyncPolicy === "interval") api.setTimer(options.fsyncIntervalUs, "flush");
+  }
+
+  function heartbeat(): void {
+    api.send(options.controller, {
+      type: "heartbeat",
+      incarnation: api.incarnation,
+      clean: options.fsyncPolicy === "always",
+    });
+    api.setTimer(options.heartbeatIntervalUs, "heartbeat");
+  }
+
+  /**
+   * Where a new follower's log stops: the one place the pre-KIP-101 bug is consulted. The correct
+   * follower keeps its log until the leader says where its latest epoch ended.
+   */
+  function enterFollower(replica: Replica): void {
+    if (options.bugs.truncateToHighWatermark) {
+      // Kafka before KIP-101: the high watermark is taken as the point below which the log is
+      // surely the leader's, although it lags what the leader has acknowledged.
+      replica.log.truncateTo(Math.min(replica.highWatermark, replica.log.endOffset()));
+      replica.phase = "fetching";
+    } else {
+      replica.phase = replica.log.endOffset() === 0 ? "fetching" : "truncating";
+    }
+    replica.requestSentUs = undefined;
+    replica.nextFetchUs = 0;
+  }
+
+  function onControllerState(partitions: readonly PartitionState[]): void {
+    for (const state of partitions) {
+      const replica = replicas.get(state.partition);
+      if (replica === undefined) continue;
+      const known = replica.state;
+      if (known !== undefined && state.partitionEpoch <= known.partitionEpoch) continue;
+      const newEpoch = known === undefined || state.leaderEpoch !== known.leaderEpoch;
+      replica.state = state;
+      if (!newEpoch) {
+        if (replica.pendingIsr !== undefined && sameMembers(replica.pendingIsr.isr, state.isr)) {
+          replica.pendingIsr = undefined;
+        }
+        if (replica.role === "leader") advanceHighWatermark(replica);
+        continue;
+      }
+      if (state.leader === api.id) becomeLeader(replica);
+      else if (state.leader === noLeader) become(replica, "offline");
+      else becomeFollower(replica);
+    }
+  }
+
+  /** The single place a replica's role changes; a leader's waiting produces are turned away. */
+  function become(replica: Replica, role: Replica["role"]): void {
+    if (replica.role === "leader" && role !== "leader") {
+      for (const p of replica.pending) answerProduce(p.client, p.requestId, { error: "notLeader" });
+      replica.pending = [];
+    }
+    replica.role = role;
+    replica.followers = new Map();
+    replica.pendingIsr = undefined;
+  }
+
+  function becomeLeader(replica: Replica): void {
+    become(replica, "leader");
+    const state = replica.state!;
+    // The epoch starts at the current log end, whether or not a record of it is ever written.
+    replica.log.epochs.assign(state.leaderEpoch, replica.log.endOffset());
+    const now = api.monotonicUs();
+    for (const b of state.replicas) {
+      if (b !== api.id) {
+        replica.followers.set(b, { endOffset: -1, caughtUpUs: now, lastResponseEnd: 0, lastResponseUs: now });
+      }
+    }
+    advanceHighWatermark(replica);
+  }
+
+  /**
+   * Every new epoch sends a follower through truncation, even under the same leader: a leader that
+   * restarted may have lost records of its old epoch that this follower fetched from its cache.
+   */
+  function becomeFollower(replica: Replica): void {
+    become(replica, "follower");
+    enterFollower(replica);
+  }
+
+  /** The log end the watermark may count on this leader: durable when appends are flushed one by one. */
+  function countedEnd(replica: Replica): number {
+    return options.fsyncPolicy === "always" ? replica.log.durableEndOffset() : replica.log.endOffset();
+  }
+
+  function advanceHighWatermark(replica: Replica): void {
+    if (replica.role !== "leader") return;
+    const state = replica.state!;
+    const isr = replica.pendingIsr === undefined ? state.isr : [...new Set([...state.isr, ...replica.pendingIsr.isr])];
+    const endOffsets = new Map<number, number>([[api.id, countedEnd(replica)]]);
+    for (const [b, progress] of replica.followers) if (progress.endOffset >= 0) endOffsets.set(b, progress.endOffset);
+    const next = highWatermark({ isr, endOffsets, current: replica.highWatermark });
+    assert(next <= replica.log.endOffset(), `partition ${replica.partition}: watermark ${next} past the log end`);
+    replica.highWatermark = next;
+    releaseProduces(replica);
+  }
+
+  function releaseProduces(replica: Replica): void {
+    const isrSize = replica.state!.isr.length;
+    while (replica.pending.length > 0 && replica.pending[0].offset < replica.highWatermark) {
+      const p = replica.pending.shift()!;
+      // Kafka's NotEnoughReplicasAfterAppend: the record is in the log, but fewer replicas than
+      // asked hold it; the producer retries and the retry is recognised as a duplicate.
+      if (isrSize < options.minInsyncReplicas) answerProduce(p.client, p.requestId, { error: "notEnoughReplicas" });
+      else answerProduce(p.client, p.requestId, { offset: p.offset });
+    }
+  }
+
+  function answerProduce(
+    client: number,
+    requestId: number,
+    answer: {
+      offset?: number;
+      error?: "notLeader" | "notEnoughReplicas" | "outOfOrderSequence" | "unknownProducer" | "timeout";
+    },
+  ): void {
+    api.send(client, { type: "produceResponse", requestId, ...answer });
+  }
+
+  function onProduce(from: number, m: Extract<BrokerMessage, { type: "produce" }>): void {
+    const replica = replicas.get(m.partition);
+    if (replica === undefined || replica.role !== "leader") {
+      return answerProduce(from, m.requestId, { error: "notLeader" });
+    }
+    if (m.acks === "all" && replica.state!.isr.length < options.minInsyncReplicas) {
+      return answerProduce(from, m.requestId, { error: "notEnoughReplicas" });
+    }
+    const verdict = replica.log.producers.check(m.producerId, m.producerEpoch, m.sequence);
+    if (verdict.kind === "outOfOrderSequence" || verdict.kind === "staleEpoch") {
+      return answerProduce(from, m.requestId, { error: "outOfOrderSequence" });
+    }
+    if (verdict.kind === "unknownProducer") return answerProduce(from, m.requestId, { error: "unknownProducer" });
+    let offset: number;
+    if (verdict.kind === "duplicate") {
+      offset = verdict.offset;
+    } else {
+      if (replica.pending.length >= pendingProducesMax) return answerProduce(from, m.requestId, { error: "timeout" });
+      offset = replica.log.append({
+        leaderEpoch: replica.state!.leaderEpoch,
+        producerId: m.producerId,
+        producerEpoch: m.producerEpoch,
+        sequence: m.sequence,
+        value: m.value,
+      }, api.monotonicUs()).offset;
+    }
+    respondWhenReplicated(replica, { offset, client: from, requestId: m.requestId }, m.acks);
+  }
+
+  function respondWhenReplicated(replica: Replica, produce: PendingProduce, acks: Acks): void {
+    if (acks === 0) return;
+    if (acks === 1 || produce.offset < replica.highWatermark) {
+      return answerProduce(produce.client, produce.requestId, { offset: produce.offset });
+    }
+    replica.pending.push(produce);
+    replica.pending.sort((a, b) => a.offset - b.offset);
+    advanceHighWatermark(replica);
+  }
+
+  function onFetch(from: number, m: Extract<BrokerMessage, { type: "fetch" }>): void {
+    const replica = replicas.get(m.partition);
+    const error = (e: "notLeader" | "fencedEpoch" | "outOfRange") =>
+      api.send(from, { type: "fetchError", partition: m.partition, leaderEpoch: m.leaderEpoch, error: e });
+    if (replica === undefined || replica.role !== "leader") return error("notLeader");
+    const epoch = replica.state!.leaderEpoch;
+    if (m.leaderEpoch < epoch) return error("fencedEpoch");
+    if (m.leaderEpoch > epoch) return error("notLeader");
+    if (m.fetchOffset > replica.log.endOffset()) return error("outOfRange");
+    const progress = replica.followers.get(m.replica);
+    if (progress === undefined) return error("notLeader");
+    const now = api.monotonicUs();
+    progress.endOffset = m.fetchOffset;
+    // Kafka's rule: caught up now if it has all the leader has; else as of the last response it
+    // has fully consumed.
+    if (m.fetchOffset >= replica.log.endOffset()) progress.caughtUpUs = now;
+    else if (m.fetchOffset >= progress.lastResponseEnd) {
+      progress.caughtUpUs = Math.max(progress.caughtUpUs, progress.lastResponseUs);
+    }
+    progress.lastResponseEnd = replica.log.endOffset();
+    progress.lastResponseUs = now;
+    advanceHighWatermark(replica);
+    maybeChangeIsr(replica);
+    const records = replica.log.read(m.fetchOffset, replica.log.endOffset(), fetchRecordsMax);
+    api.send(from, {
+      type: "fetchResponse",
+      partition: m.partition,
+      leaderEpoch: epoch,
+      records,
+      highWatermark: replica.highWatermark,
+    }, 64 + 48 * records.length);
+  }
+
+  function onEpochEndOffset(from: number, m: Extract<BrokerMessage, { type: "epochEndOffset" }>): void {
+    const replica = replicas.get(m.partition);
+    if (replica === undefined || replica.role !== "leader" || replica.state!.leaderEpoch !== m.leaderEpoch) {
+      return api.send(from, {
+        type: "fetchError",
+        partition: m.partition,
+        leaderEpoch: m.leaderEpoch,
+        error: "notLeader",
+      });
+    }
+    const answer = replica.log.epochs.endOffsetFor(m.requestedEpoch, replica.log.endOffset());
+    api.send(from, { type: "epochEndOffsetResponse", partition: m.partition, leaderEpoch: m.leaderEpoch, ...answer });
+  }
+
+  function onEpochEndOffsetResponse(m: Extract<BrokerMessage, { type: "epochEndOffsetResponse" }>): void {
+    const replica = replicas.get(m.partition);
+    if (!isCurrentFollowerAnswer(replica, m.leaderEpoch) || replica.phase !== "truncating") return;
+    const offset = truncationOffset({
+      logEndOffset: replica.log.endOffset(),
+      leaderEndOffset: m.endOffset,
+      followerEndOffsetForEpoch: replica.log.epochs.endOffsetFor(m.epoch, replica.log.endOffset()).endOffset,
+    });
+    replica.log.truncateTo(offset);
+    replica.highWatermark = Math.min(replica.highWatermark, offset);
+    replica.phase = "fetching";
+    replica.requestSentUs = undefined;
+    replica.nextFetchUs = 0;
+    tickReplica(replica);
+  }
+
+  function isCurrentFollowerAnswer(replica: Replica | undefined, leaderEpoch: number): replica is Replica {
+    return replica !== undefined && replica.role === "follower" && replica.state!.leaderEpoch === leaderEpoch;
+  }
+
+  function onFetchResponse(m: Extract<BrokerMessage, { type: "fetchResponse" }>): void {
+    const replica = replicas.get(m.partition);
+    if (!isCurrentFollowerAnswer(replica, m.leaderEpoch) || replica.phase !== "fetching") return;
+    replica.requestSentUs = undefined;
+    const first = m.records[0];
+    if (first !== undefined && first.offset !== replica.log.endOffset()) return; // an answer to an older fetch
+    for (const record of m.records) {
+      assert(
+        record.leaderEpoch <= m.leaderEpoch,
+        `record of epoch ${record.leaderEpoch} from a leader in ${m.leaderEpoch}`,
+      );
+      replica.log.append(record, api.monotonicUs());
+    }
+    replica.highWatermark = Math.max(replica.highWatermark, Math.min(m.highWatermark, replica.log.endOffset()));
+    replica.nextFetchUs = m.records.length === 0 ? api.monotonicUs() + options.fetchIntervalUs : 0;
+    tickReplica(replica);
+  }
+
+  function onFetchError(m: Extract<BrokerMessage, { type: "fetchError" }>): void {
+    const replica = replicas.get(m.partition);
+    if (!isCurrentFollowerAnswer(replica, m.leaderEpoch)) return;
+    replica.requestSentUs = undefined;
+    // The leader's log is shorter than ours: our suffix is not the leader's; find where it forks.
+    if (m.error === "outOfRange") replica.phase = replica.log.endOffset() === 0 ? "fetching" : "truncating";
+    replica.nextFetchUs = api.monotonicUs() + options.fetchIntervalUs;
+  }
+
+  /** A follower's next request, if one is due: the epoch question while truncating, else a fetch. */
+  function tickReplica(replica: Replica): void {
+    if (replica.role !== "follower") return;
+    const now = api.monotonicUs();
+    if (replica.requestSentUs !== undefined && now - replica.requestSentUs < options.requestTimeoutUs) return;
+    if (now < replica.nextFetchUs) return;
+    const state = replica.state!;
+    if (replica.phase === "truncating") {
+      replica.requestSentUs = now;
+      api.send(state.leader, {
+        type: "epochEndOffset",
+        partition: replica.partition,
+        leaderEpoch: state.leaderEpoch,
+        requestedEpoch: replica.log.epochs.latestEpoch(),
+        replica: api.id,
+      });
+      return;
+    }
+    // With appends flushed one by one, the leader hears of a record only once it is durable here.
+    if (options.fsyncPolicy === "always" && replica.log.durableEndOffset() < replica.log.endOffset()) return;
+    replica.requestSentUs = now;
+    api.send(state.leader, {
+      type: "fetch",
+      partition: replica.partition,
+      leaderEpoch: state.leaderEpoch,
+      fetchOffset: replica.log.endOffset(),
+      replica: api.id,
+    });
+  }
+
+  function maybeChangeIsr(replica: Replica): void {
+    if (replica.role !== "leader") return;
+    const now = api.monotonicUs();
+    if (replica.pendingIsr !== undefined && now - replica.pendingIsr.sentUs < options.requestTimeoutUs) return;
+    const state = replica.state!;
+    const leaving = isrToShrink({
+      leader: api.id,
+      isr: state.isr,
+      followers: replica.followers,
+      nowUs: now,
+      lagTimeMaxUs: options.lagTimeMaxUs,
+    });
+    const joining = isrToExpand({
+      replicas: state.replicas,
+      isr: state.isr,
+      followers: replica.followers,
+      highWatermark: replica.highWatermark,
+      epochStartOffset: replica.log.epochs.endOffsetFor(state.leaderEpoch - 1, replica.log.endOffset()).endOffset,
+    });
+    if (leaving.length === 0 && joining.length === 0) return;
+    const isr = [...state.isr.filter((b) => !leaving.includes(b)), ...joining];
+    replica.pendingIsr = { isr, sentUs: now };
+    api.send(options.controller, {
+      type: "alterIsr",
+      partition: replica.partition,
+      leaderEpoch: state.leaderEpoch,
+      partitionEpoch: state.partitionEpoch,
+      isr,
+    });
+  }
+
+  function onConsume(from: number, m: Extract<BrokerMessage, { type: "consume" }>): void {
+    const replica = replicas.get(m.partition);
+    if (replica === undefined || replica.role !== "leader") {
+      return api.send(from, { type: "consumeResponse", requestId: m.requestId, error: "notLeader" });
+    }
+    // Consumers see only committed records: those below the high watermark.
+    const offset = Math.min(m.offset, replica.highWatermark);
+    const records = replica.log.read(offset, replica.highWatermark, Math.min(m.recordsMax, fetchRecordsMax));
+    api.send(from, { type: "consumeResponse", requestId: m.requestId, records }, 64 + 48 * records.length);
+  }
+
+  function onTick(): void {
+    for (const replica of replicas.values()) {
+      tickReplica(replica);
+      maybeChangeIsr(replica);
+    }
+    api.setTimer(tickUs, "tick");
+  }
+
+  function readHighWatermarks(): Map<number, number> {
+    if (!api.disk.exists(hwCheckpointFile)) return new Map();
+    const text = new TextDecoder().decode(api.disk.read(hwCheckpointFile));
+    try {
+      return new Map(JSON.parse(text) as [number, number][]);
+    } catch {
+      return new Map();
+    }
+  }
+
+  /** Writes the watermarks to a temporary file, flushes it, then renames it over the checkpoint. */
+  function checkpointHighWatermarks(): void {
+    api.setTimer(options.highWatermarkCheckpointIntervalUs, "checkpoint");
+    if (hwCheckpoint.writing) return;
+    hwCheckpoint.writing = true;
+    const bytes = new TextEncoder().encode(
+      JSON.stringify([...replicas.values()].map((r) => [r.partition, r.highWatermark])),
+    );
+    const tmp = `${hwCheckpointFile}.tmp`;
+    if (api.disk.exists(tmp)) api.disk.delete(tmp);
+    api.disk.append(tmp, bytes);
+    api.disk.fsync(tmp, "checkpoint");
+  }
+
+  function onDisk(completion: DiskCompletion): void {
+    if (completion.tag === "checkpoint") {
+      hwCheckpoint.writing = false;
+      if (completion.ok) api.disk.rename(`${hwCheckpointFile}.tmp`, hwCheckpointFile);
+      return;
+    }
+    for (const replica of replicas.values()) {
+      const moved = replica.log.onDisk(completion);
+      if (moved === undefined) continue;
+      if (moved && replica.role === "leader") advanceHighWatermark(replica);
+      if (moved && replica.role === "follower") tickReplica(replica);
+      return;
+    }
+  }
+
+  function onTimer(tag: unknown): void {
+    if (tag === "tick") return onTick();
+    if (tag === "heartbeat") return heartbeat();
+    if (tag === "checkpoint") return checkpointHighWatermarks();
+    if (tag === "flush") {
+      for (const replica of replicas.values()) replica.log.flush();
+      api.setTimer(options.fsyncIntervalUs, "flush");
+    }
+  }
+
+  return {
+    onStart: start,
+    onRecover: start,
+    onTimer,
+    onDisk,
+    onMessage(from, m) {
+      switch (m.type) {
+        case "controllerState":
+          return onControllerState(m.partitions);
+        case "alterIsrResult":
+          if (m.state !== undefined) return onControllerState([m.state]);
+          {
+            const replica = replicas.get(m.partition);
+            if (replica !== undefined) replica.pendingIsr = undefined;
+          }
+          return;
+        case "produce":
+          return onProduce(from, m);
+        case "fetch":
+          return onFetch(from, m);
+        case "fetchResponse":
+          return onFetchResponse(m);
+        case "fetchError":
+          return onFetchError(m);
+        case "epochEndOffset":
+          return onEpochEndOffset(from, m);
+        case "epochEndOffsetResponse":
+          return onEpochEndOffsetResponse(m);
+        case "consume":
+          return onConsume(from, m);
+      }
+    },
+    replica(partition) {
+      const r = replicas.get(partition);
+      assert(r !== undefined, `broker ${api.id} holds no replica of partition ${partition}`);
+      return {
+        role: r.role,
+        leaderEpoch: r.state?.leaderEpoch ?? 0,
+        highWatermark: r.highWatermark,
+        endOffset: r.log.endOffset(),
+        isr: r.state?.isr ?? [],
+        records: (from, to) => r.log.read(from, to, to - from),
+      };
+    },
+    recoveries: () => recoveries,
+  };
+}
+
+function sameMembers(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}

@@ -1,0 +1,300 @@
+/**
+ * The client the harness drives: an idempotent producer (`send`) and a consumer of a group
+ * (`poll`, and `drain` at the end).
+ *
+ * The producer finds leaders through the controller's metadata and keeps one request in flight.
+ * Each record gets the next sequence number of its partition under the producer's id, and a retry
+ * carries the same number, so a leader that already has it answers with the original offset
+ * instead of appending it twice (KIP-98). A record given up on (its outcome unknown) retires the
+ * producer id: the next record starts a fresh id at sequence 0, so a sequence is never reused for
+ * a different record (KIP-360 bumps the epoch for the same reason).
+ *
+ * The consumer reads from its group's committed offset (kept by the controller) up to the high
+ * watermark, processes the records (the poll's `ok`), then commits the offset after them. A
+ * consumer crash is modelled by the client itself, since the nemesis faults servers only: with
+ * probability `consumerCrashProbability` a poll dies after fetching and before processing, ends
+ * as `info`, and the consumer forgets its positions and resumes from the committed offsets. A
+ * simplification: processing and the commit after it are not separated by a crash (Kafka makes
+ * them atomic with transactional offset commits, which are not built yet).
+ *
+ * @example
+ * ```ts
+ * import { logClient } from "./client.ts";
+ * // system.client = (context, cluster, options) => logClient(context, { controller, ... });
+ * ```
+ * @module
+ */
+import { assert } from "../../assert.ts";
+import type { ClientContext, Outcome, Request, SystemClient } from "../../sim/mod.ts";
+import type { LogBugs } from "./bugs.ts";
+import { type Acks, fetchRecordsMax, type LogMessage, noLeader, type ProduceError } from "./types.ts";
+
+/** How a client runs. */
+export interface LogClientOptions {
+  controller: number;
+  partitions: number;
+  acks: Acks;
+  group: string;
+  timeoutUs: number;
+  attemptsMax: number;
+  /** Wait before retrying after an error that says "not now" (no leader, too few replicas). */
+  backoffUs: number;
+  consumerCrashProbability: number;
+  bugs: LogBugs;
+}
+
+/** Producer ids are drawn from this many per session, so sessions never share one. */
+const producerIdsPerSession = 10_000;
+
+type Reply = Extract<
+  LogMessage,
+  { type: "produceResponse" | "metadataResponse" | "consumeResponse" | "offsetResponse" }
+>;
+
+/** A client for one process. */
+export function logClient(context: ClientContext<LogMessage>, options: LogClientOptions): SystemClient<LogMessage> {
+  let leaders: number[] = [];
+  let requestId = 0;
+  let waiting: { id: number; onReply: (reply: Reply) => void; onTimeout: () => void; timer: number } | undefined;
+  let producerGeneration = 0;
+  const nextSequence = new Map<number, number>();
+  /** The consumer's position per partition; forgotten at a consumer crash. */
+  const positions = new Map<number, number>();
+
+  const producerId = () => context.session * producerIdsPerSession + producerGeneration;
+
+  /** Sends `message` (built with a fresh request id) to `to` and waits for its reply or a timeout. */
+  function request(to: number, build: (id: number) => LogMessage, onReply: (r: Reply) => void, onTimeout: () => void) {
+    assert(waiting === undefined, "a client has one request in flight");
+    const id = ++requestId;
+    const timer = context.setTimer(options.timeoutUs, { requestId: id });
+    waiting = { id, onReply, onTimeout, timer };
+    context.send(to, build(id));
+  }
+
+  function after(delayUs: number, then: () => void): void {
+    context.setTimer(delayUs, { then });
+  }
+
+  /** Learns the leaders, then calls `then` (or `gaveUp` after the attempts run out). */
+  function refreshMetadata(attempt: number, then: () => void, gaveUp: () => void): void {
+    if (attempt >= options.attemptsMax) return gaveUp();
+    request(options.controller, (id) => ({ type: "metadata", requestId: id }), (r) => {
+      if (r.type === "metadataResponse") leaders = r.leaders;
+      then();
+    }, () => refreshMetadata(attempt + 1, then, gaveUp));
+  }
+
+  /** The leader of `partition`, learning it first when unknown. */
+  function withLeader(partition: number, attempt: number, then: (leader: number) => void, gaveUp: () => void): void {
+    const leader = leaders[partition];
+    if (leader !== undefined && leader !== noLeader) return then(leader);
+    if (attempt >= options.attemptsMax) return gaveUp();
+    refreshMetadata(attempt, () => {
+      if (leaders[partition] === undefined || leaders[partition] === noLeader) {
+        return after(options.backoffUs, () => withLeader(partition, attempt + 1, then, gaveUp));
+      }
+      then(leaders[partition]);
+    }, gaveUp);
+  }
+
+  function partitionOf(request: Request): number {
+    const partition = Number(request.key?.slice(1));
+    assert(
+      Number.isInteger(partition) && partition >= 0 && partition < options.partitions,
+      `no partition ${request.key}`,
+    );
+    return partition;
+  }
+
+  // ---- producer ----
+
+  /**
+   * The sequence number a retry carries: the one place the sequence bug is consulted. The correct
+   * producer repeats the first attempt's number, which is what lets the leader recognise it.
+   */
+  function retrySequence(partition: number, first: number): number {
+    if (!options.bugs.producerResetsSequenceOnRetry) return first;
+    const fresh = nextSequence.get(partition) ?? 0;
+    nextSequence.set(partition, fresh + 1);
+    return fresh;
+  }
+
+  function send(partition: number, value: string, done: (o: Outcome) => void): void {
+    const sequence = nextSequence.get(partition) ?? 0;
+    nextSequence.set(partition, sequence + 1);
+    if (options.acks === 0) {
+      return withLeader(partition, 0, (leader) => {
+        context.send(leader, produceMessage(0, partition, sequence, value));
+        done({ type: "ok" });
+      }, () => done({ type: "info" }));
+    }
+    const giveUp = () => {
+      // The record may be in the log under this id and sequence: retire the id so no later record
+      // reuses the sequence (KIP-360).
+      producerGeneration++;
+      nextSequence.clear();
+      done({ type: "info" });
+    };
+    const attempt = (n: number, seq: number) => {
+      if (n >= options.attemptsMax) return giveUp();
+      withLeader(partition, n, (leader) => {
+        request(leader, (id) => produceMessage(id, partition, seq, value), (r) => {
+          if (r.type !== "produceResponse") return attempt(n + 1, seq);
+          if (r.error === undefined) return done({ type: "ok", value: r.offset });
+          onProduceError(r.error, partition, () => attempt(n + 1, retrySequence(partition, seq)), giveUp);
+        }, () => attempt(n + 1, retrySequence(partition, seq)));
+      }, giveUp);
+    };
+    attempt(0, sequence);
+  }
+
+  function onProduceError(error: ProduceError, partition: number, retry: () => void, giveUp: () => void): void {
+    if (error === "notLeader") {
+      leaders[partition] = noLeader;
+      return after(options.backoffUs, retry);
+    }
+    if (error === "notEnoughReplicas" || error === "timeout") return after(options.backoffUs, retry);
+    // A gap or an unknown producer: the leader lacks a record this producer sent before. The
+    // outcome of this one is unknown to the history; start afresh under a new id.
+    giveUp();
+  }
+
+  function produceMessage(id: number, partition: number, sequence: number, value: string): LogMessage {
+    return {
+      type: "produce",
+      requestId: id,
+      partition,
+      acks: options.acks,
+      producerId: producerId(),
+      producerEpoch: 0,
+      sequence,
+      value,
+    };
+  }
+
+  // ---- consumer ----
+
+  function committedOffset(
+    partition: number,
+    attempt: number,
+    then: (offset: number) => void,
+    gaveUp: () => void,
+  ): void {
+    const known = positions.get(partition);
+    if (known !== undefined) return then(known);
+    if (attempt >= options.attemptsMax) return gaveUp();
+    request(
+      options.controller,
+      (id) => ({ type: "fetchOffset", requestId: id, group: options.group, partition }),
+      (r) => {
+        if (r.type !== "offsetResponse") return committedOffset(partition, attempt + 1, then, gaveUp);
+        positions.set(partition, r.offset);
+        then(r.offset);
+      },
+      () => committedOffset(partition, attempt + 1, then, gaveUp),
+    );
+  }
+
+  function commit(partition: number, offset: number, attempt: number, then: () => void): void {
+    if (attempt >= options.attemptsMax) return then();
+    request(
+      options.controller,
+      (id) => ({ type: "commitOffset", requestId: id, group: options.group, partition, offset }),
+      () => {
+        positions.set(partition, offset);
+        then();
+      },
+      () => commit(partition, offset, attempt + 1, then),
+    );
+  }
+
+  /** Fetches the committed records after `offset` from the leader. */
+  function fetch(
+    partition: number,
+    offset: number,
+    attempt: number,
+    then: (values: string[]) => void,
+    gaveUp: () => void,
+  ): void {
+    if (attempt >= options.attemptsMax) return gaveUp();
+    withLeader(partition, attempt, (leader) => {
+      request(
+        leader,
+        (id) => ({ type: "consume", requestId: id, partition, offset, recordsMax: fetchRecordsMax }),
+        (r) => {
+          if (r.type !== "consumeResponse" || r.records === undefined) {
+            leaders[partition] = noLeader;
+            return after(options.backoffUs, () => fetch(partition, offset, attempt + 1, then, gaveUp));
+          }
+          r.records.forEach((record, i) =>
+            assert(record.offset === offset + i, `fetched offset ${record.offset}, wanted ${offset + i}`)
+          );
+          then(r.records.map((record) => record.value));
+        },
+        () => fetch(partition, offset, attempt + 1, then, gaveUp),
+      );
+    }, gaveUp);
+  }
+
+  function crash(done: (o: Outcome) => void): void {
+    positions.clear();
+    done({ type: "info" });
+  }
+
+  function poll(partition: number, done: (o: Outcome) => void): void {
+    const gaveUp = () => done({ type: "info" });
+    committedOffset(partition, 0, (offset) => {
+      fetch(partition, offset, 0, (values) => {
+        const next = offset + values.length;
+        const crashes = values.length > 0 && context.rng.next() < options.consumerCrashProbability;
+        // The planted bug commits first; the correct consumer processes, then commits.
+        if (options.bugs.consumerCommitsBeforeProcessing) {
+          return commit(partition, next, 0, () => (crashes ? crash(done) : done({ type: "ok", value: values })));
+        }
+        if (crashes) return crash(done);
+        commit(partition, next, 0, () => done({ type: "ok", value: values }));
+      }, gaveUp);
+    }, gaveUp);
+  }
+
+  /** Reads until two fetches a backoff apart find nothing more, then commits. */
+  function drain(partition: number, done: (o: Outcome) => void): void {
+    const all: string[] = [];
+    const gaveUp = () => done({ type: "info" });
+    const step = (offset: number, empties: number) => {
+      fetch(partition, offset, 0, (values) => {
+        all.push(...values);
+        if (values.length > 0) return step(offset + values.length, 0);
+        if (empties >= 2) return commit(partition, offset, 0, () => done({ type: "ok", value: all }));
+        after(options.backoffUs, () => step(offset, empties + 1));
+      }, gaveUp);
+    };
+    committedOffset(partition, 0, (offset) => step(offset, 0), gaveUp);
+  }
+
+  return {
+    perform(req, done) {
+      const partition = partitionOf(req);
+      if (req.f === "send") return send(partition, String(req.value), done);
+      if (req.f === "poll") return poll(partition, done);
+      if (req.f === "drain") return drain(partition, done);
+      throw new Error(`the log client does send, poll and drain; got ${JSON.stringify(req.f)}`);
+    },
+    onMessage(_from, m) {
+      if (waiting === undefined || !("requestId" in m) || m.requestId !== waiting.id) return;
+      const current = waiting;
+      waiting = undefined;
+      context.cancelTimer(current.timer);
+      current.onReply(m as Reply);
+    },
+    onTimer(tag) {
+      const t = tag as { requestId?: number; then?: () => void };
+      if (t.then !== undefined) return t.then();
+      if (waiting === undefined || t.requestId !== waiting.id) return;
+      const current = waiting;
+      waiting = undefined;
+      current.onTimeout();
+    },
+  };
+}

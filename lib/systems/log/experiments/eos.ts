@@ -1,0 +1,205 @@
+/**
+ * The `log-eos` experiment: idempotent producers (with retries) send unique records to the
+ * partitions of a topic under broker crashes that lose unsynced writes, power losses, partitions
+ * and the leader changes they cause; consumers of one group poll their partitions, crashing now
+ * and then; at the end every partition is drained from the group's committed offsets. The delivery
+ * checker judges the history: no acknowledged record lost, none delivered twice, none out of its
+ * producer's order. With `bug` set to a planted bug, the checker catches it.
+ *
+ * @example
+ * ```ts
+ * import { logEosExperiment } from "./eos.ts";
+ * const output = logEosExperiment.run({ durationUs: 2_000_000, faults: "none" }, 1);
+ * output.checks.every((c) => c.valid === true); // true
+ * ```
+ * @module
+ */
+import { InputError } from "../../../assert.ts";
+import { checkDelivery } from "../../../check/mod.ts";
+import type { Schedule } from "../../../faults/mod.ts";
+import {
+  boolean,
+  type Checker,
+  choice,
+  defineExperiment,
+  defineParams,
+  type FaultPackage,
+  type Generator,
+  integer,
+  number,
+  packageSchedule,
+  paramGroups,
+  standardFaultPackages,
+  type ValuesOf,
+  type Workload,
+} from "../../../harness/mod.ts";
+import { logBugNames, partitionKey, partitionsMax } from "../mod.ts";
+import { type LogOptions, logSystem } from "./system.ts";
+
+/** The fault packages `faults` chooses from. */
+export const logFaultPackages = ["mixed", "crashes", "power", "partitions", "none"] as const;
+
+/** The experiment's parameters. */
+export const logEosParams = defineParams({
+  ...paramGroups.cluster({ default: 3, min: 1, max: 9 }),
+  partitions: integer({ default: 3, min: 1, max: partitionsMax, description: "partitions of the topic" }),
+  replicationFactor: integer({ default: 3, min: 1, max: 9, description: "replicas per partition" }),
+  minInsyncReplicas: integer({ default: 2, min: 1, max: 9, description: "min.insync.replicas for acks=all" }),
+  acks: choice(["all", "1", "0"], {
+    default: "all",
+    description: "replicas that must have a record before it is acknowledged",
+  }),
+  fsync: choice(["always", "interval", "never"], { default: "always", description: "when appends are flushed" }),
+  unclean: boolean({ default: false, description: "allow unclean leader election (loses acknowledged records)" }),
+  producers: integer({ default: 4, min: 1, max: 64, description: "producer processes" }),
+  consumers: integer({
+    default: 2,
+    min: 1,
+    max: partitionsMax,
+    description: "consumer processes (at most partitions)",
+  }),
+  consumerCrashProbability: number({
+    default: 0.1,
+    min: 0,
+    max: 1,
+    description: "chance a poll crashes its consumer before processing",
+  }),
+  thinkTimeUsMean: number({ default: 2_000, min: 0, description: "mean client think time" }),
+  ...paramGroups.duration({ defaultUs: 5_000_000 }),
+  ...paramGroups.faults(logFaultPackages, {
+    default: "mixed",
+    description: "crashes losing unsynced writes, power losses of a majority, partitions; mixed: all of them",
+  }),
+  faultIntervalUsMean: integer({
+    default: 400_000,
+    min: 50_000,
+    description: "mean time between faults of one package",
+  }),
+  ...paramGroups.bug(logBugNames),
+}, {
+  constraint(p) {
+    if (p.replicationFactor > p.servers) {
+      return `replicationFactor ${p.replicationFactor} is above servers ${p.servers}`;
+    }
+    if (p.minInsyncReplicas > p.replicationFactor) {
+      return `minInsyncReplicas ${p.minInsyncReplicas} is above replicationFactor ${p.replicationFactor}`;
+    }
+    if (p.consumers > p.partitions) {
+      return `consumers ${p.consumers} is above partitions ${p.partitions}: some would idle`;
+    }
+    return undefined;
+  },
+});
+
+/** Typed values of the experiment's parameters. */
+export type LogEosParams = ValuesOf<typeof logEosParams>;
+
+const warmupUs = 300_000;
+const quietEndUs = 1_500_000;
+
+/** Producers send `process:sequence` to a random partition. */
+export function sendGenerator(partitions: number): Generator {
+  return {
+    next: (rng, { process, sequence }) => ({
+      f: "send",
+      key: partitionKey(Math.floor(rng.next() * partitions)),
+      value: `${process}:${sequence}`,
+    }),
+  };
+}
+
+/** Consumer `index` of `consumers` polls the partitions assigned to it (index, index + consumers...) in turn. */
+export function pollGenerator(options: { index: number; consumers: number; partitions: number }): Generator {
+  const owned = Array.from({ length: options.partitions }, (_, p) => p).filter((p) =>
+    p % options.consumers === options.index
+  );
+  if (owned.length === 0) throw new InputError(`consumer ${options.index} of ${options.consumers} owns no partition`);
+  return {
+    next: (_rng, { sequence }) => ({ f: "poll", key: partitionKey(owned[sequence % owned.length]), value: null }),
+  };
+}
+
+/** Producers and consumers, a drain of every partition at the end, judged by the delivery checker. */
+export function logEosWorkload(
+  p: Pick<LogEosParams, "producers" | "consumers" | "partitions" | "thinkTimeUsMean">,
+): Workload {
+  return {
+    processes: p.producers + p.consumers,
+    thinkTimeUsMean: p.thinkTimeUsMean,
+    generator: sendGenerator(p.partitions),
+    generatorFor: (index) =>
+      index < p.producers
+        ? undefined
+        : pollGenerator({ index: index - p.producers, consumers: p.consumers, partitions: p.partitions }),
+    final: Array.from({ length: p.partitions }, (_, i) => ({ f: "drain", key: partitionKey(i), value: null })),
+    checkers: [drainedDeliveryChecker()],
+  };
+}
+
+/**
+ * The delivery checker over the clients' sends and polls and the final drains. The harness's
+ * `deliveryChecker` leaves out the final process's operations (it treats them as final reads,
+ * the yardstick), which removes the drains the checker needs to call a record lost; here the
+ * drains are the consumer group's last polls, so they are judged with the rest.
+ */
+export function drainedDeliveryChecker(): Checker {
+  const name = "delivery";
+  return {
+    name,
+    check: ({ events }) => ({
+      ...checkDelivery(events.filter((op) => op.process !== "nemesis"), { ordered: true }),
+      checker: name,
+    }),
+  };
+}
+
+const standard = standardFaultPackages({ focus: "leader" });
+
+/** The faults of each package, aimed at partition 0's leader as often as at a random broker. */
+const packages: Record<Exclude<LogEosParams["faults"], "none" | "mixed">, FaultPackage> = {
+  crashes: standard.crashes,
+  partitions: standard.partitions,
+  // A random majority loses power (and its unsynced writes) and comes back: with epochs the
+  // restarted replicas keep what they flushed; without, they cut it back to a stale watermark.
+  power: standard.power,
+};
+
+/** The fault schedule of a package; `mixed` runs crashes, partitions and power losses side by side. */
+export function logEosSchedule(params: Pick<LogEosParams, "faults" | "durationUs" | "faultIntervalUsMean">): Schedule {
+  if (params.faults === "none") return { faults: [], recoveryUs: 0 };
+  const names = params.faults === "mixed" ? (["crashes", "partitions", "power"] as const) : [params.faults];
+  return packageSchedule(names.map((name) => packages[name]), {
+    durationUs: params.durationUs,
+    warmupUs,
+    quietEndUs,
+    meanIntervalUs: params.faultIntervalUsMean,
+  });
+}
+
+/** The build options a parameter set gives. */
+export function logEosOptions(p: LogEosParams): LogOptions {
+  return {
+    servers: p.servers,
+    partitions: p.partitions,
+    replicationFactor: p.replicationFactor,
+    minInsyncReplicas: p.minInsyncReplicas,
+    acks: p.acks === "all" ? "all" : p.acks === "1" ? 1 : 0,
+    fsyncPolicy: p.fsync,
+    uncleanLeaderElection: p.unclean,
+    consumerCrashProbability: p.consumerCrashProbability,
+    bug: p.bug,
+  };
+}
+
+/** Exactly-once delivery of acknowledged records under broker faults. */
+export const logEosExperiment = defineExperiment({
+  name: "log-eos",
+  description: "Kafka-like log (ISR, high watermark, leader epochs, idempotent producers) under crashes, power " +
+    "losses and partitions; checks no acknowledged record is lost or duplicated",
+  params: logEosParams,
+  system: logSystem,
+  options: logEosOptions,
+  workload: logEosWorkload,
+  schedule: logEosSchedule,
+  phases: (p) => ({ warmupUs, durationUs: p.durationUs, recoveryBoundUs: 3_000_000 }),
+});

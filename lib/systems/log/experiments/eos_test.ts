@@ -1,0 +1,40 @@
+// log-eos through the lab's parameters, as a user runs it: the correct system passes every check
+// under every fault package, each planted bug is caught by the delivery checker within five seeds
+// of the default mix, a seed replays to the same trace, and contradictory parameters are refused.
+import assert from "node:assert/strict";
+import { resolveParams } from "../../../params.ts";
+import { logBugNames } from "../mod.ts";
+import { logEosExperiment, logEosParams, logFaultPackages } from "./mod.ts";
+
+const seeds = [1, 2, 3, 4, 5];
+
+function failingSeeds(params: Record<string, unknown>): number[] {
+  const resolved = resolveParams(logEosExperiment.params, { durationUs: 3_000_000, ...params });
+  return seeds.filter((seed) => logEosExperiment.run(resolved, seed).checks.some((c) => c.valid !== true));
+}
+
+for (const bug of logBugNames) {
+  Deno.test(`log-eos bug=${bug} is caught within seeds 1-5 of the default fault mix`, () => {
+    const caught = failingSeeds({ bug });
+    assert.ok(caught.length > 0, `${bug} was not caught on seeds 1-5`);
+  });
+}
+
+for (const faults of logFaultPackages) {
+  Deno.test(`log-eos faults=${faults}: the correct system passes every check on seeds 1-5`, () => {
+    assert.deepEqual(failingSeeds({ faults }), []);
+  });
+}
+
+Deno.test("log-eos: one seed gives the same trace hash twice", () => {
+  const params = resolveParams(logEosExperiment.params, { durationUs: 2_000_000 });
+  assert.equal(logEosExperiment.run(params, 7).traceHash, logEosExperiment.run(params, 7).traceHash);
+});
+
+Deno.test("log-eos refuses a replication factor above the brokers, and min.insync.replicas above it", () => {
+  assert.throws(() => logEosParams.resolve({ servers: 2 }), /replicationFactor 3 is above servers 2/);
+  assert.throws(
+    () => logEosParams.resolve({ minInsyncReplicas: 3, replicationFactor: 2 }),
+    /minInsyncReplicas 3 is above replicationFactor 2/,
+  );
+});

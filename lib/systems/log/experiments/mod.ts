@@ -1,0 +1,17 @@
+/**
+ * The commit log's experiments, as the lab registers them.
+ *
+ * @example
+ * ```ts
+ * import { logExperiments } from "./mod.ts";
+ * logExperiments.map((e) => e.name); // ["log-eos"]
+ * ```
+ * @module
+ */
+import { logEosExperiment } from "./eos.ts";
+
+export * from "./eos.ts";
+export * from "./system.ts";
+
+/** Every experiment of the commit log. */
+export const logExperiments = [logEosExperiment];

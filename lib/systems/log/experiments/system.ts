@@ -1,0 +1,241 @@
+/**
+ * The commit log as the harness runs it: `servers` brokers holding `partitions` partitions of one
+ * topic (replication factor `replicationFactor`, leaders spread by preference order), a controller
+ * node outside the nemesis' reach, clients that produce and consume, the roles faults aim at
+ * (`leader`: partition 0's leader; `leaders`; `followers`; `brokers`), the invariants and
+ * convergence.
+ *
+ * @example
+ * ```ts
+ * import { logSystem } from "./system.ts";
+ * Object.keys(logSystem.bugs).length; // 3
+ * ```
+ * @module
+ */
+import type { Invariant, SystemDefinition } from "../../../harness/mod.ts";
+import {
+  type Acks,
+  broker,
+  type BrokerView,
+  controller,
+  type ControllerView,
+  type FsyncPolicy,
+  logBugDocs,
+  logBugsFor,
+  logClient,
+  type LogMessage,
+  noLeader,
+} from "../mod.ts";
+
+/** How to build the log service. */
+export interface LogOptions {
+  servers: number;
+  partitions: number;
+  replicationFactor: number;
+  minInsyncReplicas: number;
+  acks: Acks;
+  fsyncPolicy: FsyncPolicy;
+  uncleanLeaderElection: boolean;
+  consumerCrashProbability: number;
+  bug: "none" | keyof typeof logBugDocs;
+}
+
+/** The consumer group every consumer of a run belongs to. */
+export const consumerGroup = "g";
+
+/** The replicas of each partition: consecutive brokers, starting one further along per partition. */
+export function assignReplicas(options: Pick<LogOptions, "servers" | "partitions" | "replicationFactor">): number[][] {
+  return Array.from(
+    { length: options.partitions },
+    (_, p) => Array.from({ length: options.replicationFactor }, (_, i) => (p + i) % options.servers),
+  );
+}
+
+/** The log service on the harness. */
+export const logSystem: SystemDefinition<LogMessage, LogOptions> = {
+  name: "log",
+  bugs: logBugDocs,
+  build(sim, options) {
+    const bugs = logBugsFor(options.bug);
+    const assignmentByIndex = assignReplicas(options);
+    const brokers = new Map<number, BrokerView>();
+    // Every incarnation's view, for the recovery figures.
+    const incarnations: BrokerView[] = [];
+    const ids: number[] = [];
+    for (let i = 0; i < options.servers; i++) {
+      ids.push(sim.addNode<LogMessage>({
+        name: `broker${i}`,
+        create: (api) => {
+          const b = broker(api, {
+            controller: controllerId,
+            assignment,
+            fsyncPolicy: options.fsyncPolicy,
+            fsyncIntervalUs: 5_000,
+            segmentBytesMax: 16_384,
+            segmentAgeUsMax: 1_000_000,
+            indexIntervalBytes: 1_024,
+            heartbeatIntervalUs: 10_000,
+            fetchIntervalUs: 2_000,
+            requestTimeoutUs: 30_000,
+            lagTimeMaxUs: 100_000,
+            minInsyncReplicas: options.minInsyncReplicas,
+            highWatermarkCheckpointIntervalUs: 100_000,
+            bugs,
+          });
+          brokers.set(api.id, b);
+          incarnations.push(b);
+          return b;
+        },
+      }));
+    }
+    const assignment = assignmentByIndex.map((replicas) => replicas.map((i) => ids[i]));
+    let control: ControllerView | undefined;
+    const controllerId = sim.addNode<LogMessage>({
+      name: "controller",
+      create: (api) => {
+        const c = controller(api, {
+          brokers: ids,
+          assignment,
+          sessionTimeoutUs: 60_000,
+          uncleanLeaderElection: options.uncleanLeaderElection,
+        });
+        control = c;
+        return c;
+      },
+    });
+    const serving = (b: number) => (sim.isUp(b) ? brokers.get(b) : undefined);
+    const partitionStates = () => control?.partitions() ?? [];
+    const leaderOf = (p: number) => partitionStates()[p]?.leader ?? noLeader;
+    const leaders = () =>
+      [...new Set(partitionStates().map((p) => p.leader))].filter((b) => b !== noLeader && sim.isUp(b));
+    return {
+      // The controller is left out: the nemesis never faults it (see controller.ts).
+      servers: ids,
+      roles: {
+        leader: () => [leaderOf(0)].filter((b) => b !== noLeader && sim.isUp(b)),
+        leaders,
+        followers: () => ids.filter((b) => !leaders().includes(b) && sim.isUp(b)),
+        brokers: () => [...ids],
+      },
+      invariants: logInvariants({ assignment, serving }),
+      converged: () => converged({ assignment, serving, states: partitionStates() }),
+      figures: () => figures(incarnations),
+    };
+  },
+  client(context, cluster, options) {
+    void cluster;
+    return logClient(context, {
+      controller: controllerNode(options),
+      partitions: options.partitions,
+      acks: options.acks,
+      group: consumerGroup,
+      timeoutUs: 40_000,
+      attemptsMax: 60,
+      backoffUs: 10_000,
+      consumerCrashProbability: options.consumerCrashProbability,
+      bugs: logBugsFor(options.bug),
+    });
+  },
+};
+
+/** The controller's node id: added right after the brokers, so it is `servers`. */
+function controllerNode(options: Pick<LogOptions, "servers">): number {
+  return options.servers;
+}
+
+interface Observed {
+  assignment: readonly (readonly number[])[];
+  serving: (broker: number) => BrokerView | undefined;
+}
+
+/** Records compared per pair of replicas at a checkpoint; the end of the run compares everything. */
+const recentRecordsCompared = 32;
+
+/**
+ * The log's invariants:
+ * - `one-leader-per-epoch`: no two live brokers lead a partition in the same leader epoch;
+ * - `committed-logs-agree`: below the smaller of their high watermarks, two live replicas of a
+ *   partition hold the same records (at checkpoints, the most recent ones; at the end, all).
+ */
+export function logInvariants(observed: Observed): Invariant[] {
+  return [
+    {
+      name: "one-leader-per-epoch",
+      check() {
+        for (const [partition, holders] of observed.assignment.entries()) {
+          const seen = new Map<number, number>();
+          for (const b of holders) {
+            const r = observed.serving(b)?.replica(partition);
+            if (r?.role !== "leader") continue;
+            const other = seen.get(r.leaderEpoch);
+            if (other !== undefined) {
+              return `partition ${partition}: brokers ${other} and ${b} both lead epoch ${r.leaderEpoch}`;
+            }
+            seen.set(r.leaderEpoch, b);
+          }
+        }
+        return undefined;
+      },
+    },
+    {
+      name: "committed-logs-agree",
+      check(final) {
+        for (const [partition, holders] of observed.assignment.entries()) {
+          const broken = committedDisagreement(partition, holders, observed, final);
+          if (broken !== undefined) return broken;
+        }
+        return undefined;
+      },
+    },
+  ];
+}
+
+function committedDisagreement(
+  partition: number,
+  holders: readonly number[],
+  observed: Observed,
+  final: boolean,
+): string | undefined {
+  const live = holders.map((b) => ({ b, r: observed.serving(b)?.replica(partition) })).filter((x) => x.r !== undefined);
+  for (let i = 0; i < live.length; i++) {
+    for (let j = i + 1; j < live.length; j++) {
+      const a = live[i], c = live[j];
+      const to = Math.min(a.r!.highWatermark, c.r!.highWatermark, a.r!.endOffset, c.r!.endOffset);
+      const from = final ? 0 : Math.max(0, to - recentRecordsCompared);
+      const left = a.r!.records(from, to), right = c.r!.records(from, to);
+      for (let k = 0; k < left.length; k++) {
+        if (left[k].value !== right[k]?.value || left[k].leaderEpoch !== right[k]?.leaderEpoch) {
+          return `partition ${partition}: brokers ${a.b} and ${c.b} differ at committed offset ${from + k} ` +
+            `(${JSON.stringify(left[k].value)} in epoch ${left[k].leaderEpoch} vs ${JSON.stringify(right[k]?.value)})`;
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
+function converged(
+  input: Observed & { states: readonly { leader: number; isr: readonly number[]; leaderEpoch: number }[] },
+): boolean {
+  return input.states.length === input.assignment.length && input.states.every((state, partition) => {
+    const leader = input.serving(state.leader)?.replica(partition);
+    if (leader === undefined || leader.role !== "leader" || leader.leaderEpoch !== state.leaderEpoch) return false;
+    if (leader.highWatermark !== leader.endOffset) return false;
+    return input.assignment[partition].every((b) => {
+      const r = input.serving(b)?.replica(partition);
+      return r !== undefined && r.endOffset === leader.endOffset && state.isr.includes(b);
+    });
+  });
+}
+
+function figures(incarnations: readonly BrokerView[]) {
+  let indexesRebuilt = 0, bytesTruncated = 0, recoveries = 0;
+  for (const view of incarnations) {
+    for (const report of view.recoveries()) {
+      recoveries++;
+      indexesRebuilt += report.indexesRebuilt;
+      bytesTruncated += report.bytesTruncated;
+    }
+  }
+  return { logRecoveries: recoveries, logIndexesRebuilt: indexesRebuilt, logBytesTruncated: bytesTruncated };
+}

@@ -1,0 +1,109 @@
+/**
+ * The commit log's vocabulary: records, the messages between brokers, the controller and clients,
+ * and every bound, with units in the names.
+ *
+ * @example
+ * ```ts
+ * import { partitionKey } from "./types.ts";
+ * partitionKey(2); // "p2"
+ * ```
+ * @module
+ */
+
+/** One record of a partition's log. */
+export interface LogRecord {
+  /** Position in the partition's log, from 0, dense. */
+  offset: number;
+  /** The leader epoch in which the leader appended it (KIP-101 keys truncation on it). */
+  leaderEpoch: number;
+  /** The idempotent producer that sent it, its epoch and its sequence number for this partition. */
+  producerId: number;
+  producerEpoch: number;
+  sequence: number;
+  value: string;
+}
+
+/** How often a log makes its appends durable. */
+export type FsyncPolicy = "always" | "interval" | "never";
+
+/** How many replicas must have a record before the producer hears it was written. */
+export type Acks = 0 | 1 | "all";
+
+/** The controller's view of one partition: who leads, in which epoch, who is in sync. */
+export interface PartitionState {
+  partition: number;
+  /** Broker ids holding a replica, in preference order. */
+  replicas: number[];
+  /** The leader's broker id, or {@linkcode noLeader} while the partition is offline. */
+  leader: number;
+  leaderEpoch: number;
+  isr: number[];
+  /** Bumped on every change of leader or ISR; an ISR change based on an older one is refused. */
+  partitionEpoch: number;
+}
+
+/** No broker leads the partition (no live in-sync replica, unclean election off). */
+export const noLeader = -1;
+
+/** The name a partition has in the history: the delivery checker's key. */
+export function partitionKey(partition: number): string {
+  return `p${partition}`;
+}
+
+/** Messages a broker handles. */
+export type BrokerMessage =
+  | { type: "controllerState"; partitions: PartitionState[] }
+  | { type: "alterIsrResult"; partition: number; state: PartitionState | undefined }
+  | {
+    type: "produce";
+    requestId: number;
+    partition: number;
+    acks: Acks;
+    producerId: number;
+    producerEpoch: number;
+    sequence: number;
+    value: string;
+  }
+  | { type: "fetch"; partition: number; leaderEpoch: number; fetchOffset: number; replica: number }
+  | { type: "fetchResponse"; partition: number; leaderEpoch: number; records: LogRecord[]; highWatermark: number }
+  | { type: "fetchError"; partition: number; leaderEpoch: number; error: "notLeader" | "fencedEpoch" | "outOfRange" }
+  | { type: "epochEndOffset"; partition: number; leaderEpoch: number; requestedEpoch: number; replica: number }
+  | {
+    type: "epochEndOffsetResponse";
+    partition: number;
+    leaderEpoch: number;
+    /** The largest epoch at most the requested one that the leader knows, and where it ended. */
+    epoch: number;
+    endOffset: number;
+  }
+  | { type: "consume"; requestId: number; partition: number; offset: number; recordsMax: number };
+
+/** Messages the controller handles. */
+export type ControllerMessage =
+  | { type: "heartbeat"; incarnation: number; clean: boolean }
+  | { type: "alterIsr"; partition: number; leaderEpoch: number; partitionEpoch: number; isr: number[] }
+  | { type: "metadata"; requestId: number }
+  | { type: "commitOffset"; requestId: number; group: string; partition: number; offset: number }
+  | { type: "fetchOffset"; requestId: number; group: string; partition: number };
+
+/** Errors of a produce; `duplicate` is a success (KIP-98: the record is already in the log). */
+export type ProduceError = "notLeader" | "notEnoughReplicas" | "outOfOrderSequence" | "unknownProducer" | "timeout";
+
+/** Messages a client handles. */
+export type ClientMessage =
+  | { type: "produceResponse"; requestId: number; offset?: number; error?: ProduceError }
+  | { type: "metadataResponse"; requestId: number; leaders: number[] }
+  | { type: "consumeResponse"; requestId: number; records?: LogRecord[]; error?: "notLeader" }
+  | { type: "offsetResponse"; requestId: number; offset: number };
+
+/** Every message of the log service. */
+export type LogMessage = BrokerMessage | ControllerMessage | ClientMessage;
+
+/** Records a follower or consumer fetches at most per request. */
+export const fetchRecordsMax = 64;
+/** Produce requests a leader holds waiting for the high watermark; beyond, it refuses (clients retry). */
+export const pendingProducesMax = 4096;
+/** Partitions a topic may have. */
+export const partitionsMax = 64;
+/** Records a partition's log may hold: a run that exceeds it is refused loudly rather than slowed. */
+export const partitionRecordsMax = 1_000_000;
