@@ -7,6 +7,7 @@
 export * from "./ring.ts";
 export * from "./hlc.ts";
 export * from "./versions.ts";
+export * from "./siblings.ts";
 export * from "./types.ts";
 export * from "./bugs.ts";
 export * from "./log_store.ts";

@@ -23,8 +23,9 @@
  *   is then gone from the node: a replica that never saw the delete and rejoins after that brings
  *   the value back, so every replica must see a delete within gc_grace (Cassandra's rule).
  *
- * Conflicts are resolved last-writer-wins by hybrid logical clock: a client's write carries the
- * latest timestamp it has seen, so a write always follows what its writer read or wrote before.
+ * Conflicts are resolved as `settings.siblings` says (`siblings.ts`): last-writer-wins by hybrid
+ * logical clock (a client's write carries the latest timestamp it has seen, so a write always
+ * follows what its writer read or wrote before), or kept and returned to the client, or merged.
  *
  * @module
  */
@@ -36,7 +37,8 @@ import { LogStore } from "./log_store.ts";
 import { isTombstone, type LsmFigures, LsmStore } from "./lsm_store.ts";
 import { hash32, type HashRing } from "./ring.ts";
 import type { KvMessage, KvPeerMessage, KvReply, KvRequest, KvSettings } from "./types.ts";
-import { contextOf, type Dot, lastWriterWins, newest, sameSiblings, type Sibling, sync, write } from "./versions.ts";
+import { mergedWriteValue, readValue, resolverFor } from "./siblings.ts";
+import { contextOf, type Dot, newest, sameSiblings, type Sibling, sync, write } from "./versions.ts";
 
 /** Requests one node coordinates at once; more are answered `unavailable`. */
 export const coordinatedMax = 10_000;
@@ -94,6 +96,8 @@ interface WriteOp {
   request: Extract<KvRequest, { type: "put" }>;
   client: number;
   siblings: Sibling[];
+  /** The dot the coordinator issued for the write. */
+  dot: Dot;
   homes: number[];
   /** Home replicas that hold the write durably, and the node holding each copy. */
   acks: Map<number, number>;
@@ -140,7 +144,7 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
   let peerTurn = 0;
 
   const stopped = () => store?.failed ?? hintLog?.failed;
-  const resolve = lastWriterWins;
+  const resolve = resolverFor(settings.siblings);
   /** The last dot counter issued; each incarnation starts above every earlier one's. */
   let lastCounter = api.incarnation * countersPerIncarnation;
 
@@ -195,14 +199,20 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
   const onPut = (client: number, request: Extract<KvRequest, { type: "put" }>) => {
     const homes = ring.preferenceList(request.key, settings.n);
     hlc.receive(request.seen);
-    const siblings = resolve(write(versions.get(request.key) ?? [], {
+    const current = versions.get(request.key) ?? [];
+    const written = write(current, {
       node: id,
       context: request.context,
-      value: request.value,
+      value: settings.siblings === "merge" ? mergedWriteValue(current, request) : request.value,
       timestamp: timestampFor(),
       counterFloor: lastCounter,
       expiresAtUs: request.ttlUs === undefined ? undefined : api.now() + request.ttlUs,
-    }));
+    });
+    // The write left a sibling beside the new one: its client had not seen a concurrent write.
+    if (written.length > 1) api.record("kv_write_conflicts", 1);
+    api.record("kv_writes_coordinated", 1);
+    const dot = written[written.length - 1].dot;
+    const siblings = resolve(written);
     // The new dot is in the versions, or (beaten by a newer write) in the winner's context.
     const issued = contextOf(siblings)[id] ?? 0;
     if (!(issued > lastCounter)) assert(false, `node ${id}: dot ${issued} issued after ${lastCounter}`);
@@ -212,6 +222,7 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
       request,
       client,
       siblings,
+      dot,
       homes,
       acks: new Map(),
       asked: new Set([id]),
@@ -243,16 +254,19 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
     const counted = op.acks.size + (bugs.coordinatorCountsSelfTwice && home === id ? 1 : 0);
     if (op.answered || counted < op.request.w) return;
     op.answered = true;
-    const written = op.siblings.find((s) => s.dot.node === id && s.value === op.request.value);
+    const written = op.siblings.find((s) => s.dot.node === op.dot.node && s.dot.counter === op.dot.counter);
     if (written !== undefined) {
       const copies = [...op.acks].map(([home, node]) => ({ node, home }));
       options.observer?.acknowledged({ key: op.request.key, dot: written.dot, timestamp: written.timestamp, copies });
     }
+    // Where siblings are kept, the reply returns them all, as a read would: the context covers
+    // every one (a dot's counter covers the node's earlier dots too), so the client must learn
+    // their values, or its next write would replace values it never saw.
     reply(op.client, {
       type: "reply",
       id: op.request.id,
       ok: true,
-      value: op.request.value,
+      value: settings.siblings === "lww" ? op.request.value : readValue(op.siblings, settings.siblings, api.now()),
       context: contextOf(op.siblings),
       timestamp: written?.timestamp ?? newest(op.siblings)!.timestamp,
     });
@@ -285,7 +299,11 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
       let merged: Sibling[] = [];
       for (const siblings of op.replies.values()) merged = sync(merged, siblings);
       op.merged = resolve(merged);
-      if (merged.length > 1) api.record("kv_conflicts_resolved", merged.length - 1);
+      api.record("kv_reads_coordinated", 1);
+      if (merged.length > 1) {
+        api.record("kv_conflicts_resolved", merged.length - 1);
+        api.record("kv_read_conflicts", 1);
+      }
       if (settings.readRepair !== "off") {
         for (const [node, siblings] of op.replies) if (!sameSiblings(siblings, op.merged)) repair(op, node);
       }
@@ -293,12 +311,11 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
     if (op.answered || (settings.readRepair === "blocking" && op.repairsWaiting.size > 0)) return;
     op.answered = true;
     const latest = newest(op.merged);
-    const expired = latest?.expiresAtUs !== undefined && latest.expiresAtUs <= api.now();
     reply(op.client, {
       type: "reply",
       id: op.request.id,
       ok: true,
-      value: expired ? null : latest?.value ?? null,
+      value: readValue(op.merged, settings.siblings, api.now()),
       context: contextOf(op.merged),
       timestamp: latest?.timestamp ?? timestampZero,
     });

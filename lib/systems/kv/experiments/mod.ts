@@ -19,6 +19,8 @@ export * from "./cas.ts";
 export * from "./lease_skew.ts";
 export * from "./session_check.ts";
 export * from "./resurrection.ts";
+export * from "./elements.ts";
+export * from "./store_figures.ts";
 export * from "./tombstones.ts";
 export * from "./replication.ts";
 

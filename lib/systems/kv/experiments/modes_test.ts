@@ -109,3 +109,36 @@ for (const [bug, { params, caughtBy }] of Object.entries(bugMatrix)) {
     assert.ok(failing(buggy).includes(caughtBy), `${bug}: ${JSON.stringify(buggy.checks)}`);
   });
 }
+
+// Clients that add elements to sets (read-modify-write) under partitions: concurrent adds meet.
+const sets = { faults: "partitions", puts: "add", deleteFraction: 0, keys: 8, durationUs: 2_000_000 };
+
+Deno.test("kv: siblings: under partitions, last-writer-wins loses concurrent acknowledged elements; merge and keep lose none", () => {
+  const lww = run({ ...sets, siblings: "lww" }, 1);
+  assert.ok(Number(lww.figures.elementsLost) > 0, `lww lost ${lww.figures.elementsLost}`);
+  assert.ok(!lww.checks.some((c) => c.checker === "acknowledged-elements"), "lww does not promise it");
+  for (const siblings of ["merge", "keep"]) {
+    for (const seed of siblings === "merge" ? [1, 2] : [1]) {
+      const output = run({ ...sets, siblings }, seed);
+      assert.deepEqual(failing(output), [], `${siblings} seed ${seed}: ${JSON.stringify(output.checks)}`);
+      assert.ok(output.checks.some((c) => c.checker === "acknowledged-elements"), "the elements are judged");
+      assert.equal(output.figures.elementsLost, 0);
+      assert.ok(Number(output.figures.writeConflictRate) > 0, `${siblings}: concurrent writes met`);
+    }
+  }
+});
+
+Deno.test("kv: siblings: keep returns concurrent siblings to the client, and the conflict rate counts the reads that met them", () => {
+  const output = run({ faults: "partitions", siblings: "keep", deleteFraction: 0, keys: 4 }, 1);
+  const exposed = output.history.events.filter((op) =>
+    op.f === "get" && op.type === "ok" && String(op.value).includes("|")
+  );
+  assert.ok(exposed.length > 0, "some read returned more than one sibling");
+  assert.ok(Number(output.figures.readConflictRate) > 0 && Number(output.figures.readConflictRate) < 1);
+  const lww = run({ faults: "partitions", deleteFraction: 0, keys: 4 }, 1);
+  assert.equal(lww.history.events.filter((op) => op.f === "get" && String(op.value).includes("|")).length, 0);
+});
+
+Deno.test("kv: siblings and set puts are refused in the CP modes, naming the modes that have siblings", () => {
+  assert.throws(() => run({ mode: "linearizable", siblings: "merge" }, 1), /quorum, one or session/);
+});

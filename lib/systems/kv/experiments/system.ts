@@ -44,6 +44,8 @@ export interface KvOptions {
   clientTimeoutUs: number;
   attemptsMax: number;
   bug: "none" | keyof typeof kvBugDocs;
+  /** What the clients' puts do: replace the value (default) or add an element to the key's set. */
+  puts?: "assign" | "add";
 }
 
 /** Acknowledged writes the invariant remembers; past this a run judges its first ones only. */
@@ -158,6 +160,7 @@ export const kvSystem: SystemDefinition<KvMessage, KvOptions, KvCluster> = {
       mode: options.mode,
       timeoutUs: options.clientTimeoutUs,
       attemptsMax: options.attemptsMax,
+      puts: options.puts,
     }),
 };
 
