@@ -8,6 +8,7 @@ export * from "./ring.ts";
 export * from "./hlc.ts";
 export * from "./versions.ts";
 export * from "./siblings.ts";
+export * from "./merkle.ts";
 export * from "./types.ts";
 export * from "./bugs.ts";
 export * from "./log_store.ts";

@@ -133,10 +133,10 @@ export type KvPeerMessage =
   | { type: "replicated"; rid: number; ok: boolean }
   | { type: "fetch"; rid: number; key: string }
   | { type: "fetched"; rid: number; siblings: Sibling[] }
-  /** Anti-entropy: bucket hashes of the keys both nodes hold. */
-  | { type: "digest"; buckets: number[] }
-  /** Anti-entropy: every key of the differing buckets, to merge; `reply` asks for the same back. */
-  | { type: "exchange"; entries: [string, Sibling[]][]; buckets: number[]; reply: boolean };
+  /** Anti-entropy: the hashes of `nodes` of one level of the sender's hash tree of the keys both hold. */
+  | { type: "merkle"; level: number; nodes: number[]; hashes: number[] }
+  /** Anti-entropy: every key of the differing leaves, to merge; `reply` asks for the same back. */
+  | { type: "exchange"; entries: [string, Sibling[]][]; leaves: number[]; reply: boolean };
 
 /** Every message of the store. */
 export type KvMessage = KvRequest | KvReply | KvPeerMessage;

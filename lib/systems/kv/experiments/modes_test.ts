@@ -142,3 +142,16 @@ Deno.test("kv: siblings: keep returns concurrent siblings to the client, and the
 Deno.test("kv: siblings and set puts are refused in the CP modes, naming the modes that have siblings", () => {
   assert.throws(() => run({ mode: "linearizable", siblings: "merge" }, 1), /quorum, one or session/);
 });
+
+Deno.test("kv: anti-entropy alone (no read repair) converges the replicas after partitions and crashes, exchanging few keys", () => {
+  for (const faults of ["partitions", "crashes"]) {
+    const output = run({ faults, readRepair: "off", keys: 64 }, 1);
+    assert.equal(output.checks.find((c) => c.checker === "liveness")?.valid, true, `${faults}: converged`);
+    assert.equal(output.figures.readRepairs, 0);
+    const exchanged = Number(output.figures.antiEntropyKeysExchanged);
+    const messages = Number(output.figures.antiEntropyMessages);
+    assert.ok(exchanged > 0 && Number(output.figures.antiEntropyBytes) > 0, `${faults}: anti-entropy repaired`);
+    // A whole-bucket exchange would send every shared key at each differing round.
+    assert.ok(exchanged < messages * 64, `${faults}: ${exchanged} keys over ${messages} messages`);
+  }
+});
