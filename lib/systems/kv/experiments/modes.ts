@@ -51,7 +51,7 @@ import { InputError } from "../../../assert.ts";
 import type { Schedule } from "../../../faults/mod.ts";
 import { kvBugNames, kvSettingsDefaults, siblingPolicies } from "../mod.ts";
 import { acknowledgedElementsKept, lostElements } from "./elements.ts";
-import { storeFigures } from "./store_figures.ts";
+import { modeFigures, storeFigures } from "./store_figures.ts";
 import { noResurrectedDeletes } from "./resurrection.ts";
 import { isRaftMode, kvStoreModes, type KvStoreOptions, kvStoreSystem } from "./store.ts";
 import { casGenerator, requireCasMode } from "./cas.ts";
@@ -238,8 +238,10 @@ export const kvModesExperiment = defineExperiment({
   phases: (p) => ({ warmupUs: 300_000, durationUs: p.durationUs, recoveryBoundUs: 3_000_000 }),
   figures: (p) => ({ staleness: valuesNameWrites(p) }),
   extras: (run, p) => {
-    const store = isRaftMode(p.mode) ? {} : storeFigures(run);
-    if (!valuesNameWrites(p)) return { figures: { ...store, ...setFigures(run, p) } };
+    const mode = modeFigures(run, { staleness: valuesNameWrites(p) });
+    const store = { ...mode.figures, ...(isRaftMode(p.mode) ? {} : storeFigures(run)) };
+    const tables = { latency: mode.latency };
+    if (!valuesNameWrites(p)) return { figures: { ...store, ...setFigures(run, p) }, tables };
     const linearizable = promisesLinearizability(p)
       ? run.checks.find((c) => c.checker === linearizability.name)?.valid
       : linearizability.check({
@@ -253,7 +255,7 @@ export const kvModesExperiment = defineExperiment({
     if (!isRaftMode(p.mode) && p.mode !== "session") {
       figures.sessionGuarantees = String(checkStoreSessions(run.sim.history.events).valid);
     }
-    return { figures };
+    return { figures, tables };
   },
 });
 

@@ -155,3 +155,30 @@ Deno.test("kv: anti-entropy alone (no read repair) converges the replicas after 
     assert.ok(exchanged < messages * 64, `${faults}: ${exchanged} keys over ${messages} messages`);
   }
 });
+
+Deno.test("kv: every mode reports latency percentiles, availability during and outside faults, staleness depth, conflicts and repair traffic", () => {
+  const base = ["availabilityDuringFaults", "availabilityOutsideFaults", "getLatencyUsP999", "putLatencyUsP999"];
+  const staleness = ["versionsBehindMean", "versionsBehindMax", "stalenessUsP50", "stalenessUsMax"];
+  const store = ["readConflictRate", "writeConflictRate", "readRepairs", "hintsStored", "hintsDelivered"];
+  const traffic = ["antiEntropyBytes", "antiEntropyMessages", "antiEntropyKeysExchanged"];
+  for (const mode of ["quorum", "one", "linearizable"]) {
+    const output = run({ mode, faults: "partitions" }, 1);
+    const f = output.figures;
+    const names = [...base, ...staleness, ...(mode === "linearizable" ? [] : [...store, ...traffic])];
+    for (const name of names) assert.equal(typeof f[name], "number", `${mode}: ${name} = ${f[name]}`);
+    for (const name of ["availabilityDuringFaults", "availabilityOutsideFaults"]) {
+      assert.ok(Number(f[name]) > 0 && Number(f[name]) <= 1, `${mode}: ${name} ${f[name]}`);
+    }
+    assert.ok(Number(f.versionsBehindMax) >= Number(f.versionsBehindMean) && Number(f.versionsBehindMean) >= 0);
+    const rows = output.tables.latency;
+    assert.deepEqual(rows.map((r) => r.f), ["delete", "get", "put"], mode);
+    for (const r of rows) {
+      const [p50, p99, p999, max] = [r.p50Us, r.p99Us, r.p999Us, r.maxUs].map(Number);
+      assert.ok(p50 <= p99 && p99 <= p999 && p999 <= max, JSON.stringify(r));
+    }
+    if (mode === "one") {
+      assert.ok(Number(f.versionsBehindMax) >= 1, "R = W = 1 under partitions reads stale values");
+      assert.ok(Number(f.antiEntropyBytes) > 0);
+    }
+  }
+});
