@@ -21,6 +21,7 @@ export * from "./session_check.ts";
 export * from "./resurrection.ts";
 export * from "./elements.ts";
 export * from "./store_figures.ts";
+export * from "./mode_sweep.ts";
 export * from "./tombstones.ts";
 export * from "./replication.ts";
 
