@@ -24,6 +24,8 @@ export interface GeneratorContext {
   process: number;
   /** Operations this process has invoked before: with `process`, a unique value for writes. */
   sequence: number;
+  /** The simulated time of the invocation, for workloads in phases; absent where no clock runs. */
+  nowUs?: number;
 }
 
 /** Draws operations. Randomness comes from the process's stream only, so runs replay. */
@@ -159,7 +161,7 @@ export function clientProcess<M>(api: NodeApi<M>, options: ProcessOptions<M>): N
   let busy = false;
   const begin = () => {
     if (busy || !options.open()) return;
-    const request = options.generator.next(api.rng, { process, sequence: sequence++ });
+    const request = options.generator.next(api.rng, { process, sequence: sequence++, nowUs: api.now() });
     const invocation = api.invoke(request.f, request.value, { key: request.key, process });
     busy = true;
     let finished = false;

@@ -9,6 +9,11 @@
  * `session` mode it also refuses a read older than what it has read or written of the key (read
  * your writes, monotonic reads) and asks another home replica instead.
  *
+ * With `puts: "add"` the keys hold sets: a put adds its value to the elements the session last
+ * read or wrote of the key (a read-modify-write, as Dynamo's shopping cart), and the history still
+ * records the element alone as the put's value. Whether a concurrent add survives is then up to
+ * the store's sibling policy (`siblings.ts`).
+ *
  * It performs `get`, `put` and `delete`; a `cas`, or a put with a time to live, fails at once,
  * naming the modes that allow it (the CP modes, on Raft).
  *
@@ -22,7 +27,8 @@
 import type { ClientContext, Outcome, Request, SystemClient } from "../../sim/mod.ts";
 import { compareTimestamps, maxTimestamp, type Timestamp, timestampVersion, timestampZero } from "./hlc.ts";
 import type { HashRing } from "./ring.ts";
-import type { KvMessage, KvMode, KvSettings } from "./types.ts";
+import { elementsOf, unionOf } from "./siblings.ts";
+import { elementSeparator, type KvMessage, type KvMode, type KvSettings, siblingSeparator } from "./types.ts";
 import type { VersionVector } from "./versions.ts";
 
 /** Options of a {@linkcode kvClient}. */
@@ -34,6 +40,8 @@ export interface KvClientOptions {
   timeoutUs: number;
   /** Tries of one request before its outcome is given up on. */
   attemptsMax: number;
+  /** What a put does: replace the key's value (`assign`, default) or add an element to its set (`add`). */
+  puts?: "assign" | "add";
 }
 
 /** Wait after a refusal before the next try. */
@@ -56,6 +64,8 @@ export function kvClient(context: ClientContext<KvMessage>, options: KvClientOpt
   const contexts = new Map<string, VersionVector>();
   /** The newest timestamp this session has read or written, per key. */
   const floors = new Map<string, Timestamp>();
+  /** With `add` puts: the elements this session last read or wrote, per key. */
+  const known = new Map<string, string>();
   let seen: Timestamp = timestampZero;
   let nextId = 1;
   let pending: Pending | undefined;
@@ -66,7 +76,12 @@ export function kvClient(context: ClientContext<KvMessage>, options: KvClientOpt
     const key = p.request.key ?? "";
     if (p.request.f === "get") context.send(target, { type: "get", id: p.id, key, r: quorum(settings.r) });
     else {
-      const value = p.request.f === "delete" ? null : String(p.request.value);
+      const element = String(p.request.value);
+      const value = p.request.f === "delete"
+        ? null
+        : options.puts === "add"
+        ? unionOf([known.get(key) ?? "", element])
+        : element;
       context.send(target, {
         type: "put",
         id: p.id,
@@ -138,6 +153,13 @@ export function kvClient(context: ClientContext<KvMessage>, options: KvClientOpt
       contexts.set(key, message.context);
       floors.set(key, maxTimestamp(floor, message.timestamp));
       seen = maxTimestamp(seen, message.timestamp);
+      // Siblings a `keep` read returned are merged here: the client reconciles what the store kept.
+      if (options.puts === "add") {
+        known.set(
+          key,
+          elementsOf((message.value ?? "").split(siblingSeparator).join(elementSeparator)).join(elementSeparator),
+        );
+      }
       // A key never written (or deleted) reads as the empty string, the models' initial value.
       // The timestamp goes into the history too: session checks order what a session read and
       // wrote by it, from the record alone (lib/check/session.ts).

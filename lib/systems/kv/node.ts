@@ -10,9 +10,10 @@
  * - **Reads.** The coordinator asks every home replica and answers from the first R, merged; read
  *   repair sends the merged versions to the replicas that answered with less, before answering
  *   (blocking, so a later read quorum sees what this one returned) or after.
- * - **Anti-entropy.** Every `antiEntropyEveryUs` a node compares hashes of its keys with the next
- *   peer's, in 64 buckets of the keys both hold, and the two exchange the keys of the buckets that
- *   differ: replicas converge even for keys nobody reads.
+ * - **Anti-entropy.** Every `antiEntropyEveryUs` a node compares a hash tree of the keys it shares
+ *   with the next peer (`merkle.ts`, kept up to date on every change) with the peer's: the two
+ *   descend only into subtrees whose hashes differ and exchange the keys of the leaves that differ,
+ *   so replicas converge even for keys nobody reads.
  * - **Durability.** Versions go to a log-structured store (`lsm_store.ts`: a write-ahead log with
  *   group commit, a memtable, sorted runs, size-tiered compaction), hints to an append-only log
  *   (`log_store.ts`); nothing is acknowledged before its fsync. A failed write or fsync stops the
@@ -23,8 +24,9 @@
  *   is then gone from the node: a replica that never saw the delete and rejoins after that brings
  *   the value back, so every replica must see a delete within gc_grace (Cassandra's rule).
  *
- * Conflicts are resolved last-writer-wins by hybrid logical clock: a client's write carries the
- * latest timestamp it has seen, so a write always follows what its writer read or wrote before.
+ * Conflicts are resolved as `settings.siblings` says (`siblings.ts`): last-writer-wins by hybrid
+ * logical clock (a client's write carries the latest timestamp it has seen, so a write always
+ * follows what its writer read or wrote before), or kept and returned to the client, or merged.
  *
  * @module
  */
@@ -34,16 +36,16 @@ import type { KvBugs } from "./bugs.ts";
 import { Hlc, type Timestamp, timestampZero } from "./hlc.ts";
 import { LogStore } from "./log_store.ts";
 import { isTombstone, type LsmFigures, LsmStore } from "./lsm_store.ts";
+import { childrenOf, merkleLeafLevel, MerkleTree } from "./merkle.ts";
 import { hash32, type HashRing } from "./ring.ts";
 import type { KvMessage, KvPeerMessage, KvReply, KvRequest, KvSettings } from "./types.ts";
-import { contextOf, type Dot, lastWriterWins, newest, sameSiblings, type Sibling, sync, write } from "./versions.ts";
+import { mergedWriteValue, readValue, resolverFor } from "./siblings.ts";
+import { contextOf, type Dot, newest, sameSiblings, type Sibling, sync, write } from "./versions.ts";
 
 /** Requests one node coordinates at once; more are answered `unavailable`. */
 export const coordinatedMax = 10_000;
 /** Dot counters one incarnation of a node may issue. */
 export const countersPerIncarnation = 1_000_000_000;
-/** Anti-entropy buckets. */
-export const antiEntropyBuckets = 64;
 
 /** The file of a node's hints (its versions are in the `lsm_store.ts` files). */
 export const hintsFile = "hints.log";
@@ -94,6 +96,8 @@ interface WriteOp {
   request: Extract<KvRequest, { type: "put" }>;
   client: number;
   siblings: Sibling[];
+  /** The dot the coordinator issued for the write. */
+  dot: Dot;
   homes: number[];
   /** Home replicas that hold the write durably, and the node holding each copy. */
   acks: Map<number, number>;
@@ -140,13 +144,14 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
   let peerTurn = 0;
 
   const stopped = () => store?.failed ?? hintLog?.failed;
-  const resolve = lastWriterWins;
+  const resolve = resolverFor(settings.siblings);
   /** The last dot counter issued; each incarnation starts above every earlier one's. */
   let lastCounter = api.incarnation * countersPerIncarnation;
 
   /** Makes `siblings` the key's versions; `onDurable` once they are on disk. */
   const setVersions = (key: string, siblings: Sibling[], onDurable: () => void) => {
     versions.set(key, siblings);
+    updateTrees(key, siblings);
     const latest = newest(siblings);
     if (latest !== undefined) hlc.receive(latest.timestamp);
     const seq = store.put(key, siblings, () => {
@@ -174,6 +179,7 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
     // The store collects only a key's newest record, which is what memory holds.
     if (!sameSiblings(versions.get(key) ?? [], siblings)) assert(false, `node ${id}: collected a stale ${key}`);
     versions.delete(key);
+    updateTrees(key, undefined);
     durable.delete(key);
     durableSeq.delete(key);
     api.record("kv_keys_collected", 1);
@@ -195,14 +201,20 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
   const onPut = (client: number, request: Extract<KvRequest, { type: "put" }>) => {
     const homes = ring.preferenceList(request.key, settings.n);
     hlc.receive(request.seen);
-    const siblings = resolve(write(versions.get(request.key) ?? [], {
+    const current = versions.get(request.key) ?? [];
+    const written = write(current, {
       node: id,
       context: request.context,
-      value: request.value,
+      value: settings.siblings === "merge" ? mergedWriteValue(current, request) : request.value,
       timestamp: timestampFor(),
       counterFloor: lastCounter,
       expiresAtUs: request.ttlUs === undefined ? undefined : api.now() + request.ttlUs,
-    }));
+    });
+    // The write left a sibling beside the new one: its client had not seen a concurrent write.
+    if (written.length > 1) api.record("kv_write_conflicts", 1);
+    api.record("kv_writes_coordinated", 1);
+    const dot = written[written.length - 1].dot;
+    const siblings = resolve(written);
     // The new dot is in the versions, or (beaten by a newer write) in the winner's context.
     const issued = contextOf(siblings)[id] ?? 0;
     if (!(issued > lastCounter)) assert(false, `node ${id}: dot ${issued} issued after ${lastCounter}`);
@@ -212,6 +224,7 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
       request,
       client,
       siblings,
+      dot,
       homes,
       acks: new Map(),
       asked: new Set([id]),
@@ -243,16 +256,19 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
     const counted = op.acks.size + (bugs.coordinatorCountsSelfTwice && home === id ? 1 : 0);
     if (op.answered || counted < op.request.w) return;
     op.answered = true;
-    const written = op.siblings.find((s) => s.dot.node === id && s.value === op.request.value);
+    const written = op.siblings.find((s) => s.dot.node === op.dot.node && s.dot.counter === op.dot.counter);
     if (written !== undefined) {
       const copies = [...op.acks].map(([home, node]) => ({ node, home }));
       options.observer?.acknowledged({ key: op.request.key, dot: written.dot, timestamp: written.timestamp, copies });
     }
+    // Where siblings are kept, the reply returns them all, as a read would: the context covers
+    // every one (a dot's counter covers the node's earlier dots too), so the client must learn
+    // their values, or its next write would replace values it never saw.
     reply(op.client, {
       type: "reply",
       id: op.request.id,
       ok: true,
-      value: op.request.value,
+      value: settings.siblings === "lww" ? op.request.value : readValue(op.siblings, settings.siblings, api.now()),
       context: contextOf(op.siblings),
       timestamp: written?.timestamp ?? newest(op.siblings)!.timestamp,
     });
@@ -285,7 +301,11 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
       let merged: Sibling[] = [];
       for (const siblings of op.replies.values()) merged = sync(merged, siblings);
       op.merged = resolve(merged);
-      if (merged.length > 1) api.record("kv_conflicts_resolved", merged.length - 1);
+      api.record("kv_reads_coordinated", 1);
+      if (merged.length > 1) {
+        api.record("kv_conflicts_resolved", merged.length - 1);
+        api.record("kv_read_conflicts", 1);
+      }
       if (settings.readRepair !== "off") {
         for (const [node, siblings] of op.replies) if (!sameSiblings(siblings, op.merged)) repair(op, node);
       }
@@ -293,12 +313,11 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
     if (op.answered || (settings.readRepair === "blocking" && op.repairsWaiting.size > 0)) return;
     op.answered = true;
     const latest = newest(op.merged);
-    const expired = latest?.expiresAtUs !== undefined && latest.expiresAtUs <= api.now();
     reply(op.client, {
       type: "reply",
       id: op.request.id,
       ok: true,
-      value: expired ? null : latest?.value ?? null,
+      value: readValue(op.merged, settings.siblings, api.now()),
       context: contextOf(op.merged),
       timestamp: latest?.timestamp ?? timestampZero,
     });
@@ -426,48 +445,62 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
 
   // ------------------------------------------------------------------ anti-entropy
 
-  /** The keys `peer` and this node both replicate, bucketed, with each bucket's hash. */
-  const bucketsWith = (peer: number) => {
-    const hashes = new Array<number>(antiEntropyBuckets).fill(0);
-    const keys = new Map<number, string[]>();
-    for (const [key, siblings] of versions) {
-      const homes = ring.preferenceList(key, settings.n);
-      if (!homes.includes(peer)) continue;
-      const bucket = hash32(key) % antiEntropyBuckets;
-      hashes[bucket] = (hashes[bucket] + hash32(`${key}|${digestOf(siblings)}`)) >>> 0;
-      const inBucket = keys.get(bucket);
-      if (inBucket === undefined) keys.set(bucket, [key]);
-      else inBucket.push(key);
+  /** A hash tree per peer over the keys both replicate, kept up to date on every change. */
+  const trees = new Map<number, MerkleTree>();
+  const treeWith = (peer: number) => {
+    let tree = trees.get(peer);
+    if (tree === undefined) trees.set(peer, tree = new MerkleTree());
+    return tree;
+  };
+  /** Each key's home replicas other than this node, computed once. */
+  const peersOfKey = new Map<string, number[]>();
+
+  /** Puts a key's versions (undefined: gone) into the tree of every peer replicating it. */
+  const updateTrees = (key: string, siblings: readonly Sibling[] | undefined) => {
+    let peers = peersOfKey.get(key);
+    if (peers === undefined) {
+      peers = ring.preferenceList(key, settings.n).filter((node) => node !== id);
+      peersOfKey.set(key, peers);
     }
-    return { hashes, keys };
+    const hash = siblings === undefined ? undefined : hash32(`${key}|${digestOf(siblings)}`);
+    for (const peer of peers) treeWith(peer).set(key, hash);
+  };
+
+  const sendAntiEntropy = (peer: number, message: KvPeerMessage, sizeBytes: number) => {
+    api.record("kv_anti_entropy_bytes", sizeBytes);
+    api.record("kv_anti_entropy_messages", 1);
+    ask(peer, message, sizeBytes);
+  };
+
+  const sendLevel = (peer: number, level: number, nodes: number[]) => {
+    const hashes = treeWith(peer).hashes(level, nodes);
+    sendAntiEntropy(peer, { type: "merkle", level, nodes, hashes }, 8 + 8 * nodes.length);
   };
 
   const startAntiEntropy = () => {
     if (stopped() !== undefined) return;
     const peers = ring.nodes.filter((node) => node !== id);
     if (peers.length === 0) return;
-    const peer = peers[peerTurn++ % peers.length];
-    const { hashes } = bucketsWith(peer);
-    ask(peer, { type: "digest", buckets: hashes }, 8 + 4 * antiEntropyBuckets);
-    api.record("kv_anti_entropy_bytes", 8 + 4 * antiEntropyBuckets);
+    sendLevel(peers[peerTurn++ % peers.length], 0, [0]);
   };
 
-  const entriesOf = (buckets: number[], keys: Map<number, string[]>): [string, Sibling[]][] =>
-    buckets.flatMap((bucket) =>
-      (keys.get(bucket) ?? []).map((key) => [key, versions.get(key)!] as [string, Sibling[]])
-    );
-
-  const sendExchange = (peer: number, entries: [string, Sibling[]][], buckets: number[], replyWanted: boolean) => {
-    const sizeBytes = 16 + JSON.stringify(entries).length;
-    api.record("kv_anti_entropy_bytes", sizeBytes);
-    ask(peer, { type: "exchange", entries, buckets, reply: replyWanted }, sizeBytes);
-  };
-
-  const onDigest = (from: number, theirs: number[]) => {
+  /** The peer's hashes of some nodes: descend into the children of those that differ, or exchange leaves. */
+  const onMerkle = (from: number, m: Extract<KvPeerMessage, { type: "merkle" }>) => {
     if (stopped() !== undefined) return;
-    const { hashes, keys } = bucketsWith(from);
-    const differing = hashes.flatMap((hash, bucket) => (hash === theirs[bucket] ? [] : [bucket]));
-    if (differing.length > 0) sendExchange(from, entriesOf(differing, keys), differing, true);
+    if (!(m.level >= 0 && m.level <= merkleLeafLevel)) assert(false, `node ${id}: merkle level ${m.level}`);
+    const differing = treeWith(from).differing(m.level, m.nodes, m.hashes);
+    if (differing.length === 0) return;
+    if (m.level < merkleLeafLevel) return sendLevel(from, m.level + 1, childrenOf(differing));
+    sendExchange(from, entriesOf(from, differing), differing, true);
+  };
+
+  const entriesOf = (peer: number, leaves: number[]): [string, Sibling[]][] =>
+    treeWith(peer).keysOf(leaves).map((key) => [key, versions.get(key)!] as [string, Sibling[]]);
+
+  const sendExchange = (peer: number, entries: [string, Sibling[]][], leaves: number[], replyWanted: boolean) => {
+    api.record("kv_anti_entropy_keys", entries.length);
+    const sizeBytes = 16 + 4 * leaves.length + JSON.stringify(entries).length;
+    sendAntiEntropy(peer, { type: "exchange", entries, leaves, reply: replyWanted }, sizeBytes);
   };
 
   const onExchange = (from: number, m: Extract<KvPeerMessage, { type: "exchange" }>) => {
@@ -477,7 +510,7 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
       const merged = resolve(sync(mine, siblings));
       if (!sameSiblings(merged, mine)) setVersions(key, merged, () => {});
     }
-    if (m.reply) sendExchange(from, entriesOf(m.buckets, bucketsWith(from).keys), m.buckets, false);
+    if (m.reply) sendExchange(from, entriesOf(from, m.leaves), m.leaves, false);
   };
 
   // ------------------------------------------------------------------ life cycle
@@ -508,6 +541,8 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
         setHint(durableHints, record.target, record.key, record.siblings);
       }
     }
+    trees.clear();
+    for (const [key, siblings] of versions) updateTrees(key, siblings);
     api.setTimer(settings.handoffEveryUs, "handoff" satisfies TimerTag);
     api.setTimer(settings.compactionEveryUs, "compaction" satisfies TimerTag);
     if (settings.antiEntropyEveryUs > 0) {
@@ -539,8 +574,8 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
           return ask(from, { type: "fetched", rid: message.rid, siblings: versions.get(message.key) ?? [] });
         case "fetched":
           return onFetched(from, message.rid, message.siblings);
-        case "digest":
-          return onDigest(from, message.buckets);
+        case "merkle":
+          return onMerkle(from, message);
         case "exchange":
           return onExchange(from, message);
         case "reply":

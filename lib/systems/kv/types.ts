@@ -9,6 +9,28 @@ import type { Sibling, VersionVector } from "./versions.ts";
 /** How a leaderless request is served. */
 export type KvMode = "quorum" | "one" | "session";
 
+/**
+ * What a store does with concurrent versions of a key (siblings):
+ * - `lww`: last-writer-wins by hybrid logical clock; the newest survives, the others are dropped.
+ * - `keep`: every sibling is kept and a read returns them all (their values sorted and joined by
+ *   {@linkcode siblingSeparator}); the client's next write, whose context covers what it read,
+ *   replaces them (Riak's `allow_mult`, Dynamo's "the client reconciles").
+ * - `merge`: siblings are kept, and the store resolves them by a merge function: a read returns the
+ *   union of the elements of every sibling's value (a value is a set of elements separated by
+ *   {@linkcode elementSeparator}), and a write's new sibling takes in the elements of every
+ *   sibling it replaces at the coordinator. With clients that add to what they read, no
+ *   acknowledged element is lost, which last-writer-wins cannot promise.
+ */
+export type SiblingPolicy = "lww" | "keep" | "merge";
+
+/** Every sibling policy. */
+export const siblingPolicies: readonly SiblingPolicy[] = ["lww", "keep", "merge"];
+
+/** Between the elements of a set value (`merge` policy, `add` puts). */
+export const elementSeparator = " ";
+/** Between the siblings a `keep` read returns. */
+export const siblingSeparator = "|";
+
 /** What the nodes of one store share. */
 export interface KvSettings {
   /** Replication factor N. */
@@ -41,6 +63,8 @@ export interface KvSettings {
   tierRunsMin: number;
   /** How often a node looks for a compaction to start (and samples its tombstone gauge). */
   compactionEveryUs: number;
+  /** What happens to concurrent versions of a key: see {@linkcode SiblingPolicy}. */
+  siblings: SiblingPolicy;
 }
 
 /** Settings a store starts from. */
@@ -58,6 +82,7 @@ export const kvSettingsDefaults: KvSettings = {
   memtableBytesMax: 16_384,
   tierRunsMin: 4,
   compactionEveryUs: 100_000,
+  siblings: "lww",
 };
 
 /** A client's request: the quorums it asks for travel with it, so a mode can be chosen per request. */
@@ -108,10 +133,10 @@ export type KvPeerMessage =
   | { type: "replicated"; rid: number; ok: boolean }
   | { type: "fetch"; rid: number; key: string }
   | { type: "fetched"; rid: number; siblings: Sibling[] }
-  /** Anti-entropy: bucket hashes of the keys both nodes hold. */
-  | { type: "digest"; buckets: number[] }
-  /** Anti-entropy: every key of the differing buckets, to merge; `reply` asks for the same back. */
-  | { type: "exchange"; entries: [string, Sibling[]][]; buckets: number[]; reply: boolean };
+  /** Anti-entropy: the hashes of `nodes` of one level of the sender's hash tree of the keys both hold. */
+  | { type: "merkle"; level: number; nodes: number[]; hashes: number[] }
+  /** Anti-entropy: every key of the differing leaves, to merge; `reply` asks for the same back. */
+  | { type: "exchange"; entries: [string, Sibling[]][]; leaves: number[]; reply: boolean };
 
 /** Every message of the store. */
 export type KvMessage = KvRequest | KvReply | KvPeerMessage;

@@ -29,10 +29,13 @@ import { kvCas } from "../../../check/mod.ts";
 import {
   boolean,
   choice,
+  type ClusterHandle,
   combinePackages,
   defineExperiment,
   defineParams,
+  type Figure,
   finalReads,
+  type HarnessRun,
   integer,
   keyValueGenerator,
   linearizable,
@@ -47,7 +50,9 @@ import {
 } from "../../../harness/mod.ts";
 import { InputError } from "../../../assert.ts";
 import type { Schedule } from "../../../faults/mod.ts";
-import { kvBugNames, kvSettingsDefaults } from "../mod.ts";
+import { kvBugNames, kvSettingsDefaults, siblingPolicies } from "../mod.ts";
+import { acknowledgedElementsKept, lostElements } from "./elements.ts";
+import { modeFigures, storeFigures } from "./store_figures.ts";
 import { noResurrectedDeletes } from "./resurrection.ts";
 import { isRaftMode, kvStoreModes, type KvStoreOptions, kvStoreSystem } from "./store.ts";
 import { casGenerator, requireCasMode } from "./cas.ts";
@@ -108,6 +113,17 @@ export const kvModesParams = defineParams({
     description: "fraction of operations that delete their key (at most 1 - readFraction)",
   }),
   thinkTimeUsMean: number({ default: 2_000, min: 0, description: "mean client think time" }),
+  siblings: choice(siblingPolicies, {
+    default: kvSettingsDefaults.siblings,
+    description: "concurrent versions of a key: lww: last-writer-wins by hybrid logical clock; keep: a read " +
+      "returns every sibling (joined by |) and the client's next write replaces them; merge: a read returns the " +
+      "union of their elements and a write takes in the elements of what it replaces (leaderless modes)",
+  }),
+  puts: choice(["assign", "add"], {
+    default: "assign",
+    description: "assign: a put replaces the key's value; add: a put adds its element to the set the client " +
+      "last read (read-modify-write), judged by acknowledged-elements (leaderless modes)",
+  }),
   ...paramGroups.faults(kvFaultPackages, {
     default: "mixed",
     description: "the harness's standard fault packages (crashes, partitions, disks, pauses, clocks, power), " +
@@ -135,6 +151,12 @@ export function kvOptions(p: KvModesParams): KvStoreOptions {
       `faults leader-skew aims at a leader; mode ${p.mode} has none (choose mode linearizable or lease)`,
     );
   }
+  if (isRaftMode(p.mode) && (p.siblings !== "lww" || p.puts !== "assign")) {
+    throw new InputError(
+      `siblings ${p.siblings} and puts ${p.puts} are settings of the leaderless modes; mode ${p.mode} runs on ` +
+        "Raft, which has no siblings (choose a mode of quorum, one or session, or siblings lww and puts assign)",
+    );
+  }
   if (p.n > p.servers && !isRaftMode(p.mode)) {
     throw new InputError(`n ${p.n} is above servers ${p.servers}: a key needs n distinct nodes`);
   }
@@ -154,7 +176,9 @@ export function kvOptions(p: KvModesParams): KvStoreOptions {
       antiEntropyEveryUs: p.antiEntropyEveryUs,
       gcGraceUs: p.gcGraceUs,
       memtableBytesMax: p.memtableBytesMax,
+      siblings: p.siblings,
     },
+    puts: p.puts,
     virtualNodes: 16,
     serviceTimeUsMean: 20,
     // Past the coordinator's own deadline, so a write's fate comes from the coordinator when it can.
@@ -194,12 +218,16 @@ export function kvModesWorkload(p: KvModesParams): Workload {
       p.casFraction,
     ),
     final: finalReads(p.keys),
-    checkers: [
-      ...(promisesLinearizability(p) ? [linearizability] : []),
-      sessionWritesKept(),
-      noResurrectedDeletes({ reads: promisesLinearizability(p) ? "all" : "final" }),
-      ...(p.mode === "session" ? [sessionGuaranteesKept] : []),
-    ],
+    checkers: valuesNameWrites(p)
+      ? [
+        ...(promisesLinearizability(p) ? [linearizability] : []),
+        sessionWritesKept(),
+        noResurrectedDeletes({ reads: promisesLinearizability(p) ? "all" : "final" }),
+        ...(p.mode === "session" ? [sessionGuaranteesKept] : []),
+      ]
+      : promisesElements(p)
+      ? [acknowledgedElementsKept]
+      : [],
   };
 }
 
@@ -214,8 +242,12 @@ export const kvModesExperiment = defineExperiment({
   workload: kvModesWorkload,
   schedule: kvSchedule,
   phases: (p) => ({ warmupUs: 300_000, durationUs: p.durationUs, recoveryBoundUs: 3_000_000 }),
-  figures: () => ({ staleness: true }),
+  figures: (p) => ({ staleness: valuesNameWrites(p) }),
   extras: (run, p) => {
+    const mode = modeFigures(run, { staleness: valuesNameWrites(p) });
+    const store = { ...mode.figures, ...(isRaftMode(p.mode) ? {} : storeFigures(run)) };
+    const tables = { latency: mode.latency };
+    if (!valuesNameWrites(p)) return { figures: { ...store, ...setFigures(run, p) }, tables };
     const linearizable = promisesLinearizability(p)
       ? run.checks.find((c) => c.checker === linearizability.name)?.valid
       : linearizability.check({
@@ -225,13 +257,39 @@ export const kvModesExperiment = defineExperiment({
         elements: run.elements,
       }).valid;
     // The leaderless clients record versions: the session guarantees are measured where not promised.
-    const figures: Record<string, string> = { linearizable: String(linearizable) };
+    const figures: Record<string, Figure> = { ...store, linearizable: String(linearizable) };
     if (!isRaftMode(p.mode) && p.mode !== "session") {
       figures.sessionGuarantees = String(checkStoreSessions(run.sim.history.events).valid);
     }
-    return { figures };
+    return { figures, tables };
   },
 });
+
+/**
+ * Whether every value read names one write (last-writer-wins, puts that assign): the checks and
+ * figures that compare a read with the writes (linearizability, lost session writes, resurrected
+ * deletes, session guarantees, staleness) need it. Sets and siblings are judged by
+ * `acknowledged-elements` instead.
+ */
+export function valuesNameWrites(p: Pick<KvModesParams, "siblings" | "puts">): boolean {
+  return p.siblings === "lww" && p.puts === "assign";
+}
+
+/**
+ * Whether the settings promise that no acknowledged element is lost: clients that add to what they
+ * read, and siblings kept (merged by the store, or by the client from a `keep` read).
+ */
+export function promisesElements(p: Pick<KvModesParams, "siblings" | "puts">): boolean {
+  return p.puts === "add" && p.siblings !== "lww";
+}
+
+/** The figures of a run whose reads return sets or siblings: the elements lost, measured. */
+function setFigures(run: HarnessRun<ClusterHandle>, p: KvModesParams): Record<string, Figure> {
+  if (p.puts !== "add" || run.finalValues === undefined) return {};
+  const acknowledged = run.sim.history.events.filter((op) => op.f === "put" && op.type === "ok").length;
+  const lost = lostElements(run.sim.history.events, run.finalValues).length;
+  return { elementsLost: lost, elementsLostFraction: acknowledged === 0 ? null : lost / acknowledged };
+}
 
 /** Linearizability per key, the final reads included. */
 const linearizability = linearizable("linearizability (kv)", kvCas, { initial: "", includeFinal: true });

@@ -109,3 +109,76 @@ for (const [bug, { params, caughtBy }] of Object.entries(bugMatrix)) {
     assert.ok(failing(buggy).includes(caughtBy), `${bug}: ${JSON.stringify(buggy.checks)}`);
   });
 }
+
+// Clients that add elements to sets (read-modify-write) under partitions: concurrent adds meet.
+const sets = { faults: "partitions", puts: "add", deleteFraction: 0, keys: 8, durationUs: 2_000_000 };
+
+Deno.test("kv: siblings: under partitions, last-writer-wins loses concurrent acknowledged elements; merge and keep lose none", () => {
+  const lww = run({ ...sets, siblings: "lww" }, 1);
+  assert.ok(Number(lww.figures.elementsLost) > 0, `lww lost ${lww.figures.elementsLost}`);
+  assert.ok(!lww.checks.some((c) => c.checker === "acknowledged-elements"), "lww does not promise it");
+  for (const siblings of ["merge", "keep"]) {
+    for (const seed of siblings === "merge" ? [1, 2] : [1]) {
+      const output = run({ ...sets, siblings }, seed);
+      assert.deepEqual(failing(output), [], `${siblings} seed ${seed}: ${JSON.stringify(output.checks)}`);
+      assert.ok(output.checks.some((c) => c.checker === "acknowledged-elements"), "the elements are judged");
+      assert.equal(output.figures.elementsLost, 0);
+      assert.ok(Number(output.figures.writeConflictRate) > 0, `${siblings}: concurrent writes met`);
+    }
+  }
+});
+
+Deno.test("kv: siblings: keep returns concurrent siblings to the client, and the conflict rate counts the reads that met them", () => {
+  const output = run({ faults: "partitions", siblings: "keep", deleteFraction: 0, keys: 4 }, 1);
+  const exposed = output.history.events.filter((op) =>
+    op.f === "get" && op.type === "ok" && String(op.value).includes("|")
+  );
+  assert.ok(exposed.length > 0, "some read returned more than one sibling");
+  assert.ok(Number(output.figures.readConflictRate) > 0 && Number(output.figures.readConflictRate) < 1);
+  const lww = run({ faults: "partitions", deleteFraction: 0, keys: 4 }, 1);
+  assert.equal(lww.history.events.filter((op) => op.f === "get" && String(op.value).includes("|")).length, 0);
+});
+
+Deno.test("kv: siblings and set puts are refused in the CP modes, naming the modes that have siblings", () => {
+  assert.throws(() => run({ mode: "linearizable", siblings: "merge" }, 1), /quorum, one or session/);
+});
+
+Deno.test("kv: anti-entropy alone (no read repair) converges the replicas after partitions and crashes, exchanging few keys", () => {
+  for (const faults of ["partitions", "crashes"]) {
+    const output = run({ faults, readRepair: "off", keys: 64 }, 1);
+    assert.equal(output.checks.find((c) => c.checker === "liveness")?.valid, true, `${faults}: converged`);
+    assert.equal(output.figures.readRepairs, 0);
+    const exchanged = Number(output.figures.antiEntropyKeysExchanged);
+    const messages = Number(output.figures.antiEntropyMessages);
+    assert.ok(exchanged > 0 && Number(output.figures.antiEntropyBytes) > 0, `${faults}: anti-entropy repaired`);
+    // A whole-bucket exchange would send every shared key at each differing round.
+    assert.ok(exchanged < messages * 64, `${faults}: ${exchanged} keys over ${messages} messages`);
+  }
+});
+
+Deno.test("kv: every mode reports latency percentiles, availability during and outside faults, staleness depth, conflicts and repair traffic", () => {
+  const base = ["availabilityDuringFaults", "availabilityOutsideFaults", "getLatencyUsP999", "putLatencyUsP999"];
+  const staleness = ["versionsBehindMean", "versionsBehindMax", "stalenessUsP50", "stalenessUsMax"];
+  const store = ["readConflictRate", "writeConflictRate", "readRepairs", "hintsStored", "hintsDelivered"];
+  const traffic = ["antiEntropyBytes", "antiEntropyMessages", "antiEntropyKeysExchanged"];
+  for (const mode of ["quorum", "one", "linearizable"]) {
+    const output = run({ mode, faults: "partitions" }, 1);
+    const f = output.figures;
+    const names = [...base, ...staleness, ...(mode === "linearizable" ? [] : [...store, ...traffic])];
+    for (const name of names) assert.equal(typeof f[name], "number", `${mode}: ${name} = ${f[name]}`);
+    for (const name of ["availabilityDuringFaults", "availabilityOutsideFaults"]) {
+      assert.ok(Number(f[name]) > 0 && Number(f[name]) <= 1, `${mode}: ${name} ${f[name]}`);
+    }
+    assert.ok(Number(f.versionsBehindMax) >= Number(f.versionsBehindMean) && Number(f.versionsBehindMean) >= 0);
+    const rows = output.tables.latency;
+    assert.deepEqual(rows.map((r) => r.f), ["delete", "get", "put"], mode);
+    for (const r of rows) {
+      const [p50, p99, p999, max] = [r.p50Us, r.p99Us, r.p999Us, r.maxUs].map(Number);
+      assert.ok(p50 <= p99 && p99 <= p999 && p999 <= max, JSON.stringify(r));
+    }
+    if (mode === "one") {
+      assert.ok(Number(f.versionsBehindMax) >= 1, "R = W = 1 under partitions reads stale values");
+      assert.ok(Number(f.antiEntropyBytes) > 0);
+    }
+  }
+});

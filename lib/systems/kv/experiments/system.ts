@@ -44,6 +44,8 @@ export interface KvOptions {
   clientTimeoutUs: number;
   attemptsMax: number;
   bug: "none" | keyof typeof kvBugDocs;
+  /** What the clients' puts do: replace the value (default) or add an element to the key's set. */
+  puts?: "assign" | "add";
 }
 
 /** Acknowledged writes the invariant remembers; past this a run judges its first ones only. */
@@ -91,7 +93,13 @@ export const kvSystem: SystemDefinition<KvMessage, KvOptions, KvCluster> = {
       },
       collected({ node, key, siblings }: { node: number; key: string; siblings: readonly Sibling[] }) {
         if (!collected.has(node)) collected.set(node, new Map());
-        collected.get(node)!.set(key, siblings);
+        // A replica back from a long outage can hand over an older tombstone after a newer one was
+        // collected; its collection must not hide that the newer one was kept until gc_grace.
+        const before = collected.get(node)!.get(key);
+        const [was, is] = [newest(before ?? []), newest(siblings)];
+        if (was === undefined || is === undefined || compareWriters(is, was) > 0) {
+          collected.get(node)!.set(key, siblings);
+        }
       },
     };
     const servers: number[] = [];
@@ -158,6 +166,7 @@ export const kvSystem: SystemDefinition<KvMessage, KvOptions, KvCluster> = {
       mode: options.mode,
       timeoutUs: options.clientTimeoutUs,
       attemptsMax: options.attemptsMax,
+      puts: options.puts,
     }),
 };
 
@@ -170,7 +179,7 @@ interface Acknowledged {
   atUs: number;
 }
 
-/** The tombstones (and expired values) each node's compaction collected, by node, then key: the last one. */
+/** The tombstones (and expired values) each node's compaction collected, by node, then key: the newest. */
 type Collected = Map<number, Map<string, readonly Sibling[]>>;
 
 /** Whether `siblings` hold `write`, or a write newer in last-writer-wins order that replaced it. */

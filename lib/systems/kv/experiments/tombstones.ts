@@ -7,6 +7,8 @@
  * values whose tombstones are gone and spreads them again, Cassandra's documented hazard (repair
  * within gc_grace): the run measures it instead (`resurrectedKeys`). The planted bug
  * `tombstonesBeforeSeen` collects tombstones at once, and resurrects keys even after a short outage.
+ * By default (`deletesDuringOutage`) the clients write only deletes while the node is down and only
+ * read once it is back, so no later write hides a resurrected value from the final reads.
  *
  * Figures: `resurrectedKeys` (keys whose final read returned a value an acknowledged delete had
  * replaced), `resurrectedReads` (every such read), and the store's storage figures (write
@@ -23,10 +25,12 @@
  * @module
  */
 import {
+  boolean,
   choice,
   defineExperiment,
   defineParams,
   finalReads,
+  type Generator,
   integer,
   keyValueGenerator,
   number,
@@ -64,6 +68,12 @@ export const kvTombstonesParams = defineParams({
     default: 2_000_000,
     min: 0,
     description: "how long kv1 stays down: longer than gcGraceUs resurrects deleted values by design",
+  }),
+  deletesDuringOutage: boolean({
+    default: true,
+    description: "while kv1 is down the clients only delete and read, and once it is back only read, so a " +
+      "deleted value kv1 still holds is never overwritten and a resurrection shows in the final reads; false: " +
+      "the same mix throughout",
   }),
   bug: choice(["none", "tombstonesBeforeSeen"], { default: "none", description: "a planted bug" }),
 });
@@ -106,12 +116,7 @@ export const kvTombstonesExperiment = defineExperiment({
   workload: (p) => ({
     processes: p.clients,
     thinkTimeUsMean: 2_000,
-    generator: keyValueGenerator({
-      keys: p.keys,
-      readFraction: p.readFraction,
-      deleteFraction: p.deleteFraction,
-      writeF: "put",
-    }),
+    generator: p.deletesDuringOutage ? outageGenerator(p) : mixGenerator(p),
     final: finalReads(p.keys),
     checkers: promisesNoResurrection(p) ? [noResurrectedDeletes({ reads: "final" })] : [],
   }),
@@ -139,6 +144,39 @@ export const kvTombstonesExperiment = defineExperiment({
     };
   },
 });
+
+function mixGenerator(p: KvTombstonesParams): Generator {
+  return keyValueGenerator({
+    keys: p.keys,
+    readFraction: p.readFraction,
+    deleteFraction: p.deleteFraction,
+    writeF: "put",
+  });
+}
+
+/**
+ * The mix until kv1 goes down; while it is down, reads and deletes only (every write a delete);
+ * once it is back, reads only. Cassandra's hazard in its plainest form: the deletes kv1 missed are
+ * the last word on their keys, so once the others have collected the tombstones, nothing but
+ * kv1's stale copy is left to answer.
+ */
+function outageGenerator(p: KvTombstonesParams): Generator {
+  const mix = mixGenerator(p);
+  const outage = keyValueGenerator({
+    keys: p.keys,
+    readFraction: p.readFraction,
+    deleteFraction: 1 - p.readFraction,
+    writeF: "put",
+  });
+  const reads = keyValueGenerator({ keys: p.keys, readFraction: 1, writeF: "put" });
+  return {
+    next(rng, context) {
+      const nowUs = context.nowUs ?? 0;
+      if (nowUs < p.downAtUs) return mix.next(rng, context);
+      return (nowUs < p.downAtUs + p.downtimeUs ? outage : reads).next(rng, context);
+    },
+  };
+}
 
 /** Per node over time: the tombstones it holds and the bytes its compactions reclaimed so far. */
 function reclaimRows(
