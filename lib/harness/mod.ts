@@ -24,3 +24,4 @@ export * from "./checkers.ts";
 export * from "./fault_packages.ts";
 export * from "./swarm.ts";
 export * from "./swarm_fixture.ts";
+export * from "./shrink.ts";
