@@ -135,6 +135,11 @@ export function bugOf(fixture: SwarmFixture): string {
   return String(fixture.params.bug ?? "none");
 }
 
+/** The fixture with `checks` recorded as the ones it fails (for naming; the trace hash is kept or blank). */
+export function withExpectedOf(fixture: SwarmFixture, checks: string[]): SwarmFixture {
+  return { ...fixture, expected: { failedChecks: checks, traceHash: fixture.expected?.traceHash ?? "" } };
+}
+
 /** A name for files about a fixture: `<bug>-<first failed check>-seed-<seed>`, safe as a file name. */
 export function fixtureName(fixture: SwarmFixture): string {
   const check = fixture.expected?.failedChecks[0] ?? "passing";

@@ -12,7 +12,7 @@ import { InputError } from "../assert.ts";
 import type { CheckResult } from "../check/mod.ts";
 import { failedChecks, runFixture, type SwarmFixture, swarmRunnerOf, type SwarmRunOutput } from "../harness/mod.ts";
 import type { Op } from "../history/mod.ts";
-import { evaluateSlo, operationLatencies, recoveryTimes } from "../metrics/mod.ts";
+import { evaluateSlo, operationLatencies, parseSlo, recoveryTimes } from "../metrics/mod.ts";
 import { spaceTimeDiagram, toSvg } from "../viz/mod.ts";
 import type { Experiment } from "./experiment.ts";
 import { writeResultDir } from "./files.ts";
@@ -128,6 +128,8 @@ export async function rcaReport(
   fixture: SwarmFixture,
   options: RcaOptions = {},
 ): Promise<RcaReport> {
+  // A bad objective is refused before the run, not after it.
+  parseSlo(options.slo ?? rcaSloDefault);
   const output = runFixture(experiment, fixture, { trace: true });
   const failed = output.checks.filter((c) => c.valid === false);
   if (failed.length === 0) {
