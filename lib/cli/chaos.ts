@@ -30,7 +30,10 @@ const seedOf = (values: Values) =>
 export async function shrinkCommand(path: string, values: Values, root: string): Promise<number> {
   const input = await loadFixtureInput(path, { seed: seedOf(values) });
   const checks = (values.check as string[] | undefined) ?? undefined;
-  const attemptsMax = integerOption("attempts", values.attempts as string | undefined, { fallback: shrinkAttemptsDefault, max: shrinkAttemptsMax });
+  const attemptsMax = integerOption("attempts", values.attempts as string | undefined, {
+    fallback: shrinkAttemptsDefault,
+    max: shrinkAttemptsMax,
+  });
   console.error(`shrinking ${input.source} (at most ${attemptsMax} runs)`);
   const result = shrinkFixture(input.experiment, input.fixture, { checks, attemptsMax });
   const name = fixtureName(withExpectedOf(result.minimal, result.checks));

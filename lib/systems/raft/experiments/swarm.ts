@@ -13,7 +13,6 @@ import {
   defineParams,
   defineSwarmExperiment,
   describeDraw,
-  drawSwarm,
   type FaultPackage,
   outputOf,
   packageSchedule,
