@@ -181,7 +181,7 @@ Deno.test("an unknown command exits 2 and lists the commands", async () => {
   assert.equal(code, 2);
   assert.match(
     stderr,
-    /unknown command "frobnicate"; allowed: demo, run, sweep, report, compare, replay, list, check, test, bench/,
+    /unknown command "frobnicate"; allowed: demo, run, sweep, campaign, shrink, regress, rca, report, compare, replay, list, check, test, bench/,
   );
 });
 
