@@ -181,7 +181,7 @@ Deno.test("an unknown command exits 2 and lists the commands", async () => {
   assert.equal(code, 2);
   assert.match(
     stderr,
-    /unknown command "frobnicate"; allowed: demo, run, sweep, report, compare, replay, list, check, test, bench/,
+    /unknown command "frobnicate"; allowed: demo, run, sweep, campaign, shrink, regress, rca, report, compare, replay, list, check, test, bench/,
   );
 });
 
@@ -293,7 +293,7 @@ Deno.test("faultline campaign refuses an unknown bug, a seed list and a bad --ti
     [["campaign", "raft", "--bug", "forgetVotes"], /no planted bug "forgetVotes" \(did you mean forgetVote\?\)/],
     [["campaign", "raft", "--seeds", "1,5"], /campaign --seeds takes a range A..B/],
     [["campaign", "raft", "--time", "10 minutes"], /--time takes a duration such as 30s, 10m or 1h/],
-    [["campaign", "kvv"], /no swarm campaign for system "kvv"; allowed: raft/],
+    [["campaign", "raftt"], /no swarm campaign for system "raftt" \(did you mean raft\?\); allowed: raft, kv/],
   ];
   for (const [args, message] of cases) {
     const result = await cli(args);

@@ -37,6 +37,7 @@ import { demo } from "./demo.ts";
 import { compareCommand, replayCommand, reportCommand } from "./results_commands.ts";
 import { sweepCommand } from "./sweep.ts";
 import { campaignCommand } from "./campaign.ts";
+import { rcaCommand, regressAddCommand, shrinkCommand } from "./chaos.ts";
 import { ensureDenoKernel, ensureJupyter, startNotebook } from "./jupyter.ts";
 import { runTestSuite } from "./test_runner.ts";
 
@@ -99,6 +100,13 @@ function commandOf(args: string[]): { command: CommandSpec; rest: string[] } {
     }
     return { command, rest: rest.slice(1) };
   }
+  if (name === "regress") {
+    const command = commandNamed(`regress ${rest[0]}`);
+    if (command === undefined) {
+      throw new InputError(`unknown regress command ${JSON.stringify(rest[0] ?? "")}; allowed: add`);
+    }
+    return { command, rest: rest.slice(1) };
+  }
   const command = commandNamed(name);
   if (command === undefined) {
     throw new InputError(
@@ -151,6 +159,12 @@ async function main(args: string[]): Promise<number> {
       return await sweepCommand(positionals[0], values, root);
     case "campaign":
       return await campaignCommand(positionals[0], values, root);
+    case "shrink":
+      return await shrinkCommand(positionals[0], values, root);
+    case "regress add":
+      return await regressAddCommand(positionals[0], values, root);
+    case "rca":
+      return await rcaCommand(positionals[0], values, root);
     case "report":
       return await reportCommand(positionals[0]);
     case "compare":

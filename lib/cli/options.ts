@@ -120,6 +120,54 @@ export const commands: readonly CommandSpec[] = [
     },
   },
   {
+    name: "shrink",
+    positionals: "FIXTURE|DIR",
+    positionalsMin: 1,
+    positionalsMax: 1,
+    summary: "simplify a failing swarm run (a fixture, a run directory, or a sweep directory with --seed) while it " +
+      "still fails the same checks; writes results/EXPERIMENT/shrink-NAME/fixture.json and prints the steps",
+    options: {
+      seed: { type: "string", value: "N", description: "the sweep's seed (default its first failing one)" },
+      check: {
+        type: "string",
+        value: "NAME",
+        multiple: true,
+        description: "a check that must keep failing " +
+          "(default every one that fails)",
+      },
+      attempts: { type: "string", value: "N", description: "the most variants run (default 100)" },
+      out: { type: "string", value: "DIR", description: "the output directory" },
+      json,
+    },
+  },
+  {
+    name: "regress add",
+    positionals: "FIXTURE|DIR",
+    positionalsMin: 1,
+    positionalsMax: 1,
+    summary: "copy a failing fixture into lib/systems/SYSTEM/experiments/regressions/ (never over an existing one), " +
+      "where the system's regression test runs it from then on",
+    options: { seed: { type: "string", value: "N", description: "the sweep's seed (default its first failing one)" } },
+  },
+  {
+    name: "rca",
+    positionals: "FIXTURE|DIR",
+    positionalsMin: 1,
+    positionalsMax: 1,
+    summary: "root-cause report of a failing swarm run: violation, minimal repro, fault timeline, causal path, " +
+      "planted bug, business impact; writes rca.md and rca.html in results/EXPERIMENT/rca-NAME/",
+    options: {
+      seed: { type: "string", value: "N", description: "the sweep's seed (default its first failing one)" },
+      slo: {
+        type: "string",
+        value: "TEXT",
+        description: `the objective whose burn is reported (default "p99 < 100 ` +
+          `ms and availability >= 99% in every 1 s window")`,
+      },
+      out: { type: "string", value: "DIR", description: "the output directory" },
+    },
+  },
+  {
     name: "report",
     positionals: "DIR",
     positionalsMin: 1,

@@ -32,6 +32,7 @@ import type { DefinedParams, ParamsOf } from "./params.ts";
 import { type HarnessRun, type Phases, runSystem } from "./run.ts";
 import type { ClusterHandle, SystemDefinition } from "./system.ts";
 import type { Workload } from "./workload.ts";
+import type { SwarmRunner } from "./swarm_fixture.ts";
 
 /** A figure of a run: one cell of its row in a results table. */
 export type Figure = number | string | boolean | null;
@@ -67,6 +68,11 @@ export interface Experiment {
    * every point before its first cell, so a bad combination is refused, not recorded as a failure.
    */
   validate?(params: ParamValues): void;
+  /**
+   * For a swarm experiment (one that draws its configuration from the seed): the space it draws
+   * from and a run given its draw, so a draw can be kept, edited and shrunk (see swarm_fixture.ts).
+   */
+  swarm?: SwarmRunner;
 }
 
 /** What an experiment adds to the standard output. */

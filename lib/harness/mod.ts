@@ -23,3 +23,5 @@ export * from "./experiment.ts";
 export * from "./checkers.ts";
 export * from "./fault_packages.ts";
 export * from "./swarm.ts";
+export * from "./swarm_fixture.ts";
+export * from "./shrink.ts";

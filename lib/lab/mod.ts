@@ -23,3 +23,5 @@ export * from "./results.ts";
 export * from "./run.ts";
 export * from "./sweep.ts";
 export * from "./campaign.ts";
+export * from "./fixtures.ts";
+export * from "./rca.ts";

@@ -148,6 +148,11 @@ export function comparisonHtml(names: [string, string], rows: ComparisonRow[], s
   ]);
 }
 
+/** A self-contained page of HTML sections (already escaped) under an escaped title, marked as Faultline's. */
+export function reportPage(title: string, sections: string[]): string {
+  return page(title, sections);
+}
+
 function page(title: string, sections: string[]): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8">${generatorMeta}<title>${
     escapeHtml(title)

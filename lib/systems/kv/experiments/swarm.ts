@@ -10,8 +10,8 @@
  * @module
  */
 import {
-  defineCustomExperiment,
   defineParams,
+  defineSwarmExperiment,
   describeDraw,
   drawSwarm,
   outputOf,
@@ -23,7 +23,7 @@ import {
   type SwarmDraw,
   type SwarmSpace,
 } from "../../../harness/mod.ts";
-import { kvBugNames } from "../mod.ts";
+import { kvBugDocs, kvBugNames } from "../mod.ts";
 import { kvModesParams, kvModesWorkload, kvOptions } from "./modes.ts";
 import { kvStoreSystem } from "./store.ts";
 
@@ -75,15 +75,19 @@ export function kvSwarmParamsOf(draw: SwarmDraw, p: { durationUs: number; bug: s
   });
 }
 
-/** The store under a fault mix each seed draws. */
-export const kvSwarmExperiment = defineCustomExperiment({
+/** The most trace events a traced swarm run keeps. */
+const traceEventsMax = 400_000;
+
+/** The store under a fault mix each seed draws, or under a draw it is given (`swarm.run`). */
+export const kvSwarmExperiment = defineSwarmExperiment({
   name: "kv-swarm",
   description: "leaderless key-value store under a fault mix and store settings drawn per seed (swarm testing); " +
     "checks linearizability where promised, acknowledged copies, lost session writes, resurrected deletes and " +
     "convergence",
   params: kvSwarmParams,
-  run(p, seed) {
-    const draw = drawSwarm(kvSwarmSpace, seed);
+  space: kvSwarmSpace,
+  bugs: kvBugDocs,
+  run(p, seed, draw, runOptions) {
     const params = kvSwarmParamsOf(draw, p);
     const run = runSystem({
       system: kvStoreSystem,
@@ -95,7 +99,12 @@ export const kvSwarmExperiment = defineCustomExperiment({
       }),
       phases: { warmupUs: 300_000, durationUs: p.durationUs, recoveryBoundUs: 3_000_000 },
       seed,
+      // Tracing records events beside the run and changes nothing in it: the trace hash is the same.
+      simulation: runOptions.trace ? { trace: true, traceEventsMax } : undefined,
     });
-    return outputOf(run, standardFigures(run), { figures: { swarm: describeDraw(draw) } });
+    const output = outputOf(run, standardFigures(run), { figures: { swarm: describeDraw(draw) } });
+    if (!runOptions.trace) return output;
+    const nodeNames = Array.from({ length: run.sim.nodeCount }, (_, node) => run.sim.nodeName(node));
+    return { ...output, trace: { events: run.sim.trace.events, nodeNames, truncated: run.sim.trace.truncated } };
   },
 });

@@ -10,10 +10,9 @@
  * @module
  */
 import {
-  defineCustomExperiment,
   defineParams,
+  defineSwarmExperiment,
   describeDraw,
-  drawSwarm,
   type FaultPackage,
   outputOf,
   packageSchedule,
@@ -169,14 +168,15 @@ function withUnsynced(pkg: FaultPackage, unsynced: unknown): FaultPackage {
   };
 }
 
-/** Raft under a fault mix each seed draws. */
-export const raftSwarmExperiment = defineCustomExperiment({
+/** Raft under a fault mix each seed draws, or under a draw it is given (`swarm.run`). */
+export const raftSwarmExperiment = defineSwarmExperiment({
   name: "raft-swarm",
   description: "Raft key-value store under a fault mix and cluster shape drawn per seed (swarm testing); checks " +
     "Raft's safety invariants, liveness after the heal, linearizability and lost committed writes",
   params: raftSwarmParams,
-  run(p, seed) {
-    const draw = drawSwarm(raftSwarmSpace, seed);
+  space: raftSwarmSpace,
+  bugs: raftSystem.bugs,
+  run(p, seed, draw, runOptions) {
     const { options, workload, schedule } = raftSwarmRun(draw, p);
     const run = runSystem({
       system: raftSystem,
@@ -185,10 +185,17 @@ export const raftSwarmExperiment = defineCustomExperiment({
       schedule,
       phases: { warmupUs: 300_000, durationUs: p.durationUs, recoveryBoundUs: 1_500_000 },
       seed,
+      // Tracing records events beside the run and changes nothing in it: the trace hash is the same.
+      simulation: runOptions.trace ? { trace: true, traceEventsMax: traceEventsMax } : undefined,
     });
     const output = outputOf(run, standardFigures(run), {
       figures: { swarm: describeDraw({ ...draw, knobs: effectiveKnobs(draw.knobs) }) },
     });
-    return output;
+    if (!runOptions.trace) return output;
+    const nodeNames = Array.from({ length: run.sim.nodeCount }, (_, node) => run.sim.nodeName(node));
+    return { ...output, trace: { events: run.sim.trace.events, nodeNames, truncated: run.sim.trace.truncated } };
   },
 });
+
+/** The most trace events a traced swarm run keeps (a default 4 s run has under 100 thousand). */
+const traceEventsMax = 1_000_000;
