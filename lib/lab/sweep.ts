@@ -38,6 +38,8 @@ export interface SweepOptions {
   onProgress?: (progress: SweepProgress) => void;
   /** The wall clock, for progress and timing only (the library reads none itself). */
   wallClockMs: () => number;
+  /** The module each worker runs; default `worker.ts` (tests give one that fails). */
+  workerModule?: URL;
 }
 
 /** Where a sweep stands. */
@@ -294,8 +296,11 @@ async function runPool(
   const count = Math.max(1, Math.min(options.workers ?? navigator.hardwareConcurrency, cells.length));
   let next = 0;
   let writes = Promise.resolve();
-  const work = (worker: Worker) =>
+  const module = options.workerModule ?? new URL("./worker.ts", import.meta.url);
+  const spawn = () => new Worker(module, { type: "module" });
+  const work = (first: Worker) =>
     new Promise<void>((resolve) => {
+      let worker = first;
       let current: Cell | undefined;
       let sentMs = 0;
       const send = () => {
@@ -315,34 +320,40 @@ async function runPool(
         };
         worker.postMessage(request);
       };
-      worker.onmessage = (event: MessageEvent<CellReply>) => {
-        const cell = current!;
-        const wallSeconds = (options.wallClockMs() - sentMs) / 1000;
-        // Writes happen one at a time, in finishing order, so no two touch a file at once.
-        writes = writes.then(() => done(cell, event.data, wallSeconds));
-        send();
-      };
-      worker.onerror = (event) => {
-        event.preventDefault();
-        const cell = current!;
-        const reply: CellReply = {
-          index: cell.index,
-          figures: {},
-          checks: [],
-          verdict: false,
-          traceHash: "",
-          events: 0,
-          error: `worker failed: ${event.message}`,
+      const listen = () => {
+        worker.onmessage = (event: MessageEvent<CellReply>) => {
+          const cell = current!;
+          const wallSeconds = (options.wallClockMs() - sentMs) / 1000;
+          // Writes happen one at a time, in finishing order, so no two touch a file at once.
+          writes = writes.then(() => done(cell, event.data, wallSeconds));
+          send();
         };
-        writes = writes.then(() => done(cell, reply, 0));
-        send();
+        // A worker that failed (its modules did not load, or an error escaped a run) is gone: its
+        // cell ends in an internal error, not a verdict, and the next cell gets a fresh worker.
+        worker.onerror = (event) => {
+          event.preventDefault();
+          const cell = current!;
+          const reply: CellReply = {
+            index: cell.index,
+            figures: {},
+            checks: [],
+            verdict: "unknown",
+            traceHash: "",
+            events: 0,
+            error: `worker failed: ${event.message}`,
+            errorKind: "internal",
+          };
+          writes = writes.then(() => done(cell, reply, 0));
+          worker.terminate();
+          worker = spawn();
+          listen();
+          send();
+        };
       };
+      listen();
       send();
     });
-  const workers = Array.from(
-    { length: count },
-    () => new Worker(new URL("./worker.ts", import.meta.url), { type: "module" }),
-  );
+  const workers = Array.from({ length: count }, spawn);
   await Promise.all(workers.map(work));
   await writes;
 }

@@ -235,3 +235,23 @@ Deno.test("a cell keeps its history packed as a run does: plain when short, gzip
   const text = reply.history!.content as string;
   assert.ok(text.split("\n").length > 10 && text.includes('"process"'), "a JSON Lines history");
 });
+
+Deno.test("a worker that cannot start ends its cells in internal errors, not violations, and the sweep still finishes", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const result = await runSweep({ experiment: "echo", fixed: { durationUs: 200_000 }, seeds: [1, 2, 3] }, {
+      dir: `${dir}/sweep`,
+      cacheDir: `${dir}/cache`,
+      workers: 1,
+      wallClockMs: clock,
+      workerModule: new URL("./_broken_worker_testing.ts", import.meta.url),
+    }, libDir);
+    assert.equal(result.failures, 0, "a broken worker is not a violation");
+    assert.deepEqual(result.errors.map((e) => e.kind), ["internal", "internal", "internal"]);
+    assert.match(result.errors[0].message, /worker failed: .*this worker cannot start/);
+    const cached = [...Deno.readDirSync(`${dir}/cache`)].filter((e) => e.name.endsWith(".json"));
+    assert.deepEqual(cached, [], "nothing without a verdict is cached");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
