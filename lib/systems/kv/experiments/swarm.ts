@@ -13,7 +13,6 @@ import {
   defineParams,
   defineSwarmExperiment,
   describeDraw,
-  drawSwarm,
   outputOf,
   packageSchedule,
   paramGroups,
