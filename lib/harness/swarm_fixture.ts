@@ -25,6 +25,7 @@ import { InputError } from "../assert.ts";
 import type { TraceEvent } from "../base/mod.ts";
 import type { Validity } from "../check/mod.ts";
 import type { ParamSpec, ParamValues } from "../params.ts";
+import type { Simulation } from "../sim/mod.ts";
 import { type CustomOutput, defineCustomExperiment, type Experiment, type RunOutput } from "./experiment.ts";
 import type { DefinedParams, ParamsOf } from "./params.ts";
 import { drawSwarm, type KnobValue, type SwarmDraw, type SwarmSpace } from "./swarm.ts";
@@ -45,6 +46,19 @@ export interface SwarmTrace {
 
 /** A swarm run's output: the experiment's, plus the trace when asked. */
 export type SwarmRunOutput = RunOutput & { trace?: SwarmTrace };
+
+/** The simulation options of a swarm run: the kernel's trace on when asked, bounded by `eventsMax`. */
+export function swarmSimulation(options: SwarmRunOptions, eventsMax: number) {
+  // Tracing records events beside the run and changes nothing in it: the trace hash is the same.
+  return options.trace ? { trace: true, traceEventsMax: eventsMax } : undefined;
+}
+
+/** A swarm run's output with its simulation's trace when `options` asked for it. */
+export function withTrace(output: RunOutput, sim: Simulation, options: SwarmRunOptions): SwarmRunOutput {
+  if (!options.trace) return output;
+  const nodeNames = Array.from({ length: sim.nodeCount }, (_, node) => sim.nodeName(node));
+  return { ...output, trace: { events: sim.trace.events, nodeNames, truncated: sim.trace.truncated } };
+}
 
 /** How a swarm experiment runs a draw it is given. */
 export interface SwarmRunner {

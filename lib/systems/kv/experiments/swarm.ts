@@ -20,7 +20,9 @@ import {
   standardFaultPackages,
   standardFigures,
   type SwarmDraw,
+  swarmSimulation,
   type SwarmSpace,
+  withTrace,
 } from "../../../harness/mod.ts";
 import { kvBugDocs, kvBugNames } from "../mod.ts";
 import { kvModesParams, kvModesWorkload, kvOptions } from "./modes.ts";
@@ -98,12 +100,9 @@ export const kvSwarmExperiment = defineSwarmExperiment({
       }),
       phases: { warmupUs: 300_000, durationUs: p.durationUs, recoveryBoundUs: 3_000_000 },
       seed,
-      // Tracing records events beside the run and changes nothing in it: the trace hash is the same.
-      simulation: runOptions.trace ? { trace: true, traceEventsMax } : undefined,
+      simulation: swarmSimulation(runOptions, traceEventsMax),
     });
     const output = outputOf(run, standardFigures(run), { figures: { swarm: describeDraw(draw) } });
-    if (!runOptions.trace) return output;
-    const nodeNames = Array.from({ length: run.sim.nodeCount }, (_, node) => run.sim.nodeName(node));
-    return { ...output, trace: { events: run.sim.trace.events, nodeNames, truncated: run.sim.trace.truncated } };
+    return withTrace(output, run.sim, runOptions);
   },
 });

@@ -21,7 +21,9 @@ import {
   standardFaultPackages,
   standardFigures,
   type SwarmDraw,
+  swarmSimulation,
   type SwarmSpace,
+  withTrace,
 } from "../../../harness/mod.ts";
 import type { Schedule, ScheduleNode } from "../../../faults/mod.ts";
 import { raftBugNames } from "../mod.ts";
@@ -185,15 +187,12 @@ export const raftSwarmExperiment = defineSwarmExperiment({
       schedule,
       phases: { warmupUs: 300_000, durationUs: p.durationUs, recoveryBoundUs: 1_500_000 },
       seed,
-      // Tracing records events beside the run and changes nothing in it: the trace hash is the same.
-      simulation: runOptions.trace ? { trace: true, traceEventsMax: traceEventsMax } : undefined,
+      simulation: swarmSimulation(runOptions, traceEventsMax),
     });
     const output = outputOf(run, standardFigures(run), {
       figures: { swarm: describeDraw({ ...draw, knobs: effectiveKnobs(draw.knobs) }) },
     });
-    if (!runOptions.trace) return output;
-    const nodeNames = Array.from({ length: run.sim.nodeCount }, (_, node) => run.sim.nodeName(node));
-    return { ...output, trace: { events: run.sim.trace.events, nodeNames, truncated: run.sim.trace.truncated } };
+    return withTrace(output, run.sim, runOptions);
   },
 });
 
