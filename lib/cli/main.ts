@@ -35,7 +35,7 @@ import {
 import { checkCommand } from "./check.ts";
 import { demo } from "./demo.ts";
 import { compareCommand, replayCommand, reportCommand } from "./results_commands.ts";
-import { sweepCommand } from "./sweep.ts";
+import { mergeCommand, sweepCommand } from "./sweep.ts";
 import { campaignCommand } from "./campaign.ts";
 import { rcaCommand, regressAddCommand, shrinkCommand } from "./chaos.ts";
 import { ensureDenoKernel, ensureJupyter, startNotebook } from "./jupyter.ts";
@@ -157,6 +157,8 @@ async function main(args: string[]): Promise<number> {
       });
     case "sweep":
       return await sweepCommand(positionals[0], values, root);
+    case "merge":
+      return await mergeCommand(positionals, values, root);
     case "campaign":
       return await campaignCommand(positionals[0], values, root);
     case "shrink":

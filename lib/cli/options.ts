@@ -100,6 +100,24 @@ export const commands: readonly CommandSpec[] = [
       resume: { type: "boolean", description: "continue the sweep in --out" },
       force: { type: "boolean", description: "recompute cached cells" },
       "keep-histories": { type: "boolean", description: "keep every cell's history, not only failed ones" },
+      shard: {
+        type: "string",
+        value: "I/N",
+        description: "run only the I-th of N slices of the cells (balanced by estimated cost); " +
+          "its directory's default name ends in -shard-I-of-N; merge joins them",
+      },
+      json,
+    },
+  },
+  {
+    name: "merge",
+    positionals: "DIR [...]",
+    positionalsMin: 1,
+    positionalsMax: Infinity,
+    summary: "verify the shards of a sweep (sweep --shard I/N) and merge them into the sweep one machine would " +
+      "have written (results.csv byte-identical); a missing, duplicated or edited shard is refused (exit 2)",
+    options: {
+      out: { type: "string", value: "DIR", required: true, description: "the merged sweep's directory" },
       json,
     },
   },
