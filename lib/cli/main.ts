@@ -35,7 +35,8 @@ import {
 import { checkCommand } from "./check.ts";
 import { demo } from "./demo.ts";
 import { compareCommand, replayCommand, reportCommand } from "./results_commands.ts";
-import { sweepCommand } from "./sweep.ts";
+import { mergeCommand, sweepCommand } from "./sweep.ts";
+import { k8sSweepCommand } from "./k8s.ts";
 import { campaignCommand } from "./campaign.ts";
 import { rcaCommand, regressAddCommand, shrinkCommand } from "./chaos.ts";
 import { ensureDenoKernel, ensureJupyter, startNotebook } from "./jupyter.ts";
@@ -107,6 +108,13 @@ function commandOf(args: string[]): { command: CommandSpec; rest: string[] } {
     }
     return { command, rest: rest.slice(1) };
   }
+  if (name === "k8s") {
+    const command = commandNamed(`k8s ${rest[0]}`);
+    if (command === undefined) {
+      throw new InputError(`unknown k8s command ${JSON.stringify(rest[0] ?? "")}; allowed: sweep`);
+    }
+    return { command, rest: rest.slice(1) };
+  }
   const command = commandNamed(name);
   if (command === undefined) {
     throw new InputError(
@@ -157,6 +165,10 @@ async function main(args: string[]): Promise<number> {
       });
     case "sweep":
       return await sweepCommand(positionals[0], values, root);
+    case "k8s sweep":
+      return await k8sSweepCommand(positionals[0], values);
+    case "merge":
+      return await mergeCommand(positionals, values, root);
     case "campaign":
       return await campaignCommand(positionals[0], values, root);
     case "shrink":

@@ -100,6 +100,12 @@ export const commands: readonly CommandSpec[] = [
       resume: { type: "boolean", description: "continue the sweep in --out" },
       force: { type: "boolean", description: "recompute cached cells" },
       "keep-histories": { type: "boolean", description: "keep every cell's history, not only failed ones" },
+      shard: {
+        type: "string",
+        value: "I/N",
+        description: "run only the I-th of N slices of the cells (balanced by estimated cost); " +
+          "its directory's default name ends in -shard-I-of-N; merge joins them",
+      },
       json,
     },
   },
@@ -278,6 +284,58 @@ export const commands: readonly CommandSpec[] = [
     positionalsMax: 0,
     summary: "the key-value store: committed operations per wall-clock second, quorum and linearizable modes",
     options: { runs, clients: { type: "string", value: "N", description: "client processes (default 50)" } },
+  },
+  {
+    name: "merge",
+    positionals: "DIR [...]",
+    positionalsMin: 1,
+    positionalsMax: Infinity,
+    summary: "verify the shards of a sweep (sweep --shard I/N) and merge them into the sweep one machine would " +
+      "have written (results.csv byte-identical); a missing, duplicated or edited shard is refused (exit 2)",
+    options: {
+      out: { type: "string", value: "DIR", required: true, description: "the merged sweep's directory" },
+      json,
+    },
+  },
+  {
+    name: "k8s sweep",
+    positionals: "EXPERIMENT",
+    positionalsMin: 1,
+    positionalsMax: 1,
+    summary: "print (or write with --out) Kubernetes manifests as JSON: an Indexed Job whose pods run the sweep's " +
+      "shards into a shared volume, and a Job that merges them into NAME/merged there",
+    options: {
+      grid: { type: "string", value: "NAME=V1,V2,...", multiple: true, description: "every combination of values" },
+      zip: { type: "string", value: "NAME=V1,V2,...", multiple: true, description: "the i-th values together" },
+      param: { type: "string", value: "NAME=VALUE", multiple: true, description: "hold a parameter fixed" },
+      sample: { type: "string", value: "N", description: "N random points, each --range uniform" },
+      range: { type: "string", value: "NAME=MIN..MAX", multiple: true, description: "a range for --sample" },
+      "sample-seed": { type: "string", value: "S", description: "the seed of --sample's draws (default 1)" },
+      seeds: { type: "string", value: "A..B|A,B,...", description: "the seeds of each point (default 1..3)" },
+      workers: { type: "string", value: "N", description: "worker count in each pod (default one per core)" },
+      force: { type: "boolean", description: "recompute cached cells" },
+      "keep-histories": { type: "boolean", description: "keep every cell's history, not only failed ones" },
+      image: {
+        type: "string",
+        value: "IMG",
+        required: true,
+        description: "the container image (./faultline in its working directory)",
+      },
+      volume: {
+        type: "string",
+        value: "CLAIM",
+        required: true,
+        description: "the PersistentVolumeClaim the pods share",
+      },
+      shards: { type: "string", value: "N", description: "how many shards (the Job's completions; default 4)" },
+      parallelism: { type: "string", value: "P", description: "shards running at once (default: all)" },
+      name: {
+        type: "string",
+        value: "NAME",
+        description: "the Jobs' name prefix (default faultline-EXPERIMENT-DIGEST)",
+      },
+      out: { type: "string", value: "FILE", description: "write the manifests here instead of printing them" },
+    },
   },
   {
     name: "notebook",

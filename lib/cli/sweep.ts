@@ -8,9 +8,11 @@
 import { InputError } from "../assert.ts";
 import { digestText } from "../base/mod.ts";
 import {
+  mergeShards,
   parseList,
   parseRange,
   parseSeeds,
+  parseShard,
   resultsRoot,
   runSweep,
   type SweepProgress,
@@ -111,7 +113,10 @@ export async function sweepCommand(experiment: string, values: Values, root: str
     : integerOption("workers", workersText, { fallback: 1, min: 1, max: 256 });
   const out = values.out as string | undefined;
   const results = resultsRoot(root);
-  const dir = out ?? `${results}/${spec.experiment}/sweep-${digestText(JSON.stringify(spec)).slice(0, 10)}`;
+  const shardText = values.shard as string | undefined;
+  const shard = shardText === undefined ? undefined : parseShard(shardText);
+  const suffix = shard === undefined ? "" : `-shard-${shard.index}-of-${shard.count}`;
+  const dir = out ?? `${results}/${spec.experiment}/sweep-${digestText(JSON.stringify(spec)).slice(0, 10)}${suffix}`;
   const json = values.json === true;
   const result = await runSweep(spec, {
     dir,
@@ -122,6 +127,7 @@ export async function sweepCommand(experiment: string, values: Values, root: str
     keepHistories: values["keep-histories"] === true,
     onProgress: json ? undefined : progressPrinter(Deno.stderr.isTerminal()),
     wallClockMs: () => performance.now(),
+    shard,
   }, `${root}/lib`);
   for (const reason of result.discarded) console.error(`faultline: not reused: ${reason}`);
   if (json) console.log(JSON.stringify(result, null, 2));
@@ -135,5 +141,26 @@ export async function sweepCommand(experiment: string, values: Values, root: str
   // A cell without a verdict leaves the sweep incomplete, which outranks the violations it found.
   if (result.errors.some((e) => e.kind === "internal")) return 4;
   if (result.errors.length > 0) return 2;
+  return result.failures > 0 ? 1 : 0;
+}
+
+/**
+ * Runs the merge command: verifies the shard directories and writes the merged sweep to `out`.
+ * Exit 0, or 1 when a cell failed a check, or 2 when a cell ran to no verdict (as the sweep would).
+ */
+export async function mergeCommand(dirs: string[], values: Values, root: string): Promise<number> {
+  const out = values.out as string;
+  const result = await mergeShards(dirs, out);
+  if (values.json === true) console.log(JSON.stringify(result, null, 2));
+  else {
+    console.log(
+      `merged ${dirs.length} shards: ${result.rows.length} cells, ${result.failures} failed a check, ` +
+        `${result.errors.length} did not run to a verdict; wrote ${out.replace(`${root}/`, "")}/`,
+    );
+  }
+  if (result.errors.length > 0) {
+    console.error(`faultline: cells ${result.errors.slice(0, 10).join(", ")} ran to no verdict; resume their shards`);
+    return 2;
+  }
   return result.failures > 0 ? 1 : 0;
 }

@@ -188,6 +188,8 @@ export async function writeResultDir(
   await Deno.mkdir(staging);
   await Deno.writeTextFile(`${staging}/${markerName}`, markerText(options.kind));
   for (const [name, contents] of Object.entries(files)) {
+    // A name may sit in a subdirectory (a merged sweep's `histories/<key>.jsonl`).
+    if (name.includes("/")) await Deno.mkdir(parentOf(`${staging}/${name}`), { recursive: true });
     if (typeof contents === "string") await Deno.writeTextFile(`${staging}/${name}`, contents);
     else await Deno.writeFile(`${staging}/${name}`, contents);
   }
@@ -212,7 +214,8 @@ async function checkReplaceable(
     throw new ForeignDirectoryError(dir, `it already holds files Faultline did not write (${listed(names)})`);
   }
   const foreign = names.filter((name) =>
-    name !== markerName && !(name in files) && !temporaryPattern.test(name) && !(options.replaceable?.(name) ?? false)
+    name !== markerName && !(name in files) && !Object.keys(files).some((file) => file.startsWith(`${name}/`)) &&
+    !temporaryPattern.test(name) && !(options.replaceable?.(name) ?? false)
   );
   if (foreign.length > 0) {
     throw new ForeignDirectoryError(dir, `it holds files Faultline did not write there (${listed(foreign)})`);

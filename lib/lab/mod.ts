@@ -22,6 +22,8 @@ export * from "./report_html.ts";
 export * from "./results.ts";
 export * from "./run.ts";
 export * from "./sweep.ts";
+export * from "./shard.ts";
+export * from "./merge.ts";
 export * from "./campaign.ts";
 export * from "./fixtures.ts";
 export * from "./rca.ts";

@@ -16,6 +16,7 @@ import type { ParamValues } from "../params.ts";
 import { digestText } from "../base/mod.ts";
 import { type Cell, sweepCells, type SweepSpec } from "./cells.ts";
 import { claimDirectory, contentHash, recordHash, toCsv, writeAtomically } from "./files.ts";
+import { assignShards, type ShardSpec } from "./shard.ts";
 import type { PackedHistory } from "./run.ts";
 import { experimentNamed } from "./registry.ts";
 import type { CellReply, CellRequest } from "./worker.ts";
@@ -40,6 +41,8 @@ export interface SweepOptions {
   wallClockMs: () => number;
   /** The module each worker runs; default `worker.ts` (tests give one that fails). */
   workerModule?: URL;
+  /** Run only this slice of the cells (see `shard.ts`); the directory then holds only its rows. */
+  shard?: ShardSpec;
 }
 
 /** Where a sweep stands. */
@@ -111,10 +114,14 @@ async function hashSources(libDir: string): Promise<string> {
 export async function runSweep(spec: SweepSpec, options: SweepOptions, libDir: string): Promise<SweepResult> {
   const experiment = experimentNamed(spec.experiment);
   const version = await codeVersion(libDir);
-  const cells = sweepCells(spec, experiment.params, version);
-  validatePoints(cells, experiment.validate);
+  const allCells = sweepCells(spec, experiment.params, version);
+  validatePoints(allCells, experiment.validate);
+  const shard = options.shard;
+  const held = shard === undefined ? undefined : assignShards(allCells, shard.count)[shard.index - 1];
+  const cells = held === undefined ? allCells : held.map((index) => allCells[index]);
   const specText = JSON.stringify(spec, null, 2) + "\n";
-  await prepareDirectories(options, specText);
+  const shardText = shard === undefined ? undefined : JSON.stringify({ index: shard.index, count: shard.count }) + "\n";
+  await prepareDirectories(options, specText, shardText);
   const started = options.wallClockMs();
   const finished = new Map<number, CachedCell>();
   // Counted as cells finish: progress is reported per cell, so it must not rescan them all.
@@ -144,7 +151,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions, libDir: s
     if (reply.errorKind !== undefined) {
       // Not a verdict: kept out of the cache and of the failures, so the next run tries again.
       errors.push({ cell: cell.index, kind: reply.errorKind, message: reply.error ?? "" });
-      finished.set(cell.index, entry);
+      finished.set(cell.index, asStored(entry));
       computed++;
       progress();
       return;
@@ -155,21 +162,30 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions, libDir: s
     }
     entry.hash = await recordHash(entry as unknown as Record<string, unknown>, "hash");
     await writeAtomically(`${options.cacheDir}/${cell.key}.json`, JSON.stringify(entry) + "\n");
-    finished.set(cell.index, entry);
+    finished.set(cell.index, asStored(entry));
     if (entry.verdict !== true) failures++;
     computed++;
     progress();
   });
   const rows = cells.map((cell) => rowOf(cell, finished.get(cell.index)!));
-  const csv = toCsv(rows);
-  const arrow = aq.from(uniformColumns(rows)).toArrowIPC();
+  const { csv, arrow } = sweepTables(rows);
   await writeAtomically(`${options.dir}/results.csv`, csv);
   await writeAtomically(`${options.dir}/results.arrow`, arrow);
+  // A shard keeps its rows as JSON too: a merge needs their values with their types, which the
+  // CSV does not keep, to write the very table one machine would have written.
+  const shardFiles: Record<string, string> = {};
+  if (shardText !== undefined) {
+    shardFiles["rows.json"] = JSON.stringify(rows) + "\n";
+    await writeAtomically(`${options.dir}/rows.json`, shardFiles["rows.json"]);
+    shardFiles["shard.json"] = shardText;
+  }
   const manifest: Record<string, unknown> = {
     experiment: spec.experiment,
     spec,
     codeVersion: version,
-    cells: cells.length,
+    // In a shard, the whole sweep's cell count; `shard.cells` lists the cells this one holds.
+    cells: allCells.length,
+    ...(shard === undefined ? {} : { shard: { index: shard.index, count: shard.count, cells: held } }),
     cached: cachedCount,
     failures,
     errors: errors.length,
@@ -178,6 +194,9 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions, libDir: s
       "sweep.json": await contentHash(specText),
       "results.csv": await contentHash(csv),
       "results.arrow": await contentHash(arrow),
+      ...Object.fromEntries(
+        await Promise.all(Object.entries(shardFiles).map(async ([name, text]) => [name, await contentHash(text)])),
+      ),
       ...await historyHashes(`${options.dir}/histories`, cells),
     },
   };
@@ -191,6 +210,19 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions, libDir: s
     dir: options.dir,
     discarded,
   };
+}
+
+/**
+ * A finished cell as the cache stores it (JSON): a fresh cell's NaN becomes null, as it does when
+ * the cell is read back from the cache, so a table does not depend on which cells were cached.
+ */
+function asStored(entry: CachedCell): CachedCell {
+  return JSON.parse(JSON.stringify(entry)) as CachedCell;
+}
+
+/** A sweep's tables, `results.csv` and `results.arrow`, from its rows in cell order. */
+export function sweepTables(rows: SweepRow[]): { csv: string; arrow: Uint8Array } {
+  return { csv: toCsv(rows), arrow: aq.from(uniformColumns(rows)).toArrowIPC() };
 }
 
 /** Asks the experiment about each distinct parameter point, before any cell runs. */
@@ -227,7 +259,7 @@ async function historyHashes(dir: string, cells: Cell[]): Promise<Record<string,
   return hashes;
 }
 
-async function prepareDirectories(options: SweepOptions, specText: string): Promise<void> {
+async function prepareDirectories(options: SweepOptions, specText: string, shardText?: string): Promise<void> {
   if (options.resume) {
     const existing = await Deno.readTextFile(`${options.dir}/sweep.json`).catch(() => undefined);
     if (existing === undefined) {
@@ -238,6 +270,16 @@ async function prepareDirectories(options: SweepOptions, specText: string): Prom
         `--resume: the sweep in ${options.dir} has a different spec; run it without --resume or use another --out`,
       );
     }
+    const existingShard = await Deno.readTextFile(`${options.dir}/shard.json`).catch(() => undefined);
+    if (existingShard !== shardText) {
+      const what = (text: string | undefined) =>
+        text === undefined ? "the whole sweep" : `shard ${JSON.parse(text).index}/${JSON.parse(text).count}`;
+      throw new InputError(
+        `--resume: ${options.dir} holds ${what(existingShard)}, not ${
+          what(shardText)
+        }; give the same --shard or another --out`,
+      );
+    }
   }
   // Both directories must be Faultline's before anything is written; claiming them also removes
   // the temporaries a killed sweep left behind (results only ever appear by rename).
@@ -245,6 +287,7 @@ async function prepareDirectories(options: SweepOptions, specText: string): Prom
   await claimDirectory(options.cacheDir, "cache");
   await claimDirectory(`${options.dir}/histories`, "sweep");
   await writeAtomically(`${options.dir}/sweep.json`, specText);
+  if (shardText !== undefined) await writeAtomically(`${options.dir}/shard.json`, shardText);
 }
 
 /**
