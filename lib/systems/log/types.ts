@@ -21,6 +21,15 @@ export interface LogRecord {
   producerEpoch: number;
   sequence: number;
   value: string;
+  /** The record's key, for compacted topics; absent on unkeyed records. */
+  key?: string;
+  /** A delete marker for `key` (Kafka's null value); its `value` is empty. */
+  tombstone?: boolean;
+  /**
+   * Set on a tombstone by the cleaner that first kept it: past this instant (the broker's
+   * monotonic clock, µs) the next clean may drop it (KIP-534's delete horizon).
+   */
+  deleteHorizonUs?: number;
 }
 
 /** How often a log makes its appends durable. */
