@@ -27,7 +27,16 @@
 import { assert } from "../../assert.ts";
 import type { ClientContext, Outcome, Request, SystemClient } from "../../sim/mod.ts";
 import type { LogBugs } from "./bugs.ts";
-import { type Acks, fetchRecordsMax, type LogMessage, noLeader, type ProduceError } from "./types.ts";
+import { type Acks, fetchRecordsMax, type LogMessage, type LogRecord, noLeader, type ProduceError } from "./types.ts";
+
+/**
+ * What a poll reports of a record: an unkeyed record's value (what the delivery checker reads), or
+ * a keyed record's offset, key and value (null for a tombstone).
+ */
+export function recordView(record: LogRecord): unknown {
+  if (record.key === undefined) return record.value;
+  return { offset: record.offset, key: record.key, value: record.tombstone ? null : record.value };
+}
 
 /** How a client runs. */
 export interface LogClientOptions {
@@ -214,7 +223,7 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
     partition: number,
     offset: number,
     attempt: number,
-    then: (values: string[]) => void,
+    then: (records: LogRecord[], from: number) => void,
     gaveUp: () => void,
   ): void {
     if (attempt >= options.attemptsMax) return gaveUp();
@@ -223,14 +232,23 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
         leader,
         (id) => ({ type: "consume", requestId: id, partition, offset, recordsMax: fetchRecordsMax }),
         (r) => {
+          // Retention deleted the records at `offset`: resume at the earliest (auto.offset.reset=earliest).
+          if (r.type === "consumeResponse" && r.error === "outOfRange") {
+            assert(r.logStartOffset! > offset, `out of range at ${offset}, log start ${r.logStartOffset}`);
+            return fetch(partition, r.logStartOffset!, attempt + 1, then, gaveUp);
+          }
           if (r.type !== "consumeResponse" || r.records === undefined) {
             leaders[partition] = noLeader;
             return after(options.backoffUs, () => fetch(partition, offset, attempt + 1, then, gaveUp));
           }
+          // Compaction leaves gaps between offsets; the order stays.
           r.records.forEach((record, i) =>
-            assert(record.offset === offset + i, `fetched offset ${record.offset}, wanted ${offset + i}`)
+            assert(
+              record.offset >= (i === 0 ? offset : r.records![i - 1].offset + 1),
+              `fetched offset ${record.offset} out of order after ${offset}`,
+            )
           );
-          then(r.records.map((record) => record.value));
+          then(r.records, offset);
         },
         () => fetch(partition, offset, attempt + 1, then, gaveUp),
       );
@@ -245,8 +263,9 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
   function poll(partition: number, done: (o: Outcome) => void): void {
     const gaveUp = () => done({ type: "info" });
     committedOffset(partition, 0, (offset) => {
-      fetch(partition, offset, 0, (values) => {
-        const next = offset + values.length;
+      fetch(partition, offset, 0, (records, from) => {
+        const values = records.map(recordView);
+        const next = records.length === 0 ? from : records.at(-1)!.offset + 1;
         const crashes = values.length > 0 && context.rng.next() < options.consumerCrashProbability;
         // The planted bug commits first; the correct consumer processes, then commits.
         if (options.bugs.consumerCommitsBeforeProcessing) {
@@ -260,14 +279,14 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
 
   /** Reads until two fetches a backoff apart find nothing more, then commits. */
   function drain(partition: number, done: (o: Outcome) => void): void {
-    const all: string[] = [];
+    const all: unknown[] = [];
     const gaveUp = () => done({ type: "info" });
     const step = (offset: number, empties: number) => {
-      fetch(partition, offset, 0, (values) => {
-        all.push(...values);
-        if (values.length > 0) return step(offset + values.length, 0);
-        if (empties >= 2) return commit(partition, offset, 0, () => done({ type: "ok", value: all }));
-        after(options.backoffUs, () => step(offset, empties + 1));
+      fetch(partition, offset, 0, (records, from) => {
+        all.push(...records.map(recordView));
+        if (records.length > 0) return step(records.at(-1)!.offset + 1, 0);
+        if (empties >= 2) return commit(partition, from, 0, () => done({ type: "ok", value: all }));
+        after(options.backoffUs, () => step(from, empties + 1));
       }, gaveUp);
     };
     committedOffset(partition, 0, (offset) => step(offset, 0), gaveUp);

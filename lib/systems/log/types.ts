@@ -102,7 +102,14 @@ export type ProduceError = "notLeader" | "notEnoughReplicas" | "outOfOrderSequen
 export type ClientMessage =
   | { type: "produceResponse"; requestId: number; offset?: number; error?: ProduceError }
   | { type: "metadataResponse"; requestId: number; leaders: number[] }
-  | { type: "consumeResponse"; requestId: number; records?: LogRecord[]; error?: "notLeader" }
+  | {
+    type: "consumeResponse";
+    requestId: number;
+    records?: LogRecord[];
+    /** `outOfRange`: the offset is below the log start (retention deleted it); `logStartOffset` says where it is. */
+    error?: "notLeader" | "outOfRange";
+    logStartOffset?: number;
+  }
   | { type: "offsetResponse"; requestId: number; offset: number };
 
 /** Every message of the log service. */
