@@ -173,8 +173,14 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
         api.record("log_bytes_reclaimed", deleted.sizeBytes);
         api.record("log_retention_delay_us", now - deleted.eligibleUs);
       }
-      api.record("log_disk_bytes", replica.log.sizeBytes());
     }
+    recordDiskBytes();
+  }
+
+  function recordDiskBytes(): void {
+    let bytes = 0;
+    for (const replica of replicas.values()) bytes += replica.log.sizeBytes();
+    api.record("log_disk_bytes", bytes);
   }
 
   /**
@@ -341,6 +347,8 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
         producerEpoch: m.producerEpoch,
         sequence: m.sequence,
         value: m.value,
+        ...(m.key === undefined ? {} : { key: m.key }),
+        ...(m.tombstone ? { tombstone: true } : {}),
       }, api.monotonicUs()).offset;
     }
     respondWhenReplicated(replica, { offset, client: from, requestId: m.requestId }, m.acks);
@@ -572,12 +580,13 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
       return;
     }
     for (const replica of replicas.values()) {
-      const moved = replica.log.onDisk(completion);
+      const moved = replica.log.onDisk(completion, api.monotonicUs());
       if (moved === undefined) continue;
       for (const report of replica.log.takeCleanReports()) {
         api.record("log_cleaner_bytes", report.bytesRead);
+        api.record("log_clean_duration_us", report.durationUs);
         api.record("log_bytes_reclaimed", report.bytesRead - report.bytesWritten);
-        api.record("log_disk_bytes", replica.log.sizeBytes());
+        recordDiskBytes();
       }
       if (moved && replica.role === "leader") advanceHighWatermark(replica);
       if (moved && replica.role === "follower") tickReplica(replica);

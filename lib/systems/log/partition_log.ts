@@ -61,6 +61,9 @@ export interface CleanReport {
   baseOffset: number;
   bytesRead: number;
   bytesWritten: number;
+  /** When the clean started (the log's clock) and how long its write and flush took. */
+  startedUs: number;
+  durationUs: number;
   recordsDropped: number;
   tombstonesDropped: number;
 }
@@ -320,13 +323,13 @@ export class PartitionLog {
    * A disk completion of this log's: advances what is written and durable. Returns whether the
    * durable end moved, or undefined when the completion is not this log's.
    */
-  onDisk(completion: DiskCompletion): boolean | undefined {
+  onDisk(completion: DiskCompletion, nowUs = 0): boolean | undefined {
     const tag = completion.tag as LogDiskTag | undefined;
     if (tag === undefined || tag.log !== this.#options.partition || typeof tag.generation !== "number") {
       return undefined;
     }
     if (tag.op === "clean") {
-      const report = this.#finishClean(completion.ok);
+      const report = this.#finishClean(completion.ok, nowUs);
       if (report !== undefined) this.#cleanReports.push(report);
       return false;
     }
@@ -489,10 +492,12 @@ export class PartitionLog {
   #cleanJob(segment: Segment, lastOffsetOfKey: Map<string, number>, nowUs: number): CleanJob | undefined {
     const bytes = this.#disk.read(segment.file);
     const kept: LogRecord[] = [];
-    const report = {
+    const report: CleanReport = {
       baseOffset: segment.baseOffset,
       bytesRead: bytes.length,
       bytesWritten: 0,
+      startedUs: nowUs,
+      durationUs: 0,
       recordsDropped: 0,
       tombstonesDropped: 0,
     };
@@ -546,8 +551,9 @@ export class PartitionLog {
    * event, so a reader sees either the old segment or the new one. A clean whose segment changed
    * meanwhile (retention, truncation) is dropped. Returns the report, or undefined.
    */
-  #finishClean(ok: boolean): CleanReport | undefined {
+  #finishClean(ok: boolean, nowUs: number): CleanReport | undefined {
     const job = this.#clean!;
+    job.report.durationUs = nowUs - job.report.startedUs;
     this.#clean = undefined;
     const segment = job.segment;
     const cleaned = segment.file + cleanedSuffix;

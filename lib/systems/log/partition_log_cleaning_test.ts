@@ -29,7 +29,7 @@ function harness(extra: Partial<PartitionLogOptions> = {}) {
       onStart: () => recover(api),
       onRecover: () => recover(api),
       onMessage: () => {},
-      onDisk: (c) => void current.log!.onDisk(c),
+      onDisk: (c) => void current.log!.onDisk(c, api.monotonicUs()),
     }),
   });
   sim.run({ untilUs: 1 });

@@ -72,6 +72,9 @@ export type BrokerMessage =
     producerEpoch: number;
     sequence: number;
     value: string;
+    /** A keyed record's key; with `tombstone`, a delete of the key (its value is empty). */
+    key?: string;
+    tombstone?: boolean;
   }
   | { type: "fetch"; partition: number; leaderEpoch: number; fetchOffset: number; replica: number }
   | { type: "fetchResponse"; partition: number; leaderEpoch: number; records: LogRecord[]; highWatermark: number }

@@ -38,6 +38,17 @@ export interface LogOptions {
   uncleanLeaderElection: boolean;
   consumerCrashProbability: number;
   bug: "none" | keyof typeof logBugDocs;
+  /** Segment size (default 16 KiB) and retention and cleaning (default: keep everything, no cleaner). */
+  segmentBytesMax?: number;
+  retention?: {
+    retentionUs: number;
+    retentionBytes: number;
+    checkIntervalUs: number;
+  };
+  compaction?: {
+    deleteRetentionUs: number;
+    cleanerBytesPerSecond: number;
+  };
 }
 
 /** The consumer group every consumer of a run belongs to. */
@@ -71,7 +82,7 @@ export const logSystem: SystemDefinition<LogMessage, LogOptions> = {
             assignment,
             fsyncPolicy: options.fsyncPolicy,
             fsyncIntervalUs: 5_000,
-            segmentBytesMax: 16_384,
+            segmentBytesMax: options.segmentBytesMax ?? 16_384,
             segmentAgeUsMax: 1_000_000,
             indexIntervalBytes: 1_024,
             heartbeatIntervalUs: 10_000,
@@ -80,6 +91,12 @@ export const logSystem: SystemDefinition<LogMessage, LogOptions> = {
             lagTimeMaxUs: 100_000,
             minInsyncReplicas: options.minInsyncReplicas,
             highWatermarkCheckpointIntervalUs: 100_000,
+            retentionUs: options.retention?.retentionUs,
+            retentionBytes: options.retention?.retentionBytes,
+            retentionCheckIntervalUs: options.retention?.checkIntervalUs,
+            compact: options.compaction !== undefined,
+            deleteRetentionUs: options.compaction?.deleteRetentionUs,
+            cleanerBytesPerSecond: options.compaction?.cleanerBytesPerSecond,
             bugs,
           });
           brokers.set(api.id, b);
