@@ -198,7 +198,7 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
     }
     const rate = options.cleanerBytesPerSecond ?? 1_000_000;
     api.setTimer(
-      bytes === 0 ? cleanerIdleUs : Math.max(cleanerIdleUs / 10, Math.ceil(2 * bytes * 1e6 / rate)),
+      bytes === 0 ? cleanerIdleUs : Math.max(1, Math.ceil(2 * bytes * 1e6 / rate)),
       "clean",
     );
   }

@@ -8,7 +8,7 @@
  *
  * Figures: `bytesReclaimed` (by retention and cleaning), `retentionDelayUsP50` and `...Max` (from a
  * segment becoming eligible for deletion to its deletion), `cleanerBytes` and
- * `cleanerBytesPerSecond` (bytes the cleaner read over the time its cleans took), `diskBytesEnd`,
+ * `cleanerThroughputBytesPerS` (bytes the cleaner read over the time its cleans took), `diskBytesEnd`,
  * and the produce latency while a clean is in flight on some broker and otherwise
  * (`sendLatencyUsP99WhileCleaning`, `sendLatencyUsP99Otherwise`). Table and chart `diskBytes`: each
  * broker's log bytes over time (the reclaim curve).
@@ -210,7 +210,7 @@ export const logRetentionExperiment = defineExperiment({
         segmentsDeleted: delays.length,
         cleanerBytes,
         cleans: cleans.value.length,
-        cleanerBytesPerSecond: cleanUs === 0 ? 0 : Math.round(cleanerBytes * 1e6 / cleanUs),
+        cleanerThroughputBytesPerS: cleanUs === 0 ? 0 : Math.round(cleanerBytes * 1e6 / cleanUs),
         diskBytesEnd: [...last.values()].reduce((a, b) => a + b, 0),
         sendLatencyUsP99WhileCleaning: quantile(latencies.cleaning, 0.99),
         sendLatencyUsP99Otherwise: quantile(latencies.otherwise, 0.99),
