@@ -60,6 +60,15 @@ export interface BrokerOptions {
   minInsyncReplicas: number;
   /** How often the high watermarks are written to their checkpoint file. */
   highWatermarkCheckpointIntervalUs: number;
+  /** Retention (Kafka's `retention.ms`, `retention.bytes`), checked every `retentionCheckIntervalUs`; default none. */
+  retentionUs?: number;
+  retentionBytes?: number;
+  retentionCheckIntervalUs?: number;
+  /** `cleanup.policy=compact`: each broker runs a cleaner, its disk I/O capped at `cleanerBytesPerSecond`. */
+  compact?: boolean;
+  cleanerBytesPerSecond?: number;
+  /** How long the cleaner keeps a tombstone (`delete.retention.ms`). */
+  deleteRetentionUs?: number;
   bugs: LogBugs;
 }
 
@@ -94,6 +103,7 @@ export interface BrokerView {
     role: Replica["role"];
     leaderEpoch: number;
     highWatermark: number;
+    startOffset: number;
     endOffset: number;
     isr: readonly number[];
     records: (from: number, to: number) => LogRecord[];
@@ -103,12 +113,15 @@ export interface BrokerView {
 
 const hwCheckpointFile = "high-watermark-checkpoint";
 const tickUs = 1_000;
+/** The cleaner looks for work this often when it found none. */
+const cleanerIdleUs = 50_000;
 
 /** A broker node. */
 export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLogic<LogMessage> & BrokerView {
   const replicas = new Map<number, Replica>();
   const recoveries: RecoveryReport[] = [];
   const hwCheckpoint = { writing: false };
+  const cleanerTurn = { next: 0 };
 
   function start(): void {
     const checkpointed = readHighWatermarks();
@@ -120,6 +133,10 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
         segmentBytesMax: options.segmentBytesMax,
         segmentAgeUsMax: options.segmentAgeUsMax,
         indexIntervalBytes: options.indexIntervalBytes,
+        retentionUs: options.retentionUs,
+        retentionBytes: options.retentionBytes,
+        deleteRetentionUs: options.deleteRetentionUs,
+        dropTombstonesAtOnce: options.bugs.tombstoneDroppedEarly,
       }, api.monotonicUs());
       recoveries.push(report);
       const replica: Replica = {
@@ -143,6 +160,47 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
     api.setTimer(tickUs, "tick");
     api.setTimer(options.highWatermarkCheckpointIntervalUs, "checkpoint");
     if (options.fsyncPolicy === "interval") api.setTimer(options.fsyncIntervalUs, "flush");
+    if (options.retentionCheckIntervalUs !== undefined) api.setTimer(options.retentionCheckIntervalUs, "retention");
+    if (options.compact) api.setTimer(cleanerIdleUs, "clean");
+  }
+
+  /** Deletes what retention no longer keeps, below each replica's watermark. */
+  function applyRetention(): void {
+    api.setTimer(options.retentionCheckIntervalUs!, "retention");
+    const now = api.monotonicUs();
+    for (const replica of replicas.values()) {
+      for (const deleted of replica.log.applyRetention(now, replica.highWatermark)) {
+        api.record("log_bytes_reclaimed", deleted.sizeBytes);
+        api.record("log_retention_delay_us", now - deleted.eligibleUs);
+      }
+    }
+    recordDiskBytes();
+  }
+
+  function recordDiskBytes(): void {
+    let bytes = 0;
+    for (const replica of replicas.values()) bytes += replica.log.sizeBytes();
+    api.record("log_disk_bytes", bytes);
+  }
+
+  /**
+   * One step of the cleaner: clean the next segment of some partition, below its watermark, then
+   * rest as long as the bytes read and written take at `cleanerBytesPerSecond`.
+   */
+  function clean(): void {
+    const now = api.monotonicUs();
+    let bytes = 0;
+    const ordered = [...replicas.values()];
+    for (let i = 0; i < ordered.length && bytes === 0; i++) {
+      const replica = ordered[(cleanerTurn.next + i) % ordered.length];
+      bytes = replica.log.startClean(now, replica.highWatermark);
+      if (bytes > 0) cleanerTurn.next = (cleanerTurn.next + i + 1) % ordered.length;
+    }
+    const rate = options.cleanerBytesPerSecond ?? 1_000_000;
+    api.setTimer(
+      bytes === 0 ? cleanerIdleUs : Math.max(1, Math.ceil(2 * bytes * 1e6 / rate)),
+      "clean",
+    );
   }
 
   function heartbeat(): void {
@@ -289,6 +347,8 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
         producerEpoch: m.producerEpoch,
         sequence: m.sequence,
         value: m.value,
+        ...(m.key === undefined ? {} : { key: m.key }),
+        ...(m.tombstone ? { tombstone: true } : {}),
       }, api.monotonicUs()).offset;
     }
     respondWhenReplicated(replica, { offset, client: from, requestId: m.requestId }, m.acks);
@@ -312,7 +372,9 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
     const epoch = replica.state!.leaderEpoch;
     if (m.leaderEpoch < epoch) return error("fencedEpoch");
     if (m.leaderEpoch > epoch) return error("notLeader");
-    if (m.fetchOffset > replica.log.endOffset()) return error("outOfRange");
+    if (m.fetchOffset > replica.log.endOffset() || m.fetchOffset < replica.log.startOffset()) {
+      return error("outOfRange");
+    }
     const progress = replica.followers.get(m.replica);
     if (progress === undefined) return error("notLeader");
     const now = api.monotonicUs();
@@ -376,7 +438,8 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
     if (!isCurrentFollowerAnswer(replica, m.leaderEpoch) || replica.phase !== "fetching") return;
     replica.requestSentUs = undefined;
     const first = m.records[0];
-    if (first !== undefined && first.offset !== replica.log.endOffset()) return; // an answer to an older fetch
+    // An answer to an older fetch starts below our end; a compacted leader's may start past it.
+    if (first !== undefined && first.offset < replica.log.endOffset()) return;
     for (const record of m.records) {
       assert(
         record.leaderEpoch <= m.leaderEpoch,
@@ -464,6 +527,14 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
     if (replica === undefined || replica.role !== "leader") {
       return api.send(from, { type: "consumeResponse", requestId: m.requestId, error: "notLeader" });
     }
+    if (m.offset < replica.log.startOffset()) {
+      return api.send(from, {
+        type: "consumeResponse",
+        requestId: m.requestId,
+        error: "outOfRange",
+        logStartOffset: replica.log.startOffset(),
+      });
+    }
     // Consumers see only committed records: those below the high watermark.
     const offset = Math.min(m.offset, replica.highWatermark);
     const records = replica.log.read(offset, replica.highWatermark, Math.min(m.recordsMax, fetchRecordsMax));
@@ -509,8 +580,14 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
       return;
     }
     for (const replica of replicas.values()) {
-      const moved = replica.log.onDisk(completion);
+      const moved = replica.log.onDisk(completion, api.monotonicUs());
       if (moved === undefined) continue;
+      for (const report of replica.log.takeCleanReports()) {
+        api.record("log_cleaner_bytes", report.bytesRead);
+        api.record("log_clean_duration_us", report.durationUs);
+        api.record("log_bytes_reclaimed", report.bytesRead - report.bytesWritten);
+        recordDiskBytes();
+      }
       if (moved && replica.role === "leader") advanceHighWatermark(replica);
       if (moved && replica.role === "follower") tickReplica(replica);
       return;
@@ -521,6 +598,8 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
     if (tag === "tick") return onTick();
     if (tag === "heartbeat") return heartbeat();
     if (tag === "checkpoint") return checkpointHighWatermarks();
+    if (tag === "retention") return applyRetention();
+    if (tag === "clean") return clean();
     if (tag === "flush") {
       for (const replica of replicas.values()) replica.log.flush();
       api.setTimer(options.fsyncIntervalUs, "flush");
@@ -566,9 +645,10 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
         role: r.role,
         leaderEpoch: r.state?.leaderEpoch ?? 0,
         highWatermark: r.highWatermark,
+        startOffset: r.log.startOffset(),
         endOffset: r.log.endOffset(),
         isr: r.state?.isr ?? [],
-        records: (from, to) => r.log.read(from, to, to - from),
+        records: (from, to) => r.log.read(Math.max(from, r.log.startOffset()), to, Infinity),
       };
     },
     recoveries: () => recoveries,

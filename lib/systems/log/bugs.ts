@@ -35,6 +35,13 @@ export interface LogBugs {
    * only by polls whose outcome is unknown).
    */
   consumerCommitsBeforeProcessing: boolean;
+  /**
+   * The log cleaner drops a tombstone the first time it sees it, ignoring `deleteRetentionUs`
+   * (partition_log.ts, `#tombstoneExpired`). A reader that has read a key's old value but not yet
+   * its tombstone reads on past the gap the clean left and never learns the key was deleted: the
+   * table it rebuilds keeps a key the producer deleted. Caught by `log-retention`'s `table` check.
+   */
+  tombstoneDroppedEarly: boolean;
 }
 
 /** Every bug's name, with what it breaks and which check catches it. */
@@ -47,10 +54,16 @@ export const logBugDocs = {
     "caught by delivery (duplicated)",
   consumerCommitsBeforeProcessing:
     "the consumer commits offsets before processing; a crash in between skips records; caught by delivery (lost)",
+  tombstoneDroppedEarly:
+    "the log cleaner drops tombstones at once, ignoring delete retention; a slow reader keeps a deleted key; " +
+    "caught by log-retention's table check",
 } as const satisfies Record<keyof LogBugs, string>;
 
 /** Every bug's name. */
 export const logBugNames = Object.keys(logBugDocs) as (keyof LogBugs)[];
+
+/** The bugs of delivery, which `log-eos` catches; the cleaner's are `log-retention`'s. */
+export const logDeliveryBugNames = logBugNames.filter((name) => name !== "tombstoneDroppedEarly");
 
 /** The bug set with only `name` on ("none": the correct system). */
 export function logBugsFor(name: "none" | keyof LogBugs): LogBugs {
@@ -58,5 +71,6 @@ export function logBugsFor(name: "none" | keyof LogBugs): LogBugs {
     truncateToHighWatermark: name === "truncateToHighWatermark",
     producerResetsSequenceOnRetry: name === "producerResetsSequenceOnRetry",
     consumerCommitsBeforeProcessing: name === "consumerCommitsBeforeProcessing",
+    tombstoneDroppedEarly: name === "tombstoneDroppedEarly",
   };
 }

@@ -24,10 +24,50 @@
  * ```
  * @module
  */
-import { assert } from "../../assert.ts";
+import { assert, InputError } from "../../assert.ts";
 import type { ClientContext, Outcome, Request, SystemClient } from "../../sim/mod.ts";
 import type { LogBugs } from "./bugs.ts";
-import { type Acks, fetchRecordsMax, type LogMessage, noLeader, type ProduceError } from "./types.ts";
+import { type Acks, fetchRecordsMax, type LogMessage, type LogRecord, noLeader, type ProduceError } from "./types.ts";
+
+/**
+ * What a `send` writes: an unkeyed value, or a keyed record whose null value is a tombstone.
+ */
+export type SendValue = string | { key: string; value: string | null };
+
+function sendValue(value: unknown): SendValue {
+  if (typeof value !== "object" || value === null) return String(value);
+  const v = value as { key?: unknown; value?: unknown };
+  if (typeof v.key !== "string" || (typeof v.value !== "string" && v.value !== null)) {
+    throw new InputError(`a keyed send is { key: string, value: string | null }; got ${JSON.stringify(value)}`);
+  }
+  return { key: v.key, value: v.value };
+}
+
+/** A poll's request value may cap the records it reads (`{ recordsMax }`, a slow reader). */
+function pollRecordsMax(value: unknown): number {
+  const asked = (value as { recordsMax?: unknown } | null)?.recordsMax;
+  if (asked === undefined) return fetchRecordsMax;
+  if (!Number.isInteger(asked) || (asked as number) < 1 || (asked as number) > fetchRecordsMax) {
+    throw new InputError(
+      `a poll's recordsMax is a whole number in [1, ${fetchRecordsMax}]; got ${JSON.stringify(asked)}`,
+    );
+  }
+  return asked as number;
+}
+
+/** The marker a read reports when retention moved it past offsets it never read: [from, to). */
+function skipped(from: number, to: number): { skipped: [number, number] }[] {
+  return to > from ? [{ skipped: [from, to] }] : [];
+}
+
+/**
+ * What a poll reports of a record: an unkeyed record's value (what the delivery checker reads), or
+ * a keyed record's offset, key and value (null for a tombstone).
+ */
+export function recordView(record: LogRecord): unknown {
+  if (record.key === undefined) return record.value;
+  return { offset: record.offset, key: record.key, value: record.tombstone ? null : record.value };
+}
 
 /** How a client runs. */
 export interface LogClientOptions {
@@ -120,12 +160,12 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
     return fresh;
   }
 
-  function send(partition: number, value: string, done: (o: Outcome) => void): void {
+  function send(partition: number, record: SendValue, done: (o: Outcome) => void): void {
     const sequence = nextSequence.get(partition) ?? 0;
     nextSequence.set(partition, sequence + 1);
     if (options.acks === 0) {
       return withLeader(partition, 0, (leader) => {
-        context.send(leader, produceMessage(0, partition, sequence, value));
+        context.send(leader, produceMessage(0, partition, sequence, record));
         done({ type: "ok" });
       }, () => done({ type: "info" }));
     }
@@ -139,7 +179,7 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
     const attempt = (n: number, seq: number) => {
       if (n >= options.attemptsMax) return giveUp();
       withLeader(partition, n, (leader) => {
-        request(leader, (id) => produceMessage(id, partition, seq, value), (r) => {
+        request(leader, (id) => produceMessage(id, partition, seq, record), (r) => {
           if (r.type !== "produceResponse") return attempt(n + 1, seq);
           if (r.error === undefined) return done({ type: "ok", value: r.offset });
           onProduceError(r.error, partition, () => attempt(n + 1, retrySequence(partition, seq)), giveUp);
@@ -160,7 +200,12 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
     giveUp();
   }
 
-  function produceMessage(id: number, partition: number, sequence: number, value: string): LogMessage {
+  function produceMessage(id: number, partition: number, sequence: number, record: SendValue): LogMessage {
+    const keyed = typeof record === "string" ? { value: record } : {
+      key: record.key,
+      value: record.value ?? "",
+      ...(record.value === null ? { tombstone: true } : {}),
+    };
     return {
       type: "produce",
       requestId: id,
@@ -169,7 +214,7 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
       producerId: producerId(),
       producerEpoch: 0,
       sequence,
-      value,
+      ...keyed,
     };
   }
 
@@ -214,25 +259,35 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
     partition: number,
     offset: number,
     attempt: number,
-    then: (values: string[]) => void,
+    then: (records: LogRecord[], from: number) => void,
+    recordsMax: number,
     gaveUp: () => void,
   ): void {
     if (attempt >= options.attemptsMax) return gaveUp();
     withLeader(partition, attempt, (leader) => {
       request(
         leader,
-        (id) => ({ type: "consume", requestId: id, partition, offset, recordsMax: fetchRecordsMax }),
+        (id) => ({ type: "consume", requestId: id, partition, offset, recordsMax }),
         (r) => {
+          // Retention deleted the records at `offset`: resume at the earliest (auto.offset.reset=earliest).
+          if (r.type === "consumeResponse" && r.error === "outOfRange") {
+            assert(r.logStartOffset! > offset, `out of range at ${offset}, log start ${r.logStartOffset}`);
+            return fetch(partition, r.logStartOffset!, attempt + 1, then, recordsMax, gaveUp);
+          }
           if (r.type !== "consumeResponse" || r.records === undefined) {
             leaders[partition] = noLeader;
-            return after(options.backoffUs, () => fetch(partition, offset, attempt + 1, then, gaveUp));
+            return after(options.backoffUs, () => fetch(partition, offset, attempt + 1, then, recordsMax, gaveUp));
           }
+          // Compaction leaves gaps between offsets; the order stays.
           r.records.forEach((record, i) =>
-            assert(record.offset === offset + i, `fetched offset ${record.offset}, wanted ${offset + i}`)
+            assert(
+              record.offset >= (i === 0 ? offset : r.records![i - 1].offset + 1),
+              `fetched offset ${record.offset} out of order after ${offset}`,
+            )
           );
-          then(r.records.map((record) => record.value));
+          then(r.records, offset);
         },
-        () => fetch(partition, offset, attempt + 1, then, gaveUp),
+        () => fetch(partition, offset, attempt + 1, then, recordsMax, gaveUp),
       );
     }, gaveUp);
   }
@@ -242,33 +297,48 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
     done({ type: "info" });
   }
 
-  function poll(partition: number, done: (o: Outcome) => void): void {
+  function poll(partition: number, recordsMax: number, done: (o: Outcome) => void): void {
     const gaveUp = () => done({ type: "info" });
     committedOffset(partition, 0, (offset) => {
-      fetch(partition, offset, 0, (values) => {
-        const next = offset + values.length;
-        const crashes = values.length > 0 && context.rng.next() < options.consumerCrashProbability;
-        // The planted bug commits first; the correct consumer processes, then commits.
-        if (options.bugs.consumerCommitsBeforeProcessing) {
-          return commit(partition, next, 0, () => (crashes ? crash(done) : done({ type: "ok", value: values })));
-        }
-        if (crashes) return crash(done);
-        commit(partition, next, 0, () => done({ type: "ok", value: values }));
-      }, gaveUp);
+      fetch(
+        partition,
+        offset,
+        0,
+        (records, from) => {
+          const values = [...skipped(offset, from), ...records.map(recordView)];
+          const next = records.length === 0 ? from : records.at(-1)!.offset + 1;
+          const crashes = values.length > 0 && context.rng.next() < options.consumerCrashProbability;
+          // The planted bug commits first; the correct consumer processes, then commits.
+          if (options.bugs.consumerCommitsBeforeProcessing) {
+            return commit(partition, next, 0, () => (crashes ? crash(done) : done({ type: "ok", value: values })));
+          }
+          if (crashes) return crash(done);
+          commit(partition, next, 0, () => done({ type: "ok", value: values }));
+        },
+        recordsMax,
+        gaveUp,
+      );
     }, gaveUp);
   }
 
   /** Reads until two fetches a backoff apart find nothing more, then commits. */
   function drain(partition: number, done: (o: Outcome) => void): void {
-    const all: string[] = [];
+    const all: unknown[] = [];
     const gaveUp = () => done({ type: "info" });
     const step = (offset: number, empties: number) => {
-      fetch(partition, offset, 0, (values) => {
-        all.push(...values);
-        if (values.length > 0) return step(offset + values.length, 0);
-        if (empties >= 2) return commit(partition, offset, 0, () => done({ type: "ok", value: all }));
-        after(options.backoffUs, () => step(offset, empties + 1));
-      }, gaveUp);
+      fetch(
+        partition,
+        offset,
+        0,
+        (records, from) => {
+          all.push(...skipped(offset, from), ...records.map(recordView));
+          if (records.length > 0) return step(records.at(-1)!.offset + 1, 0);
+          if (empties >= 2) return commit(partition, from, 0, () => done({ type: "ok", value: all }));
+          after(options.backoffUs, () => step(from, empties + 1));
+        },
+        fetchRecordsMax,
+        gaveUp,
+      );
     };
     committedOffset(partition, 0, (offset) => step(offset, 0), gaveUp);
   }
@@ -276,8 +346,8 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
   return {
     perform(req, done) {
       const partition = partitionOf(req);
-      if (req.f === "send") return send(partition, String(req.value), done);
-      if (req.f === "poll") return poll(partition, done);
+      if (req.f === "send") return send(partition, sendValue(req.value), done);
+      if (req.f === "poll") return poll(partition, pollRecordsMax(req.value), done);
       if (req.f === "drain") return drain(partition, done);
       throw new Error(`the log client does send, poll and drain; got ${JSON.stringify(req.f)}`);
     },

@@ -36,6 +36,36 @@ export interface PartitionLogOptions {
   segmentAgeUsMax: number;
   /** One index entry per this many bytes of records. */
   indexIntervalBytes: number;
+  /**
+   * Retention (Kafka's `retention.ms` and `retention.bytes`, here in µs): a closed segment whose
+   * last append is older than `retentionUs`, or the oldest while the log is above
+   * `retentionBytes` without it, is deleted. Infinity (the default) keeps everything.
+   */
+  retentionUs?: number;
+  retentionBytes?: number;
+  /** How long the cleaner keeps a tombstone after first keeping it (`delete.retention.ms`). */
+  deleteRetentionUs?: number;
+  /** The cleaner drops tombstones at once (the planted bug `tombstoneDroppedEarly`). */
+  dropTombstonesAtOnce?: boolean;
+}
+
+/** A segment retention deleted: its bytes and when it became eligible for deletion. */
+export interface DeletedSegment {
+  baseOffset: number;
+  sizeBytes: number;
+  eligibleUs: number;
+}
+
+/** A clean that finished: the segment rewritten and what it dropped. */
+export interface CleanReport {
+  baseOffset: number;
+  bytesRead: number;
+  bytesWritten: number;
+  /** When the clean started (the log's clock) and how long its write and flush took. */
+  startedUs: number;
+  durationUs: number;
+  recordsDropped: number;
+  tombstonesDropped: number;
 }
 
 /** What recovery found. */
@@ -55,6 +85,12 @@ interface Segment {
   indexFile: string;
   sizeBytes: number;
   createdUs: number;
+  /** The last append's time (at recovery, the recovery's): retention by time counts from it. */
+  lastAppendUs: number;
+  /** When the segment stopped being the active one (Infinity while it is). */
+  closedUs: number;
+  /** When retention by size first found it deletable. */
+  sizeEligibleUs: number | undefined;
   /** Bytes appended since the last index entry. */
   bytesSinceIndexEntry: number;
   dirty: boolean;
@@ -67,8 +103,21 @@ interface LogDiskTag {
   log: number;
   generation: number;
   endOffset: number;
-  op: "append" | "fsync";
+  op: "append" | "fsync" | "clean";
 }
+
+/** A clean waiting for its new segment file to be durable. */
+interface CleanJob {
+  segment: Segment;
+  /** The segment's size when the clean read it: a changed size means the clean is stale. */
+  sizeBytes: number;
+  kept: LogRecord[];
+  report: CleanReport;
+}
+
+/** The suffixes of a clean's files: written as `.cleaned`, renamed to `.swap`, then over `.log`. */
+const cleanedSuffix = ".cleaned";
+const swapSuffix = ".swap";
 
 /** A partition's segmented log, its epoch cache and its producers' sequence numbers. */
 export class PartitionLog {
@@ -76,9 +125,15 @@ export class PartitionLog {
   producers = new ProducerState();
   readonly #disk: NodeDiskApi;
   readonly #options: PartitionLogOptions;
+  /** The records in the log, ascending by offset; compaction leaves gaps between offsets. */
   #records: LogRecord[] = [];
   /** Byte position of each record in its segment, parallel to `#records`. */
   #positions: number[] = [];
+  /** The log start offset (retention moves it up) and the log end offset. */
+  #startOffset = 0;
+  #endOffset = 0;
+  #clean: CleanJob | undefined;
+  #cleanReports: CleanReport[] = [];
   #segments: Segment[] = [];
   /** Every record below is written to the page cache / durable. */
   #writtenEndOffset = 0;
@@ -108,12 +163,14 @@ export class PartitionLog {
       indexesRebuilt: 0,
     };
     const prefix = `p${options.partition}-`;
+    log.#finishInterruptedCleans(prefix);
     const bases = disk.list().filter((f) => f.startsWith(prefix) && f.endsWith(".log"))
       .map((f) => Number(f.slice(prefix.length, -4))).sort((a, b) => a - b);
     let broken = false;
-    for (const base of bases) {
+    for (const [i, base] of bases.entries()) {
       const segment = log.#segmentFor(base, nowUs);
-      if (broken || base !== log.endOffset()) {
+      // Segments follow one another: compaction may leave a gap before the next base, never an overlap.
+      if (broken || (i > 0 && base < log.#endOffset)) {
         report.segmentsDropped++;
         report.bytesTruncated += disk.size(segment.file);
         disk.delete(segment.file);
@@ -121,6 +178,9 @@ export class PartitionLog {
         broken = true;
         continue;
       }
+      if (i === 0) log.#startOffset = base;
+      log.#endOffset = base;
+      if (log.#segments.length > 0) log.#segments.at(-1)!.closedUs = nowUs;
       broken = log.#recoverSegment(segment, report);
     }
     if (log.#segments.length === 0) log.#roll(nowUs);
@@ -130,9 +190,35 @@ export class PartitionLog {
     return { log, report };
   }
 
+  /**
+   * A crash mid-clean leaves a `.cleaned` file (not yet complete: the old segment is the truth,
+   * the file goes) or a `.swap` file (complete and durable: it replaces the old segment).
+   */
+  #finishInterruptedCleans(prefix: string): void {
+    for (const file of this.#disk.list().filter((f) => f.startsWith(prefix))) {
+      if (file.endsWith(cleanedSuffix)) this.#disk.delete(file);
+      if (!file.endsWith(swapSuffix)) continue;
+      const target = file.slice(0, -swapSuffix.length);
+      const index = target.replace(/\.log$/, ".index");
+      if (this.#disk.exists(index)) this.#disk.delete(index);
+      if (this.#disk.exists(target)) this.#disk.delete(target);
+      this.#disk.rename(file, target);
+    }
+  }
+
   /** The offset the next record gets (the log end offset, LEO). */
   endOffset(): number {
-    return this.#records.length;
+    return this.#endOffset;
+  }
+
+  /** The first offset the log may hold (the log start offset); retention moves it up. */
+  startOffset(): number {
+    return this.#startOffset;
+  }
+
+  /** Bytes of every segment file. */
+  sizeBytes(): number {
+    return this.#segments.reduce((sum, s) => sum + s.sizeBytes, 0);
   }
 
   /** Records below this are durable: a crash now keeps them. */
@@ -150,21 +236,48 @@ export class PartitionLog {
     return this.#segments.map((s) => ({ baseOffset: s.baseOffset, sizeBytes: s.sizeBytes }));
   }
 
-  /** The record at `offset` (which must be in the log). */
-  at(offset: number): LogRecord {
-    assert(offset >= 0 && offset < this.#records.length, `offset ${offset} outside the log [0, ${this.endOffset()})`);
-    return this.#records[offset];
+  /** The record at `offset`, or undefined when compaction removed it. */
+  at(offset: number): LogRecord | undefined {
+    assert(
+      offset >= this.#startOffset && offset < this.#endOffset,
+      `offset ${offset} outside the log [${this.#startOffset}, ${this.#endOffset})`,
+    );
+    const record = this.#records[this.#indexOf(offset)];
+    return record?.offset === offset ? record : undefined;
   }
 
-  /** Records in [from, min(to, from + countMax)). */
+  /** Up to `countMax` records with offsets in [from, to), ascending; `from` must be in the log. */
   read(from: number, to: number, countMax: number): LogRecord[] {
-    assert(from >= 0 && from <= this.endOffset(), `read from ${from} outside the log [0, ${this.endOffset()}]`);
-    return this.#records.slice(from, Math.min(to, from + countMax, this.endOffset()));
+    assert(
+      from >= this.#startOffset && from <= this.#endOffset,
+      `read from ${from} outside the log [${this.#startOffset}, ${this.#endOffset}]`,
+    );
+    const first = this.#indexOf(from);
+    const out: LogRecord[] = [];
+    for (let i = first; i < this.#records.length && out.length < countMax && this.#records[i].offset < to; i++) {
+      out.push(this.#records[i]);
+    }
+    return out;
   }
 
-  /** Appends a record at the log end, rolling the segment first if it is full or old. */
-  append(record: Omit<LogRecord, "offset">, nowUs: number): LogRecord {
-    const full: LogRecord = { ...record, offset: this.endOffset() };
+  /** The index in `#records` of the first record at or after `offset`. */
+  #indexOf(offset: number): number {
+    let lo = 0, hi = this.#records.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.#records[mid].offset < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /**
+   * Appends a record at the log end (a leader's), or at its own offset past the end (a follower
+   * copying a compacted leader, whose log has gaps), rolling the segment first if it is full or old.
+   */
+  append(record: Omit<LogRecord, "offset"> & { offset?: number }, nowUs: number): LogRecord {
+    const full: LogRecord = { ...record, offset: record.offset ?? this.endOffset() };
+    assert(full.offset >= this.#endOffset, `append at ${full.offset} below the log end ${this.#endOffset}`);
     assert(
       full.offset < partitionRecordsMax,
       `partition ${this.#options.partition} passed ${partitionRecordsMax} records`,
@@ -182,10 +295,13 @@ export class PartitionLog {
     this.#positions.push(active.sizeBytes);
     active.sizeBytes += bytes.length;
     active.bytesSinceIndexEntry += bytes.length;
+    active.lastAppendUs = nowUs;
     active.dirty = true;
     this.#records.push(full);
+    this.#endOffset = full.offset + 1;
     this.epochs.assign(full.leaderEpoch, full.offset);
     this.producers.update(full);
+    this.#noteSizeEligibility(nowUs);
     return full;
   }
 
@@ -207,10 +323,15 @@ export class PartitionLog {
    * A disk completion of this log's: advances what is written and durable. Returns whether the
    * durable end moved, or undefined when the completion is not this log's.
    */
-  onDisk(completion: DiskCompletion): boolean | undefined {
+  onDisk(completion: DiskCompletion, nowUs = 0): boolean | undefined {
     const tag = completion.tag as LogDiskTag | undefined;
     if (tag === undefined || tag.log !== this.#options.partition || typeof tag.generation !== "number") {
       return undefined;
+    }
+    if (tag.op === "clean") {
+      const report = this.#finishClean(completion.ok, nowUs);
+      if (report !== undefined) this.#cleanReports.push(report);
+      return false;
     }
     if (tag.generation !== this.#generation || !completion.ok) return false;
     if (tag.op === "append") {
@@ -227,10 +348,11 @@ export class PartitionLog {
   /**
    * Drops every record at `offset` and after: files are cut (truncate is immediate and durable),
    * later segments deleted, the epoch cache trimmed and the producers' state rebuilt from what
-   * remains.
+   * remains. Below the log start there is nothing left to cut, so the cut stops there.
    */
   truncateTo(offset: number): void {
     assert(offset >= 0 && offset <= this.endOffset(), `truncate to ${offset} outside the log [0, ${this.endOffset()}]`);
+    offset = Math.max(offset, this.#startOffset);
     if (offset === this.endOffset()) return;
     this.#generation++;
     // A segment that starts exactly at `offset` stays, emptied, as the active one.
@@ -240,12 +362,16 @@ export class PartitionLog {
       if (this.#disk.exists(dropped.indexFile)) this.#disk.delete(dropped.indexFile);
     }
     const active = this.#segments.at(-1)!;
-    const position = this.#positions[offset];
+    active.closedUs = Infinity;
+    // Every record at or after `offset` is in the active segment, whose base is at most `offset`.
+    const first = this.#indexOf(offset);
+    const position = first < this.#records.length ? this.#positions[first] : active.sizeBytes;
     active.sizeBytes = position;
     this.#disk.truncate(active.file, position);
     this.#trimIndex(active, offset);
-    this.#records.length = offset;
-    this.#positions.length = offset;
+    this.#records.length = first;
+    this.#positions.length = first;
+    this.#endOffset = offset;
     this.#writtenEndOffset = Math.min(this.#writtenEndOffset, offset);
     this.#durableEndOffset = Math.min(this.#durableEndOffset, offset);
     this.#flushRequestedEndOffset = Math.min(this.#flushRequestedEndOffset, offset);
@@ -256,7 +382,7 @@ export class PartitionLog {
 
   /** The byte position of `offset` in its segment, found through the segment's offset index. */
   lookup(offset: number): { file: string; position: number } {
-    assert(offset >= 0 && offset < this.endOffset(), `lookup of ${offset} outside the log [0, ${this.endOffset()})`);
+    assert(this.at(offset) !== undefined, `lookup of ${offset}: no such record in the log`);
     let segment = this.#segments[0];
     for (const s of this.#segments) if (s.baseOffset <= offset) segment = s;
     const entries = readIndex(this.#disk, segment.indexFile);
@@ -272,6 +398,192 @@ export class PartitionLog {
     throw new Error(`offset ${offset} not found in ${segment.file}`);
   }
 
+  /**
+   * Deletes the oldest closed segments that retention no longer keeps, as long as every record in
+   * them is below `deletableEndOffset` (the high watermark: an uncommitted record is never
+   * deleted). The log start moves to the first segment kept. Returns the segments deleted.
+   */
+  applyRetention(nowUs: number, deletableEndOffset: number): DeletedSegment[] {
+    const deleted: DeletedSegment[] = [];
+    while (this.#segments.length > 1) {
+      const oldest = this.#segments[0], next = this.#segments[1];
+      if (next.baseOffset > deletableEndOffset || this.#clean?.segment === oldest) break;
+      const eligibleUs = this.#retentionEligibleUs(oldest, nowUs);
+      if (eligibleUs === undefined) break;
+      this.#disk.delete(oldest.file);
+      if (this.#disk.exists(oldest.indexFile)) this.#disk.delete(oldest.indexFile);
+      const removed = this.#indexOf(next.baseOffset);
+      this.#records.splice(0, removed);
+      this.#positions.splice(0, removed);
+      this.#segments.shift();
+      this.#startOffset = next.baseOffset;
+      deleted.push({ baseOffset: oldest.baseOffset, sizeBytes: oldest.sizeBytes, eligibleUs });
+    }
+    assert(this.#records.every((r, i) => i === 0 || r.offset > this.#records[i - 1].offset), "records out of order");
+    return deleted;
+  }
+
+  /** When retention first allowed deleting this closed segment, or undefined if it keeps it. */
+  #retentionEligibleUs(segment: Segment, nowUs: number): number | undefined {
+    const retentionUs = this.#options.retentionUs ?? Infinity;
+    const candidates: number[] = [];
+    if (segment.lastAppendUs + retentionUs <= nowUs) {
+      candidates.push(Math.max(segment.closedUs, segment.lastAppendUs + retentionUs));
+    }
+    if (this.sizeBytes() - segment.sizeBytes >= (this.#options.retentionBytes ?? Infinity)) {
+      candidates.push(segment.sizeEligibleUs ?? nowUs);
+    }
+    return candidates.length === 0 ? undefined : Math.min(...candidates);
+  }
+
+  /** Marks the closed segments retention by size would delete now (the log only grows at appends). */
+  #noteSizeEligibility(nowUs: number): void {
+    const retentionBytes = this.#options.retentionBytes ?? Infinity;
+    if (retentionBytes === Infinity) return;
+    let size = this.sizeBytes();
+    for (const segment of this.#segments.slice(0, -1)) {
+      if (size - segment.sizeBytes < retentionBytes) return;
+      segment.sizeEligibleUs ??= nowUs;
+      size -= segment.sizeBytes;
+    }
+  }
+
+  /** The cleans finished since the last call. */
+  takeCleanReports(): CleanReport[] {
+    const reports = this.#cleanReports;
+    this.#cleanReports = [];
+    return reports;
+  }
+
+  /** Whether a clean is writing its new segment. */
+  cleaning(): boolean {
+    return this.#clean !== undefined;
+  }
+
+  /**
+   * Starts cleaning the oldest closed segment, below `cleanableEndOffset`, that has something to
+   * drop or a tombstone to stamp: it keeps the last record of each key (as of every record below
+   * `cleanableEndOffset`), stamps a tombstone's delete horizon the first time it keeps it, and
+   * drops a tombstone past its horizon. The kept records go to a `.cleaned` file, flushed; its
+   * completion (`onDisk`) swaps it in. Returns the bytes read, or 0 when nothing needs cleaning.
+   */
+  startClean(nowUs: number, cleanableEndOffset: number): number {
+    if (this.#clean !== undefined) return 0;
+    const lastOffsetOfKey = new Map<string, number>();
+    for (const record of this.#records) {
+      if (record.offset >= cleanableEndOffset) break;
+      if (record.key !== undefined) lastOffsetOfKey.set(record.key, record.offset);
+    }
+    for (const [i, segment] of this.#segments.slice(0, -1).entries()) {
+      if (this.#segments[i + 1].baseOffset > cleanableEndOffset) break;
+      const job = this.#cleanJob(segment, lastOffsetOfKey, nowUs);
+      if (job === undefined) continue;
+      const file = segment.file + cleanedSuffix;
+      if (this.#disk.exists(file)) this.#disk.delete(file);
+      this.#disk.append(file, concat(job.kept.map(encodeRecord)));
+      this.#disk.fsync(file, this.#tag("clean", segment.baseOffset));
+      this.#clean = job;
+      return job.report.bytesRead;
+    }
+    return 0;
+  }
+
+  /** What cleaning `segment` keeps, read from its file, or undefined if it would change nothing. */
+  #cleanJob(segment: Segment, lastOffsetOfKey: Map<string, number>, nowUs: number): CleanJob | undefined {
+    const bytes = this.#disk.read(segment.file);
+    const kept: LogRecord[] = [];
+    const report: CleanReport = {
+      baseOffset: segment.baseOffset,
+      bytesRead: bytes.length,
+      bytesWritten: 0,
+      startedUs: nowUs,
+      durationUs: 0,
+      recordsDropped: 0,
+      tombstonesDropped: 0,
+    };
+    let stamped = 0;
+    for (let at = 0; at < bytes.length;) {
+      const decoded = decodeRecord(bytes, at);
+      assert(decoded !== undefined, `segment ${segment.file}: no whole record at byte ${at}`);
+      at = decoded.next;
+      const record = decoded.record;
+      if (record.key === undefined) {
+        kept.push(record);
+        continue;
+      }
+      if (lastOffsetOfKey.get(record.key)! > record.offset) {
+        report.recordsDropped++;
+        continue;
+      }
+      if (!record.tombstone) {
+        kept.push(record);
+        continue;
+      }
+      if (this.#tombstoneExpired(record, nowUs)) {
+        report.recordsDropped++;
+        report.tombstonesDropped++;
+        continue;
+      }
+      if (record.deleteHorizonUs === undefined) stamped++;
+      kept.push({
+        ...record,
+        deleteHorizonUs: record.deleteHorizonUs ?? nowUs + (this.#options.deleteRetentionUs ?? 0),
+      });
+    }
+    if (report.recordsDropped === 0 && stamped === 0) return undefined;
+    report.bytesWritten = kept.reduce((sum, r) => sum + encodeRecord(r).length, 0);
+    return { segment, sizeBytes: segment.sizeBytes, kept, report };
+  }
+
+  /**
+   * Whether the cleaner may drop this tombstone (the last record of its key): the one place the
+   * planted bug `tombstoneDroppedEarly` is consulted. The correct cleaner keeps it until its delete
+   * horizon, so a reader that saw the key's old value has `deleteRetentionUs` to see it deleted.
+   */
+  #tombstoneExpired(record: LogRecord, nowUs: number): boolean {
+    if (this.#options.dropTombstonesAtOnce) return true;
+    return record.deleteHorizonUs !== undefined && nowUs >= record.deleteHorizonUs;
+  }
+
+  /**
+   * The clean's new file is durable: swap it in. Rename to `.swap` (recovery now completes the
+   * swap), delete the old segment, rename over it, then switch the records readers see, all in one
+   * event, so a reader sees either the old segment or the new one. A clean whose segment changed
+   * meanwhile (retention, truncation) is dropped. Returns the report, or undefined.
+   */
+  #finishClean(ok: boolean, nowUs: number): CleanReport | undefined {
+    const job = this.#clean!;
+    job.report.durationUs = nowUs - job.report.startedUs;
+    this.#clean = undefined;
+    const segment = job.segment;
+    const cleaned = segment.file + cleanedSuffix;
+    const current = this.#segments.includes(segment) && segment.sizeBytes === job.sizeBytes &&
+      segment !== this.#segments.at(-1);
+    if (!ok || !current) {
+      if (this.#disk.exists(cleaned)) this.#disk.delete(cleaned);
+      return undefined;
+    }
+    const swap = segment.file + swapSuffix;
+    this.#disk.rename(cleaned, swap);
+    if (this.#disk.exists(segment.indexFile)) this.#disk.delete(segment.indexFile);
+    this.#disk.delete(segment.file);
+    this.#disk.rename(swap, segment.file);
+    const next = this.#segments[this.#segments.indexOf(segment) + 1].baseOffset;
+    const from = this.#indexOf(segment.baseOffset), to = this.#indexOf(next);
+    const positions: number[] = [];
+    let size = 0;
+    for (const record of job.kept) {
+      positions.push(size);
+      size += encodeRecord(record).length;
+    }
+    this.#records.splice(from, to - from, ...job.kept);
+    this.#positions.splice(from, to - from, ...positions);
+    segment.sizeBytes = size;
+    assert(size === this.#disk.size(segment.file), `cleaned ${segment.file}: ${size} bytes expected on disk`);
+    this.#rebuildIndex(segment);
+    return job.report;
+  }
+
   #tag(op: LogDiskTag["op"], endOffset: number): LogDiskTag {
     return { log: this.#options.partition, generation: this.#generation, endOffset, op };
   }
@@ -284,6 +596,9 @@ export class PartitionLog {
       indexFile: `${name}.index`,
       sizeBytes: 0,
       createdUs: nowUs,
+      lastAppendUs: nowUs,
+      closedUs: Infinity,
+      sizeEligibleUs: undefined,
       bytesSinceIndexEntry: 0,
       dirty: false,
     };
@@ -293,6 +608,8 @@ export class PartitionLog {
     const segment = this.#segmentFor(this.endOffset(), nowUs);
     assert(!this.#disk.exists(segment.file), `segment ${segment.file} exists already`);
     this.#disk.append(segment.file, new Uint8Array(0));
+    const previous = this.#segments.at(-1);
+    if (previous !== undefined) previous.closedUs = nowUs;
     this.#segments.push(segment);
     return segment;
   }
@@ -303,9 +620,10 @@ export class PartitionLog {
     let at = 0;
     while (at < bytes.length) {
       const decoded = decodeRecord(bytes, at);
-      if (decoded === undefined || decoded.record.offset !== this.#records.length) break;
+      if (decoded === undefined || decoded.record.offset < Math.max(this.#endOffset, segment.baseOffset)) break;
       this.#records.push(decoded.record);
       this.#positions.push(at);
+      this.#endOffset = decoded.record.offset + 1;
       this.epochs.assign(decoded.record.leaderEpoch, decoded.record.offset);
       this.producers.update(decoded.record);
       at = decoded.next;
@@ -331,8 +649,9 @@ export class PartitionLog {
     let previous = -1;
     for (const entry of readIndex(this.#disk, segment.indexFile)) {
       const offset = segment.baseOffset + entry.relativeOffset;
-      if (entry.position <= previous || offset >= this.#records.length) return false;
-      if (this.#positions[offset] !== entry.position) return false;
+      if (entry.position <= previous || offset >= this.#endOffset) return false;
+      const i = this.#indexOf(offset);
+      if (this.#records[i]?.offset !== offset || this.#positions[i] !== entry.position) return false;
       previous = entry.position;
     }
     return true;
@@ -342,10 +661,11 @@ export class PartitionLog {
     if (this.#disk.exists(segment.indexFile)) this.#disk.delete(segment.indexFile);
     segment.bytesSinceIndexEntry = 0;
     let lastEntry = -Infinity;
-    for (let offset = segment.baseOffset; offset < this.#records.length; offset++) {
-      const position = this.#positions[offset];
+    const next = this.#segments[this.#segments.indexOf(segment) + 1]?.baseOffset ?? Infinity;
+    for (let i = this.#indexOf(segment.baseOffset); i < this.#records.length && this.#records[i].offset < next; i++) {
+      const position = this.#positions[i];
       if (position - lastEntry >= this.#options.indexIntervalBytes || lastEntry === -Infinity) {
-        this.#disk.append(segment.indexFile, indexEntry(offset - segment.baseOffset, position));
+        this.#disk.append(segment.indexFile, indexEntry(this.#records[i].offset - segment.baseOffset, position));
         lastEntry = position;
       }
     }
@@ -379,4 +699,14 @@ function readIndex(disk: NodeDiskApi, file: string): { relativeOffset: number; p
     entries.push({ relativeOffset: view.getUint32(at), position: view.getUint32(at + 4) });
   }
   return entries;
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }

@@ -21,6 +21,15 @@ export interface LogRecord {
   producerEpoch: number;
   sequence: number;
   value: string;
+  /** The record's key, for compacted topics; absent on unkeyed records. */
+  key?: string;
+  /** A delete marker for `key` (Kafka's null value); its `value` is empty. */
+  tombstone?: boolean;
+  /**
+   * Set on a tombstone by the cleaner that first kept it: past this instant (the broker's
+   * monotonic clock, µs) the next clean may drop it (KIP-534's delete horizon).
+   */
+  deleteHorizonUs?: number;
 }
 
 /** How often a log makes its appends durable. */
@@ -63,6 +72,9 @@ export type BrokerMessage =
     producerEpoch: number;
     sequence: number;
     value: string;
+    /** A keyed record's key; with `tombstone`, a delete of the key (its value is empty). */
+    key?: string;
+    tombstone?: boolean;
   }
   | { type: "fetch"; partition: number; leaderEpoch: number; fetchOffset: number; replica: number }
   | { type: "fetchResponse"; partition: number; leaderEpoch: number; records: LogRecord[]; highWatermark: number }
@@ -93,7 +105,14 @@ export type ProduceError = "notLeader" | "notEnoughReplicas" | "outOfOrderSequen
 export type ClientMessage =
   | { type: "produceResponse"; requestId: number; offset?: number; error?: ProduceError }
   | { type: "metadataResponse"; requestId: number; leaders: number[] }
-  | { type: "consumeResponse"; requestId: number; records?: LogRecord[]; error?: "notLeader" }
+  | {
+    type: "consumeResponse";
+    requestId: number;
+    records?: LogRecord[];
+    /** `outOfRange`: the offset is below the log start (retention deleted it); `logStartOffset` says where it is. */
+    error?: "notLeader" | "outOfRange";
+    logStartOffset?: number;
+  }
   | { type: "offsetResponse"; requestId: number; offset: number };
 
 /** Every message of the log service. */

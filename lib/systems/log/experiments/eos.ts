@@ -33,7 +33,7 @@ import {
   type ValuesOf,
   type Workload,
 } from "../../../harness/mod.ts";
-import { logBugNames, partitionKey, partitionsMax } from "../mod.ts";
+import { logDeliveryBugNames, partitionKey, partitionsMax } from "../mod.ts";
 import { type LogOptions, logSystem } from "./system.ts";
 
 /** The fault packages `faults` chooses from. */
@@ -75,7 +75,7 @@ export const logEosParams = defineParams({
     min: 50_000,
     description: "mean time between faults of one package",
   }),
-  ...paramGroups.bug(logBugNames),
+  ...paramGroups.bug(logDeliveryBugNames),
 }, {
   constraint(p) {
     if (p.replicationFactor > p.servers) {

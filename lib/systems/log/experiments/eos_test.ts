@@ -3,7 +3,7 @@
 // of the default mix, a seed replays to the same trace, and contradictory parameters are refused.
 import assert from "node:assert/strict";
 import { resolveParams } from "../../../params.ts";
-import { logBugNames } from "../mod.ts";
+import { logDeliveryBugNames } from "../mod.ts";
 import { logEosExperiment, logEosParams, logFaultPackages } from "./mod.ts";
 
 const seeds = [1, 2, 3, 4, 5];
@@ -13,7 +13,7 @@ function failingSeeds(params: Record<string, unknown>): number[] {
   return seeds.filter((seed) => logEosExperiment.run(resolved, seed).checks.some((c) => c.valid !== true));
 }
 
-for (const bug of logBugNames) {
+for (const bug of logDeliveryBugNames) {
   Deno.test(`log-eos bug=${bug} is caught within seeds 1-5 of the default fault mix`, () => {
     const caught = failingSeeds({ bug });
     assert.ok(caught.length > 0, `${bug} was not caught on seeds 1-5`);

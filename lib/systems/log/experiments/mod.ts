@@ -4,14 +4,17 @@
  * @example
  * ```ts
  * import { logExperiments } from "./mod.ts";
- * logExperiments.map((e) => e.name); // ["log-eos"]
+ * logExperiments.map((e) => e.name); // ["log-eos", "log-retention"]
  * ```
  * @module
  */
 import { logEosExperiment } from "./eos.ts";
+import { logRetentionExperiment } from "./retention.ts";
 
 export * from "./eos.ts";
+export * from "./retention.ts";
+export * from "./table.ts";
 export * from "./system.ts";
 
 /** Every experiment of the commit log. */
-export const logExperiments = [logEosExperiment];
+export const logExperiments = [logEosExperiment, logRetentionExperiment];
