@@ -84,10 +84,14 @@ export const kvSystem: SystemDefinition<KvMessage, KvOptions, KvCluster> = {
     const serviceTimeUs = exponentialMessageServiceTime(options.serviceTimeUsMean);
     const states = new Map<number, KvNodeState>();
     const acknowledged: Acknowledged[] = [];
+    const heldByKey = new Map<string, KeyHeld>();
     const collected: Collected = new Map();
     const observer = {
-      acknowledged(write: Omit<Acknowledged, "atUs">) {
-        if (acknowledged.length < acknowledgedKeptMax) acknowledged.push({ ...write, atUs: sim.nowUs });
+      acknowledged(write: Omit<Acknowledged, "atUs" | "held">) {
+        if (acknowledged.length >= acknowledgedKeptMax) return;
+        let held = heldByKey.get(write.key);
+        if (held === undefined) heldByKey.set(write.key, held = { refs: [], judging: 0, changed: true });
+        acknowledged.push({ ...write, atUs: sim.nowUs, held });
       },
       collected({ node, key, siblings }: { node: number; key: string; siblings: readonly Sibling[] }) {
         if (!collected.has(node)) collected.set(node, new Map());
@@ -168,6 +172,22 @@ interface Acknowledged {
   timestamp: Timestamp;
   copies: WriteCopy[];
   atUs: number;
+  /** What the disks held of its key when the invariant last judged the key's writes (shared by the key's writes). */
+  held: KeyHeld;
+}
+
+/**
+ * Every place the invariant looks for a key's copies, as it was at a judging: each node's state,
+ * its durable versions and durable hints of the key, and what its compaction collected. Sibling
+ * sets are replaced, never changed in place (messages share them between nodes), so equal
+ * references mean equal contents, and a write judged kept then is kept now.
+ */
+interface KeyHeld {
+  refs: unknown[];
+  /** The judging whose references `refs` are; 0: none yet. */
+  judging: number;
+  /** Whether `refs` differed from the judging before. */
+  changed: boolean;
 }
 
 /** The tombstones (and expired values) each node's compaction collected, by node, then key: the last one. */
@@ -253,6 +273,37 @@ function acknowledgedCopies(
     (clocks.diskReplacedUs(node) ?? -Infinity) >= write.atUs - writeWindowUs;
   let first = 0;
   let lastCheckedUs = -Infinity;
+  /** Writes before this index were judged kept at an earlier judging. */
+  let judgedEnd = 0;
+  /** Counts judgings; a key's references are refreshed once per judging. */
+  let judging = 0;
+  const scratch: unknown[] = [];
+  /** Whether anything the invariant would read for the key changed since its last judging; records the new state. */
+  const changed = (key: string, held: KeyHeld): boolean => {
+    let n = 0;
+    for (const [node, state] of states) {
+      scratch[n++] = node;
+      scratch[n++] = state;
+      scratch[n++] = state.durable.get(key);
+      for (const [home, keys] of state.durableHints) {
+        scratch[n++] = home;
+        scratch[n++] = keys.get(key);
+      }
+    }
+    for (const [node, keys] of collected) {
+      scratch[n++] = node;
+      scratch[n++] = keys.get(key);
+    }
+    const refs = held.refs;
+    let same = refs.length === n;
+    for (let i = 0; same && i < n; i++) same = refs[i] === scratch[i];
+    if (!same) {
+      refs.length = n;
+      for (let i = 0; i < n; i++) refs[i] = scratch[i];
+    }
+    scratch.length = 0;
+    return !same;
+  };
   const judge = (write: Acknowledged) => {
     for (const { node, home } of write.copies) {
       const { key, dot } = write;
@@ -268,17 +319,35 @@ function acknowledgedCopies(
     name: "acknowledged-copies",
     check(final) {
       const now = nowUs();
-      if (!final && now - lastCheckedUs < acknowledgedEveryUs) return undefined;
+      if (final) {
+        for (let i = 0; i < acknowledged.length; i++) {
+          const problem = judge(acknowledged[i]);
+          if (problem !== undefined) return problem;
+        }
+        return undefined;
+      }
+      if (now - lastCheckedUs < acknowledgedEveryUs) return undefined;
       lastCheckedUs = now;
-      if (!final) {
-        while (first < acknowledged.length && acknowledged[first].atUs < now - acknowledgedWindowUs) {
-          first++;
+      while (first < acknowledged.length && acknowledged[first].atUs < now - acknowledgedWindowUs) first++;
+      // A write judged kept stays kept until something its key's copies sit in changes (and a
+      // disk replaced later only excuses more): only new writes and the writes of changed keys
+      // are judged again, in the order of their acknowledgements, as a full pass would.
+      judging++;
+      for (let i = first; i < acknowledged.length; i++) {
+        const write = acknowledged[i];
+        const held = write.held;
+        if (held.judging !== judging) {
+          held.changed = changed(write.key, held);
+          held.judging = judging;
+        }
+        if (i < judgedEnd && !held.changed) continue;
+        const problem = judge(write);
+        if (problem !== undefined) {
+          judgedEnd = 0; // judge everything again, should it be asked again
+          return problem;
         }
       }
-      for (let i = final ? 0 : first; i < acknowledged.length; i++) {
-        const problem = judge(acknowledged[i]);
-        if (problem !== undefined) return problem;
-      }
+      judgedEnd = acknowledged.length;
       return undefined;
     },
   };
