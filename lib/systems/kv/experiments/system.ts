@@ -90,7 +90,7 @@ export const kvSystem: SystemDefinition<KvMessage, KvOptions, KvCluster> = {
       acknowledged(write: Omit<Acknowledged, "atUs" | "held">) {
         if (acknowledged.length >= acknowledgedKeptMax) return;
         let held = heldByKey.get(write.key);
-        if (held === undefined) heldByKey.set(write.key, held = { refs: [], judging: 0, changed: true });
+        if (held === undefined) heldByKey.set(write.key, held = { refs: [], newest: [], judging: 0, regressed: true });
         acknowledged.push({ ...write, atUs: sim.nowUs, held });
       },
       collected({ node, key, siblings }: { node: number; key: string; siblings: readonly Sibling[] }) {
@@ -172,22 +172,27 @@ interface Acknowledged {
   timestamp: Timestamp;
   copies: WriteCopy[];
   atUs: number;
-  /** What the disks held of its key when the invariant last judged the key's writes (shared by the key's writes). */
+  /** Where the invariant last found its key's copies (shared by the key's writes). */
   held: KeyHeld;
 }
 
 /**
- * Every place the invariant looks for a key's copies, as it was at a judging: each node's state,
- * its durable versions and durable hints of the key, and what its compaction collected. Sibling
- * sets are replaced, never changed in place (messages share them between nodes), so equal
- * references mean equal contents, and a write judged kept then is kept now.
+ * Every place the invariant looks for a key's copies, as it was at a judging: each node and its
+ * state, the node's durable versions and durable hints of the key, and what its compaction
+ * collected. A place keeps a write when its newest sibling is the write or newer (last-writer-wins
+ * order), so while no place's newest sibling goes back, every write judged kept is still kept.
+ * Sibling sets are replaced, never changed in place (messages share them between nodes), so an
+ * unchanged reference has an unchanged newest sibling.
  */
 interface KeyHeld {
+  /** The nodes, states and hint targets met, in order, and the sibling sets found at each place. */
   refs: unknown[];
+  /** For each sibling set of `refs`, its newest sibling (undefined: none, or not a sibling set). */
+  newest: (Sibling | undefined)[];
   /** The judging whose references `refs` are; 0: none yet. */
   judging: number;
-  /** Whether `refs` differed from the judging before. */
-  changed: boolean;
+  /** Whether, since the judging before, a place's newest sibling went back or the places changed. */
+  regressed: boolean;
 }
 
 /** The tombstones (and expired values) each node's compaction collected, by node, then key: the last one. */
@@ -212,6 +217,8 @@ function heldAnywhere(states: ReadonlyMap<number, KvNodeState>, collected: Colle
 }
 
 const utf8 = new TextEncoder();
+/** An absent sibling set, as the invariant's places record it. */
+const none: readonly Sibling[] = [];
 
 /** The users' data the durable versions hold, against `diskBytes` (one total per server). */
 function storageOf(states: ReadonlyMap<number, KvNodeState>, diskBytes: readonly number[]): KvStorage {
@@ -278,31 +285,46 @@ function acknowledgedCopies(
   /** Counts judgings; a key's references are refreshed once per judging. */
   let judging = 0;
   const scratch: unknown[] = [];
-  /** Whether anything the invariant would read for the key changed since its last judging; records the new state. */
-  const changed = (key: string, held: KeyHeld): boolean => {
+  /**
+   * Whether a write of `key` judged kept at its last judging may not be kept now; records the
+   * places as they are now.
+   */
+  const regressed = (key: string, held: KeyHeld): boolean => {
     let n = 0;
     for (const [node, state] of states) {
       scratch[n++] = node;
       scratch[n++] = state;
-      scratch[n++] = state.durable.get(key);
+      scratch[n++] = state.durable.get(key) ?? none;
       for (const [home, keys] of state.durableHints) {
         scratch[n++] = home;
-        scratch[n++] = keys.get(key);
+        scratch[n++] = keys.get(key) ?? none;
       }
     }
     for (const [node, keys] of collected) {
       scratch[n++] = node;
-      scratch[n++] = keys.get(key);
+      scratch[n++] = keys.get(key) ?? none;
     }
-    const refs = held.refs;
-    let same = refs.length === n;
-    for (let i = 0; same && i < n; i++) same = refs[i] === scratch[i];
-    if (!same) {
-      refs.length = n;
-      for (let i = 0; i < n; i++) refs[i] = scratch[i];
+    const { refs, newest: newestOf } = held;
+    let back = refs.length !== n;
+    for (let i = 0; i < n; i++) {
+      const now = scratch[i];
+      if (i < refs.length && refs[i] === now) continue;
+      if (!Array.isArray(now)) {
+        // A node, its state or a hint target differs: the places are not the same ones.
+        back = true;
+        newestOf[i] = undefined;
+      } else {
+        const latest = newest(now);
+        const before = i < refs.length ? newestOf[i] : undefined;
+        if (before !== undefined && (latest === undefined || compareWriters(latest, before) < 0)) back = true;
+        newestOf[i] = latest;
+      }
+      refs[i] = now;
     }
+    refs.length = n;
+    newestOf.length = n;
     scratch.length = 0;
-    return !same;
+    return back;
   };
   const judge = (write: Acknowledged) => {
     for (const { node, home } of write.copies) {
@@ -329,18 +351,18 @@ function acknowledgedCopies(
       if (now - lastCheckedUs < acknowledgedEveryUs) return undefined;
       lastCheckedUs = now;
       while (first < acknowledged.length && acknowledged[first].atUs < now - acknowledgedWindowUs) first++;
-      // A write judged kept stays kept until something its key's copies sit in changes (and a
-      // disk replaced later only excuses more): only new writes and the writes of changed keys
-      // are judged again, in the order of their acknowledgements, as a full pass would.
+      // A write judged kept stays kept while no place of its key goes back (and a disk replaced
+      // later only excuses more): only new writes and the writes of keys that went back are
+      // judged again, in the order of their acknowledgements, as a full pass would.
       judging++;
       for (let i = first; i < acknowledged.length; i++) {
         const write = acknowledged[i];
         const held = write.held;
         if (held.judging !== judging) {
-          held.changed = changed(write.key, held);
+          held.regressed = regressed(write.key, held);
           held.judging = judging;
         }
-        if (i < judgedEnd && !held.changed) continue;
+        if (i < judgedEnd && !held.regressed) continue;
         const problem = judge(write);
         if (problem !== undefined) {
           judgedEnd = 0; // judge everything again, should it be asked again
