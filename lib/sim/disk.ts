@@ -266,16 +266,13 @@ export class NodeFiles {
     this.stats.fsyncs++;
     const state = this.#files.get(file);
     if (state === undefined || state.pending.length === 0) return 0;
-    const pages = new Set<number>();
     for (const write of state.pending) {
       state.durable = ensureCapacity(state.durable, write.offset + write.bytes.length);
       state.durable.set(write.bytes, write.offset);
       state.durableLength = Math.max(state.durableLength, write.offset + write.bytes.length);
-      const last = Math.floor((write.offset + write.bytes.length - 1) / pageSizeBytes);
-      for (let page = Math.floor(write.offset / pageSizeBytes); page <= last; page++) pages.add(page);
     }
+    const deviceBytes = pagesTouched(state.pending, pageSizeBytes) * pageSizeBytes;
     state.pending = [];
-    const deviceBytes = pages.size * pageSizeBytes;
     this.stats.bytesWrittenToDevice += deviceBytes;
     assert(state.durableLength <= state.length, `durable part of ${file} is longer than the file`);
     return deviceBytes;
@@ -379,6 +376,33 @@ export class NodeFiles {
     }
     return state;
   }
+}
+
+/**
+ * How many distinct pages `writes` touch. Appends touch pages in ascending order, each sharing at
+ * most its first page with the write before: those are counted as they come, anything else with a set.
+ */
+function pagesTouched(writes: readonly { offset: number; bytes: Uint8Array }[], pageSizeBytes: number): number {
+  let pages = 0;
+  let lastCounted = -1;
+  for (const write of writes) {
+    if (write.bytes.length === 0) continue;
+    const first = Math.floor(write.offset / pageSizeBytes);
+    const last = Math.floor((write.offset + write.bytes.length - 1) / pageSizeBytes);
+    if (first < lastCounted) return pagesTouchedInAnyOrder(writes, pageSizeBytes);
+    pages += last - Math.max(first, lastCounted + 1) + 1;
+    lastCounted = last;
+  }
+  return pages;
+}
+
+function pagesTouchedInAnyOrder(writes: readonly { offset: number; bytes: Uint8Array }[], pageSizeBytes: number) {
+  const pages = new Set<number>();
+  for (const write of writes) {
+    const last = Math.floor((write.offset + write.bytes.length - 1) / pageSizeBytes);
+    for (let page = Math.floor(write.offset / pageSizeBytes); page <= last; page++) pages.add(page);
+  }
+  return pages.size;
 }
 
 function ensureCapacity(buffer: Uint8Array, needed: number): Uint8Array {
