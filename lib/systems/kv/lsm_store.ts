@@ -199,8 +199,16 @@ export class LsmStore {
 
   /** Why the store stopped (a failed write or fsync), or undefined while it works. */
   get failed(): string | undefined {
-    const retired = this.#job?.kind === "flush" ? this.#job.wals : [];
-    return this.#failed ?? [...this.#wals, ...retired, ...this.#covered].find((w) => w.failed !== undefined)?.failed;
+    if (this.#failed !== undefined) return this.#failed;
+    // Asked before every request a node serves: no arrays built on the way.
+    for (const wal of this.#wals) if (wal.failed !== undefined) return wal.failed;
+    if (this.#job?.kind === "flush") {
+      for (const wal of this.#job.wals) {
+        if (wal.failed !== undefined) return wal.failed;
+      }
+    }
+    for (const wal of this.#covered) if (wal.failed !== undefined) return wal.failed;
+    return undefined;
   }
 
   /**

@@ -114,7 +114,18 @@ export const kvSystem: SystemDefinition<KvMessage, KvOptions, KvCluster> = {
       }));
     }
     const upStates = () => servers.filter((s) => sim.isUp(s)).map((s) => states.get(s)).filter((s) => s !== undefined);
-    const keys = () => new Set(upStates().flatMap((s) => [...s.versions.keys()]));
+    const keys = () => {
+      const all = new Set<string>();
+      for (const state of upStates()) for (const key of state.versions.keys()) all.add(key);
+      return all;
+    };
+    // The ring never changes: convergence, polled every few milliseconds, looks each key's homes up once.
+    const homesByKey = new Map<string, readonly number[]>();
+    const homesOf = (key: string) => {
+      let homes = homesByKey.get(key);
+      if (homes === undefined) homesByKey.set(key, homes = ringOf().preferenceList(key, options.settings.n));
+      return homes;
+    };
     return {
       servers,
       ring: ringOf,
@@ -134,9 +145,13 @@ export const kvSystem: SystemDefinition<KvMessage, KvOptions, KvCluster> = {
       // Converged: every key's home replicas that are up hold the same versions, and no hint waits.
       converged: () => {
         for (const key of keys()) {
-          const homes = ringOf().preferenceList(key, options.settings.n).filter((n) => sim.isUp(n));
-          const held = homes.map((n) => states.get(n)?.versions.get(key) ?? []);
-          if (held.some((h) => !sameSiblings(h, held[0]))) return false;
+          let first: readonly Sibling[] | undefined;
+          for (const node of homesOf(key)) {
+            if (!sim.isUp(node)) continue;
+            const held = states.get(node)?.versions.get(key) ?? none;
+            first ??= held;
+            if (!sameSiblings(held, first)) return false;
+          }
         }
         return upStates().every((s) => s.hints.size === 0);
       },
