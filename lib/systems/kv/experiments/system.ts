@@ -90,7 +90,10 @@ export const kvSystem: SystemDefinition<KvMessage, KvOptions, KvCluster> = {
       acknowledged(write: Omit<Acknowledged, "atUs" | "held">) {
         if (acknowledged.length >= acknowledgedKeptMax) return;
         let held = heldByKey.get(write.key);
-        if (held === undefined) heldByKey.set(write.key, held = { refs: [], newest: [], judging: 0, regressed: true });
+        if (held === undefined) {
+          heldByKey.set(write.key, held = { key: write.key, refs: [], newest: [], last: 0, regressed: true });
+        }
+        held.last = acknowledged.length;
         acknowledged.push({ ...write, atUs: sim.nowUs, held });
       },
       collected({ node, key, siblings }: { node: number; key: string; siblings: readonly Sibling[] }) {
@@ -132,7 +135,7 @@ export const kvSystem: SystemDefinition<KvMessage, KvOptions, KvCluster> = {
       states,
       nodesForKey: (key) => ringOf().preferenceList(key, options.settings.n),
       roles: { replicas: () => servers.filter((s) => sim.isUp(s)) },
-      invariants: [acknowledgedCopies(acknowledged, states, collected, {
+      invariants: [acknowledgedCopies(acknowledged, heldByKey, states, collected, {
         nowUs: () => sim.nowUs,
         diskReplacedUs: (node) => sim.nodeStats(node).diskReplacedUs,
         writeWindowUs: options.settings.requestTimeoutUs,
@@ -200,12 +203,13 @@ interface Acknowledged {
  * unchanged reference has an unchanged newest sibling.
  */
 interface KeyHeld {
+  key: string;
   /** The nodes, states and hint targets met, in order, and the sibling sets found at each place. */
   refs: unknown[];
   /** For each sibling set of `refs`, its newest sibling (undefined: none, or not a sibling set). */
   newest: (Sibling | undefined)[];
-  /** The judging whose references `refs` are; 0: none yet. */
-  judging: number;
+  /** The index of the key's last acknowledged write. */
+  last: number;
   /** Whether, since the judging before, a place's newest sibling went back or the places changed. */
   regressed: boolean;
 }
@@ -271,6 +275,7 @@ const acknowledgedEveryUs = 50_000;
  */
 function acknowledgedCopies(
   acknowledged: readonly Acknowledged[],
+  keysHeld: ReadonlyMap<string, KeyHeld>,
   states: ReadonlyMap<number, KvNodeState>,
   collected: Collected,
   clocks: {
@@ -297,8 +302,6 @@ function acknowledgedCopies(
   let lastCheckedUs = -Infinity;
   /** Writes before this index were judged kept at an earlier judging. */
   let judgedEnd = 0;
-  /** Counts judgings; a key's references are refreshed once per judging. */
-  let judging = 0;
   const scratch: unknown[] = [];
   /**
    * Whether a write of `key` judged kept at its last judging may not be kept now; records the
@@ -369,15 +372,15 @@ function acknowledgedCopies(
       // A write judged kept stays kept while no place of its key goes back (and a disk replaced
       // later only excuses more): only new writes and the writes of keys that went back are
       // judged again, in the order of their acknowledgements, as a full pass would.
-      judging++;
-      for (let i = first; i < acknowledged.length; i++) {
+      let anyRegressed = false;
+      for (const held of keysHeld.values()) {
+        if (held.last < first) continue; // no write of the key left to judge during the run
+        held.regressed = regressed(held.key, held);
+        anyRegressed ||= held.regressed;
+      }
+      for (let i = anyRegressed ? first : Math.max(first, judgedEnd); i < acknowledged.length; i++) {
         const write = acknowledged[i];
-        const held = write.held;
-        if (held.judging !== judging) {
-          held.regressed = regressed(write.key, held);
-          held.judging = judging;
-        }
-        if (i < judgedEnd && !held.regressed) continue;
+        if (i < judgedEnd && !write.held.regressed) continue;
         const problem = judge(write);
         if (problem !== undefined) {
           judgedEnd = 0; // judge everything again, should it be asked again
