@@ -86,16 +86,16 @@ function encodeAt(record: KeyRecord, start: number): number {
   offset += 2;
   for (const s of record.siblings) {
     const context = s.context;
-    let entries = 0;
-    for (const _ in context) entries++;
-    ensure(offset + siblingHeadBytes(entries));
+    // Integer keys come in ascending order, as `Object.entries` gives them.
+    const nodes = Object.keys(context);
+    ensure(offset + siblingHeadBytes(nodes.length));
     view.setUint32(offset, s.dot.node, true);
     view.setFloat64(offset + 4, s.dot.counter, true);
-    view.setUint16(offset + 12, entries, true);
+    view.setUint16(offset + 12, nodes.length, true);
     offset += 14;
-    // `for in` visits integer keys in ascending order, as `Object.entries` does.
-    for (const node in context) {
-      view.setUint32(offset, Number(node), true);
+    for (let i = 0; i < nodes.length; i++) {
+      const node = Number(nodes[i]);
+      view.setUint32(offset, node, true);
       view.setFloat64(offset + 4, context[node], true);
       offset += 12;
     }
