@@ -405,9 +405,12 @@ function pagesTouchedInAnyOrder(writes: readonly { offset: number; bytes: Uint8A
   return pages.size;
 }
 
+/** Smallest capacity a file's buffer grows to: typed arrays are costly to allocate, so small steps are skipped. */
+const growthBytesMin = 4096;
+
 function ensureCapacity(buffer: Uint8Array, needed: number): Uint8Array {
   if (needed <= buffer.length) return buffer;
-  const grown = new Uint8Array(Math.max(needed, buffer.length * 2));
+  const grown = new Uint8Array(Math.max(needed, buffer.length * 2, growthBytesMin));
   grown.set(buffer);
   return grown;
 }
