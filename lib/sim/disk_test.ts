@@ -221,6 +221,27 @@ Deno.test("an fsync counts each page once, whether its writes append, overlap, g
   }
 });
 
+Deno.test("a file grown into the buffer of a deleted or replaced file reads zeros in its holes, not the old bytes", () => {
+  const files = new NodeFiles();
+  for (const name of ["deleted", "replaced", "tmp"]) {
+    files.applyWrite(name, 0, new Uint8Array(20_000).fill(0xff));
+    files.applyFsync(name, 4096);
+  }
+  files.delete("deleted");
+  files.rename("tmp", "replaced");
+  for (const name of ["a", "b", "c"]) {
+    files.applyWrite(name, 0, Uint8Array.of(1));
+    files.applyWrite(name, 15_000, Uint8Array.of(2)); // past the end: a hole, in a grown buffer
+    files.applyFsync(name, 4096);
+    for (const bytes of [files.read(name), files.readDurable(name)]) {
+      assert.equal(bytes.length, 15_001);
+      assert.deepEqual([bytes[0], bytes[15_000]], [1, 2]);
+      assert.equal(bytes.subarray(1, 15_000).every((b) => b === 0), true, `${name}: the hole holds old bytes`);
+    }
+  }
+  assert.equal(files.read("replaced").every((b) => b === 0xff), true);
+});
+
 /** The fsync latency node 0 sees at 1 ms, optionally with a neighbour writing 50 MB from t=0. */
 function fsyncLatencyWithNeighbour(neighbour: "none" | "same host" | "other host"): number {
   const sim = new Simulation({ seed: 5 });
