@@ -16,4 +16,5 @@ export * from "./rng.ts";
 export * from "./histogram.ts";
 export * from "./crc32.ts";
 export * from "./text.ts";
+export * from "./byte_slab.ts";
 export type { TraceEvent, TraceEventKind } from "./trace_event.ts";
