@@ -17,7 +17,7 @@
  * @module
  */
 import { assert } from "../../assert.ts";
-import { crc32 } from "../../base/mod.ts";
+import { ByteSlab, crc32 } from "../../base/mod.ts";
 import { frameHeaderBytes, recordBytesMax } from "./log_store.ts";
 import type { Sibling } from "./versions.ts";
 
@@ -31,6 +31,9 @@ export interface KeyRecord {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/** Where frames are copied: a store keeps each only until its memtable is flushed. */
+const frames = new ByteSlab();
 
 /** The reused encoding buffer: grown when a record needs more, never shrunk. */
 let buffer = new Uint8Array(4096);
@@ -72,7 +75,7 @@ export function encodeRecordFrame(record: KeyRecord): Uint8Array {
   assert(length <= recordBytesMax, `a log record of ${length} bytes, above ${recordBytesMax}`);
   view.setUint32(0, length, true);
   view.setUint32(4, crc32(buffer.subarray(frameHeaderBytes, end)), true);
-  return buffer.slice(0, end);
+  return frames.copy(buffer.subarray(0, end));
 }
 
 /** Encodes `record` into the shared buffer from `start`; returns the offset after it. */
