@@ -25,21 +25,22 @@ export const slabCopyBytesMax = 4 * 1024;
 
 /** A source of copies; each instance fills its own slabs. */
 export class ByteSlab {
-  #slab = new Uint8Array(slabBytes);
+  /** Empty until the first copy: a simulation that writes nothing allocates no slab. */
+  #slab = new Uint8Array(0);
   #used = 0;
 
   /** A copy of `bytes` that shares no bytes with it or with any other copy. */
   copy(bytes: Uint8Array): Uint8Array {
     const length = bytes.length;
     if (length > slabCopyBytesMax) return bytes.slice();
-    if (this.#used + length > slabBytes) {
+    if (this.#used + length > this.#slab.length) {
       this.#slab = new Uint8Array(slabBytes);
       this.#used = 0;
     }
     const copy = this.#slab.subarray(this.#used, this.#used + length);
     copy.set(bytes);
     this.#used += length;
-    assert(this.#used <= slabBytes, "a slab copy ran past its slab");
+    assert(this.#used <= this.#slab.length, "a slab copy ran past its slab");
     return copy;
   }
 }
