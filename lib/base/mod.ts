@@ -1,6 +1,7 @@
 /**
  * Pure helpers shared by the kernel, the checkers and the charts: the seeded random streams, the
- * log-linear latency histogram, and the shape of a traced event. Imports only `lib/assert.ts`.
+ * log-linear latency histogram, CRC-32, copies of small byte arrays carved from shared slabs, and
+ * the shape of a traced event. Imports only `lib/assert.ts`.
  *
  * @example
  * ```ts
@@ -16,4 +17,5 @@ export * from "./rng.ts";
 export * from "./histogram.ts";
 export * from "./crc32.ts";
 export * from "./text.ts";
+export * from "./byte_slab.ts";
 export type { TraceEvent, TraceEventKind } from "./trace_event.ts";

@@ -191,6 +191,9 @@ export interface StorageStats {
 /** One node's files on its host's disk. */
 export class NodeFiles {
   #files = new Map<string, FileState>();
+  /** Buffers of deleted, replaced or outgrown files, zeroed, for growing files to reuse. */
+  #spares: Uint8Array[] = [];
+  #spareBytes = 0;
   readonly stats: StorageStats = {
     bytesWritten: 0,
     bytesWrittenToDevice: 0,
@@ -253,7 +256,7 @@ export class NodeFiles {
     const state = this.#open(file);
     // A write past the end (after a truncate that raced it) leaves a hole of zeros, as POSIX does.
     const start = offset < 0 ? state.length : offset;
-    state.data = ensureCapacity(state.data, start + bytes.length);
+    state.data = this.#ensureCapacity(state.data, start + bytes.length);
     state.data.set(bytes, start);
     state.length = Math.max(state.length, start + bytes.length);
     state.pending.push({ offset: start, bytes });
@@ -266,16 +269,13 @@ export class NodeFiles {
     this.stats.fsyncs++;
     const state = this.#files.get(file);
     if (state === undefined || state.pending.length === 0) return 0;
-    const pages = new Set<number>();
     for (const write of state.pending) {
-      state.durable = ensureCapacity(state.durable, write.offset + write.bytes.length);
+      state.durable = this.#ensureCapacity(state.durable, write.offset + write.bytes.length);
       state.durable.set(write.bytes, write.offset);
       state.durableLength = Math.max(state.durableLength, write.offset + write.bytes.length);
-      const last = Math.floor((write.offset + write.bytes.length - 1) / pageSizeBytes);
-      for (let page = Math.floor(write.offset / pageSizeBytes); page <= last; page++) pages.add(page);
     }
+    const deviceBytes = pagesTouched(state.pending, pageSizeBytes) * pageSizeBytes;
     state.pending = [];
-    const deviceBytes = pages.size * pageSizeBytes;
     this.stats.bytesWrittenToDevice += deviceBytes;
     assert(state.durableLength <= state.length, `durable part of ${file} is longer than the file`);
     return deviceBytes;
@@ -300,12 +300,16 @@ export class NodeFiles {
   rename(from: string, to: string): void {
     const state = this.#files.get(from);
     if (state === undefined) throw new InputError(`rename: no file ${JSON.stringify(from)}`);
+    const replaced = this.#files.get(to);
+    if (replaced !== undefined && replaced !== state) this.#release(replaced);
     this.#files.delete(from);
     this.#files.set(to, state);
   }
 
   /** Deletes `file`, durably. */
   delete(file: string): void {
+    const state = this.#files.get(file);
+    if (state !== undefined) this.#release(state);
     this.#files.delete(file);
   }
 
@@ -364,8 +368,52 @@ export class NodeFiles {
     return offsets;
   }
 
+  /**
+   * `buffer`, or a larger one holding its bytes when `needed` bytes do not fit. A file's bytes past
+   * its length are zeros (a write past the end leaves a hole of them), in every buffer it grows to.
+   */
+  #ensureCapacity(buffer: Uint8Array, needed: number): Uint8Array {
+    if (needed <= buffer.length) return buffer;
+    const size = Math.max(needed, buffer.length * 2, growthBytesMin);
+    const grown = this.#takeSpare(size) ?? new Uint8Array(size);
+    grown.set(buffer);
+    this.#recycle(buffer);
+    return grown;
+  }
+
+  /** The smallest spare buffer of at least `size` bytes, taken from the spares; undefined: none. */
+  #takeSpare(size: number): Uint8Array | undefined {
+    const spares = this.#spares;
+    let best = -1;
+    for (let i = 0; i < spares.length; i++) {
+      if (spares[i].length >= size && (best < 0 || spares[i].length < spares[best].length)) best = i;
+    }
+    if (best < 0) return undefined;
+    const [spare] = spares.splice(best, 1);
+    this.#spareBytes -= spare.length;
+    return spare;
+  }
+
+  /**
+   * Keeps a buffer no file uses any more, zeroed, for a file to grow into: logs that are rewritten
+   * and renamed over themselves, and a store's short-lived files, would otherwise allocate (and
+   * zero) new buffers at every turn, which costs far more than the copy.
+   */
+  #recycle(buffer: Uint8Array): void {
+    if (buffer.length < growthBytesMin || buffer.length + this.#spareBytes > spareBytesMax) return;
+    buffer.fill(0);
+    this.#spares.push(buffer);
+    this.#spareBytes += buffer.length;
+    if (this.#spares.length > sparesMax) this.#spareBytes -= this.#spares.shift()!.length;
+  }
+
+  #release(state: FileState): void {
+    this.#recycle(state.data);
+    if (state.durable !== state.data) this.#recycle(state.durable);
+  }
+
   #persist(state: FileState, offset: number, bytes: Uint8Array): void {
-    state.durable = ensureCapacity(state.durable, offset + bytes.length);
+    state.durable = this.#ensureCapacity(state.durable, offset + bytes.length);
     state.durable.set(bytes, offset);
     state.durableLength = Math.max(state.durableLength, offset + bytes.length);
   }
@@ -381,9 +429,35 @@ export class NodeFiles {
   }
 }
 
-function ensureCapacity(buffer: Uint8Array, needed: number): Uint8Array {
-  if (needed <= buffer.length) return buffer;
-  const grown = new Uint8Array(Math.max(needed, buffer.length * 2));
-  grown.set(buffer);
-  return grown;
+/**
+ * How many distinct pages `writes` touch. Appends touch pages in ascending order, each sharing at
+ * most its first page with the write before: those are counted as they come, anything else with a set.
+ */
+function pagesTouched(writes: readonly { offset: number; bytes: Uint8Array }[], pageSizeBytes: number): number {
+  let pages = 0;
+  let lastCounted = -1;
+  for (const write of writes) {
+    if (write.bytes.length === 0) continue;
+    const first = Math.floor(write.offset / pageSizeBytes);
+    const last = Math.floor((write.offset + write.bytes.length - 1) / pageSizeBytes);
+    if (first < lastCounted) return pagesTouchedInAnyOrder(writes, pageSizeBytes);
+    pages += last - Math.max(first, lastCounted + 1) + 1;
+    lastCounted = last;
+  }
+  return pages;
 }
+
+function pagesTouchedInAnyOrder(writes: readonly { offset: number; bytes: Uint8Array }[], pageSizeBytes: number) {
+  const pages = new Set<number>();
+  for (const write of writes) {
+    const last = Math.floor((write.offset + write.bytes.length - 1) / pageSizeBytes);
+    for (let page = Math.floor(write.offset / pageSizeBytes); page <= last; page++) pages.add(page);
+  }
+  return pages.size;
+}
+
+/** Smallest capacity a file's buffer grows to: typed arrays are costly to allocate, so small steps are skipped. */
+const growthBytesMin = 4096;
+/** Most spare buffers one node's files keep, and most bytes they hold together. */
+const sparesMax = 8;
+const spareBytesMax = 1024 * 1024;

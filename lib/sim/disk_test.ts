@@ -2,7 +2,7 @@
 // stalls, queueing behind neighbours) and its faults (full, corruption).
 import assert from "node:assert/strict";
 import { InputError } from "../assert.ts";
-import type { DiskCompletion, DiskOptions } from "./disk.ts";
+import { type DiskCompletion, type DiskOptions, NodeFiles } from "./disk.ts";
 import { Simulation } from "./simulation.ts";
 import type { NodeApi } from "./types.ts";
 
@@ -204,6 +204,42 @@ Deno.test("the device writes whole pages: bytesWrittenToDevice counts every page
   assert.equal(stats.bytesWrittenToDevice, 4096 + 2 * 4096);
   assert.equal(stats.writes, 11);
   assert.equal(stats.fsyncs, 3);
+});
+
+Deno.test("an fsync counts each page once, whether its writes append, overlap, go back or are empty", () => {
+  const cases: { writes: [offset: number, length: number][]; pages: number }[] = [
+    { writes: [[0, 10], [10, 10], [20, 4076], [4096, 1]], pages: 2 }, // appends sharing page 0
+    { writes: [[0, 8192], [4000, 200]], pages: 2 }, // an overwrite inside pages written before
+    { writes: [[8192, 10], [0, 10]], pages: 2 }, // back to an earlier page
+    { writes: [[100, 0], [5000, 0], [4096, 1]], pages: 1 }, // empty writes touch nothing
+    { writes: [[4095, 2], [4097, 4096]], pages: 3 }, // straddling page boundaries
+  ];
+  for (const { writes, pages } of cases) {
+    const files = new NodeFiles();
+    for (const [offset, length] of writes) files.applyWrite("f", offset, new Uint8Array(length));
+    assert.equal(files.applyFsync("f", 4096), pages * 4096, JSON.stringify(writes));
+  }
+});
+
+Deno.test("a file grown into the buffer of a deleted or replaced file reads zeros in its holes, not the old bytes", () => {
+  const files = new NodeFiles();
+  for (const name of ["deleted", "replaced", "tmp"]) {
+    files.applyWrite(name, 0, new Uint8Array(20_000).fill(0xff));
+    files.applyFsync(name, 4096);
+  }
+  files.delete("deleted");
+  files.rename("tmp", "replaced");
+  for (const name of ["a", "b", "c"]) {
+    files.applyWrite(name, 0, Uint8Array.of(1));
+    files.applyWrite(name, 15_000, Uint8Array.of(2)); // past the end: a hole, in a grown buffer
+    files.applyFsync(name, 4096);
+    for (const bytes of [files.read(name), files.readDurable(name)]) {
+      assert.equal(bytes.length, 15_001);
+      assert.deepEqual([bytes[0], bytes[15_000]], [1, 2]);
+      assert.equal(bytes.subarray(1, 15_000).every((b) => b === 0), true, `${name}: the hole holds old bytes`);
+    }
+  }
+  assert.equal(files.read("replaced").every((b) => b === 0xff), true);
 });
 
 /** The fsync latency node 0 sees at 1 ms, optionally with a neighbour writing 50 MB from t=0. */

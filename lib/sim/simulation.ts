@@ -26,7 +26,7 @@ import { cpuPeriodUs, Host, type HostOptions } from "./host.ts";
 import { Network, type NetworkOptions } from "./network.ts";
 import { History, type HistoryOptions, type Op } from "../history/mod.ts";
 import { Recorder, type RecorderOptions } from "./recorder.ts";
-import { Rng } from "../base/mod.ts";
+import { ByteSlab, Rng } from "../base/mod.ts";
 import { RunHash } from "./run_hash.ts";
 import { type TraceEvent, TraceLog } from "./trace.ts";
 import type { NodeApi, NodeDiskApi, NodeEventKind, NodeFactory, NodeLogic, ServiceTimeModel } from "./types.ts";
@@ -290,6 +290,8 @@ export class Simulation {
   /** The node whose handler is running (-1: none), so `api.work` outside a handler is refused. */
   #handlingNode = -1;
   #hostDefaults: Omit<HostOptions, "name" | "region" | "zone">;
+  /** Where the bytes of writes are copied at issue: they are kept only until their fsync. */
+  #writeCopies = new ByteSlab();
 
   constructor(options: SimulationOptions) {
     if (options === null || typeof options !== "object") throw new InputError("Simulation needs options with a seed");
@@ -752,7 +754,7 @@ export class Simulation {
       op: "write",
       file,
       offset,
-      bytes: bytes.slice(),
+      bytes: this.#writeCopies.copy(bytes),
       tag,
       error: undefined,
       reservedBytes: growth,

@@ -17,6 +17,8 @@
  * @module
  */
 import { assert } from "../../assert.ts";
+import { ByteSlab, crc32 } from "../../base/mod.ts";
+import { frameHeaderBytes, recordBytesMax } from "./log_store.ts";
 import type { Sibling } from "./versions.ts";
 
 /** One key's whole state as the store writes it: later records of a key replace earlier ones. */
@@ -29,6 +31,9 @@ export interface KeyRecord {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/** Where frames are copied: a store keeps each only until its memtable is flushed. */
+const frames = new ByteSlab();
 
 /** The reused encoding buffer: grown when a record needs more, never shrunk. */
 let buffer = new Uint8Array(4096);
@@ -57,23 +62,44 @@ function siblingHeadBytes(contextEntries: number): number {
 
 /** `record` encoded; the bytes are a fresh copy the caller owns. */
 export function encodeRecord(record: KeyRecord): Uint8Array {
+  return buffer.slice(0, encodeAt(record, 0));
+}
+
+/**
+ * `record` encoded behind a log frame's header (length and CRC-32), the same bytes as
+ * `framePayload(encodeRecord(record))` with one copy fewer; a fresh copy the caller owns.
+ */
+export function encodeRecordFrame(record: KeyRecord): Uint8Array {
+  const end = encodeAt(record, frameHeaderBytes);
+  const length = end - frameHeaderBytes;
+  assert(length <= recordBytesMax, `a log record of ${length} bytes, above ${recordBytesMax}`);
+  view.setUint32(0, length, true);
+  view.setUint32(4, crc32(buffer.subarray(frameHeaderBytes, end)), true);
+  return frames.copy(buffer.subarray(0, end));
+}
+
+/** Encodes `record` into the shared buffer from `start`; returns the offset after it. */
+function encodeAt(record: KeyRecord, start: number): number {
   assert(record.siblings.length <= 0xffff, `key ${record.key}: ${record.siblings.length} siblings to encode`);
-  ensure(8 + 2);
-  view.setFloat64(0, record.seq, true);
-  let offset = putString(8, record.key);
+  ensure(start + 8 + 2);
+  view.setFloat64(start, record.seq, true);
+  let offset = putString(start + 8, record.key);
   ensure(offset + 2);
   view.setUint16(offset, record.siblings.length, true);
   offset += 2;
   for (const s of record.siblings) {
-    const context = Object.entries(s.context);
-    ensure(offset + siblingHeadBytes(context.length));
+    const context = s.context;
+    // Integer keys come in ascending order, as `Object.entries` gives them.
+    const nodes = Object.keys(context);
+    ensure(offset + siblingHeadBytes(nodes.length));
     view.setUint32(offset, s.dot.node, true);
     view.setFloat64(offset + 4, s.dot.counter, true);
-    view.setUint16(offset + 12, context.length, true);
+    view.setUint16(offset + 12, nodes.length, true);
     offset += 14;
-    for (const [node, counter] of context) {
-      view.setUint32(offset, Number(node), true);
-      view.setFloat64(offset + 4, counter, true);
+    for (let i = 0; i < nodes.length; i++) {
+      const node = Number(nodes[i]);
+      view.setUint32(offset, node, true);
+      view.setFloat64(offset + 4, context[node], true);
       offset += 12;
     }
     buffer[offset++] = s.value === null ? 0 : 1;
@@ -88,7 +114,7 @@ export function encodeRecord(record: KeyRecord): Uint8Array {
       offset += 8;
     }
   }
-  return buffer.slice(0, offset);
+  return offset;
 }
 
 /** The record `bytes` encode; throws on bytes that end early (a caller checks their CRC first). */

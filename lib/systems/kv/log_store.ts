@@ -126,8 +126,12 @@ export class LogStore<R> {
 
   /** Appends `record`; `onDurable` runs once it is on stable storage (never, if the log fails first). */
   append(record: R, onDurable: () => void): void {
+    this.appendFrame(encodeFrame(record, this.#codec), onDurable);
+  }
+
+  /** Appends a record already framed (as {@linkcode encodeFrame} frames it with this log's codec). */
+  appendFrame(frame: Uint8Array, onDurable: () => void): void {
     assert(this.#failed === undefined, `${this.file}: append after the log failed (${this.#failed})`);
-    const frame = encodeFrame(record, this.#codec);
     this.bytesAppended += frame.length;
     this.#disk.append(this.file, frame);
     this.#inflight++;

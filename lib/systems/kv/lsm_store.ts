@@ -38,8 +38,8 @@
  */
 import { assert } from "../../assert.ts";
 import type { DiskCompletion, NodeDiskApi } from "../../sim/mod.ts";
-import { decodeRecord, encodeRecord, type KeyRecord } from "./codec.ts";
-import { decodeFrames, framePayload, LogStore, type RecordCodec } from "./log_store.ts";
+import { decodeRecord, encodeRecord, encodeRecordFrame, type KeyRecord } from "./codec.ts";
+import { decodeFrames, frameHeaderBytes, framePayload, LogStore, type RecordCodec } from "./log_store.ts";
 import type { Sibling } from "./versions.ts";
 
 /** Most runs one compaction merges. */
@@ -113,6 +113,12 @@ type Job =
 type Payload = Uint8Array;
 const rawCodec: RecordCodec<Payload> = { encode: (p) => p, decode: (p) => p };
 const recordCodec: RecordCodec<KeyRecord> = { encode: encodeRecord, decode: decodeRecord };
+
+/** A record with its frame, as the log and the runs hold it: encoded once, written by every flush and compaction. */
+interface Framed {
+  record: KeyRecord;
+  frame: Uint8Array;
+}
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
 
@@ -156,7 +162,7 @@ export class LsmStore {
   #wals: LogStore<KeyRecord>[] = [];
   /** Logs covered by a run, deleted once no fsync of theirs is in flight. */
   #covered: LogStore<KeyRecord>[] = [];
-  #memtable = new Map<string, KeyRecord>();
+  #memtable = new Map<string, Framed>();
   #memtableBytes = 0;
   #memtableTombstones = 0;
   #job: Job | undefined;
@@ -193,8 +199,16 @@ export class LsmStore {
 
   /** Why the store stopped (a failed write or fsync), or undefined while it works. */
   get failed(): string | undefined {
-    const retired = this.#job?.kind === "flush" ? this.#job.wals : [];
-    return this.#failed ?? [...this.#wals, ...retired, ...this.#covered].find((w) => w.failed !== undefined)?.failed;
+    if (this.#failed !== undefined) return this.#failed;
+    // Asked before every request a node serves: no arrays built on the way.
+    for (const wal of this.#wals) if (wal.failed !== undefined) return wal.failed;
+    if (this.#job?.kind === "flush") {
+      for (const wal of this.#job.wals) {
+        if (wal.failed !== undefined) return wal.failed;
+      }
+    }
+    for (const wal of this.#covered) if (wal.failed !== undefined) return wal.failed;
+    return undefined;
   }
 
   /**
@@ -206,15 +220,15 @@ export class LsmStore {
     assert(this.failed === undefined, `put of ${key} after the store failed (${this.failed})`);
     const record: KeyRecord = { seq: this.#nextSeq++, key, siblings };
     const wal = this.#wals[this.#wals.length - 1];
-    const before = wal.bytesAppended;
-    wal.append(record, onDurable);
-    const frameBytes = wal.bytesAppended - before;
+    const frame = encodeRecordFrame(record);
+    wal.appendFrame(frame, onDurable);
+    const frameBytes = frame.length;
     this.#figures.bytesWrittenDevice += frameBytes;
-    this.#figures.bytesWrittenLogical += frameBytes - 8;
+    this.#figures.bytesWrittenLogical += frameBytes - frameHeaderBytes;
     const replaced = this.#memtable.get(key);
-    if (replaced !== undefined && isTombstone(replaced.siblings)) this.#memtableTombstones--;
+    if (replaced !== undefined && isTombstone(replaced.record.siblings)) this.#memtableTombstones--;
     if (isTombstone(siblings)) this.#memtableTombstones++;
-    this.#memtable.set(key, record);
+    this.#memtable.set(key, { record, frame });
     this.#memtableBytes += frameBytes;
     if (this.#memtableBytes >= this.#options.settings.memtableBytesMax) this.maintain();
     return record.seq;
@@ -280,20 +294,20 @@ export class LsmStore {
     this.#memtableBytes = 0;
     this.#memtableTombstones = 0;
     this.#wals = [this.#openWal(this.#nextId++).log];
-    const records = [...frozen.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const records = [...frozen.values()].sort(byKey);
     const covered = Math.max(...wals.map((w) => walIdOf(w.file)));
     this.#writeRun(this.#job, records, this.#runs, { replaces: [], walCovered: covered });
   }
 
   #startCompaction(inputs: Run[]): void {
-    const newest = new Map<string, KeyRecord>();
+    const newest = new Map<string, Framed>();
     for (const run of inputs) {
-      for (const record of readRun(this.#disk, run.file).records) {
-        const held = newest.get(record.key);
-        if (held === undefined || held.seq < record.seq) newest.set(record.key, record);
+      for (const framed of readRun(this.#disk, run.file).records) {
+        const held = newest.get(framed.record.key);
+        if (held === undefined || held.record.seq < framed.record.seq) newest.set(framed.record.key, framed);
       }
     }
-    const records = [...newest.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const records = [...newest.values()].sort(byKey);
     const job: Job = {
       kind: "compaction",
       run: this.#emptyRun(),
@@ -307,10 +321,10 @@ export class LsmStore {
   }
 
   /** Writes `records` as the job's run, less the collectable ones no run of `outside` would reveal. */
-  #writeRun(job: Job, records: KeyRecord[], outside: readonly Run[], header: RunHeader): void {
+  #writeRun(job: Job, records: Framed[], outside: readonly Run[], header: RunHeader): void {
     const frames: Uint8Array[] = [framePayload(textEncoder.encode(JSON.stringify(header)))];
     const dropped = job.dropped;
-    for (const record of records) {
+    for (const { record, frame } of records) {
       if (mayCollect(record.siblings) && this.#options.collectable(record.siblings)) {
         // An older record of the key elsewhere would show again once this one is gone.
         const olderOutside = outside.some((run) => (run.index.get(record.key) ?? Infinity) < record.seq);
@@ -319,7 +333,7 @@ export class LsmStore {
           continue;
         }
       }
-      frames.push(framePayload(encodeRecord(record)));
+      frames.push(frame);
       addToRun(job.run, record);
     }
     const bytes = concat(frames);
@@ -410,7 +424,7 @@ export class LsmStore {
         continue;
       }
       const restored: Run = { ...runWithId(id), bytes: this.#disk.size(run.file) };
-      for (const record of run.records) {
+      for (const { record } of run.records) {
         addToRun(restored, record);
         keep(record);
       }
@@ -427,8 +441,9 @@ export class LsmStore {
       this.#wals.push(opened.log);
       for (const record of opened.records) {
         keep(record);
-        this.#memtable.set(record.key, record);
-        this.#memtableBytes += 8 + encodeRecord(record).length;
+        const frame = encodeRecordFrame(record);
+        this.#memtable.set(record.key, { record, frame });
+        this.#memtableBytes += frame.length;
         if (isTombstone(record.siblings)) this.#memtableTombstones++;
       }
     }
@@ -448,14 +463,36 @@ function addToRun(run: Run, record: KeyRecord): void {
   if (isTombstone(record.siblings)) run.tombstones++;
 }
 
-/** A run file's header and records, up to its first bad frame. */
-function readRun(disk: NodeDiskApi, file: string): { header: RunHeader; records: KeyRecord[]; problem?: string } {
+/** A run file's header and records (with their frames), up to its first bad frame. */
+function readRun(disk: NodeDiskApi, file: string): { header: RunHeader; records: Framed[]; problem?: string } {
   const decoded = decodeFrames(disk.read(file), rawCodec);
   if (decoded.records.length === 0) {
     return { header: { replaces: [], walCovered: 0 }, records: [], problem: decoded.problem ?? "no header" };
   }
   const header = JSON.parse(textDecoder.decode(decoded.records[0])) as RunHeader;
-  return { header, records: decoded.records.slice(1).map(decodeRecord), problem: decoded.problem };
+  const records = decoded.records.slice(1).map((payload) => ({
+    record: decodeRecord(payload),
+    frame: frameOf(payload),
+  }));
+  return { header, records, problem: decoded.problem };
+}
+
+/** The frame around a payload `decodeFrames` cut from a file's bytes: its header sits just before it. */
+function frameOf(payload: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(
+    payload.buffer,
+    payload.byteOffset - frameHeaderBytes,
+    frameHeaderBytes + payload.length,
+  );
+  assert(
+    new DataView(frame.buffer, frame.byteOffset).getUint32(0, true) === payload.length,
+    "a payload outside its frame",
+  );
+  return frame;
+}
+
+function byKey(a: Framed, b: Framed): number {
+  return a.record.key < b.record.key ? -1 : a.record.key > b.record.key ? 1 : 0;
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {

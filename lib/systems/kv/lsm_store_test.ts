@@ -3,7 +3,8 @@
 // outside the merge would show again, and that its records survive the binary encoding whole.
 import assert from "node:assert/strict";
 import { type DiskCompletion, type NodeDiskApi, NodeFiles } from "../../sim/mod.ts";
-import { decodeRecord, encodeRecord } from "./codec.ts";
+import { decodeRecord, encodeRecord, encodeRecordFrame } from "./codec.ts";
+import { decodeFrames, framePayload } from "./log_store.ts";
 import { isTombstone, LsmStore, type LsmStoreOptions, sizeTieredBucket } from "./lsm_store.ts";
 import type { Sibling } from "./versions.ts";
 
@@ -136,4 +137,16 @@ Deno.test("lsm: once its tombstone is collected, the older value it shadowed nev
   }
   assert.deepEqual(collected, ["k"]);
   assert.equal(open(disk, now, 0).records.has("k"), false, "the old value stays gone after a restart");
+});
+
+Deno.test("a record framed in one pass is the same bytes as its encoding behind a frame header", () => {
+  const siblings: Sibling[] = [
+    { dot: { node: 2, counter: 5 }, context: { 0: 3, 2: 4, 10: 1 }, value: "v", timestamp: { wallUs: 7, logical: 2 } },
+    { dot: { node: 1, counter: 3 }, context: {}, value: null, timestamp: { wallUs: 9, logical: 0 }, expiresAtUs: 99 },
+  ];
+  const record = { seq: 4, key: "clé", siblings };
+  assert.deepEqual(encodeRecordFrame(record), framePayload(encodeRecord(record)));
+  assert.deepEqual(decodeFrames(encodeRecordFrame(record), { encode: encodeRecord, decode: decodeRecord }).records, [
+    record,
+  ]);
 });

@@ -59,22 +59,23 @@ export function covers(vector: VersionVector, dot: Dot): boolean {
 /** The smallest vector covering both. */
 export function mergeVectors(a: VersionVector, b: VersionVector): VersionVector {
   const merged: Record<number, number> = { ...a };
-  for (const [node, counter] of Object.entries(b)) {
-    merged[Number(node)] = Math.max(merged[Number(node)] ?? 0, counter);
-  }
+  // `for in` visits integer keys in ascending order, as `Object.entries` does, without its arrays.
+  for (const node in b) merged[node] = Math.max(merged[node] ?? 0, b[node]);
   return merged;
 }
 
 /** The causal context a read of `siblings` gives the client: every context and dot they hold. */
 export function contextOf(siblings: readonly Sibling[]): VersionVector {
-  const merged: Record<number, number> = {};
+  // Counters are positive, so the first context is taken whole: a spread copies it far faster
+  // than a loop over its keys, and most keys hold one sibling.
+  let merged: Record<number, number> | undefined;
   for (const s of siblings) {
-    for (const [node, counter] of Object.entries(s.context)) {
-      merged[Number(node)] = Math.max(merged[Number(node)] ?? 0, counter);
-    }
+    const context = s.context;
+    if (merged === undefined) merged = { ...context };
+    else for (const node in context) merged[node] = Math.max(merged[node] ?? 0, context[node]);
     merged[s.dot.node] = Math.max(merged[s.dot.node] ?? 0, s.dot.counter);
   }
-  return merged;
+  return merged ?? {};
 }
 
 /** A write at a coordinator: its node, what the client had read, and the new value. */
@@ -118,20 +119,23 @@ export function write(siblings: readonly Sibling[], w: Write): Sibling[] {
  * associative and idempotent, so replicas that exchange in any order converge.
  */
 export function sync(a: readonly Sibling[], b: readonly Sibling[]): Sibling[] {
-  const byDot = new Map<string, Sibling>();
-  for (const s of [...a, ...b]) {
-    const id = `${s.dot.node}:${s.dot.counter}`;
-    const seen = byDot.get(id);
-    if (seen !== undefined) {
+  // Sibling sets are small (one, under last-writer-wins): a linear search by dot beats hashing.
+  const all: Sibling[] = [];
+  for (let i = 0; i < a.length + b.length; i++) {
+    const s = i < a.length ? a[i] : b[i - a.length];
+    const at = indexOfDot(all, s.dot);
+    if (at >= 0) {
+      const seen = all[at];
       // One dot names one write: two replicas holding different values under it is corruption.
-      assert(seen.value === s.value, `dot ${id} carries two values: ${seen.value} and ${s.value}`);
+      if (seen.value !== s.value) {
+        assert(false, `dot ${s.dot.node}:${s.dot.counter} carries two values: ${seen.value} and ${s.value}`);
+      }
       // Last-writer-wins may have widened one copy's context (see lastWriterWins): keep both.
-      if (seen.context !== s.context) byDot.set(id, { ...seen, context: mergeVectors(seen.context, s.context) });
+      if (seen.context !== s.context) all[at] = { ...seen, context: mergeVectors(seen.context, s.context) };
       continue;
     }
-    byDot.set(id, s);
+    all.push(s);
   }
-  const all = [...byDot.values()];
   const live = all.filter((s) => !all.some((t) => t !== s && covers(t.context, s.dot)));
   // A canonical order, so equal states compare and hash equal on every replica.
   live.sort((x, y) => x.dot.node - y.dot.node || x.dot.counter - y.dot.counter);
@@ -168,8 +172,16 @@ export function lastWriterWins(siblings: readonly Sibling[]): Sibling[] {
 /** Whether two sibling sets are the same state (sync sorts them canonically). */
 export function sameSiblings(a: readonly Sibling[], b: readonly Sibling[]): boolean {
   if (a.length !== b.length) return false;
-  const ids = new Set(a.map((s) => `${s.dot.node}:${s.dot.counter}`));
-  return b.every((s) => ids.has(`${s.dot.node}:${s.dot.counter}`));
+  for (const s of b) if (indexOfDot(a, s.dot) < 0) return false;
+  return true;
+}
+
+/** The index of the sibling of `siblings` with dot `dot`, or -1. */
+function indexOfDot(siblings: readonly Sibling[], dot: Dot): number {
+  for (let i = 0; i < siblings.length; i++) {
+    if (siblings[i].dot.node === dot.node && siblings[i].dot.counter === dot.counter) return i;
+  }
+  return -1;
 }
 
 function bounded(siblings: Sibling[]): Sibling[] {

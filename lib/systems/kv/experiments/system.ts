@@ -86,10 +86,17 @@ export const kvSystem: SystemDefinition<KvMessage, KvOptions, KvCluster> = {
     const serviceTimeUs = exponentialMessageServiceTime(options.serviceTimeUsMean);
     const states = new Map<number, KvNodeState>();
     const acknowledged: Acknowledged[] = [];
+    const heldByKey = new Map<string, KeyHeld>();
     const collected: Collected = new Map();
     const observer = {
-      acknowledged(write: Omit<Acknowledged, "atUs">) {
-        if (acknowledged.length < acknowledgedKeptMax) acknowledged.push({ ...write, atUs: sim.nowUs });
+      acknowledged(write: Omit<Acknowledged, "atUs" | "held">) {
+        if (acknowledged.length >= acknowledgedKeptMax) return;
+        let held = heldByKey.get(write.key);
+        if (held === undefined) {
+          heldByKey.set(write.key, held = { key: write.key, refs: [], newest: [], last: 0, regressed: true });
+        }
+        held.last = acknowledged.length;
+        acknowledged.push({ ...write, atUs: sim.nowUs, held });
       },
       collected({ node, key, siblings }: { node: number; key: string; siblings: readonly Sibling[] }) {
         if (!collected.has(node)) collected.set(node, new Map());
@@ -118,14 +125,25 @@ export const kvSystem: SystemDefinition<KvMessage, KvOptions, KvCluster> = {
       }));
     }
     const upStates = () => servers.filter((s) => sim.isUp(s)).map((s) => states.get(s)).filter((s) => s !== undefined);
-    const keys = () => new Set(upStates().flatMap((s) => [...s.versions.keys()]));
+    const keys = () => {
+      const all = new Set<string>();
+      for (const state of upStates()) for (const key of state.versions.keys()) all.add(key);
+      return all;
+    };
+    // The ring never changes: convergence, polled every few milliseconds, looks each key's homes up once.
+    const homesByKey = new Map<string, readonly number[]>();
+    const homesOf = (key: string) => {
+      let homes = homesByKey.get(key);
+      if (homes === undefined) homesByKey.set(key, homes = ringOf().preferenceList(key, options.settings.n));
+      return homes;
+    };
     return {
       servers,
       ring: ringOf,
       states,
       nodesForKey: (key) => ringOf().preferenceList(key, options.settings.n),
       roles: { replicas: () => servers.filter((s) => sim.isUp(s)) },
-      invariants: [acknowledgedCopies(acknowledged, states, collected, {
+      invariants: [acknowledgedCopies(acknowledged, heldByKey, states, collected, {
         nowUs: () => sim.nowUs,
         diskReplacedUs: (node) => sim.nodeStats(node).diskReplacedUs,
         writeWindowUs: options.settings.requestTimeoutUs,
@@ -138,9 +156,13 @@ export const kvSystem: SystemDefinition<KvMessage, KvOptions, KvCluster> = {
       // Converged: every key's home replicas that are up hold the same versions, and no hint waits.
       converged: () => {
         for (const key of keys()) {
-          const homes = ringOf().preferenceList(key, options.settings.n).filter((n) => sim.isUp(n));
-          const held = homes.map((n) => states.get(n)?.versions.get(key) ?? []);
-          if (held.some((h) => !sameSiblings(h, held[0]))) return false;
+          let first: readonly Sibling[] | undefined;
+          for (const node of homesOf(key)) {
+            if (!sim.isUp(node)) continue;
+            const held = states.get(node)?.versions.get(key) ?? none;
+            first ??= held;
+            if (!sameSiblings(held, first)) return false;
+          }
         }
         return upStates().every((s) => s.hints.size === 0);
       },
@@ -177,6 +199,28 @@ interface Acknowledged {
   timestamp: Timestamp;
   copies: WriteCopy[];
   atUs: number;
+  /** Where the invariant last found its key's copies (shared by the key's writes). */
+  held: KeyHeld;
+}
+
+/**
+ * Every place the invariant looks for a key's copies, as it was at a judging: each node and its
+ * state, the node's durable versions and durable hints of the key, and what its compaction
+ * collected. A place keeps a write when its newest sibling is the write or newer (last-writer-wins
+ * order), so while no place's newest sibling goes back, every write judged kept is still kept.
+ * Sibling sets are replaced, never changed in place (messages share them between nodes), so an
+ * unchanged reference has an unchanged newest sibling.
+ */
+interface KeyHeld {
+  key: string;
+  /** The nodes, states and hint targets met, in order, and the sibling sets found at each place. */
+  refs: unknown[];
+  /** For each sibling set of `refs`, its newest sibling (undefined: none, or not a sibling set). */
+  newest: (Sibling | undefined)[];
+  /** The index of the key's last acknowledged write. */
+  last: number;
+  /** Whether, since the judging before, a place's newest sibling went back or the places changed. */
+  regressed: boolean;
 }
 
 /** The tombstones (and expired values) each node's compaction collected, by node, then key: the newest. */
@@ -201,6 +245,8 @@ function heldAnywhere(states: ReadonlyMap<number, KvNodeState>, collected: Colle
 }
 
 const utf8 = new TextEncoder();
+/** An absent sibling set, as the invariant's places record it. */
+const none: readonly Sibling[] = [];
 
 /** The users' data the durable versions hold, against `diskBytes` (one total per server). */
 function storageOf(states: ReadonlyMap<number, KvNodeState>, diskBytes: readonly number[]): KvStorage {
@@ -238,6 +284,7 @@ const acknowledgedEveryUs = 50_000;
  */
 function acknowledgedCopies(
   acknowledged: readonly Acknowledged[],
+  keysHeld: ReadonlyMap<string, KeyHeld>,
   states: ReadonlyMap<number, KvNodeState>,
   collected: Collected,
   clocks: {
@@ -262,6 +309,50 @@ function acknowledgedCopies(
     (clocks.diskReplacedUs(node) ?? -Infinity) >= write.atUs - writeWindowUs;
   let first = 0;
   let lastCheckedUs = -Infinity;
+  /** Writes before this index were judged kept at an earlier judging. */
+  let judgedEnd = 0;
+  const scratch: unknown[] = [];
+  /**
+   * Whether a write of `key` judged kept at its last judging may not be kept now; records the
+   * places as they are now.
+   */
+  const regressed = (key: string, held: KeyHeld): boolean => {
+    let n = 0;
+    for (const [node, state] of states) {
+      scratch[n++] = node;
+      scratch[n++] = state;
+      scratch[n++] = state.durable.get(key) ?? none;
+      for (const [home, keys] of state.durableHints) {
+        scratch[n++] = home;
+        scratch[n++] = keys.get(key) ?? none;
+      }
+    }
+    for (const [node, keys] of collected) {
+      scratch[n++] = node;
+      scratch[n++] = keys.get(key) ?? none;
+    }
+    const { refs, newest: newestOf } = held;
+    let back = refs.length !== n;
+    for (let i = 0; i < n; i++) {
+      const now = scratch[i];
+      if (i < refs.length && refs[i] === now) continue;
+      if (!Array.isArray(now)) {
+        // A node, its state or a hint target differs: the places are not the same ones.
+        back = true;
+        newestOf[i] = undefined;
+      } else {
+        const latest = newest(now);
+        const before = i < refs.length ? newestOf[i] : undefined;
+        if (before !== undefined && (latest === undefined || compareWriters(latest, before) < 0)) back = true;
+        newestOf[i] = latest;
+      }
+      refs[i] = now;
+    }
+    refs.length = n;
+    newestOf.length = n;
+    scratch.length = 0;
+    return back;
+  };
   const judge = (write: Acknowledged) => {
     for (const { node, home } of write.copies) {
       const { key, dot } = write;
@@ -277,17 +368,35 @@ function acknowledgedCopies(
     name: "acknowledged-copies",
     check(final) {
       const now = nowUs();
-      if (!final && now - lastCheckedUs < acknowledgedEveryUs) return undefined;
+      if (final) {
+        for (let i = 0; i < acknowledged.length; i++) {
+          const problem = judge(acknowledged[i]);
+          if (problem !== undefined) return problem;
+        }
+        return undefined;
+      }
+      if (now - lastCheckedUs < acknowledgedEveryUs) return undefined;
       lastCheckedUs = now;
-      if (!final) {
-        while (first < acknowledged.length && acknowledged[first].atUs < now - acknowledgedWindowUs) {
-          first++;
+      while (first < acknowledged.length && acknowledged[first].atUs < now - acknowledgedWindowUs) first++;
+      // A write judged kept stays kept while no place of its key goes back (and a disk replaced
+      // later only excuses more): only new writes and the writes of keys that went back are
+      // judged again, in the order of their acknowledgements, as a full pass would.
+      let anyRegressed = false;
+      for (const held of keysHeld.values()) {
+        if (held.last < first) continue; // no write of the key left to judge during the run
+        held.regressed = regressed(held.key, held);
+        anyRegressed ||= held.regressed;
+      }
+      for (let i = anyRegressed ? first : Math.max(first, judgedEnd); i < acknowledged.length; i++) {
+        const write = acknowledged[i];
+        if (i < judgedEnd && !write.held.regressed) continue;
+        const problem = judge(write);
+        if (problem !== undefined) {
+          judgedEnd = 0; // judge everything again, should it be asked again
+          return problem;
         }
       }
-      for (let i = final ? 0 : first; i < acknowledged.length; i++) {
-        const problem = judge(acknowledged[i]);
-        if (problem !== undefined) return problem;
-      }
+      judgedEnd = acknowledged.length;
       return undefined;
     },
   };
