@@ -54,6 +54,17 @@ const json: OptionSpec = { type: "boolean", description: "print the result as JS
 const seed: OptionSpec = { type: "string", value: "N", description: "the run's seed (default 1)" };
 const runs: OptionSpec = { type: "string", value: "N", description: "repetitions (default 5)" };
 
+/** The options that say which cells a sweep has, shared by every command that takes a sweep. */
+const sweepSpecOptions: Record<string, OptionSpec> = {
+  grid: { type: "string", value: "NAME=V1,V2,...", multiple: true, description: "every combination of values" },
+  zip: { type: "string", value: "NAME=V1,V2,...", multiple: true, description: "the i-th values together" },
+  param: { type: "string", value: "NAME=VALUE", multiple: true, description: "hold a parameter fixed" },
+  sample: { type: "string", value: "N", description: "N random points, each --range uniform" },
+  range: { type: "string", value: "NAME=MIN..MAX", multiple: true, description: "a range for --sample" },
+  "sample-seed": { type: "string", value: "S", description: "the seed of --sample's draws (default 1)" },
+  seeds: { type: "string", value: "A..B|A,B,...", description: "the seeds of each point (default 1..3)" },
+};
+
 /** Every command, in the order help lists them. */
 export const commands: readonly CommandSpec[] = [
   {
@@ -87,13 +98,7 @@ export const commands: readonly CommandSpec[] = [
     positionalsMax: 1,
     summary: "many runs on a pool of workers; results/EXPERIMENT/sweep-DIGEST/",
     options: {
-      grid: { type: "string", value: "NAME=V1,V2,...", multiple: true, description: "every combination of values" },
-      zip: { type: "string", value: "NAME=V1,V2,...", multiple: true, description: "the i-th values together" },
-      param: { type: "string", value: "NAME=VALUE", multiple: true, description: "hold a parameter fixed" },
-      sample: { type: "string", value: "N", description: "N random points, each --range uniform" },
-      range: { type: "string", value: "NAME=MIN..MAX", multiple: true, description: "a range for --sample" },
-      "sample-seed": { type: "string", value: "S", description: "the seed of --sample's draws (default 1)" },
-      seeds: { type: "string", value: "A..B|A,B,...", description: "the seeds of each point (default 1..3)" },
+      ...sweepSpecOptions,
       workers: { type: "string", value: "N", description: "worker count (default one per core)" },
       out: { type: "string", value: "DIR", description: "the sweep directory" },
       cache: { type: "string", value: "DIR", description: "where finished cells are cached" },
@@ -305,13 +310,7 @@ export const commands: readonly CommandSpec[] = [
     summary: "print (or write with --out) Kubernetes manifests as JSON: an Indexed Job whose pods run the sweep's " +
       "shards into a shared volume, and a Job that merges them into NAME/merged there",
     options: {
-      grid: { type: "string", value: "NAME=V1,V2,...", multiple: true, description: "every combination of values" },
-      zip: { type: "string", value: "NAME=V1,V2,...", multiple: true, description: "the i-th values together" },
-      param: { type: "string", value: "NAME=VALUE", multiple: true, description: "hold a parameter fixed" },
-      sample: { type: "string", value: "N", description: "N random points, each --range uniform" },
-      range: { type: "string", value: "NAME=MIN..MAX", multiple: true, description: "a range for --sample" },
-      "sample-seed": { type: "string", value: "S", description: "the seed of --sample's draws (default 1)" },
-      seeds: { type: "string", value: "A..B|A,B,...", description: "the seeds of each point (default 1..3)" },
+      ...sweepSpecOptions,
       workers: { type: "string", value: "N", description: "worker count in each pod (default one per core)" },
       force: { type: "boolean", description: "recompute cached cells" },
       "keep-histories": { type: "boolean", description: "keep every cell's history, not only failed ones" },
