@@ -138,7 +138,10 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
   const hlc = new Hlc();
   const outstanding = new Map<number, Outstanding>();
   let coordinated = 0;
-  let nextRid = 1;
+  // A replica's answer names the request by id alone, and it can arrive after this node restarted:
+  // ids start above every earlier incarnation's, so a late answer to an old request never counts
+  // toward a new one (it once counted a replica that had not yet made the new write durable).
+  let nextRid = api.incarnation * countersPerIncarnation + 1;
   let store: LsmStore;
   let hintLog: LogStore<HintRecord> | undefined;
   let peerTurn = 0;
