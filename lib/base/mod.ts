@@ -18,4 +18,5 @@ export * from "./histogram.ts";
 export * from "./crc32.ts";
 export * from "./text.ts";
 export * from "./byte_slab.ts";
+export * from "./bytes.ts";
 export type { TraceEvent, TraceEventKind } from "./trace_event.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import type { FaultKind, FaultRun } from "./kind.ts";
-import { crashForDuration, crashTargets, crashTouched, restartDown } from "./process_faults.ts";
+import { crashForDuration, crashTargets, crashTouched, restartAtEnd } from "./process_faults.ts";
 
 function hostsOf(run: FaultRun): number[] {
   return [...new Set(run.targets.map((n) => run.sim.hostOf(n)))].sort((a, b) => a - b);
@@ -166,12 +166,7 @@ export const diskLoss: FaultKind = {
       run.effects.bytesLost = (run.effects.bytesLost ?? 0) + run.sim.replaceDisk(node);
     }
     run.effects.disksReplaced = struck.length;
-    if (run.timed.endUs === run.timed.startUs) {
-      restartDown(run, struck);
-      run.effects.restartedAtOnce = struck.length;
-      return;
-    }
-    return () => restartDown(run, struck);
+    return restartAtEnd(run, struck);
   },
   touched: (effects) => effects.disksReplaced > 0,
 };

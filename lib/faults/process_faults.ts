@@ -30,7 +30,11 @@ export const crashTouched = (effects: Effects) =>
 
 /** Crashes the targets with `policy` for unsynced writes; restarts them at the end (at once if instant). */
 export function crashForDuration(run: FaultRun, policy?: UnsyncedOnCrash): (() => void) | void {
-  const struck = crashTargets(run, policy);
+  return restartAtEnd(run, crashTargets(run, policy));
+}
+
+/** Restarts the `struck` nodes when the fault ends: at once for an instantaneous fault, else its heal. */
+export function restartAtEnd(run: FaultRun, struck: number[]): (() => void) | void {
   if (run.timed.endUs === run.timed.startUs) {
     restartDown(run, struck);
     run.effects.restartedAtOnce = struck.length;

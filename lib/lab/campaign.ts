@@ -10,6 +10,7 @@
  */
 import { InputError } from "../assert.ts";
 import { suggest } from "../base/mod.ts";
+import type { Experiment } from "./experiment.ts";
 import { experiments } from "./registry.ts";
 import { runSweep, type SweepOptions, type SweepRow } from "./sweep.ts";
 
@@ -71,32 +72,45 @@ export function campaignSystems(): string[] {
   return experiments.filter((e) => e.name.endsWith("-swarm")).map((e) => e.name.slice(0, -"-swarm".length));
 }
 
+/**
+ * The swarm experiment of `system` and the planted bugs to look for (`all`: every one); an unknown
+ * system or bug is refused naming the allowed ones.
+ */
+function swarmFor(
+  system: string,
+  bugs: "all" | readonly string[],
+): { name: string; experiment: Experiment; bugs: string[] } {
+  const name = `${system}-swarm`;
+  const experiment = experiments.find((e) => e.name === name);
+  if (experiment === undefined) {
+    const systems = campaignSystems();
+    throw new InputError(
+      `no swarm campaign for system ${JSON.stringify(system)}${suggest(system, systems)}; allowed: ${
+        systems.join(", ")
+      }`,
+    );
+  }
+  const bugParam = experiment.params.bug;
+  const planted = bugParam?.type === "choice" ? bugParam.choices.filter((b) => b !== "none") : [];
+  for (const bug of bugs === "all" ? [] : bugs) {
+    if (!planted.includes(bug)) {
+      throw new InputError(
+        `${system} has no planted bug ${JSON.stringify(bug)}${suggest(bug, planted)}; allowed: ${
+          planted.join(", ")
+        } or all`,
+      );
+    }
+  }
+  return { name, experiment, bugs: bugs === "all" ? planted : [...bugs] };
+}
+
 /** Runs a campaign. */
 export async function runCampaign(
   spec: CampaignSpec,
   options: CampaignOptions,
   libDir: string,
 ): Promise<CampaignResult> {
-  const systems = campaignSystems();
-  if (!systems.includes(spec.system)) {
-    throw new InputError(
-      `no swarm campaign for system ${JSON.stringify(spec.system)}${suggest(spec.system, systems)}; ` +
-        `allowed: ${systems.join(", ")}`,
-    );
-  }
-  const name = `${spec.system}-swarm`;
-  const experiment = experiments.find((e) => e.name === name)!;
-  const bugParam = experiment.params.bug;
-  const planted = bugParam?.type === "choice" ? bugParam.choices.filter((b) => b !== "none") : [];
-  const bugs = spec.bugs === "all" ? planted : spec.bugs;
-  for (const bug of bugs) {
-    if (!planted.includes(bug)) {
-      throw new InputError(
-        `${spec.system} has no planted bug ${JSON.stringify(bug)}${suggest(bug, planted)}; ` +
-          `allowed: ${planted.join(", ")} or all`,
-      );
-    }
-  }
+  const { name, bugs } = swarmFor(spec.system, spec.bugs);
   const { from, to } = spec.seeds;
   if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 0 && to >= from)) {
     throw new InputError(`campaign seeds must be a range A..B of integers with 0 <= A <= B, got ${from}..${to}`);
@@ -192,19 +206,7 @@ export function detectionMatrix(
   seeds: readonly number[],
   bugs: "all" | string[] = "all",
 ): DetectionRow[] {
-  const name = `${system}-swarm`;
-  const experiment = experiments.find((e) => e.name === name);
-  if (experiment === undefined) {
-    const systems = campaignSystems();
-    throw new InputError(
-      `no swarm campaign for system ${JSON.stringify(system)}${suggest(system, systems)}; allowed: ${
-        systems.join(", ")
-      }`,
-    );
-  }
-  const bugParam = experiment.params.bug;
-  const planted = bugParam?.type === "choice" ? bugParam.choices.filter((b) => b !== "none") : [];
-  const chosen = bugs === "all" ? planted : bugs;
+  const { experiment, bugs: chosen } = swarmFor(system, bugs);
   const rows: DetectionRow[] = [];
   for (const bug of [...chosen, "none"]) {
     for (const seed of seeds) {

@@ -37,6 +37,7 @@
  * @module
  */
 import { assert } from "../../assert.ts";
+import { concatBytes } from "../../base/mod.ts";
 import type { DiskCompletion, NodeDiskApi } from "../../sim/mod.ts";
 import { decodeRecord, encodeRecord, encodeRecordFrame, type KeyRecord } from "./codec.ts";
 import { decodeFrames, frameHeaderBytes, framePayload, LogStore, type RecordCodec } from "./log_store.ts";
@@ -336,7 +337,7 @@ export class LsmStore {
       frames.push(frame);
       addToRun(job.run, record);
     }
-    const bytes = concat(frames);
+    const bytes = concatBytes(frames);
     job.run.bytes = bytes.length;
     this.#figures.bytesWrittenDevice += bytes.length;
     this.#disk.append(tmpFile(job.run.id), bytes);
@@ -493,16 +494,6 @@ function frameOf(payload: Uint8Array): Uint8Array {
 
 function byKey(a: Framed, b: Framed): number {
   return a.record.key < b.record.key ? -1 : a.record.key > b.record.key ? 1 : 0;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 const runFile = (id: number) => `run-${id}.sst`;

@@ -20,6 +20,7 @@
  * @module
  */
 import { assert } from "../../assert.ts";
+import { concatBytes } from "../../base/mod.ts";
 import type { DiskCompletion, NodeDiskApi } from "../../sim/mod.ts";
 import { EpochCache } from "./epoch_cache.ts";
 import { ProducerState } from "./producer_state.ts";
@@ -480,7 +481,7 @@ export class PartitionLog {
       if (job === undefined) continue;
       const file = segment.file + cleanedSuffix;
       if (this.#disk.exists(file)) this.#disk.delete(file);
-      this.#disk.append(file, concat(job.kept.map(encodeRecord)));
+      this.#disk.append(file, concatBytes(job.kept.map(encodeRecord)));
       this.#disk.fsync(file, this.#tag("clean", segment.baseOffset));
       this.#clean = job;
       return job.report.bytesRead;
@@ -699,14 +700,4 @@ function readIndex(disk: NodeDiskApi, file: string): { relativeOffset: number; p
     entries.push({ relativeOffset: view.getUint32(at), position: view.getUint32(at + 4) });
   }
   return entries;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
