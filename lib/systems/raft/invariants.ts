@@ -9,7 +9,9 @@
  * - **Leader Completeness**: if an entry is committed in a term, it is present in the logs of the
  *   leaders of all higher terms (§5.4).
  * - **State Machine Safety**: if a server has applied an entry at an index, no other server ever
- *   applies a different entry at that index (§5.4.3); checked as agreement of committed entries.
+ *   applies a different entry at that index (§5.4.3); checked on a ledger of every entry any
+ *   server applied (fed as each is applied, so one applied for an instant before a crash counts),
+ *   and as agreement of committed entries at checkpoints.
  *
  * Each is incremental or bounded per checkpoint (STYLE 17): Election Safety is fed every role
  * change; Log Matching and State Machine Safety compare the newest `checkpointWindowEntries`
@@ -28,6 +30,7 @@
  */
 import { assert } from "../../assert.ts";
 import type { ReadonlyRaftLog } from "./log.ts";
+import type { Entry } from "./types.ts";
 
 /** What the invariants read of one server (the public fields of a Raft server). */
 export interface ObservedServer {
@@ -77,6 +80,10 @@ export class RaftInvariants {
   #twoLeaders: string | undefined;
   /** The highest committed entry seen on any server. */
   #committed = { index: 0, term: 0, server: -1 };
+  /** The first entry applied at each index, and by whom. */
+  readonly #appliedAt = new Map<number, { entry: Entry; server: number }>();
+  /** The first index two servers applied different entries at. */
+  #appliedConflict: string | undefined;
 
   constructor(sources: InvariantSources) {
     this.#sources = sources;
@@ -92,6 +99,20 @@ export class RaftInvariants {
     }
     leaders.push(server);
     this.#leadersByTerm.set(term, leaders);
+  }
+
+  /** Records that `server` applied `entry` (call for every entry applied, in order). */
+  applied(server: number, entry: Entry): void {
+    const first = this.#appliedAt.get(entry.index);
+    if (first === undefined) {
+      this.#appliedAt.set(entry.index, { entry, server });
+      return;
+    }
+    if (this.#appliedConflict !== undefined) return;
+    if (first.entry.term !== entry.term || !sameEntryCommand(first.entry, entry)) {
+      this.#appliedConflict = `entry ${entry.index} applied as term ${first.entry.term} on ` +
+        `${this.#sources.name(first.server)} and as term ${entry.term} on ${this.#sources.name(server)}`;
+    }
   }
 
   /** Leaders by term, as recorded. */
@@ -165,6 +186,7 @@ export class RaftInvariants {
   }
 
   stateMachineSafety(final = true): string | undefined {
+    if (this.#appliedConflict !== undefined) return this.#appliedConflict;
     const servers = this.#sources.servers();
     for (let a = 0; a < servers.length; a++) {
       for (let b = a + 1; b < servers.length; b++) {
@@ -202,8 +224,12 @@ export class RaftInvariants {
 }
 
 function sameCommand(x: ReadonlyRaftLog, y: ReadonlyRaftLog, index: number): boolean {
-  const a = x.entry(index).command;
-  const b = y.entry(index).command;
+  return sameEntryCommand(x.entry(index), y.entry(index));
+}
+
+function sameEntryCommand(x: Entry, y: Entry): boolean {
+  const a = x.command;
+  const b = y.command;
   if (a === b) return true;
   if (a.kind !== b.kind) return false;
   if (a.kind === "op" && b.kind === "op") return a.clientId === b.clientId && a.seq === b.seq;

@@ -59,6 +59,26 @@ Deno.test("state machine safety: committed entries agree on every server (§5.4.
   assert.match(invariantsOver([a, c]).stateMachineSafety()!, /committed entry 3 differs: n0 has term 2, n2 term 3/);
 });
 
+Deno.test("state machine safety: an entry applied for a moment before a crash still counts against a different one applied later", () => {
+  // No server is up at any checkpoint: n0 applied index 2 of term 1 and crashed; n1 later applied
+  // term 2 at index 2. Only the ledger fed as entries are applied sees both.
+  const invariants = invariantsOver([]);
+  const [old, later] = [logOf([1, 1]), logOf([1, 2], 1)];
+  invariants.applied(0, old.entry(1));
+  invariants.applied(0, old.entry(2));
+  invariants.applied(1, old.entry(1));
+  assert.equal(invariants.stateMachineSafety(), undefined, "the same entry applied twice is no conflict");
+  invariants.applied(1, later.entry(2));
+  assert.equal(invariants.stateMachineSafety(), "entry 2 applied as term 1 on n0 and as term 2 on n1");
+});
+
+Deno.test("state machine safety: two different commands applied at one index and term are a conflict", () => {
+  const invariants = invariantsOver([]);
+  invariants.applied(0, logOf([1], 0).entry(1));
+  invariants.applied(1, logOf([1], 1).entry(1));
+  assert.equal(invariants.stateMachineSafety(), "entry 1 applied as term 1 on n0 and as term 1 on n1");
+});
+
 Deno.test("leader completeness: a leader of a later term holds every committed entry (§5.4)", () => {
   const committed = server(0, { log: logOf([1, 1, 2]), commit: 3 });
   const complete = server(1, { log: logOf([1, 1, 2, 3]), role: "leader", term: 3 });

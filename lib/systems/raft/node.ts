@@ -85,6 +85,11 @@ export interface RaftServerOptions {
    * server stays silent until something restarts it.
    */
   onFailStop?: (server: number) => void;
+  /**
+   * Called with every entry the server applies, in index order, for the harness's State Machine
+   * Safety ledger: an entry applied for a moment before a crash is evidence a later sample would miss.
+   */
+  onApply?: (server: number, entry: Entry) => void;
 }
 
 /** Builds a server's logic for one incarnation. */
@@ -102,6 +107,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
   readonly #bugs: RaftBugs;
   readonly #onRole: RaftServerOptions["onRole"];
   readonly #onFailStop: RaftServerOptions["onFailStop"];
+  readonly #onApply: RaftServerOptions["onApply"];
   readonly #wal: Wal;
   #core: RaftCore | undefined = undefined;
   /** The monotonic clock as the core last saw it (never decreasing). */
@@ -129,6 +135,7 @@ export class RaftServer implements NodeLogic<RaftMessage> {
     this.#bugs = options.bugs;
     this.#onRole = options.onRole;
     this.#onFailStop = options.onFailStop;
+    this.#onApply = options.onApply;
     this.#wal = new Wal(api.disk);
   }
 
@@ -366,7 +373,10 @@ export class RaftServer implements NodeLogic<RaftMessage> {
         `outputs after ready ${ready.releasedAfterReadyId} released, but only ${this.#acknowledgedReadyId} is durable`,
       );
     }
-    const { messages, readStates, responses, metrics, roleChanges } = ready;
+    const { messages, readStates, responses, metrics, roleChanges, committed } = ready;
+    if (this.#onApply !== undefined) {
+      for (let i = 0; i < committed.length; i++) this.#onApply(this.#api.id, committed[i]);
+    }
     for (let i = 0; i < messages.length; i++) {
       this.#api.send(messages[i].to, messages[i].message, messages[i].sizeBytes);
     }

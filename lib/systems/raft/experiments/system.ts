@@ -14,7 +14,7 @@ import { raftClient } from "../mod.ts";
 import { RaftInvariants } from "../mod.ts";
 import { type RaftServer, raftServer, type Role } from "../mod.ts";
 import { openLoopProcessBase, raftOpenLoopClient } from "./open_loop.ts";
-import { type RaftConfig, raftConfigDefaults, type RaftMessage } from "../mod.ts";
+import { type Entry, type RaftConfig, raftConfigDefaults, type RaftMessage } from "../mod.ts";
 
 /** How to build a Raft cluster. */
 export interface RaftOptions {
@@ -96,6 +96,7 @@ function buildCluster(sim: Simulation, options: RaftOptions): RaftCluster {
     leaderChanges.push({ timeUs: sim.nowUs, server, term });
     invariants.leaderElected(server, term);
   };
+  const onApply = (server: number, entry: Entry) => invariants.applied(server, entry);
   // Every server is bootstrapped with the first `servers` as voters; spares wait to be added.
   const bootstrap: number[] = [];
   const config = { ...raftConfigDefaults, ...options.config, servers: bootstrap };
@@ -105,7 +106,7 @@ function buildCluster(sim: Simulation, options: RaftOptions): RaftCluster {
     servers.push(sim.addNode<RaftMessage>({
       name: `n${i}`,
       create: (api) => {
-        const server = raftServer(api, { config, bugs, onRole, onFailStop }) as RaftServer;
+        const server = raftServer(api, { config, bugs, onRole, onFailStop, onApply }) as RaftServer;
         instances.set(api.id, server);
         return server;
       },
