@@ -30,6 +30,7 @@
  */
 import { assert } from "../../assert.ts";
 import type { ReadonlyRaftLog } from "./log.ts";
+import { AppliedLedger } from "./applied_ledger.ts";
 import type { Entry } from "./types.ts";
 
 /** What the invariants read of one server (the public fields of a Raft server). */
@@ -80,8 +81,7 @@ export class RaftInvariants {
   #twoLeaders: string | undefined;
   /** The highest committed entry seen on any server. */
   #committed = { index: 0, term: 0, server: -1 };
-  /** The first entry applied at each index, and by whom. */
-  readonly #appliedAt = new Map<number, { entry: Entry; server: number }>();
+  readonly #applied = new AppliedLedger();
   /** The first index two servers applied different entries at. */
   #appliedConflict: string | undefined;
 
@@ -103,16 +103,11 @@ export class RaftInvariants {
 
   /** Records that `server` applied `entry` (call for every entry applied, in order). */
   applied(server: number, entry: Entry): void {
-    const first = this.#appliedAt.get(entry.index);
-    if (first === undefined) {
-      this.#appliedAt.set(entry.index, { entry, server });
-      return;
-    }
-    if (this.#appliedConflict !== undefined) return;
-    if (first.entry.term !== entry.term || !sameEntryCommand(first.entry, entry)) {
-      this.#appliedConflict = `entry ${entry.index} applied as term ${first.entry.term} on ` +
-        `${this.#sources.name(first.server)} and as term ${entry.term} on ${this.#sources.name(server)}`;
-    }
+    const conflict = this.#applied.apply(server, entry);
+    if (conflict === undefined || this.#appliedConflict !== undefined) return;
+    const { index, first, later } = conflict;
+    this.#appliedConflict = `entry ${index} applied as term ${first.term} on ${this.#sources.name(first.server)} ` +
+      `and as term ${later.term} on ${this.#sources.name(later.server)}`;
   }
 
   /** Leaders by term, as recorded. */
@@ -224,12 +219,8 @@ export class RaftInvariants {
 }
 
 function sameCommand(x: ReadonlyRaftLog, y: ReadonlyRaftLog, index: number): boolean {
-  return sameEntryCommand(x.entry(index), y.entry(index));
-}
-
-function sameEntryCommand(x: Entry, y: Entry): boolean {
-  const a = x.command;
-  const b = y.command;
+  const a = x.entry(index).command;
+  const b = y.entry(index).command;
   if (a === b) return true;
   if (a.kind !== b.kind) return false;
   if (a.kind === "op" && b.kind === "op") return a.clientId === b.clientId && a.seq === b.seq;
