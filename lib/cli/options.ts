@@ -216,7 +216,8 @@ export const commands: readonly CommandSpec[] = [
     positionals: "FILE",
     positionalsMin: 1,
     positionalsMax: 1,
-    summary: "check a history (JSON Lines): linearizability for register, cas-register, kv, kv-cas, counter, " +
+    summary:
+      "check a history (JSON Lines; gzipped when FILE ends in .gz, as a run keeps a long one): linearizability for register, cas-register, kv, kv-cas, counter, " +
       "set, queue; isolation (Elle) for serializable, snapshot-isolation, read-committed, ... with --workload. " +
       "Exit 0 valid, 1 violation, 2 bad input, 3 unknown",
     options: {

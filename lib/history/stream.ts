@@ -8,7 +8,10 @@ import { assert, InputError } from "../assert.ts";
 import type { HistorySink, Op } from "./history.ts";
 import { formatOp, parseOp } from "./jsonl.ts";
 
-/** Yields the events of the JSON Lines file at `path`, in file order. */
+/**
+ * Yields the events of the JSON Lines file at `path`, in file order; a file whose name ends in
+ * `.gz` (as a run keeps a long history) is gunzipped as it is read.
+ */
 export async function* readHistory(path: string): AsyncGenerator<Op> {
   let file: Deno.FsFile;
   try {
@@ -20,11 +23,13 @@ export async function* readHistory(path: string): AsyncGenerator<Op> {
     file.close();
     throw new InputError(`cannot read history file ${path}: it is not a file`);
   }
+  const gzipped = path.endsWith(".gz");
+  const bytes = gzipped ? file.readable.pipeThrough(new DecompressionStream("gzip")) : file.readable;
   const decoder = new TextDecoder();
   let pending = "";
   let lineNumber = 0;
   try {
-    for await (const chunk of file.readable) {
+    for await (const chunk of bytes) {
       pending += decoder.decode(chunk, { stream: true });
       let newline = pending.indexOf("\n");
       while (newline >= 0) {
@@ -37,6 +42,14 @@ export async function* readHistory(path: string): AsyncGenerator<Op> {
     }
     pending += decoder.decode();
     if (pending.trim() !== "") yield parseOp(pending, lineNumber + 1, path);
+  } catch (error) {
+    if (gzipped && error instanceof TypeError) {
+      throw new InputError(
+        `cannot read history file ${path}: it is not valid gzip after line ${lineNumber} (${error.message}); ` +
+          "a name ending in .gz is read as gzip, any other name as plain JSON Lines",
+      );
+    }
+    throw error;
   } finally {
     try {
       file.close();

@@ -34,6 +34,29 @@ Deno.test("reading a file names the file and line of a malformed event", async (
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("a gzipped history (history.jsonl.gz, as a run keeps a long one) reads back event for event; a damaged one is named", async () => {
+  const history = new History();
+  for (let i = 0; i < 2000; i++) {
+    const op = history.invoke({ process: i % 3, f: "put", key: "k", value: `v${i}`, time: 2 * i });
+    history.complete(op, "ok", `v${i}`, 2 * i + 1);
+  }
+  const dir = await Deno.makeTempDir();
+  await writeHistory(`${dir}/h.jsonl`, history.events);
+  const text = await Deno.readFile(`${dir}/h.jsonl`);
+  const packed = new Uint8Array(
+    await new Response(new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer(),
+  );
+  await Deno.writeFile(`${dir}/h.jsonl.gz`, packed);
+  const read = [];
+  for await (const op of readHistory(`${dir}/h.jsonl.gz`)) read.push(op);
+  assert.deepEqual(read, history.events);
+  await Deno.writeFile(`${dir}/cut.jsonl.gz`, packed.slice(0, packed.length / 2));
+  await assert.rejects(async () => {
+    for await (const _ of readHistory(`${dir}/cut.jsonl.gz`)) { /* read on */ }
+  }, /cut\.jsonl\.gz: it is not valid gzip after line \d+/);
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("a file sink streams a run's events as they happen; what it wrote reads back event for event", async () => {
   const dir = await Deno.makeTempDir();
   const sink = new HistoryFileSink(`${dir}/h.jsonl`);
