@@ -17,6 +17,8 @@ export * from "./bugs.ts";
 export * from "./records.ts";
 export * from "./epoch_cache.ts";
 export * from "./producer_state.ts";
+export * from "./transactions.ts";
+export * from "./txn_coordinator.ts";
 export * from "./replication.ts";
 export * from "./partition_log.ts";
 export * from "./broker.ts";

@@ -65,6 +65,21 @@ export const logEosParams = defineParams({
     description: "chance a poll crashes its consumer before processing",
   }),
   thinkTimeUsMean: number({ default: 2_000, min: 0, description: "mean client think time" }),
+  transactional: boolean({
+    default: true,
+    description: "producers send each record in a transaction; consumers read_committed",
+  }),
+  producerRestartProbability: number({
+    default: 0.05,
+    min: 0,
+    max: 1,
+    description: "chance a transaction starts with a producer restart that leaves a zombie",
+  }),
+  transactionTimeoutUs: integer({
+    default: 1_000_000,
+    min: 10_000,
+    description: "transactions open longer are aborted by the coordinator",
+  }),
   ...paramGroups.duration({ defaultUs: 5_000_000 }),
   ...paramGroups.faults(logFaultPackages, {
     default: "mixed",
@@ -188,6 +203,16 @@ export function logEosOptions(p: LogEosParams): LogOptions {
     uncleanLeaderElection: p.unclean,
     consumerCrashProbability: p.consumerCrashProbability,
     bug: p.bug,
+    ...(p.transactional
+      ? {
+        transactions: {
+          commitIntervalUs: 0,
+          restartProbability: p.producerRestartProbability,
+          transactionTimeoutUs: p.transactionTimeoutUs,
+        },
+        isolation: "read_committed" as const,
+      }
+      : {}),
   };
 }
 
