@@ -25,8 +25,15 @@ import { assert } from "../../assert.ts";
 import type { DiskCompletion, NodeApi, NodeLogic } from "../../sim/mod.ts";
 import type { LogBugs } from "./bugs.ts";
 import { PartitionLog, type RecoveryReport } from "./partition_log.ts";
+import { recordSizeBytes } from "./records.ts";
 import { type FollowerProgress, highWatermark, isrToExpand, isrToShrink, truncationOffset } from "./replication.ts";
-import { encodeTransactionMetadata, isFenced, transactionStatePartition, visibleRecords } from "./transactions.ts";
+import {
+  encodeTransactionMetadata,
+  isFenced,
+  type TransactionMetadata,
+  transactionStatePartition,
+  visibleRecords,
+} from "./transactions.ts";
 import { TransactionCoordinator } from "./txn_coordinator.ts";
 import {
   type Acks,
@@ -119,6 +126,8 @@ export interface BrokerView {
     records: (from: number, to: number) => LogRecord[];
   };
   recoveries(): readonly RecoveryReport[];
+  /** The metadata of `transactionalId` if this broker is its coordinator now. */
+  transaction(transactionalId: string): Readonly<TransactionMetadata> | undefined;
 }
 
 const hwCheckpointFile = "high-watermark-checkpoint";
@@ -315,7 +324,7 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
   /** The coordinator's write to its state partition, acknowledged once the watermark passes it. */
   function appendTransactionState(
     partition: number,
-    metadata: Parameters<typeof encodeTransactionMetadata>[0],
+    metadata: TransactionMetadata,
     then: (ok: boolean) => void,
   ): boolean {
     const replica = replicas.get(partition);
@@ -352,7 +361,11 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
       control: m.commit ? "commit" : "abort",
     }, api.monotonicUs());
     const onReplicated = (ok: boolean) => answer(ok ? undefined : "notLeader");
-    respondWhenReplicated(replica, { offset: record.offset, client: from, requestId: m.requestId, onReplicated }, "all");
+    respondWhenReplicated(
+      replica,
+      { offset: record.offset, client: from, requestId: m.requestId, onReplicated },
+      "all",
+    );
   }
 
   /**
@@ -490,7 +503,7 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
       leaderEpoch: epoch,
       records,
       highWatermark: replica.highWatermark,
-    }, 64 + 48 * records.length);
+    }, 64 + recordsBytes(records));
   }
 
   function onEpochEndOffset(from: number, m: Extract<BrokerMessage, { type: "epochEndOffset" }>): void {
@@ -600,7 +613,9 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
     const joining = isrToExpand({
       replicas: state.replicas,
       isr: state.isr,
-      followers: replica.followers,
+      // Only a follower heard from lately may rejoin: one that went silent exactly at the watermark
+      // (crashed, cut off) looks caught up forever, and proposing it kept the leader counting it.
+      followers: new Map([...replica.followers].filter(([, p]) => now - p.lastResponseUs <= options.lagTimeMaxUs)),
       highWatermark: replica.highWatermark,
       epochStartOffset: replica.log.epochs.endOffsetFor(state.leaderEpoch - 1, replica.log.endOffset()).endOffset,
     });
@@ -644,7 +659,7 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
       records,
       nextOffset,
       ...(end < replica.highWatermark ? { unstable: true } : {}),
-    }, 64 + 48 * records.length);
+    }, 64 + recordsBytes(records));
   }
 
   function onTick(): void {
@@ -722,13 +737,14 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
       switch (m.type) {
         case "controllerState":
           return onControllerState(m.partitions);
-        case "alterIsrResult":
+        case "alterIsrResult": {
+          // The controller has answered the proposal: what it accepted (it may have left out a
+          // dead broker) is the ISR now, so the proposal no longer counts.
+          const replica = replicas.get(m.partition);
+          if (replica !== undefined) replica.pendingIsr = undefined;
           if (m.state !== undefined) return onControllerState([m.state]);
-          {
-            const replica = replicas.get(m.partition);
-            if (replica !== undefined) replica.pendingIsr = undefined;
-          }
           return;
+        }
         case "produce":
           return onProduce(from, m);
         case "fetch":
@@ -771,7 +787,15 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
       };
     },
     recoveries: () => recoveries,
+    transaction: (transactionalId) => coordinator.entry(transactionalId),
   };
+}
+
+/** Bytes of a fetch answer's records: what the network carries (it costs time only with a bandwidth). */
+function recordsBytes(records: readonly LogRecord[]): number {
+  let bytes = 0;
+  for (const record of records) bytes += recordSizeBytes(record);
+  return bytes;
 }
 
 function sameMembers(a: readonly number[], b: readonly number[]): boolean {

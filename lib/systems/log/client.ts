@@ -27,6 +27,7 @@
 import { assert, InputError } from "../../assert.ts";
 import type { ClientContext, Outcome, Request, SystemClient } from "../../sim/mod.ts";
 import type { LogBugs } from "./bugs.ts";
+import { recordSizeBytes } from "./records.ts";
 import { transactionalProducer, type TransactionalProducerOptions } from "./transactional_producer.ts";
 import {
   type Acks,
@@ -131,7 +132,9 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
     const id = ++requestId;
     const timer = context.setTimer(options.timeoutUs, { requestId: id });
     waiting = { id, onReply, onTimeout, timer };
-    context.send(to, build(id));
+    const message = build(id);
+    // A produce carries its record: its size matters once the network has a bandwidth.
+    context.send(to, message, message.type === "produce" ? 64 + recordSizeBytes(message) : undefined);
   }
 
   function after(delayUs: number, then: () => void): void {

@@ -51,6 +51,11 @@ export function encodeRecord(record: LogRecord): Uint8Array {
   return bytes;
 }
 
+/** A record's size on the wire and on disk, as its frame has it (values and keys counted as ASCII). */
+export function recordSizeBytes(record: Pick<LogRecord, "value" | "key">): number {
+  return headerBytes + (record.key?.length ?? 0) + record.value.length;
+}
+
 /**
  * The record framed at `position` of `bytes` and the position after it, or undefined when the
  * frame is short or its CRC does not match (a torn or corrupted tail).

@@ -87,7 +87,8 @@ export function transactionalProducer(tools: ProducerTools, options: Transaction
     gaveUp: () => void,
   ): void {
     if (attempt >= options.attemptsMax) return gaveUp();
-    const retry = () => tools.after(options.backoffUs, () => coordinatorRequest(build, attempt + 1, then, failed, gaveUp));
+    const retry = () =>
+      tools.after(options.backoffUs, () => coordinatorRequest(build, attempt + 1, then, failed, gaveUp));
     tools.withLeader(options.statePartition, attempt, (coordinator) => {
       tools.request(coordinator, build, (r) => {
         const reply = r as Reply;
@@ -124,17 +125,23 @@ export function transactionalProducer(tools: ProducerTools, options: Transaction
     gaveUp: () => void,
   ): void {
     if (txn.partitions.has(partition)) return then();
-    coordinatorRequest((requestId) => ({
-      type: "addPartitionsToTxn",
-      requestId,
-      transactionalId: options.transactionalId,
-      producerId: self.producerId,
-      producerEpoch: self.producerEpoch,
-      partitions: [partition],
-    }), 0, () => {
-      txn.partitions.add(partition);
-      then();
-    }, failed, gaveUp);
+    coordinatorRequest(
+      (requestId) => ({
+        type: "addPartitionsToTxn",
+        requestId,
+        transactionalId: options.transactionalId,
+        producerId: self.producerId,
+        producerEpoch: self.producerEpoch,
+        partitions: [partition],
+      }),
+      0,
+      () => {
+        txn.partitions.add(partition);
+        then();
+      },
+      failed,
+      gaveUp,
+    );
   }
 
   function produce(
@@ -151,7 +158,10 @@ export function transactionalProducer(tools: ProducerTools, options: Transaction
       if (n >= options.attemptsMax) return gaveUp();
       const retry = (forget: boolean) => {
         if (forget) tools.forgetLeader(partition);
-        tools.after(options.backoffUs, () => attempt(n + 1, tools.retrySequence(self.nextSequence, partition, sequence)));
+        tools.after(
+          options.backoffUs,
+          () => attempt(n + 1, tools.retrySequence(self.nextSequence, partition, sequence)),
+        );
       };
       tools.withLeader(partition, n, (leader) => {
         tools.request(leader, (requestId) => ({
@@ -178,14 +188,20 @@ export function transactionalProducer(tools: ProducerTools, options: Transaction
   }
 
   function endTxn(self: Instance, commit: boolean, then: () => void, failed: Failed, gaveUp: () => void): void {
-    coordinatorRequest((requestId) => ({
-      type: "endTxn",
-      requestId,
-      transactionalId: options.transactionalId,
-      producerId: self.producerId,
-      producerEpoch: self.producerEpoch,
-      commit,
-    }), 0, () => then(), failed, gaveUp);
+    coordinatorRequest(
+      (requestId) => ({
+        type: "endTxn",
+        requestId,
+        transactionalId: options.transactionalId,
+        producerId: self.producerId,
+        producerEpoch: self.producerEpoch,
+        commit,
+      }),
+      0,
+      () => then(),
+      failed,
+      gaveUp,
+    );
   }
 
   /**
@@ -200,23 +216,43 @@ export function transactionalProducer(tools: ProducerTools, options: Transaction
       open = undefined;
       done({ type: "fail" });
     };
-    addPartition(self, txn, partition, () => {
-      produce(self, partition, value, (offset) => {
-        txn.records++;
-        if (tools.nowUs() - txn.startUs < options.commitIntervalUs) return done({ type: "info" });
-        const unknown = () => {
-          instance = undefined;
-          open = undefined;
-          done({ type: "info" });
-        };
-        endTxn(self, true, () => {
-          open = undefined;
-          tools.record("txn_records_committed", txn.records);
-          tools.record("txn_duration_us", tools.nowUs() - txn.startUs);
-          done({ type: "ok", value: offset });
-        }, unknown, unknown);
-      }, abandon, abandon);
-    }, abandon, abandon);
+    addPartition(
+      self,
+      txn,
+      partition,
+      () => {
+        produce(
+          self,
+          partition,
+          value,
+          (offset) => {
+            txn.records++;
+            if (tools.nowUs() - txn.startUs < options.commitIntervalUs) return done({ type: "info" });
+            const unknown = () => {
+              instance = undefined;
+              open = undefined;
+              done({ type: "info" });
+            };
+            endTxn(
+              self,
+              true,
+              () => {
+                open = undefined;
+                tools.record("txn_records_committed", txn.records);
+                tools.record("txn_duration_us", tools.nowUs() - txn.startUs);
+                done({ type: "ok", value: offset });
+              },
+              unknown,
+              unknown,
+            );
+          },
+          abandon,
+          abandon,
+        );
+      },
+      abandon,
+      abandon,
+    );
   }
 
   /** The paused old instance wakes up and does the same work under its old epoch. */
@@ -226,14 +262,34 @@ export function transactionalProducer(tools: ProducerTools, options: Transaction
       tools.record("txn_zombie_fenced", 1);
       then();
     };
-    addPartition(self, txn, partition, () => {
-      produce(self, partition, value, () => {
-        endTxn(self, true, () => {
-          tools.record("txn_zombie_committed", 1);
-          then();
-        }, stop, then);
-      }, stop, then);
-    }, stop, then);
+    addPartition(
+      self,
+      txn,
+      partition,
+      () => {
+        produce(
+          self,
+          partition,
+          value,
+          () => {
+            endTxn(
+              self,
+              true,
+              () => {
+                tools.record("txn_zombie_committed", 1);
+                then();
+              },
+              stop,
+              then,
+            );
+          },
+          stop,
+          then,
+        );
+      },
+      stop,
+      then,
+    );
   }
 
   return {

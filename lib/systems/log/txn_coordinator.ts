@@ -25,12 +25,7 @@
  */
 import { assert } from "../../assert.ts";
 import type { LogBugs } from "./bugs.ts";
-import {
-  isFenced,
-  replayTransactionLog,
-  type TransactionMetadata,
-  type TransactionState,
-} from "./transactions.ts";
+import { isFenced, replayTransactionLog, type TransactionMetadata, type TransactionState } from "./transactions.ts";
 import { type LogMessage, type LogRecord, noLeader, type TransactionError, type TransactionRequest } from "./types.ts";
 
 /** What the coordinator needs of its broker. */
@@ -103,7 +98,7 @@ export class TransactionCoordinator {
     for (const [id, entry] of this.#entries) if (entry.statePartition === statePartition) this.#entries.delete(id);
   }
 
-  /** Ids whose transaction is open or being decided (for tests and figures). */
+  /** The metadata of `transactionalId`, if its state partition is led here. */
   entry(transactionalId: string): Readonly<TransactionMetadata> | undefined {
     return this.#entries.get(transactionalId)?.metadata;
   }
@@ -128,7 +123,9 @@ export class TransactionCoordinator {
     m: Extract<TransactionRequest, { type: "initProducerId" }>,
     answer: (error?: TransactionError, extra?: { producerId: number; producerEpoch: number }) => void,
   ): void {
-    if (entry !== undefined && (entry.busy || isPrepared(entry.metadata.state))) return answer("concurrentTransactions");
+    if (entry !== undefined && (entry.busy || isPrepared(entry.metadata.state))) {
+      return answer("concurrentTransactions");
+    }
     if (entry !== undefined && entry.metadata.state === "ongoing") {
       // KIP-98: the old instance's open transaction is aborted under a bumped epoch, which fences it
       // at every partition the abort marker reaches; the new instance retries until it completes.
@@ -211,7 +208,10 @@ export class TransactionCoordinator {
   }
 
   #sendMarkers(entry: Entry): void {
-    assert(isPrepared(entry.metadata.state), `markers for ${entry.metadata.transactionalId} in ${entry.metadata.state}`);
+    assert(
+      isPrepared(entry.metadata.state),
+      `markers for ${entry.metadata.transactionalId} in ${entry.metadata.state}`,
+    );
     entry.markersOutstanding = new Set(entry.metadata.partitions);
     this.#resendMarkers(entry);
   }
