@@ -151,6 +151,7 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
     leaderOf: (partition) => leaders[partition] ?? noLeader,
     appendState: appendTransactionState,
     requestTimeoutUs: options.requestTimeoutUs,
+    record: (name, value) => api.record(name, value),
     bugs: options.bugs,
   });
 

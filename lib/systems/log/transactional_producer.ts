@@ -69,6 +69,8 @@ interface OpenTransaction {
   partitions: Set<number>;
   startUs: number;
   records: number;
+  /** When each record's produce was acknowledged (reported once the transaction commits). */
+  ackedUs: number[];
 }
 
 type Failed = (error: TransactionError | "produce") => void;
@@ -210,7 +212,7 @@ export function transactionalProducer(tools: ProducerTools, options: Transaction
    * more, so the send failed. Once the commit is sent, only its answer says what happened.
    */
   function work(self: Instance, partition: number, value: string, done: (o: Outcome) => void): void {
-    const txn: OpenTransaction = open ??= { partitions: new Set(), startUs: tools.nowUs(), records: 0 };
+    const txn: OpenTransaction = open ??= { partitions: new Set(), startUs: tools.nowUs(), records: 0, ackedUs: [] };
     const abandon = () => {
       instance = undefined;
       open = undefined;
@@ -227,6 +229,7 @@ export function transactionalProducer(tools: ProducerTools, options: Transaction
           value,
           (offset) => {
             txn.records++;
+            txn.ackedUs.push(tools.nowUs());
             if (tools.nowUs() - txn.startUs < options.commitIntervalUs) return done({ type: "info" });
             const unknown = () => {
               instance = undefined;
@@ -240,6 +243,7 @@ export function transactionalProducer(tools: ProducerTools, options: Transaction
                 open = undefined;
                 tools.record("txn_records_committed", txn.records);
                 tools.record("txn_duration_us", tools.nowUs() - txn.startUs);
+                for (const ackedUs of txn.ackedUs) tools.record("txn_record_acked_us", ackedUs);
                 done({ type: "ok", value: offset });
               },
               unknown,
@@ -257,7 +261,7 @@ export function transactionalProducer(tools: ProducerTools, options: Transaction
 
   /** The paused old instance wakes up and does the same work under its old epoch. */
   function zombie(self: Instance, partition: number, value: string, then: () => void): void {
-    const txn: OpenTransaction = { partitions: new Set(), startUs: tools.nowUs(), records: 0 };
+    const txn: OpenTransaction = { partitions: new Set(), startUs: tools.nowUs(), records: 0, ackedUs: [] };
     const stop = () => {
       tools.record("txn_zombie_fenced", 1);
       then();

@@ -40,6 +40,8 @@ export interface CoordinatorHost {
    */
   appendState(statePartition: number, metadata: TransactionMetadata, then: (ok: boolean) => void): boolean;
   requestTimeoutUs: number;
+  /** Counts an event for the run's figures. */
+  record(name: string, value: number): void;
   bugs: LogBugs;
 }
 
@@ -87,7 +89,11 @@ export class TransactionCoordinator {
         markersSentUs: 0,
       };
       this.#entries.set(metadata.transactionalId, entry);
-      if (isPrepared(metadata.state)) this.#sendMarkers(entry);
+      if (isPrepared(metadata.state)) {
+        // The predecessor decided but may not have written every marker: finish its work.
+        this.#host.record("txn_prepared_resumed", 1);
+        this.#sendMarkers(entry);
+      }
     }
     this.#led.set(statePartition, { nextProducerId });
   }
@@ -129,6 +135,7 @@ export class TransactionCoordinator {
     if (entry !== undefined && entry.metadata.state === "ongoing") {
       // KIP-98: the old instance's open transaction is aborted under a bumped epoch, which fences it
       // at every partition the abort marker reaches; the new instance retries until it completes.
+      this.#host.record("txn_fencing_aborts", 1);
       this.#abort(entry, entry.metadata.producerEpoch + 1);
       return answer("concurrentTransactions");
     }
@@ -269,7 +276,10 @@ export class TransactionCoordinator {
       if (entry.busy) continue;
       const { state, transactionTimeoutUs, producerEpoch } = entry.metadata;
       if (isPrepared(state) && now - entry.markersSentUs >= this.#host.requestTimeoutUs) this.#resendMarkers(entry);
-      else if (state === "ongoing" && now - entry.startUs > transactionTimeoutUs) this.#abort(entry, producerEpoch + 1);
+      else if (state === "ongoing" && now - entry.startUs > transactionTimeoutUs) {
+        this.#host.record("txn_timeout_aborts", 1);
+        this.#abort(entry, producerEpoch + 1);
+      }
     }
   }
 }

@@ -227,4 +227,21 @@ export const logEosExperiment = defineExperiment({
   workload: logEosWorkload,
   schedule: logEosSchedule,
   phases: (p) => ({ warmupUs, durationUs: p.durationUs, recoveryBoundUs: 3_000_000 }),
+  extras: (run) => ({ figures: transactionFigures(run.sim.metrics) }),
 });
+
+/**
+ * What the transactions went through: commits, zombies fenced (or, with the bug, committed),
+ * prepared transactions a new coordinator finished, and aborts by fencing and by timeout.
+ */
+export function transactionFigures(metrics: { series(name: string): { value: ArrayLike<number> } }) {
+  const total = (name: string) => Array.from(metrics.series(name).value).reduce((a, b) => a + b, 0);
+  return {
+    txnCommits: metrics.series("txn_records_committed").value.length,
+    txnZombiesFenced: total("txn_zombie_fenced"),
+    txnZombiesCommitted: total("txn_zombie_committed"),
+    txnPreparedResumed: total("txn_prepared_resumed"),
+    txnFencingAborts: total("txn_fencing_aborts"),
+    txnTimeoutAborts: total("txn_timeout_aborts"),
+  };
+}
