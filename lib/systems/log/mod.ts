@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { highWatermark, logBugNames } from "./mod.ts";
- * logBugNames.length; // 4
+ * logBugNames.length; // 5
  * highWatermark({ isr: [0, 1], endOffsets: new Map([[0, 4], [1, 3]]), current: 0 }); // 3
  * ```
  * @module

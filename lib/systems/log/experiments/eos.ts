@@ -1,9 +1,11 @@
 /**
- * The `log-eos` experiment: idempotent producers (with retries) send unique records to the
- * partitions of a topic under broker crashes that lose unsynced writes, power losses, partitions
- * and the leader changes they cause; consumers of one group poll their partitions, crashing now
- * and then; at the end every partition is drained from the group's committed offsets. The delivery
- * checker judges the history: no acknowledged record lost, none delivered twice, none out of its
+ * The `log-eos` experiment: producers (with retries; by default transactional, one transaction per
+ * record, restarting now and then and leaving a zombie that fencing must stop) send unique records
+ * to the partitions of a topic under broker crashes that lose unsynced writes, power losses,
+ * partitions and the leader changes they cause (a coordinator among them, mid-commit); consumers
+ * of one group poll their partitions (`read_committed` with transactions), crashing now and then;
+ * at the end every partition is drained from the group's committed offsets. The delivery checker
+ * judges the history: no acknowledged record lost, none delivered twice, none out of its
  * producer's order. With `bug` set to a planted bug, the checker catches it.
  *
  * @example
@@ -219,8 +221,8 @@ export function logEosOptions(p: LogEosParams): LogOptions {
 /** Exactly-once delivery of acknowledged records under broker faults. */
 export const logEosExperiment = defineExperiment({
   name: "log-eos",
-  description: "Kafka-like log (ISR, high watermark, leader epochs, idempotent producers) under crashes, power " +
-    "losses and partitions; checks no acknowledged record is lost or duplicated",
+  description: "Kafka-like log (ISR, high watermark, leader epochs, idempotent and transactional producers with " +
+    "zombies) under crashes, power losses and partitions; checks no acknowledged record is lost or duplicated",
   params: logEosParams,
   system: logSystem,
   options: logEosOptions,

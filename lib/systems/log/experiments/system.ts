@@ -8,7 +8,7 @@
  * @example
  * ```ts
  * import { logSystem } from "./system.ts";
- * Object.keys(logSystem.bugs).length; // 4
+ * Object.keys(logSystem.bugs).length; // 5
  * ```
  * @module
  */
