@@ -25,7 +25,16 @@ import { assert } from "../../assert.ts";
 import type { DiskCompletion, NodeApi, NodeLogic } from "../../sim/mod.ts";
 import type { LogBugs } from "./bugs.ts";
 import { PartitionLog, type RecoveryReport } from "./partition_log.ts";
+import { recordSizeBytes } from "./records.ts";
 import { type FollowerProgress, highWatermark, isrToExpand, isrToShrink, truncationOffset } from "./replication.ts";
+import {
+  encodeTransactionMetadata,
+  isFenced,
+  type TransactionMetadata,
+  transactionStatePartition,
+  visibleRecords,
+} from "./transactions.ts";
+import { TransactionCoordinator } from "./txn_coordinator.ts";
 import {
   type Acks,
   type BrokerMessage,
@@ -36,6 +45,7 @@ import {
   noLeader,
   type PartitionState,
   pendingProducesMax,
+  type ProduceError,
 } from "./types.ts";
 
 /** How a broker runs. */
@@ -69,6 +79,11 @@ export interface BrokerOptions {
   cleanerBytesPerSecond?: number;
   /** How long the cleaner keeps a tombstone (`delete.retention.ms`). */
   deleteRetentionUs?: number;
+  /**
+   * The last this many partitions of `assignment` are `__transaction_state` partitions; their
+   * leaders are transaction coordinators (txn_coordinator.ts). Default 0: no transactions.
+   */
+  transactionStatePartitions?: number;
   bugs: LogBugs;
 }
 
@@ -77,6 +92,8 @@ interface PendingProduce {
   offset: number;
   client: number;
   requestId: number;
+  /** An internal write (a coordinator's state, a marker) hears here instead of a produce answer. */
+  onReplicated?: (ok: boolean) => void;
 }
 
 /** One partition's replica on this broker. */
@@ -109,6 +126,8 @@ export interface BrokerView {
     records: (from: number, to: number) => LogRecord[];
   };
   recoveries(): readonly RecoveryReport[];
+  /** The metadata of `transactionalId` if this broker is its coordinator now. */
+  transaction(transactionalId: string): Readonly<TransactionMetadata> | undefined;
 }
 
 const hwCheckpointFile = "high-watermark-checkpoint";
@@ -122,6 +141,19 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
   const recoveries: RecoveryReport[] = [];
   const hwCheckpoint = { writing: false };
   const cleanerTurn = { next: 0 };
+  /** Every partition's leader as the controller last said (the coordinator sends markers there). */
+  const leaders: number[] = [];
+  const statePartitionCount = options.transactionStatePartitions ?? 0;
+  const topicPartitions = options.assignment.length - statePartitionCount;
+  const coordinator = new TransactionCoordinator({
+    nowUs: () => api.monotonicUs(),
+    send: (to, message) => api.send(to, message),
+    leaderOf: (partition) => leaders[partition] ?? noLeader,
+    appendState: appendTransactionState,
+    requestTimeoutUs: options.requestTimeoutUs,
+    record: (name, value) => api.record(name, value),
+    bugs: options.bugs,
+  });
 
   function start(): void {
     const checkpointed = readHighWatermarks();
@@ -231,6 +263,7 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
 
   function onControllerState(partitions: readonly PartitionState[]): void {
     for (const state of partitions) {
+      leaders[state.partition] = state.leader;
       const replica = replicas.get(state.partition);
       if (replica === undefined) continue;
       const known = replica.state;
@@ -253,8 +286,12 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
   /** The single place a replica's role changes; a leader's waiting produces are turned away. */
   function become(replica: Replica, role: Replica["role"]): void {
     if (replica.role === "leader" && role !== "leader") {
-      for (const p of replica.pending) answerProduce(p.client, p.requestId, { error: "notLeader" });
+      for (const p of replica.pending) {
+        if (p.onReplicated !== undefined) p.onReplicated(false);
+        else answerProduce(p.client, p.requestId, { error: "notLeader" });
+      }
       replica.pending = [];
+      if (isStatePartition(replica.partition)) coordinator.resign(replica.partition);
     }
     replica.role = role;
     replica.followers = new Map();
@@ -272,7 +309,64 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
         replica.followers.set(b, { endOffset: -1, caughtUpUs: now, lastResponseEnd: 0, lastResponseUs: now });
       }
     }
+    if (isStatePartition(replica.partition)) {
+      coordinator.becomeCoordinator(
+        replica.partition,
+        replica.log.read(replica.log.startOffset(), replica.log.endOffset(), Infinity),
+      );
+    }
     advanceHighWatermark(replica);
+  }
+
+  function isStatePartition(partition: number): boolean {
+    return partition >= topicPartitions;
+  }
+
+  /** The coordinator's write to its state partition, acknowledged once the watermark passes it. */
+  function appendTransactionState(
+    partition: number,
+    metadata: TransactionMetadata,
+    then: (ok: boolean) => void,
+  ): boolean {
+    const replica = replicas.get(partition);
+    if (replica === undefined || replica.role !== "leader") return false;
+    const record = replica.log.append({
+      leaderEpoch: replica.state!.leaderEpoch,
+      producerId: 0,
+      producerEpoch: 0,
+      sequence: 0,
+      key: metadata.transactionalId,
+      value: encodeTransactionMetadata(metadata),
+    }, api.monotonicUs());
+    respondWhenReplicated(replica, { offset: record.offset, client: api.id, requestId: 0, onReplicated: then }, "all");
+    return true;
+  }
+
+  /** A coordinator's marker: a control record ending `producerId`'s transaction here, answered once replicated. */
+  function onWriteTxnMarker(from: number, m: Extract<BrokerMessage, { type: "writeTxnMarker" }>): void {
+    const replica = replicas.get(m.partition);
+    const answer = (error?: "notLeader") =>
+      api.send(from, {
+        type: "writeTxnMarkerResponse",
+        requestId: m.requestId,
+        partition: m.partition,
+        ...(error ? { error } : {}),
+      });
+    if (replica === undefined || replica.role !== "leader") return answer("notLeader");
+    const record = replica.log.append({
+      leaderEpoch: replica.state!.leaderEpoch,
+      producerId: m.producerId,
+      producerEpoch: m.producerEpoch,
+      sequence: -1,
+      value: "",
+      control: m.commit ? "commit" : "abort",
+    }, api.monotonicUs());
+    const onReplicated = (ok: boolean) => answer(ok ? undefined : "notLeader");
+    respondWhenReplicated(
+      replica,
+      { offset: record.offset, client: from, requestId: m.requestId, onReplicated },
+      "all",
+    );
   }
 
   /**
@@ -305,6 +399,10 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
     const isrSize = replica.state!.isr.length;
     while (replica.pending.length > 0 && replica.pending[0].offset < replica.highWatermark) {
       const p = replica.pending.shift()!;
+      if (p.onReplicated !== undefined) {
+        p.onReplicated(true);
+        continue;
+      }
       // Kafka's NotEnoughReplicasAfterAppend: the record is in the log, but fewer replicas than
       // asked hold it; the producer retries and the retry is recognised as a duplicate.
       if (isrSize < options.minInsyncReplicas) answerProduce(p.client, p.requestId, { error: "notEnoughReplicas" });
@@ -317,7 +415,7 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
     requestId: number,
     answer: {
       offset?: number;
-      error?: "notLeader" | "notEnoughReplicas" | "outOfOrderSequence" | "unknownProducer" | "timeout";
+      error?: ProduceError;
     },
   ): void {
     api.send(client, { type: "produceResponse", requestId, ...answer });
@@ -331,8 +429,16 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
     if (m.acks === "all" && replica.state!.isr.length < options.minInsyncReplicas) {
       return answerProduce(from, m.requestId, { error: "notEnoughReplicas" });
     }
-    const verdict = replica.log.producers.check(m.producerId, m.producerEpoch, m.sequence);
-    if (verdict.kind === "outOfOrderSequence" || verdict.kind === "staleEpoch") {
+    let verdict = replica.log.producers.check(m.producerId, m.producerEpoch, m.sequence);
+    if (verdict.kind === "staleEpoch") {
+      // KIP-98: a newer epoch of this producer id has written here (a marker of its coordinator):
+      // the sender is a zombie.
+      if (isFenced(m.producerEpoch, replica.log.producers.epochOf(m.producerId), options.bugs)) {
+        return answerProduce(from, m.requestId, { error: "fenced" });
+      }
+      verdict = { kind: "append" };
+    }
+    if (verdict.kind === "outOfOrderSequence") {
       return answerProduce(from, m.requestId, { error: "outOfOrderSequence" });
     }
     if (verdict.kind === "unknownProducer") return answerProduce(from, m.requestId, { error: "unknownProducer" });
@@ -349,6 +455,7 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
         value: m.value,
         ...(m.key === undefined ? {} : { key: m.key }),
         ...(m.tombstone ? { tombstone: true } : {}),
+        ...(m.transactional ? { transactional: true } : {}),
       }, api.monotonicUs()).offset;
     }
     respondWhenReplicated(replica, { offset, client: from, requestId: m.requestId }, m.acks);
@@ -357,6 +464,7 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
   function respondWhenReplicated(replica: Replica, produce: PendingProduce, acks: Acks): void {
     if (acks === 0) return;
     if (acks === 1 || produce.offset < replica.highWatermark) {
+      if (produce.onReplicated !== undefined) return produce.onReplicated(true);
       return answerProduce(produce.client, produce.requestId, { offset: produce.offset });
     }
     replica.pending.push(produce);
@@ -396,7 +504,7 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
       leaderEpoch: epoch,
       records,
       highWatermark: replica.highWatermark,
-    }, 64 + 48 * records.length);
+    }, 64 + recordsBytes(records));
   }
 
   function onEpochEndOffset(from: number, m: Extract<BrokerMessage, { type: "epochEndOffset" }>): void {
@@ -506,7 +614,9 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
     const joining = isrToExpand({
       replicas: state.replicas,
       isr: state.isr,
-      followers: replica.followers,
+      // Only a follower heard from lately may rejoin: one that went silent exactly at the watermark
+      // (crashed, cut off) looks caught up forever, and proposing it kept the leader counting it.
+      followers: new Map([...replica.followers].filter(([, p]) => now - p.lastResponseUs <= options.lagTimeMaxUs)),
       highWatermark: replica.highWatermark,
       epochStartOffset: replica.log.epochs.endOffsetFor(state.leaderEpoch - 1, replica.log.endOffset()).endOffset,
     });
@@ -535,10 +645,22 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
         logStartOffset: replica.log.startOffset(),
       });
     }
-    // Consumers see only committed records: those below the high watermark.
-    const offset = Math.min(m.offset, replica.highWatermark);
-    const records = replica.log.read(offset, replica.highWatermark, Math.min(m.recordsMax, fetchRecordsMax));
-    api.send(from, { type: "consumeResponse", requestId: m.requestId, records }, 64 + 48 * records.length);
+    // Consumers see only committed records: those below the high watermark; read_committed ones only
+    // those below the last stable offset, without aborted transactions' records.
+    const committed = m.isolation === "read_committed";
+    const end = committed ? replica.log.transactions.lastStableOffset(replica.highWatermark) : replica.highWatermark;
+    const offset = Math.min(m.offset, end);
+    const read = replica.log.read(offset, end, Math.min(m.recordsMax, fetchRecordsMax));
+    const records = visibleRecords(read, committed ? replica.log.transactions.aborted() : []);
+    // A new leader's watermark may lag the old one's: a reader ahead of it stays where it is.
+    const nextOffset = read.length === 0 ? m.offset : read.at(-1)!.offset + 1;
+    api.send(from, {
+      type: "consumeResponse",
+      requestId: m.requestId,
+      records,
+      nextOffset,
+      ...(end < replica.highWatermark ? { unstable: true } : {}),
+    }, 64 + recordsBytes(records));
   }
 
   function onTick(): void {
@@ -546,6 +668,7 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
       tickReplica(replica);
       maybeChangeIsr(replica);
     }
+    coordinator.tick();
     api.setTimer(tickUs, "tick");
   }
 
@@ -615,13 +738,14 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
       switch (m.type) {
         case "controllerState":
           return onControllerState(m.partitions);
-        case "alterIsrResult":
+        case "alterIsrResult": {
+          // The controller has answered the proposal: what it accepted (it may have left out a
+          // dead broker) is the ISR now, so the proposal no longer counts.
+          const replica = replicas.get(m.partition);
+          if (replica !== undefined) replica.pendingIsr = undefined;
           if (m.state !== undefined) return onControllerState([m.state]);
-          {
-            const replica = replicas.get(m.partition);
-            if (replica !== undefined) replica.pendingIsr = undefined;
-          }
           return;
+        }
         case "produce":
           return onProduce(from, m);
         case "fetch":
@@ -636,6 +760,18 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
           return onEpochEndOffsetResponse(m);
         case "consume":
           return onConsume(from, m);
+        case "initProducerId":
+        case "addPartitionsToTxn":
+        case "endTxn":
+          return coordinator.onRequest(
+            from,
+            transactionStatePartition(m.transactionalId, topicPartitions, Math.max(1, statePartitionCount)),
+            m,
+          );
+        case "writeTxnMarker":
+          return onWriteTxnMarker(from, m);
+        case "writeTxnMarkerResponse":
+          return coordinator.onMarkerResponse(m);
       }
     },
     replica(partition) {
@@ -652,7 +788,15 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
       };
     },
     recoveries: () => recoveries,
+    transaction: (transactionalId) => coordinator.entry(transactionalId),
   };
+}
+
+/** Bytes of a fetch answer's records: what the network carries (it costs time only with a bandwidth). */
+function recordsBytes(records: readonly LogRecord[]): number {
+  let bytes = 0;
+  for (const record of records) bytes += recordSizeBytes(record);
+  return bytes;
 }
 
 function sameMembers(a: readonly number[], b: readonly number[]): boolean {

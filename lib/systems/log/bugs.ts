@@ -42,6 +42,14 @@ export interface LogBugs {
    * table it rebuilds keeps a key the producer deleted. Caught by `log-retention`'s `table` check.
    */
   tombstoneDroppedEarly: boolean;
+  /**
+   * The transaction coordinator and the partition leaders accept a producer epoch older than the
+   * one they know (transactions.ts, `isFenced`): KIP-98's zombie fencing is gone. A producer that
+   * paused while a new instance with its transactional id took over (and redid its work) resumes
+   * and commits its transaction too, so its records are delivered twice. Caught by the delivery
+   * checker (duplicated records) in `log-eos` with transactional producers that restart.
+   */
+  noZombieFencing: boolean;
 }
 
 /** Every bug's name, with what it breaks and which check catches it. */
@@ -57,6 +65,9 @@ export const logBugDocs = {
   tombstoneDroppedEarly:
     "the log cleaner drops tombstones at once, ignoring delete retention; a slow reader keeps a deleted key; " +
     "caught by log-retention's table check",
+  noZombieFencing:
+    "the transaction coordinator and partition leaders accept an older producer epoch; a zombie producer commits " +
+    "work a new instance of its transactional id redid; caught by delivery (duplicated)",
 } as const satisfies Record<keyof LogBugs, string>;
 
 /** Every bug's name. */
@@ -72,5 +83,6 @@ export function logBugsFor(name: "none" | keyof LogBugs): LogBugs {
     producerResetsSequenceOnRetry: name === "producerResetsSequenceOnRetry",
     consumerCommitsBeforeProcessing: name === "consumerCommitsBeforeProcessing",
     tombstoneDroppedEarly: name === "tombstoneDroppedEarly",
+    noZombieFencing: name === "noZombieFencing",
   };
 }

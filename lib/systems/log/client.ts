@@ -27,7 +27,17 @@
 import { assert, InputError } from "../../assert.ts";
 import type { ClientContext, Outcome, Request, SystemClient } from "../../sim/mod.ts";
 import type { LogBugs } from "./bugs.ts";
-import { type Acks, fetchRecordsMax, type LogMessage, type LogRecord, noLeader, type ProduceError } from "./types.ts";
+import { recordSizeBytes } from "./records.ts";
+import { transactionalProducer, type TransactionalProducerOptions } from "./transactional_producer.ts";
+import {
+  type Acks,
+  fetchRecordsMax,
+  type Isolation,
+  type LogMessage,
+  type LogRecord,
+  noLeader,
+  type ProduceError,
+} from "./types.ts";
 
 /**
  * What a `send` writes: an unkeyed value, or a keyed record whose null value is a tombstone.
@@ -80,15 +90,28 @@ export interface LogClientOptions {
   /** Wait before retrying after an error that says "not now" (no leader, too few replicas). */
   backoffUs: number;
   consumerCrashProbability: number;
+  /** Which records polls and drains read; default `read_uncommitted`. */
+  isolation?: Isolation;
+  /**
+   * Sends go through a transactional producer (transactional_producer.ts) with this id and
+   * settings; default none (the idempotent producer).
+   */
+  transactional?: Pick<
+    TransactionalProducerOptions,
+    "transactionalId" | "statePartition" | "commitIntervalUs" | "restartProbability" | "transactionTimeoutUs"
+  >;
   bugs: LogBugs;
 }
+
+/** Backoffs a `read_committed` drain waits at most for open transactions to end. */
+const drainUnstableWaitsMax = 600;
 
 /** Producer ids are drawn from this many per session, so sessions never share one. */
 const producerIdsPerSession = 10_000;
 
 type Reply = Extract<
   LogMessage,
-  { type: "produceResponse" | "metadataResponse" | "consumeResponse" | "offsetResponse" }
+  { type: "produceResponse" | "metadataResponse" | "consumeResponse" | "offsetResponse" | "txnResponse" }
 >;
 
 /** A client for one process. */
@@ -109,7 +132,9 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
     const id = ++requestId;
     const timer = context.setTimer(options.timeoutUs, { requestId: id });
     waiting = { id, onReply, onTimeout, timer };
-    context.send(to, build(id));
+    const message = build(id);
+    // A produce carries its record: its size matters once the network has a bandwidth.
+    context.send(to, message, message.type === "produce" ? 64 + recordSizeBytes(message) : undefined);
   }
 
   function after(delayUs: number, then: () => void): void {
@@ -153,12 +178,28 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
    * The sequence number a retry carries: the one place the sequence bug is consulted. The correct
    * producer repeats the first attempt's number, which is what lets the leader recognise it.
    */
-  function retrySequence(partition: number, first: number): number {
+  function retrySequence(partition: number, first: number, sequences = nextSequence): number {
     if (!options.bugs.producerResetsSequenceOnRetry) return first;
-    const fresh = nextSequence.get(partition) ?? 0;
-    nextSequence.set(partition, fresh + 1);
+    const fresh = sequences.get(partition) ?? 0;
+    sequences.set(partition, fresh + 1);
     return fresh;
   }
+
+  const transactional = options.transactional === undefined ? undefined : transactionalProducer({
+    request: (to, build, onReply, onTimeout) => request(to, build, onReply, onTimeout),
+    after,
+    withLeader,
+    forgetLeader: (partition) => void (leaders[partition] = noLeader),
+    retrySequence: (sequences, partition, first) => retrySequence(partition, first, sequences),
+    random: () => context.rng.next(),
+    nowUs: () => context.monotonicUs(),
+    record: (name, value) => context.record(name, value),
+  }, {
+    ...options.transactional,
+    acks: options.acks,
+    attemptsMax: options.attemptsMax,
+    backoffUs: options.backoffUs,
+  });
 
   function send(partition: number, record: SendValue, done: (o: Outcome) => void): void {
     const sequence = nextSequence.get(partition) ?? 0;
@@ -259,7 +300,7 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
     partition: number,
     offset: number,
     attempt: number,
-    then: (records: LogRecord[], from: number) => void,
+    then: (records: LogRecord[], from: number, read: { nextOffset: number; unstable: boolean }) => void,
     recordsMax: number,
     gaveUp: () => void,
   ): void {
@@ -267,7 +308,14 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
     withLeader(partition, attempt, (leader) => {
       request(
         leader,
-        (id) => ({ type: "consume", requestId: id, partition, offset, recordsMax }),
+        (id) => ({
+          type: "consume",
+          requestId: id,
+          partition,
+          offset,
+          recordsMax,
+          ...(options.isolation === undefined ? {} : { isolation: options.isolation }),
+        }),
         (r) => {
           // Retention deleted the records at `offset`: resume at the earliest (auto.offset.reset=earliest).
           if (r.type === "consumeResponse" && r.error === "outOfRange") {
@@ -285,7 +333,10 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
               `fetched offset ${record.offset} out of order after ${offset}`,
             )
           );
-          then(r.records, offset);
+          // Markers and aborted records are read and not shown: the next read starts past them.
+          const nextOffset = r.nextOffset ?? (r.records.length === 0 ? offset : r.records.at(-1)!.offset + 1);
+          assert(nextOffset >= offset, `a read at ${offset} moved back to ${nextOffset}`);
+          then(r.records, offset, { nextOffset, unstable: r.unstable === true });
         },
         () => fetch(partition, offset, attempt + 1, then, recordsMax, gaveUp),
       );
@@ -304,9 +355,9 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
         partition,
         offset,
         0,
-        (records, from) => {
+        (records, from, read) => {
           const values = [...skipped(offset, from), ...records.map(recordView)];
-          const next = records.length === 0 ? from : records.at(-1)!.offset + 1;
+          const next = read.nextOffset;
           const crashes = values.length > 0 && context.rng.next() < options.consumerCrashProbability;
           // The planted bug commits first; the correct consumer processes, then commits.
           if (options.bugs.consumerCommitsBeforeProcessing) {
@@ -321,18 +372,26 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
     }, gaveUp);
   }
 
-  /** Reads until two fetches a backoff apart find nothing more, then commits. */
+  /**
+   * Reads until two fetches a backoff apart find nothing more, then commits. A `read_committed`
+   * drain also waits, up to `drainUnstableWaitsMax` backoffs, while an open transaction holds the
+   * LSO below the watermark (its producer's abort, or its timeout, ends it).
+   */
   function drain(partition: number, done: (o: Outcome) => void): void {
     const all: unknown[] = [];
     const gaveUp = () => done({ type: "info" });
+    let unstableWaits = 0;
     const step = (offset: number, empties: number) => {
       fetch(
         partition,
         offset,
         0,
-        (records, from) => {
+        (records, from, read) => {
           all.push(...skipped(offset, from), ...records.map(recordView));
-          if (records.length > 0) return step(records.at(-1)!.offset + 1, 0);
+          if (read.nextOffset > from) return step(read.nextOffset, 0);
+          if (read.unstable && unstableWaits++ < drainUnstableWaitsMax) {
+            return after(options.backoffUs, () => step(from, 0));
+          }
           if (empties >= 2) return commit(partition, from, 0, () => done({ type: "ok", value: all }));
           after(options.backoffUs, () => step(from, empties + 1));
         },
@@ -346,6 +405,9 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
   return {
     perform(req, done) {
       const partition = partitionOf(req);
+      if (req.f === "send" && transactional !== undefined) {
+        return transactional.send(partition, String(req.value), done);
+      }
       if (req.f === "send") return send(partition, sendValue(req.value), done);
       if (req.f === "poll") return poll(partition, pollRecordsMax(req.value), done);
       if (req.f === "drain") return drain(partition, done);

@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { highWatermark, logBugNames } from "./mod.ts";
- * logBugNames.length; // 4
+ * logBugNames.length; // 5
  * highWatermark({ isr: [0, 1], endOffsets: new Map([[0, 4], [1, 3]]), current: 0 }); // 3
  * ```
  * @module
@@ -17,6 +17,8 @@ export * from "./bugs.ts";
 export * from "./records.ts";
 export * from "./epoch_cache.ts";
 export * from "./producer_state.ts";
+export * from "./transactions.ts";
+export * from "./txn_coordinator.ts";
 export * from "./replication.ts";
 export * from "./partition_log.ts";
 export * from "./broker.ts";

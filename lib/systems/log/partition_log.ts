@@ -25,6 +25,7 @@ import type { DiskCompletion, NodeDiskApi } from "../../sim/mod.ts";
 import { EpochCache } from "./epoch_cache.ts";
 import { ProducerState } from "./producer_state.ts";
 import { decodeRecord, encodeRecord } from "./records.ts";
+import { TransactionIndex } from "./transactions.ts";
 import { type FsyncPolicy, type LogRecord, partitionRecordsMax } from "./types.ts";
 
 /** How a partition log is laid out and flushed. */
@@ -124,6 +125,8 @@ const swapSuffix = ".swap";
 export class PartitionLog {
   readonly epochs = new EpochCache();
   producers = new ProducerState();
+  /** Open and aborted transactions (transactions.ts), rebuilt from the records like the producers. */
+  transactions = new TransactionIndex();
   readonly #disk: NodeDiskApi;
   readonly #options: PartitionLogOptions;
   /** The records in the log, ascending by offset; compaction leaves gaps between offsets. */
@@ -302,6 +305,7 @@ export class PartitionLog {
     this.#endOffset = full.offset + 1;
     this.epochs.assign(full.leaderEpoch, full.offset);
     this.producers.update(full);
+    this.transactions.onAppend(full);
     this.#noteSizeEligibility(nowUs);
     return full;
   }
@@ -379,6 +383,7 @@ export class PartitionLog {
     this.epochs.truncateFrom(offset);
     this.producers = new ProducerState();
     for (const record of this.#records) this.producers.update(record);
+    this.transactions = TransactionIndex.of(this.#records);
   }
 
   /** The byte position of `offset` in its segment, found through the segment's offset index. */
@@ -627,6 +632,7 @@ export class PartitionLog {
       this.#endOffset = decoded.record.offset + 1;
       this.epochs.assign(decoded.record.leaderEpoch, decoded.record.offset);
       this.producers.update(decoded.record);
+      this.transactions.onAppend(decoded.record);
       at = decoded.next;
     }
     const torn = at < bytes.length;

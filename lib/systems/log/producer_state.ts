@@ -58,13 +58,35 @@ export class ProducerState {
    * Takes an appended (or replicated) record into account. A follower takes its leader's records
    * as they come, without judging their sequence: the leader judged them when it appended them.
    */
-  update(record: { producerId: number; producerEpoch: number; sequence: number; offset: number }): void {
+  update(
+    record: { producerId: number; producerEpoch: number; sequence: number; offset: number; control?: string },
+  ): void {
+    if (record.control !== undefined) return this.#updateEpoch(record);
     assert(record.sequence >= 0 && record.offset >= 0, `record ${record.offset}: sequence ${record.sequence}`);
     this.#producers.set(record.producerId, {
       producerEpoch: record.producerEpoch,
       lastSequence: record.sequence,
       lastOffset: record.offset,
     });
+  }
+
+  /**
+   * A transaction marker carries the coordinator's epoch of the producer: a newer one fences the
+   * older epoch here (its next records are refused) and the new epoch's sequences start at 0.
+   */
+  #updateEpoch(marker: { producerId: number; producerEpoch: number; offset: number }): void {
+    const entry = this.#producers.get(marker.producerId);
+    if (entry !== undefined && entry.producerEpoch >= marker.producerEpoch) return;
+    this.#producers.set(marker.producerId, {
+      producerEpoch: marker.producerEpoch,
+      lastSequence: -1,
+      lastOffset: marker.offset,
+    });
+  }
+
+  /** The epoch this partition knows of `producerId`, if any. */
+  epochOf(producerId: number): number | undefined {
+    return this.#producers.get(producerId)?.producerEpoch;
   }
 
   /** Producers known. */

@@ -30,3 +30,11 @@ Deno.test("an older producer epoch is stale; a newer one starts again at sequenc
   assert.deepEqual(state.check(1, 1, 6), { kind: "staleEpoch" });
   assert.deepEqual(state.check(1, 3, 0), { kind: "append" });
 });
+
+Deno.test("a transaction marker of a newer epoch fences the old epoch and restarts sequences at 0", () => {
+  const state = stateAfter(0, 1);
+  state.update({ producerId: 1, producerEpoch: 2, sequence: -1, offset: 2, control: "abort" });
+  assert.deepEqual(state.check(1, 0, 2), { kind: "staleEpoch" });
+  assert.deepEqual(state.check(1, 2, 0), { kind: "append" });
+  assert.equal(state.epochOf(1), 2);
+});

@@ -5,7 +5,8 @@
  * Frame: `length u32 | crc u32 | offset f64 | leaderEpoch u32 | producerId u32 | producerEpoch u32 |
  * sequence i32 | attributes u32 | keyLength u32 | deleteHorizonUs f64 | key bytes | value bytes`, where
  * `length` counts the bytes after itself and `attributes` has bit 0 for a key, bit 1 for a
- * tombstone and bit 2 for a delete horizon.
+ * tombstone, bit 2 for a delete horizon, bit 3 for a transactional record, bit 4 for a control
+ * record (a transaction marker) and bit 5 for an abort marker (else a commit).
  *
  * @example
  * ```ts
@@ -20,7 +21,7 @@ import { crc32 } from "../../base/mod.ts";
 import type { LogRecord } from "./types.ts";
 
 const headerBytes = 4 + 4 + 8 + 4 + 4 + 4 + 4 + 4 + 4 + 8;
-const hasKey = 1, isTombstone = 2, hasDeleteHorizon = 4;
+const hasKey = 1, isTombstone = 2, hasDeleteHorizon = 4, isTransactional = 8, isControl = 16, isAbort = 32;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -33,7 +34,8 @@ export function encodeRecord(record: LogRecord): Uint8Array {
   const bytes = new Uint8Array(headerBytes + key.length + value.length);
   const view = new DataView(bytes.buffer);
   const attributes = (record.key !== undefined ? hasKey : 0) | (record.tombstone ? isTombstone : 0) |
-    (record.deleteHorizonUs !== undefined ? hasDeleteHorizon : 0);
+    (record.deleteHorizonUs !== undefined ? hasDeleteHorizon : 0) | (record.transactional ? isTransactional : 0) |
+    (record.control === undefined ? 0 : isControl | (record.control === "abort" ? isAbort : 0));
   view.setUint32(32, attributes);
   view.setUint32(36, key.length);
   view.setFloat64(40, record.deleteHorizonUs ?? 0);
@@ -47,6 +49,11 @@ export function encodeRecord(record: LogRecord): Uint8Array {
   bytes.set(value, headerBytes + key.length);
   view.setUint32(4, crc32(bytes, 8));
   return bytes;
+}
+
+/** A record's size on the wire and on disk, as its frame has it (values and keys counted as ASCII). */
+export function recordSizeBytes(record: Pick<LogRecord, "value" | "key">): number {
+  return headerBytes + (record.key?.length ?? 0) + record.value.length;
 }
 
 /**
@@ -75,5 +82,7 @@ export function decodeRecord(bytes: Uint8Array, position: number): { record: Log
   if (attributes & hasKey) record.key = decoder.decode(bytes.subarray(position + headerBytes, keyEnd));
   if (attributes & isTombstone) record.tombstone = true;
   if (attributes & hasDeleteHorizon) record.deleteHorizonUs = view.getFloat64(position + 40);
+  if (attributes & isTransactional) record.transactional = true;
+  if (attributes & isControl) record.control = attributes & isAbort ? "abort" : "commit";
   return { record, next };
 }

@@ -30,7 +30,17 @@ export interface LogRecord {
    * monotonic clock, µs) the next clean may drop it (KIP-534's delete horizon).
    */
   deleteHorizonUs?: number;
+  /** Written inside a transaction of its producer (KIP-98): visible to `read_committed` once committed. */
+  transactional?: boolean;
+  /**
+   * A control record (a transaction marker) ends its producer's open transaction in this
+   * partition; it carries no data and no consumer sees it. Its sequence is -1.
+   */
+  control?: "commit" | "abort";
 }
+
+/** Which records a consumer reads: all below the watermark, or only committed transactions' (below the LSO). */
+export type Isolation = "read_uncommitted" | "read_committed";
 
 /** How often a log makes its appends durable. */
 export type FsyncPolicy = "always" | "interval" | "never";
@@ -75,6 +85,8 @@ export type BrokerMessage =
     /** A keyed record's key; with `tombstone`, a delete of the key (its value is empty). */
     key?: string;
     tombstone?: boolean;
+    /** Part of the producer's open transaction (a transactional producer). */
+    transactional?: boolean;
   }
   | { type: "fetch"; partition: number; leaderEpoch: number; fetchOffset: number; replica: number }
   | { type: "fetchResponse"; partition: number; leaderEpoch: number; records: LogRecord[]; highWatermark: number }
@@ -88,7 +100,53 @@ export type BrokerMessage =
     epoch: number;
     endOffset: number;
   }
-  | { type: "consume"; requestId: number; partition: number; offset: number; recordsMax: number };
+  | {
+    type: "consume";
+    requestId: number;
+    partition: number;
+    offset: number;
+    recordsMax: number;
+    /** Default `read_uncommitted`. */
+    isolation?: Isolation;
+  }
+  | TransactionRequest
+  | {
+    /** Coordinator to partition leader: end `producerId`'s transaction in `partition` (Kafka's WriteTxnMarkers). */
+    type: "writeTxnMarker";
+    requestId: number;
+    partition: number;
+    producerId: number;
+    producerEpoch: number;
+    commit: boolean;
+  }
+  | { type: "writeTxnMarkerResponse"; requestId: number; partition: number; error?: "notLeader" };
+
+/** Requests a transactional producer sends its transaction coordinator. */
+export type TransactionRequest =
+  | { type: "initProducerId"; requestId: number; transactionalId: string; transactionTimeoutUs: number }
+  | {
+    type: "addPartitionsToTxn";
+    requestId: number;
+    transactionalId: string;
+    producerId: number;
+    producerEpoch: number;
+    partitions: number[];
+  }
+  | {
+    type: "endTxn";
+    requestId: number;
+    transactionalId: string;
+    producerId: number;
+    producerEpoch: number;
+    commit: boolean;
+  };
+
+/**
+ * Errors of a transaction request: `notCoordinator` and `concurrentTransactions` (a transition or
+ * markers in progress) are retriable; `fenced` means a newer epoch of the transactional id exists;
+ * `invalidTxnState` means the request does not fit the transaction's state (a commit of an aborted one).
+ */
+export type TransactionError = "notCoordinator" | "concurrentTransactions" | "fenced" | "invalidTxnState";
 
 /** Messages the controller handles. */
 export type ControllerMessage =
@@ -99,7 +157,13 @@ export type ControllerMessage =
   | { type: "fetchOffset"; requestId: number; group: string; partition: number };
 
 /** Errors of a produce; `duplicate` is a success (KIP-98: the record is already in the log). */
-export type ProduceError = "notLeader" | "notEnoughReplicas" | "outOfOrderSequence" | "unknownProducer" | "timeout";
+export type ProduceError =
+  | "notLeader"
+  | "notEnoughReplicas"
+  | "outOfOrderSequence"
+  | "unknownProducer"
+  | "timeout"
+  | "fenced";
 
 /** Messages a client handles. */
 export type ClientMessage =
@@ -112,8 +176,20 @@ export type ClientMessage =
     /** `outOfRange`: the offset is below the log start (retention deleted it); `logStartOffset` says where it is. */
     error?: "notLeader" | "outOfRange";
     logStartOffset?: number;
+    /** Where the next read starts: past the last record read, filtered or not (markers, aborted records). */
+    nextOffset?: number;
+    /** `read_committed`: records below the watermark wait for an open transaction (the LSO is below it). */
+    unstable?: boolean;
   }
-  | { type: "offsetResponse"; requestId: number; offset: number };
+  | { type: "offsetResponse"; requestId: number; offset: number }
+  | {
+    type: "txnResponse";
+    requestId: number;
+    error?: TransactionError;
+    /** InitProducerId's answer. */
+    producerId?: number;
+    producerEpoch?: number;
+  };
 
 /** Every message of the log service. */
 export type LogMessage = BrokerMessage | ControllerMessage | ClientMessage;

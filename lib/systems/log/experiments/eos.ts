@@ -1,9 +1,11 @@
 /**
- * The `log-eos` experiment: idempotent producers (with retries) send unique records to the
- * partitions of a topic under broker crashes that lose unsynced writes, power losses, partitions
- * and the leader changes they cause; consumers of one group poll their partitions, crashing now
- * and then; at the end every partition is drained from the group's committed offsets. The delivery
- * checker judges the history: no acknowledged record lost, none delivered twice, none out of its
+ * The `log-eos` experiment: producers (with retries; by default transactional, one transaction per
+ * record, restarting now and then and leaving a zombie that fencing must stop) send unique records
+ * to the partitions of a topic under broker crashes that lose unsynced writes, power losses,
+ * partitions and the leader changes they cause (a coordinator among them, mid-commit); consumers
+ * of one group poll their partitions (`read_committed` with transactions), crashing now and then;
+ * at the end every partition is drained from the group's committed offsets. The delivery checker
+ * judges the history: no acknowledged record lost, none delivered twice, none out of its
  * producer's order. With `bug` set to a planted bug, the checker catches it.
  *
  * @example
@@ -65,6 +67,21 @@ export const logEosParams = defineParams({
     description: "chance a poll crashes its consumer before processing",
   }),
   thinkTimeUsMean: number({ default: 2_000, min: 0, description: "mean client think time" }),
+  transactional: boolean({
+    default: true,
+    description: "producers send each record in a transaction; consumers read_committed",
+  }),
+  producerRestartProbability: number({
+    default: 0.05,
+    min: 0,
+    max: 1,
+    description: "chance a transaction starts with a producer restart that leaves a zombie",
+  }),
+  transactionTimeoutUs: integer({
+    default: 1_000_000,
+    min: 10_000,
+    description: "transactions open longer are aborted by the coordinator",
+  }),
   ...paramGroups.duration({ defaultUs: 5_000_000 }),
   ...paramGroups.faults(logFaultPackages, {
     default: "mixed",
@@ -188,18 +205,45 @@ export function logEosOptions(p: LogEosParams): LogOptions {
     uncleanLeaderElection: p.unclean,
     consumerCrashProbability: p.consumerCrashProbability,
     bug: p.bug,
+    ...(p.transactional
+      ? {
+        transactions: {
+          commitIntervalUs: 0,
+          restartProbability: p.producerRestartProbability,
+          transactionTimeoutUs: p.transactionTimeoutUs,
+        },
+        isolation: "read_committed" as const,
+      }
+      : {}),
   };
 }
 
 /** Exactly-once delivery of acknowledged records under broker faults. */
 export const logEosExperiment = defineExperiment({
   name: "log-eos",
-  description: "Kafka-like log (ISR, high watermark, leader epochs, idempotent producers) under crashes, power " +
-    "losses and partitions; checks no acknowledged record is lost or duplicated",
+  description: "Kafka-like log (ISR, high watermark, leader epochs, idempotent and transactional producers with " +
+    "zombies) under crashes, power losses and partitions; checks no acknowledged record is lost or duplicated",
   params: logEosParams,
   system: logSystem,
   options: logEosOptions,
   workload: logEosWorkload,
   schedule: logEosSchedule,
   phases: (p) => ({ warmupUs, durationUs: p.durationUs, recoveryBoundUs: 3_000_000 }),
+  extras: (run) => ({ figures: transactionFigures(run.sim.metrics) }),
 });
+
+/**
+ * What the transactions went through: commits, zombies fenced (or, with the bug, committed),
+ * prepared transactions a new coordinator finished, and aborts by fencing and by timeout.
+ */
+export function transactionFigures(metrics: { series(name: string): { value: ArrayLike<number> } }) {
+  const total = (name: string) => Array.from(metrics.series(name).value).reduce((a, b) => a + b, 0);
+  return {
+    txnCommits: metrics.series("txn_records_committed").value.length,
+    txnZombiesFenced: total("txn_zombie_fenced"),
+    txnZombiesCommitted: total("txn_zombie_committed"),
+    txnPreparedResumed: total("txn_prepared_resumed"),
+    txnFencingAborts: total("txn_fencing_aborts"),
+    txnTimeoutAborts: total("txn_timeout_aborts"),
+  };
+}

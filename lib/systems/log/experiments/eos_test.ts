@@ -1,6 +1,7 @@
 // log-eos through the lab's parameters, as a user runs it: the correct system passes every check
-// under every fault package, each planted bug is caught by the delivery checker within five seeds
-// of the default mix, a seed replays to the same trace, and contradictory parameters are refused.
+// under every fault package, with transactional producers (the default) and without; each planted
+// bug is caught by the delivery checker within five seeds of the default mix, a seed replays to
+// the same trace, and contradictory parameters are refused.
 import assert from "node:assert/strict";
 import { resolveParams } from "../../../params.ts";
 import { logDeliveryBugNames } from "../mod.ts";
@@ -25,6 +26,10 @@ for (const faults of logFaultPackages) {
     assert.deepEqual(failingSeeds({ faults }), []);
   });
 }
+
+Deno.test("log-eos transactional=false (idempotent producers, read_uncommitted): the correct system passes on seeds 1-5", () => {
+  assert.deepEqual(failingSeeds({ transactional: false }), []);
+});
 
 Deno.test("log-eos: one seed gives the same trace hash twice", () => {
   const params = resolveParams(logEosExperiment.params, { durationUs: 2_000_000 });

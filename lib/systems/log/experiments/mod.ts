@@ -4,17 +4,19 @@
  * @example
  * ```ts
  * import { logExperiments } from "./mod.ts";
- * logExperiments.map((e) => e.name); // ["log-eos", "log-retention"]
+ * logExperiments.map((e) => e.name); // ["log-eos", "log-retention", "log-txn-overhead"]
  * ```
  * @module
  */
 import { logEosExperiment } from "./eos.ts";
 import { logRetentionExperiment } from "./retention.ts";
+import { logTxnOverheadExperiment } from "./txn_overhead.ts";
 
 export * from "./eos.ts";
 export * from "./retention.ts";
 export * from "./table.ts";
+export * from "./txn_overhead.ts";
 export * from "./system.ts";
 
 /** Every experiment of the commit log. */
-export const logExperiments = [logEosExperiment, logRetentionExperiment];
+export const logExperiments = [logEosExperiment, logRetentionExperiment, logTxnOverheadExperiment];

@@ -70,3 +70,21 @@ Deno.test("log: without unclean election the same faults lose nothing: the parti
   const run = scenario(leaderAloneThenGone, { minInsyncReplicas: 1 });
   assert.deepEqual(failing(run), [], JSON.stringify(run.checks.map((c) => [c.checker, c.valid, c.message])));
 });
+
+/** Sums a client metric of a run. */
+function total(run: HarnessRun, metric: string): number {
+  return run.sim.metrics.series(metric).value.reduce((a, b) => a + b, 0);
+}
+
+Deno.test("log: transactional producers restart mid-run: every zombie is fenced and nothing is delivered twice", () => {
+  const run = scenario([], { producerRestartProbability: 0.2 });
+  assert.ok(total(run, "txn_zombie_fenced") > 0, "no producer restarted");
+  assert.equal(total(run, "txn_zombie_committed"), 0);
+  assert.deepEqual(failing(run), [], JSON.stringify(run.checks.map((c) => [c.checker, c.valid, c.message])));
+});
+
+Deno.test("log: without zombie fencing (planted bug noZombieFencing) a zombie commits work its successor redid: duplicates", () => {
+  const run = scenario([], { producerRestartProbability: 0.2, bug: "noZombieFencing" });
+  assert.ok(total(run, "txn_zombie_committed") > 0);
+  assert.ok(failing(run).includes("delivery"));
+});

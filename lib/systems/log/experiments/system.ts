@@ -8,7 +8,7 @@
  * @example
  * ```ts
  * import { logSystem } from "./system.ts";
- * Object.keys(logSystem.bugs).length; // 4
+ * Object.keys(logSystem.bugs).length; // 5
  * ```
  * @module
  */
@@ -20,11 +20,13 @@ import {
   controller,
   type ControllerView,
   type FsyncPolicy,
+  type Isolation,
   logBugDocs,
   logBugsFor,
   logClient,
   type LogMessage,
   noLeader,
+  transactionStatePartition,
 } from "../mod.ts";
 
 /** How to build the log service. */
@@ -49,6 +51,17 @@ export interface LogOptions {
     deleteRetentionUs: number;
     cleanerBytesPerSecond: number;
   };
+  /**
+   * Transactional producers (one transactional id per client process) and a `__transaction_state`
+   * partition after the topic's, replicated like them; default none.
+   */
+  transactions?: {
+    commitIntervalUs: number;
+    restartProbability: number;
+    transactionTimeoutUs: number;
+  };
+  /** What consumers read; default `read_uncommitted`. */
+  isolation?: Isolation;
 }
 
 /** The consumer group every consumer of a run belongs to. */
@@ -68,7 +81,11 @@ export const logSystem: SystemDefinition<LogMessage, LogOptions> = {
   bugs: logBugDocs,
   build(sim, options) {
     const bugs = logBugsFor(options.bug);
-    const assignmentByIndex = assignReplicas(options);
+    // The transaction state partition is one more partition, placed like the topic's.
+    const assignmentByIndex = assignReplicas({
+      ...options,
+      partitions: options.partitions + statePartitions(options),
+    });
     const brokers = new Map<number, BrokerView>();
     // Every incarnation's view, for the recovery figures.
     const incarnations: BrokerView[] = [];
@@ -97,6 +114,7 @@ export const logSystem: SystemDefinition<LogMessage, LogOptions> = {
             compact: options.compaction !== undefined,
             deleteRetentionUs: options.compaction?.deleteRetentionUs,
             cleanerBytesPerSecond: options.compaction?.cleanerBytesPerSecond,
+            transactionStatePartitions: statePartitions(options),
             bugs,
           });
           brokers.set(api.id, b);
@@ -150,10 +168,28 @@ export const logSystem: SystemDefinition<LogMessage, LogOptions> = {
       attemptsMax: 60,
       backoffUs: 10_000,
       consumerCrashProbability: options.consumerCrashProbability,
+      ...(options.isolation === undefined ? {} : { isolation: options.isolation }),
+      ...(options.transactions === undefined ? {} : {
+        transactional: {
+          ...options.transactions,
+          transactionalId: transactionalIdOf(context.session),
+          statePartition: transactionStatePartition(transactionalIdOf(context.session), options.partitions),
+        },
+      }),
       bugs: logBugsFor(options.bug),
     });
   },
 };
+
+/** `__transaction_state` partitions: one when producers are transactional. */
+function statePartitions(options: Pick<LogOptions, "transactions">): number {
+  return options.transactions === undefined ? 0 : 1;
+}
+
+/** A client process's transactional id: the same across its producer's restarts. */
+export function transactionalIdOf(session: number): string {
+  return `tx-${session}`;
+}
 
 /** The controller's node id: added right after the brokers, so it is `servers`. */
 function controllerNode(options: Pick<LogOptions, "servers">): number {
