@@ -1,6 +1,7 @@
 /**
- * The client the harness drives: an idempotent producer (`send`) and a consumer of a group
- * (`poll`, and `drain` at the end).
+ * The client the harness drives: an idempotent producer (`send`), a consumer of a group
+ * (`poll`, and `drain` at the end), and a lookup of offsets by time (`offsetForTime`, Kafka's
+ * `offsetsForTimes`).
  *
  * The producer finds leaders through the controller's metadata and keeps one request in flight.
  * Each record gets the next sequence number of its partition under the producer's id, and a retry
@@ -55,6 +56,15 @@ function pollRecordsMax(value: unknown): number {
   return asked as number;
 }
 
+/** An `offsetForTime` request's value is `{ timestampUs }`. */
+function requestedTimestamp(value: unknown): number {
+  const asked = (value as { timestampUs?: unknown } | null)?.timestampUs;
+  if (typeof asked !== "number" || !Number.isFinite(asked)) {
+    throw new InputError(`an offsetForTime request's value is { timestampUs: number }; got ${JSON.stringify(value)}`);
+  }
+  return asked;
+}
+
 /** The marker a read reports when retention moved it past offsets it never read: [from, to). */
 function skipped(from: number, to: number): { skipped: [number, number] }[] {
   return to > from ? [{ skipped: [from, to] }] : [];
@@ -88,7 +98,7 @@ const producerIdsPerSession = 10_000;
 
 type Reply = Extract<
   LogMessage,
-  { type: "produceResponse" | "metadataResponse" | "consumeResponse" | "offsetResponse" }
+  { type: "produceResponse" | "metadataResponse" | "consumeResponse" | "offsetResponse" | "listOffsetsResponse" }
 >;
 
 /** A client for one process. */
@@ -343,13 +353,32 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
     committedOffset(partition, 0, (offset) => step(offset, 0), gaveUp);
   }
 
+  /**
+   * Kafka's `offsetsForTimes` for one partition: the first committed record stamped at or after
+   * the request's `{ timestampUs }` (the leader's wall clock); the outcome's value is
+   * `{ offset, timestampUs }`, or null when there is none.
+   */
+  function offsetForTime(partition: number, timestampUs: number, attempt: number, done: (o: Outcome) => void): void {
+    const gaveUp = () => done({ type: "info" });
+    if (attempt >= options.attemptsMax) return gaveUp();
+    const retry = () => offsetForTime(partition, timestampUs, attempt + 1, done);
+    withLeader(partition, attempt, (leader) => {
+      request(leader, (id) => ({ type: "listOffsets", requestId: id, partition, timestampUs }), (r) => {
+        if (r.type === "listOffsetsResponse" && r.error === undefined) return done({ type: "ok", value: r.found });
+        leaders[partition] = noLeader;
+        after(options.backoffUs, retry);
+      }, retry);
+    }, gaveUp);
+  }
+
   return {
     perform(req, done) {
       const partition = partitionOf(req);
+      if (req.f === "offsetForTime") return offsetForTime(partition, requestedTimestamp(req.value), 0, done);
       if (req.f === "send") return send(partition, sendValue(req.value), done);
       if (req.f === "poll") return poll(partition, pollRecordsMax(req.value), done);
       if (req.f === "drain") return drain(partition, done);
-      throw new Error(`the log client does send, poll and drain; got ${JSON.stringify(req.f)}`);
+      throw new Error(`the log client does send, poll, drain and offsetForTime; got ${JSON.stringify(req.f)}`);
     },
     onMessage(_from, m) {
       if (waiting === undefined || !("requestId" in m) || m.requestId !== waiting.id) return;

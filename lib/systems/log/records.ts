@@ -3,14 +3,23 @@
  * CRC over everything after it, so recovery can tell a whole record from a torn one.
  *
  * Frame: `length u32 | crc u32 | offset f64 | leaderEpoch u32 | producerId u32 | producerEpoch u32 |
- * sequence i32 | attributes u32 | keyLength u32 | deleteHorizonUs f64 | key bytes | value bytes`, where
+ * sequence i32 | attributes u32 | keyLength u32 | deleteHorizonUs f64 | timestampUs f64 | key bytes |
+ * value bytes`, where
  * `length` counts the bytes after itself and `attributes` has bit 0 for a key, bit 1 for a
  * tombstone and bit 2 for a delete horizon.
  *
  * @example
  * ```ts
  * import { decodeRecord, encodeRecord } from "./records.ts";
- * const bytes = encodeRecord({ offset: 0, leaderEpoch: 1, producerId: 7, producerEpoch: 0, sequence: 0, value: "a" });
+ * const bytes = encodeRecord({
+ *   offset: 0,
+ *   timestampUs: 5,
+ *   leaderEpoch: 1,
+ *   producerId: 7,
+ *   producerEpoch: 0,
+ *   sequence: 0,
+ *   value: "a",
+ * });
  * decodeRecord(bytes, 0)?.record.value; // "a"
  * ```
  * @module
@@ -19,7 +28,7 @@ import { assert } from "../../assert.ts";
 import { crc32 } from "../../base/mod.ts";
 import type { LogRecord } from "./types.ts";
 
-const headerBytes = 4 + 4 + 8 + 4 + 4 + 4 + 4 + 4 + 4 + 8;
+const headerBytes = 4 + 4 + 8 + 4 + 4 + 4 + 4 + 4 + 4 + 8 + 8;
 const hasKey = 1, isTombstone = 2, hasDeleteHorizon = 4;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -27,6 +36,7 @@ const decoder = new TextDecoder();
 /** A record as a frame of bytes. */
 export function encodeRecord(record: LogRecord): Uint8Array {
   assert(Number.isInteger(record.offset) && record.offset >= 0, `record offset ${record.offset} is not a position`);
+  assert(Number.isFinite(record.timestampUs), `record timestamp ${record.timestampUs} is not an instant`);
   assert(!record.tombstone || (record.key !== undefined && record.value === ""), "a tombstone has a key and no value");
   const value = encoder.encode(record.value);
   const key = encoder.encode(record.key ?? "");
@@ -37,6 +47,7 @@ export function encodeRecord(record: LogRecord): Uint8Array {
   view.setUint32(32, attributes);
   view.setUint32(36, key.length);
   view.setFloat64(40, record.deleteHorizonUs ?? 0);
+  view.setFloat64(48, record.timestampUs);
   bytes.set(key, headerBytes);
   view.setUint32(0, bytes.length - 4);
   view.setFloat64(8, record.offset);
@@ -65,6 +76,7 @@ export function decodeRecord(bytes: Uint8Array, position: number): { record: Log
   if (keyEnd > next) return undefined;
   const record: LogRecord = {
     offset: view.getFloat64(position + 8),
+    timestampUs: view.getFloat64(position + 48),
     leaderEpoch: view.getUint32(position + 16),
     producerId: view.getUint32(position + 20),
     producerEpoch: view.getUint32(position + 24),

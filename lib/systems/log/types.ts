@@ -14,6 +14,11 @@
 export interface LogRecord {
   /** Position in the partition's log, from 0, dense. */
   offset: number;
+  /**
+   * When the leader appended it, on the leader's wall clock (Kafka's LogAppendTime): the time index
+   * and retention by time read it. Followers copy it.
+   */
+  timestampUs: number;
   /** The leader epoch in which the leader appended it (KIP-101 keys truncation on it). */
   leaderEpoch: number;
   /** The idempotent producer that sent it, its epoch and its sequence number for this partition. */
@@ -88,7 +93,9 @@ export type BrokerMessage =
     epoch: number;
     endOffset: number;
   }
-  | { type: "consume"; requestId: number; partition: number; offset: number; recordsMax: number };
+  | { type: "consume"; requestId: number; partition: number; offset: number; recordsMax: number }
+  /** Kafka's ListOffsets by timestamp: the first committed record stamped at or after `timestampUs`. */
+  | { type: "listOffsets"; requestId: number; partition: number; timestampUs: number };
 
 /** Messages the controller handles. */
 export type ControllerMessage =
@@ -113,7 +120,14 @@ export type ClientMessage =
     error?: "notLeader" | "outOfRange";
     logStartOffset?: number;
   }
-  | { type: "offsetResponse"; requestId: number; offset: number };
+  | { type: "offsetResponse"; requestId: number; offset: number }
+  | {
+    type: "listOffsetsResponse";
+    requestId: number;
+    /** The record found, or null when no committed record is that late. */
+    found?: { offset: number; timestampUs: number } | null;
+    error?: "notLeader";
+  };
 
 /** Every message of the log service. */
 export type LogMessage = BrokerMessage | ControllerMessage | ClientMessage;
