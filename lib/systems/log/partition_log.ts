@@ -77,6 +77,7 @@ export interface CleanReport {
 
 /** What recovery found. */
 export interface RecoveryReport {
+  partition: number;
   segments: number;
   records: number;
   /** Bytes cut from a torn or corrupt tail, and whole segments dropped after it. */
@@ -192,6 +193,7 @@ export class PartitionLog {
     const recoveryPoint = checkpoint.recoveryPoint ?? 0;
     assert(recoveryPoint >= 0, `recovery point ${recoveryPoint} is negative`);
     const report: RecoveryReport = {
+      partition: options.partition,
       segments: 0,
       records: 0,
       bytesTruncated: 0,

@@ -4,17 +4,19 @@
  * @example
  * ```ts
  * import { logExperiments } from "./mod.ts";
- * logExperiments.map((e) => e.name); // ["log-eos", "log-retention"]
+ * logExperiments.map((e) => e.name); // ["log-eos", "log-retention", "log-recovery"]
  * ```
  * @module
  */
 import { logEosExperiment } from "./eos.ts";
+import { logRecoveryExperiment } from "./recovery.ts";
 import { logRetentionExperiment } from "./retention.ts";
 
 export * from "./eos.ts";
+export * from "./recovery.ts";
 export * from "./retention.ts";
 export * from "./table.ts";
 export * from "./system.ts";
 
 /** Every experiment of the commit log. */
-export const logExperiments = [logEosExperiment, logRetentionExperiment];
+export const logExperiments = [logEosExperiment, logRetentionExperiment, logRecoveryExperiment];

@@ -40,6 +40,12 @@ export interface LogOptions {
   bug: "none" | keyof typeof logBugDocs;
   /** Segment size (default 16 KiB) and retention and cleaning (default: keep everything, no cleaner). */
   segmentBytesMax?: number;
+  /** With `interval`: how often appends are flushed (default 5 ms). */
+  fsyncIntervalUs?: number;
+  /** Recovery: whether the recovery-point checkpoint is kept (default true), whether indexes are flushed at roll (default true), and how fast recovery reads (default 100 MB/s). */
+  recoveryPointCheckpoint?: boolean;
+  indexFsyncAtRoll?: boolean;
+  recoveryBytesPerSecond?: number;
   retention?: {
     retentionUs: number;
     retentionBytes: number;
@@ -70,8 +76,8 @@ export const logSystem: SystemDefinition<LogMessage, LogOptions> = {
     const bugs = logBugsFor(options.bug);
     const assignmentByIndex = assignReplicas(options);
     const brokers = new Map<number, BrokerView>();
-    // Every incarnation's view, for the recovery figures.
-    const incarnations: BrokerView[] = [];
+    // Every incarnation's view, by broker, for the recovery figures.
+    const incarnations = new Map<number, BrokerView[]>();
     const ids: number[] = [];
     for (let i = 0; i < options.servers; i++) {
       ids.push(sim.addNode<LogMessage>({
@@ -81,7 +87,7 @@ export const logSystem: SystemDefinition<LogMessage, LogOptions> = {
             controller: controllerId,
             assignment,
             fsyncPolicy: options.fsyncPolicy,
-            fsyncIntervalUs: 5_000,
+            fsyncIntervalUs: options.fsyncIntervalUs ?? 5_000,
             segmentBytesMax: options.segmentBytesMax ?? 16_384,
             segmentAgeUsMax: 1_000_000,
             indexIntervalBytes: 1_024,
@@ -91,6 +97,9 @@ export const logSystem: SystemDefinition<LogMessage, LogOptions> = {
             lagTimeMaxUs: 100_000,
             minInsyncReplicas: options.minInsyncReplicas,
             highWatermarkCheckpointIntervalUs: 100_000,
+            recoveryPointCheckpoint: options.recoveryPointCheckpoint,
+            indexFsyncAtRoll: options.indexFsyncAtRoll,
+            recoveryBytesPerSecond: options.recoveryBytesPerSecond,
             retentionUs: options.retention?.retentionUs,
             retentionBytes: options.retention?.retentionBytes,
             retentionCheckIntervalUs: options.retention?.checkIntervalUs,
@@ -100,7 +109,7 @@ export const logSystem: SystemDefinition<LogMessage, LogOptions> = {
             bugs,
           });
           brokers.set(api.id, b);
-          incarnations.push(b);
+          incarnations.set(api.id, [...incarnations.get(api.id) ?? [], b]);
           return b;
         },
       }));
@@ -249,14 +258,36 @@ function converged(
   });
 }
 
-function figures(incarnations: readonly BrokerView[]) {
-  let indexesRebuilt = 0, bytesTruncated = 0, recoveries = 0;
-  for (const view of incarnations) {
-    for (const report of view.recoveries()) {
-      recoveries++;
-      indexesRebuilt += report.indexesRebuilt;
-      bytesTruncated += report.bytesTruncated;
+/**
+ * The recovery figures: over every broker start, recoveries, indexes rebuilt and bytes cut; over
+ * the restarts (not the first starts), the segments and bytes recovery read, and the records a
+ * broker had in its logs when it went down that its recovery did not find (the unflushed ones a
+ * power loss took).
+ */
+function figures(incarnations: ReadonlyMap<number, readonly BrokerView[]>) {
+  let indexesRebuilt = 0, timeIndexesRebuilt = 0, bytesTruncated = 0, recoveries = 0;
+  let segmentsScanned = 0, bytesScanned = 0, recordsLost = 0;
+  for (const views of incarnations.values()) {
+    for (const [i, view] of views.entries()) {
+      for (const report of view.recoveries()) {
+        recoveries++;
+        indexesRebuilt += report.indexesRebuilt;
+        timeIndexesRebuilt += report.timeIndexesRebuilt;
+        bytesTruncated += report.bytesTruncated;
+        if (i === 0) continue;
+        segmentsScanned += report.segmentsScanned;
+        bytesScanned += report.bytesScanned;
+        recordsLost += Math.max(0, views[i - 1].replica(report.partition).endOffset - report.endOffset);
+      }
     }
   }
-  return { logRecoveries: recoveries, logIndexesRebuilt: indexesRebuilt, logBytesTruncated: bytesTruncated };
+  return {
+    logRecoveries: recoveries,
+    logIndexesRebuilt: indexesRebuilt,
+    logTimeIndexesRebuilt: timeIndexesRebuilt,
+    logBytesTruncated: bytesTruncated,
+    logRecoverySegmentsScanned: segmentsScanned,
+    logRecoveryBytesScanned: bytesScanned,
+    logRecordsLostAtRestart: recordsLost,
+  };
 }
