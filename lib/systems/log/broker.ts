@@ -81,9 +81,11 @@ export interface BrokerOptions {
   bugs: LogBugs;
 }
 
-/** A produce waiting for the high watermark to pass its record. */
+/** A produce waiting for the high watermark to pass its record (a batch's: its last). */
 interface PendingProduce {
   offset: number;
+  /** A batch's first offset, which the answer carries. */
+  baseOffset?: number;
   client: number;
   requestId: number;
 }
@@ -331,7 +333,7 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
       // Kafka's NotEnoughReplicasAfterAppend: the record is in the log, but fewer replicas than
       // asked hold it; the producer retries and the retry is recognised as a duplicate.
       if (isrSize < options.minInsyncReplicas) answerProduce(p.client, p.requestId, { error: "notEnoughReplicas" });
-      else answerProduce(p.client, p.requestId, { offset: p.offset });
+      else answerProduce(p.client, p.requestId, { offset: p.baseOffset ?? p.offset });
     }
   }
 
@@ -360,11 +362,13 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
     }
     if (verdict.kind === "unknownProducer") return answerProduce(from, m.requestId, { error: "unknownProducer" });
     let offset: number;
+    const more = m.moreValues ?? [];
     if (verdict.kind === "duplicate") {
+      // With one request in flight per partition, a repeated batch is the last one, whole.
       offset = verdict.offset;
     } else {
       if (replica.pending.length >= pendingProducesMax) return answerProduce(from, m.requestId, { error: "timeout" });
-      offset = replica.log.append({
+      const first = {
         leaderEpoch: replica.state!.leaderEpoch,
         producerId: m.producerId,
         producerEpoch: m.producerEpoch,
@@ -373,15 +377,39 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
         value: m.value,
         ...(m.key === undefined ? {} : { key: m.key }),
         ...(m.tombstone ? { tombstone: true } : {}),
-      }, api.monotonicUs()).offset;
+      };
+      if (more.length === 0) {
+        offset = replica.log.append(first, api.monotonicUs()).offset;
+      } else {
+        // The batch's records are built whole (offsets, timestamp, batch mark), so the log keeps them as they are.
+        const base = replica.log.endOffset();
+        const batch: LogRecord[] = [{ ...first, offset: base, batchRecords: more.length + 1 }];
+        for (let i = 0; i < more.length; i++) {
+          batch.push({
+            offset: base + 1 + i,
+            timestampUs: first.timestampUs,
+            leaderEpoch: first.leaderEpoch,
+            producerId: first.producerId,
+            producerEpoch: first.producerEpoch,
+            sequence: m.sequence + 1 + i,
+            value: more[i],
+          });
+        }
+        offset = replica.log.appendBatch(batch, api.monotonicUs()).at(-1)!.offset;
+      }
     }
-    respondWhenReplicated(replica, { offset, client: from, requestId: m.requestId }, m.acks);
+    const produce = { offset, client: from, requestId: m.requestId };
+    respondWhenReplicated(
+      replica,
+      more.length === 0 ? produce : { ...produce, baseOffset: offset - more.length },
+      m.acks,
+    );
   }
 
   function respondWhenReplicated(replica: Replica, produce: PendingProduce, acks: Acks): void {
     if (acks === 0) return;
     if (acks === 1 || produce.offset < replica.highWatermark) {
-      return answerProduce(produce.client, produce.requestId, { offset: produce.offset });
+      return answerProduce(produce.client, produce.requestId, { offset: produce.baseOffset ?? produce.offset });
     }
     replica.pending.push(produce);
     replica.pending.sort((a, b) => a.offset - b.offset);
@@ -464,12 +492,21 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
     const first = m.records[0];
     // An answer to an older fetch starts below our end; a compacted leader's may start past it.
     if (first !== undefined && first.offset < replica.log.endOffset()) return;
-    for (const record of m.records) {
-      assert(
-        record.leaderEpoch <= m.leaderEpoch,
-        `record of epoch ${record.leaderEpoch} from a leader in ${m.leaderEpoch}`,
-      );
-      replica.log.append(record, api.monotonicUs());
+    // Each batch the leader wrote in one append is written here in one append too.
+    for (let i = 0; i < m.records.length;) {
+      const first = m.records[i];
+      let end = i + 1;
+      if (first.batchRecords !== undefined) {
+        while (end < m.records.length && m.records[end].offset < first.offset + first.batchRecords) end++;
+      }
+      const batch = m.records.slice(i, end);
+      for (const record of batch) {
+        if (record.leaderEpoch > m.leaderEpoch) {
+          assert(false, `record of epoch ${record.leaderEpoch} from a leader in ${m.leaderEpoch}`);
+        }
+      }
+      replica.log.appendBatch(batch, api.monotonicUs());
+      i = end;
     }
     replica.highWatermark = Math.max(replica.highWatermark, Math.min(m.highWatermark, replica.log.endOffset()));
     replica.nextFetchUs = m.records.length === 0 ? api.monotonicUs() + options.fetchIntervalUs : 0;

@@ -28,7 +28,15 @@
 import { assert, InputError } from "../../assert.ts";
 import type { ClientContext, Outcome, Request, SystemClient } from "../../sim/mod.ts";
 import type { LogBugs } from "./bugs.ts";
-import { type Acks, fetchRecordsMax, type LogMessage, type LogRecord, noLeader, type ProduceError } from "./types.ts";
+import {
+  type Acks,
+  batchRecordsMax,
+  fetchRecordsMax,
+  type LogMessage,
+  type LogRecord,
+  noLeader,
+  type ProduceError,
+} from "./types.ts";
 
 /**
  * What a `send` writes: an unkeyed value, or a keyed record whose null value is a tombstone.
@@ -42,6 +50,18 @@ function sendValue(value: unknown): SendValue {
     throw new InputError(`a keyed send is { key: string, value: string | null }; got ${JSON.stringify(value)}`);
   }
   return { key: v.key, value: v.value };
+}
+
+/** A `sendBatch` request's value: unkeyed values, at least one and at most {@linkcode batchRecordsMax}. */
+function batchValues(value: unknown): string[] {
+  if (!Array.isArray(value) || value.length === 0 || value.length > batchRecordsMax) {
+    throw new InputError(
+      `a sendBatch request's value is an array of 1 to ${batchRecordsMax} values; got ${
+        Array.isArray(value) ? `${value.length} values` : JSON.stringify(value)
+      }`,
+    );
+  }
+  return value.map(String);
 }
 
 /** A poll's request value may cap the records it reads (`{ recordsMax }`, a slow reader). */
@@ -114,12 +134,18 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
   const producerId = () => context.session * producerIdsPerSession + producerGeneration;
 
   /** Sends `message` (built with a fresh request id) to `to` and waits for its reply or a timeout. */
-  function request(to: number, build: (id: number) => LogMessage, onReply: (r: Reply) => void, onTimeout: () => void) {
+  function request(
+    to: number,
+    build: (id: number) => LogMessage,
+    onReply: (r: Reply) => void,
+    onTimeout: () => void,
+    sizeBytes?: number,
+  ) {
     assert(waiting === undefined, "a client has one request in flight");
     const id = ++requestId;
     const timer = context.setTimer(options.timeoutUs, { requestId: id });
     waiting = { id, onReply, onTimeout, timer };
-    context.send(to, build(id));
+    context.send(to, build(id), sizeBytes);
   }
 
   function after(delayUs: number, then: () => void): void {
@@ -163,16 +189,21 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
    * The sequence number a retry carries: the one place the sequence bug is consulted. The correct
    * producer repeats the first attempt's number, which is what lets the leader recognise it.
    */
-  function retrySequence(partition: number, first: number): number {
+  function retrySequence(partition: number, first: number, count: number): number {
     if (!options.bugs.producerResetsSequenceOnRetry) return first;
     const fresh = nextSequence.get(partition) ?? 0;
-    nextSequence.set(partition, fresh + 1);
+    nextSequence.set(partition, fresh + count);
     return fresh;
   }
 
-  function send(partition: number, record: SendValue, done: (o: Outcome) => void): void {
+  /**
+   * Sends one record, or a batch of unkeyed values (`string[]`: one request, sequences one after
+   * another, acknowledged with the first's offset).
+   */
+  function send(partition: number, record: SendValue | string[], done: (o: Outcome) => void): void {
+    const count = Array.isArray(record) ? record.length : 1;
     const sequence = nextSequence.get(partition) ?? 0;
-    nextSequence.set(partition, sequence + 1);
+    nextSequence.set(partition, sequence + count);
     if (options.acks === 0) {
       return withLeader(partition, 0, (leader) => {
         context.send(leader, produceMessage(0, partition, sequence, record));
@@ -189,11 +220,17 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
     const attempt = (n: number, seq: number) => {
       if (n >= options.attemptsMax) return giveUp();
       withLeader(partition, n, (leader) => {
-        request(leader, (id) => produceMessage(id, partition, seq, record), (r) => {
-          if (r.type !== "produceResponse") return attempt(n + 1, seq);
-          if (r.error === undefined) return done({ type: "ok", value: r.offset });
-          onProduceError(r.error, partition, () => attempt(n + 1, retrySequence(partition, seq)), giveUp);
-        }, () => attempt(n + 1, retrySequence(partition, seq)));
+        request(
+          leader,
+          (id) => produceMessage(id, partition, seq, record),
+          (r) => {
+            if (r.type !== "produceResponse") return attempt(n + 1, seq);
+            if (r.error === undefined) return done({ type: "ok", value: r.offset });
+            onProduceError(r.error, partition, () => attempt(n + 1, retrySequence(partition, seq, count)), giveUp);
+          },
+          () => attempt(n + 1, retrySequence(partition, seq, count)),
+          count === 1 ? undefined : 64 + 48 * count,
+        );
       }, giveUp);
     };
     attempt(0, sequence);
@@ -210,12 +247,16 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
     giveUp();
   }
 
-  function produceMessage(id: number, partition: number, sequence: number, record: SendValue): LogMessage {
-    const keyed = typeof record === "string" ? { value: record } : {
-      key: record.key,
-      value: record.value ?? "",
-      ...(record.value === null ? { tombstone: true } : {}),
-    };
+  function produceMessage(id: number, partition: number, sequence: number, record: SendValue | string[]): LogMessage {
+    const keyed = Array.isArray(record)
+      ? { value: record[0], ...(record.length > 1 ? { moreValues: record.slice(1) } : {}) }
+      : typeof record === "string"
+      ? { value: record }
+      : {
+        key: record.key,
+        value: record.value ?? "",
+        ...(record.value === null ? { tombstone: true } : {}),
+      };
     return {
       type: "produce",
       requestId: id,
@@ -376,9 +417,12 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
       const partition = partitionOf(req);
       if (req.f === "offsetForTime") return offsetForTime(partition, requestedTimestamp(req.value), 0, done);
       if (req.f === "send") return send(partition, sendValue(req.value), done);
+      if (req.f === "sendBatch") return send(partition, batchValues(req.value), done);
       if (req.f === "poll") return poll(partition, pollRecordsMax(req.value), done);
       if (req.f === "drain") return drain(partition, done);
-      throw new Error(`the log client does send, poll, drain and offsetForTime; got ${JSON.stringify(req.f)}`);
+      throw new Error(
+        `the log client does send, sendBatch, poll, drain and offsetForTime; got ${JSON.stringify(req.f)}`,
+      );
     },
     onMessage(_from, m) {
       if (waiting === undefined || !("requestId" in m) || m.requestId !== waiting.id) return;

@@ -24,7 +24,7 @@ import { concatBytes } from "../../base/mod.ts";
 import type { DiskCompletion, NodeDiskApi } from "../../sim/mod.ts";
 import { EpochCache } from "./epoch_cache.ts";
 import { ProducerState } from "./producer_state.ts";
-import { decodeRecord, encodeRecord } from "./records.ts";
+import { decodeRecord, encodeRecord, encodeRecords } from "./records.ts";
 import { type FsyncPolicy, type LogRecord, partitionRecordsMax } from "./types.ts";
 
 /** How a partition log is laid out and flushed. */
@@ -55,6 +55,9 @@ export interface PartitionLogOptions {
   /** The cleaner drops tombstones at once (the planted bug `tombstoneDroppedEarly`). */
   dropTombstonesAtOnce?: boolean;
 }
+
+/** A record to append: the log gives it its offset (unless a follower copies the leader's) and, unless given, its timestamp. */
+export type AppendedRecord = Omit<LogRecord, "offset" | "timestampUs"> & { offset?: number; timestampUs?: number };
 
 /** A segment retention deleted: its bytes and when it became eligible for deletion. */
 export interface DeletedSegment {
@@ -292,7 +295,10 @@ export class PartitionLog {
     return record?.offset === offset ? record : undefined;
   }
 
-  /** Up to `countMax` records with offsets in [from, to), ascending; `from` must be in the log. */
+  /**
+   * Up to `countMax` records with offsets in [from, to), ascending, and past `countMax` to the end
+   * of a batch begun (a batch is handed on whole, as Kafka's fetch does); `from` must be in the log.
+   */
   read(from: number, to: number, countMax: number): LogRecord[] {
     assert(
       from >= this.#startOffset && from <= this.#endOffset,
@@ -300,8 +306,12 @@ export class PartitionLog {
     );
     const first = this.#indexOf(from);
     const out: LogRecord[] = [];
-    for (let i = first; i < this.#records.length && out.length < countMax && this.#records[i].offset < to; i++) {
-      out.push(this.#records[i]);
+    let batchEndOffset = -1;
+    for (let i = first; i < this.#records.length && this.#records[i].offset < to; i++) {
+      const record = this.#records[i];
+      if (out.length >= countMax && record.offset > batchEndOffset) break;
+      if (record.batchRecords !== undefined) batchEndOffset = record.offset + record.batchRecords - 1;
+      out.push(record);
     }
     return out;
   }
@@ -321,43 +331,68 @@ export class PartitionLog {
    * Appends a record at the log end (a leader's), or at its own offset past the end (a follower
    * copying a compacted leader, whose log has gaps), rolling the segment first if it is full or old.
    */
-  append(
-    record: Omit<LogRecord, "offset" | "timestampUs"> & { offset?: number; timestampUs?: number },
-    nowUs: number,
-  ): LogRecord {
-    const full: LogRecord = {
-      ...record,
-      offset: record.offset ?? this.endOffset(),
-      timestampUs: record.timestampUs ?? nowUs,
-    };
-    assert(full.offset >= this.#endOffset, `append at ${full.offset} below the log end ${this.#endOffset}`);
-    assert(
-      full.offset < partitionRecordsMax,
-      `partition ${this.#options.partition} passed ${partitionRecordsMax} records`,
-    );
-    const bytes = encodeRecord(full);
+  append(record: AppendedRecord, nowUs: number): LogRecord {
+    return this.appendBatch([record], nowUs)[0];
+  }
+
+  /**
+   * Appends records in one write, as Kafka appends a record batch: the segment rolls first if the
+   * batch would not fit (a batch never spans two segments), each record gets its index entries by
+   * the usual rule, written in one append per index file. A batch of several records is marked on
+   * its first record (`batchRecords`, in memory only) so that reads hand it to followers whole.
+   */
+  appendBatch(records: readonly AppendedRecord[], nowUs: number): LogRecord[] {
+    assert(records.length > 0, "an empty batch");
+    const full: LogRecord[] = [];
+    let nextOffset = this.#endOffset;
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i];
+      const offset = record.offset ?? nextOffset;
+      // Checked before the messages are built: this loop runs for every record appended.
+      if (offset < nextOffset) assert(false, `append at ${offset} below the log end ${nextOffset}`);
+      if (offset >= partitionRecordsMax) {
+        assert(false, `partition ${this.#options.partition} passed ${partitionRecordsMax} records`);
+      }
+      full.push(logRecordOf(record, offset, nowUs, i === 0 && records.length > 1 ? records.length : undefined));
+      nextOffset = offset + 1;
+    }
+    const { bytes: batch, sizes } = framesOf(full);
+    const batchBytes = batch.length;
     let active = this.#segments.at(-1)!;
-    const tooBig = active.sizeBytes > 0 && active.sizeBytes + bytes.length > this.#options.segmentBytesMax;
+    const tooBig = active.sizeBytes > 0 && active.sizeBytes + batchBytes > this.#options.segmentBytesMax;
     const tooOld = active.sizeBytes > 0 && nowUs - active.createdUs > this.#options.segmentAgeUsMax;
     if (tooBig || tooOld) active = this.#roll(nowUs);
-    if (full.timestampUs > active.largestTimestampUs) {
-      active.largestTimestampUs = full.timestampUs;
-      active.offsetOfLargestTimestamp = full.offset;
+    const offsetEntries: Uint8Array[] = [];
+    const timeEntries: Uint8Array[] = [];
+    for (let i = 0; i < full.length; i++) {
+      const record = full[i];
+      if (record.timestampUs > active.largestTimestampUs) {
+        active.largestTimestampUs = record.timestampUs;
+        active.offsetOfLargestTimestamp = record.offset;
+      }
+      if (active.bytesSinceIndexEntry >= this.#options.indexIntervalBytes || active.sizeBytes === 0) {
+        offsetEntries.push(indexEntry(record.offset - active.baseOffset, active.sizeBytes));
+        if (active.largestTimestampUs > active.lastTimeIndexTimestampUs) {
+          timeEntries.push(
+            timeIndexEntry(active.largestTimestampUs, active.offsetOfLargestTimestamp - active.baseOffset),
+          );
+          active.lastTimeIndexTimestampUs = active.largestTimestampUs;
+        }
+        active.bytesSinceIndexEntry = 0;
+      }
+      this.#positions.push(active.sizeBytes);
+      active.sizeBytes += sizes[i];
+      active.bytesSinceIndexEntry += sizes[i];
+      this.#records.push(record);
+      this.epochs.assign(record.leaderEpoch, record.offset);
+      this.producers.update(record);
     }
-    if (active.bytesSinceIndexEntry >= this.#options.indexIntervalBytes || active.sizeBytes === 0) {
-      this.#disk.append(active.indexFile, indexEntry(full.offset - active.baseOffset, active.sizeBytes));
-      this.#maybeAppendTimeIndexEntry(active);
-      active.bytesSinceIndexEntry = 0;
-    }
-    this.#disk.append(active.file, bytes, this.#tag("append", full.offset + 1));
-    this.#positions.push(active.sizeBytes);
-    active.sizeBytes += bytes.length;
-    active.bytesSinceIndexEntry += bytes.length;
+    if (offsetEntries.length > 0) this.#disk.append(active.indexFile, joined(offsetEntries));
+    if (timeEntries.length > 0) this.#disk.append(active.timeIndexFile, joined(timeEntries));
+    const last = full[full.length - 1];
+    this.#disk.append(active.file, batch, this.#tag("append", last.offset + 1));
     active.dirty = true;
-    this.#records.push(full);
-    this.#endOffset = full.offset + 1;
-    this.epochs.assign(full.leaderEpoch, full.offset);
-    this.producers.update(full);
+    this.#endOffset = last.offset + 1;
     this.#noteSizeEligibility(nowUs);
     return full;
   }
@@ -919,6 +954,63 @@ function indexEntry(relativeOffset: number, position: number): Uint8Array {
   view.setUint32(0, relativeOffset);
   view.setUint32(4, position);
   return bytes;
+}
+
+/**
+ * The record as the log keeps it. A record that already is one (a follower copying its leader's,
+ * in the same batch) is kept as it is, not copied: records are never changed once appended, so
+ * the replicas share them.
+ */
+function logRecordOf(
+  record: AppendedRecord,
+  offset: number,
+  nowUs: number,
+  batchRecords: number | undefined,
+): LogRecord {
+  if (record.offset === offset && record.timestampUs !== undefined && record.batchRecords === batchRecords) {
+    return record as LogRecord;
+  }
+  // Field by field rather than by a spread: this runs for every record a leader appends.
+  const full: LogRecord = {
+    offset,
+    timestampUs: record.timestampUs ?? nowUs,
+    leaderEpoch: record.leaderEpoch,
+    producerId: record.producerId,
+    producerEpoch: record.producerEpoch,
+    sequence: record.sequence,
+    value: record.value,
+  };
+  if (record.key !== undefined) full.key = record.key;
+  if (record.tombstone) full.tombstone = true;
+  if (record.deleteHorizonUs !== undefined) full.deleteHorizonUs = record.deleteHorizonUs;
+  if (batchRecords !== undefined) full.batchRecords = batchRecords;
+  return full;
+}
+
+/**
+ * The frames of recent batches of several records, by their first record: a follower appending
+ * the very records its leader appended (replicas share them) writes the leader's bytes, as a Kafka
+ * follower writes the batch it fetched, instead of encoding them again. A cache only: the bytes
+ * are what encoding would give, so a miss changes nothing but the time taken.
+ */
+const recentBatchFrames = new Map<LogRecord, { bytes: Uint8Array; sizes: number[] }>();
+const recentBatchFramesMax = 1024;
+
+function framesOf(records: readonly LogRecord[]): { bytes: Uint8Array; sizes: number[] } {
+  if (records.length === 1) return encodeRecords(records);
+  const cached = recentBatchFrames.get(records[0]);
+  if (cached !== undefined && cached.sizes.length === records.length) return cached;
+  const frames = encodeRecords(records);
+  if (recentBatchFrames.size >= recentBatchFramesMax) {
+    recentBatchFrames.delete(recentBatchFrames.keys().next().value!);
+  }
+  recentBatchFrames.set(records[0], frames);
+  return frames;
+}
+
+/** One array of several, without a copy when there is only one. */
+function joined(parts: Uint8Array[]): Uint8Array {
+  return parts.length === 1 ? parts[0] : concatBytes(parts);
 }
 
 function timeIndexEntry(timestampUs: number, relativeOffset: number): Uint8Array {

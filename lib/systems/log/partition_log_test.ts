@@ -249,3 +249,44 @@ Deno.test("recovery reads only the segments at or after the recovery point; with
   assert.ok(h.current.report!.indexBytesRead > 0, "the older segments' indexes are checked");
   assert.equal(h.current.log!.endOffset(), 40);
 });
+
+Deno.test("a batch is appended in one write, and a read hands it on whole past its record limit", () => {
+  const h = harness("always");
+  h.append(2);
+  const log = h.current.log!;
+  const batch = Array.from({ length: 10 }, (_, i) => ({
+    leaderEpoch: 1,
+    producerId: 2,
+    producerEpoch: 0,
+    sequence: i,
+    value: `b${i}`,
+  }));
+  const appended = log.appendBatch(batch, 0);
+  assert.deepEqual(appended.map((r) => r.offset), [2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  assert.equal(appended[0].batchRecords, 10);
+  assert.ok(appended.slice(1).every((r) => r.batchRecords === undefined));
+  assert.deepEqual(log.read(0, 12, 3).map((r) => r.offset), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], "the batch whole");
+  assert.deepEqual(log.read(0, 12, 2).map((r) => r.offset), [0, 1], "no batch begun");
+  h.settle();
+  assert.equal(log.durableEndOffset(), 12);
+  h.crashAndRestart("lose");
+  assert.deepEqual(h.current.log!.read(0, 12, Infinity).map((r) => r.value).slice(2), batch.map((r) => r.value));
+});
+
+Deno.test("a follower appending its leader's batch keeps the same records and writes the same bytes", () => {
+  const leader = harness("always"), follower = harness("always");
+  const batch = Array.from({ length: 5 }, (_, i) => ({
+    leaderEpoch: 1,
+    producerId: 2,
+    producerEpoch: 0,
+    sequence: i,
+    value: `b${i}`,
+  }));
+  const appended = leader.current.log!.appendBatch(batch, 7);
+  const copied = follower.current.log!.appendBatch(leader.current.log!.read(0, 5, 1), 99);
+  assert.ok(copied.every((r, i) => r === appended[i]), "the replicas share the records");
+  leader.settle();
+  follower.settle();
+  const file = leader.current.api!.disk.list().find((f) => f.endsWith(".log"))!;
+  assert.deepEqual(follower.current.api!.disk.read(file), leader.current.api!.disk.read(file));
+});

@@ -59,7 +59,7 @@ export class ProducerState {
    * as they come, without judging their sequence: the leader judged them when it appended them.
    */
   update(record: { producerId: number; producerEpoch: number; sequence: number; offset: number }): void {
-    assert(record.sequence >= 0 && record.offset >= 0, `record ${record.offset}: sequence ${record.sequence}`);
+    if (record.sequence < 0 || record.offset < 0) assert(false, `record ${record.offset}: sequence ${record.sequence}`);
     this.#producers.set(record.producerId, {
       producerEpoch: record.producerEpoch,
       lastSequence: record.sequence,

@@ -35,6 +35,11 @@ export interface LogRecord {
    * monotonic clock, µs) the next clean may drop it (KIP-534's delete horizon).
    */
   deleteHorizonUs?: number;
+  /**
+   * In memory only, not in the frame: on the first record of a batch of several appended in one
+   * write, the batch's record count, so that replication hands the batch on whole.
+   */
+  batchRecords?: number;
 }
 
 /** How often a log makes its appends durable. */
@@ -80,6 +85,11 @@ export type BrokerMessage =
     /** A keyed record's key; with `tombstone`, a delete of the key (its value is empty). */
     key?: string;
     tombstone?: boolean;
+    /**
+     * A batch (Kafka's record batch): further unkeyed records after `value`, with the sequences
+     * after `sequence`, appended in one write and acknowledged together with the first's offset.
+     */
+    moreValues?: string[];
   }
   | { type: "fetch"; partition: number; leaderEpoch: number; fetchOffset: number; replica: number }
   | { type: "fetchResponse"; partition: number; leaderEpoch: number; records: LogRecord[]; highWatermark: number }
@@ -138,5 +148,7 @@ export const fetchRecordsMax = 64;
 export const pendingProducesMax = 4096;
 /** Partitions a topic may have. */
 export const partitionsMax = 64;
+/** Records a produce request may carry. */
+export const batchRecordsMax = 10_000;
 /** Records a partition's log may hold: a run that exceeds it is refused loudly rather than slowed. */
 export const partitionRecordsMax = 1_000_000;

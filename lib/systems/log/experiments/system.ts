@@ -229,11 +229,14 @@ function committedDisagreement(
       const to = Math.min(a.r!.highWatermark, c.r!.highWatermark, a.r!.endOffset, c.r!.endOffset);
       const from = Math.max(a.r!.startOffset, c.r!.startOffset, final ? 0 : to - recentRecordsCompared);
       if (from >= to) continue;
-      // Retention and cleaning run on each replica at its own pace: compare the offsets both hold.
-      const right = new Map(c.r!.records(from, to).map((r) => [r.offset, r]));
-      for (const left of a.r!.records(from, to)) {
-        const other = right.get(left.offset);
-        if (other === undefined) continue;
+      // Retention and cleaning run on each replica at its own pace: compare the offsets both hold,
+      // walking the two ascending lists side by side.
+      const lefts = a.r!.records(from, to), rights = c.r!.records(from, to);
+      for (let i = 0, j = 0; i < lefts.length; i++) {
+        const left = lefts[i];
+        while (j < rights.length && rights[j].offset < left.offset) j++;
+        const other = rights[j];
+        if (other === undefined || other.offset !== left.offset || other === left) continue;
         if (left.value !== other.value || left.leaderEpoch !== other.leaderEpoch) {
           return `partition ${partition}: brokers ${a.b} and ${c.b} differ at committed offset ${left.offset} ` +
             `(${JSON.stringify(left.value)} in epoch ${left.leaderEpoch} vs ${JSON.stringify(other.value)})`;
