@@ -993,19 +993,27 @@ function logRecordOf(
  * follower writes the batch it fetched, instead of encoding them again. A cache only: the bytes
  * are what encoding would give, so a miss changes nothing but the time taken.
  */
-const recentBatchFrames = new Map<LogRecord, { bytes: Uint8Array; sizes: number[] }>();
+const recentBatchFrames = new Map<LogRecord, { records: readonly LogRecord[]; bytes: Uint8Array; sizes: number[] }>();
 const recentBatchFramesMax = 1024;
 
 function framesOf(records: readonly LogRecord[]): { bytes: Uint8Array; sizes: number[] } {
   if (records.length === 1) return encodeRecords(records);
+  // The very same records, one by one: a batch cut by a truncation and followed by another may
+  // start with the same first record and have the same length.
   const cached = recentBatchFrames.get(records[0]);
-  if (cached !== undefined && cached.sizes.length === records.length) return cached;
-  const frames = encodeRecords(records);
+  if (cached !== undefined && sameRecords(cached.records, records)) return cached;
+  const frames = { records, ...encodeRecords(records) };
   if (recentBatchFrames.size >= recentBatchFramesMax) {
     recentBatchFrames.delete(recentBatchFrames.keys().next().value!);
   }
   recentBatchFrames.set(records[0], frames);
   return frames;
+}
+
+function sameRecords(a: readonly LogRecord[], b: readonly LogRecord[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** One array of several, without a copy when there is only one. */

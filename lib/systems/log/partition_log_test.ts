@@ -290,3 +290,21 @@ Deno.test("a follower appending its leader's batch keeps the same records and wr
   const file = leader.current.api!.disk.list().find((f) => f.endsWith(".log"))!;
   assert.deepEqual(follower.current.api!.disk.read(file), leader.current.api!.disk.read(file));
 });
+
+Deno.test("a batch cut by a truncation and followed by another is copied with the new records' bytes", () => {
+  const leader = harness("always"), follower = harness("always");
+  const batch = (values: string[], from: number) =>
+    values.map((value, i) => ({ leaderEpoch: 1, producerId: 2, producerEpoch: 0, sequence: from + i, value }));
+  leader.current.log!.appendBatch(batch(["a0", "a1", "a2", "a3", "a4"], 0), 0);
+  leader.settle();
+  leader.current.log!.truncateTo(2);
+  leader.current.log!.appendBatch(batch(["b2", "b3", "b4"], 2), 0);
+  // The first record still says its batch had five: the read hands on five, the new three among them.
+  const fetched = leader.current.log!.read(0, 5, 1);
+  assert.deepEqual(fetched.map((r) => r.value), ["a0", "a1", "b2", "b3", "b4"]);
+  follower.current.log!.appendBatch(fetched, 0);
+  leader.settle();
+  follower.settle();
+  const file = leader.current.api!.disk.list().find((f) => f.endsWith(".log"))!;
+  assert.deepEqual(follower.current.api!.disk.read(file), leader.current.api!.disk.read(file));
+});
