@@ -25,7 +25,7 @@
  * @example
  * ```ts
  * import { logRecoveryExperiment } from "./recovery.ts";
- * const output = logRecoveryExperiment.run({ durationUs: 1_000_000 }, 1);
+ * const output = logRecoveryExperiment.run({ durationUs: 1_000_000, crashAtUs: 800_000 }, 1);
  * (output.figures.recoveryUsMax as number) > 0; // true
  * ```
  * @module
