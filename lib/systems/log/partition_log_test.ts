@@ -308,3 +308,15 @@ Deno.test("a batch cut by a truncation and followed by another is copied with th
   const file = leader.current.api!.disk.list().find((f) => f.endsWith(".log"))!;
   assert.deepEqual(follower.current.api!.disk.read(file), leader.current.api!.disk.read(file));
 });
+
+Deno.test("the active segment rolls by time: an append to a segment older than segmentAgeUsMax starts a new one", () => {
+  const h = harness("always", 1 << 20, { segmentAgeUsMax: 1_000 });
+  const log = h.current.log!;
+  const record = (sequence: number) => ({ leaderEpoch: 1, producerId: 1, producerEpoch: 0, sequence, value: "v" });
+  log.append(record(0), 10);
+  log.append(record(1), 900);
+  assert.equal(log.segments().length, 1, "young enough");
+  log.append(record(2), 1_011);
+  assert.deepEqual(log.segments().map((s) => s.baseOffset), [0, 2]);
+  assert.deepEqual(log.largestTimestamps(), [900, 1_011]);
+});
