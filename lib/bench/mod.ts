@@ -14,3 +14,4 @@ export * from "./check.ts";
 export * from "./raft.ts";
 export * from "./sweep.ts";
 export * from "./kv.ts";
+export * from "./log.ts";

@@ -8,7 +8,7 @@
  */
 import { InputError } from "../assert.ts";
 import { describeParams } from "../params.ts";
-import { benchCheck, benchKernel, benchKv, benchRaft, benchSweep } from "../bench/mod.ts";
+import { benchCheck, benchKernel, benchKv, benchLog, benchRaft, benchSweep } from "../bench/mod.ts";
 import { exitCodeOf } from "../check/mod.ts";
 import {
   cellKey,
@@ -90,7 +90,7 @@ export const internalErrorExitCode = 4;
 function commandOf(args: string[]): { command: CommandSpec; rest: string[] } {
   const [name, ...rest] = args;
   if (name === "bench") {
-    const benchmarks = ["kernel", "check", "sweep", "raft", "kv"];
+    const benchmarks = ["kernel", "check", "sweep", "raft", "kv", "log"];
     const command = commandNamed(`bench ${rest[0]}`);
     if (command === undefined) {
       throw new InputError(
@@ -190,6 +190,7 @@ async function main(args: string[]): Promise<number> {
     case "bench sweep":
     case "bench raft":
     case "bench kv":
+    case "bench log":
       return await benchCommand(command.name, values);
     case "notebook":
       await ensureJupyter();
@@ -280,6 +281,14 @@ async function benchCommand(name: string, values: Values): Promise<number> {
     figures = benchRaft({ runs: count("runs", 5), clients: count("clients", 50), durationUs: 5_000_000 });
   } else if (name === "bench kv") {
     figures = benchKv({ runs: count("runs", 5), clients: count("clients", 50), durationUs: 3_000_000 });
+  } else if (name === "bench log") {
+    figures = benchLog({
+      runs: count("runs", 5),
+      producers: count("producers", 12),
+      partitions: 6,
+      batchRecords: count("batch", 1_000),
+      durationUs: 200_000,
+    });
   } else if (name === "bench sweep") {
     figures = benchSweep({ runs: count("runs", 3), cells: count("cells", 16, 2) });
   } else {

@@ -292,6 +292,18 @@ export const commands: readonly CommandSpec[] = [
     options: { runs, clients: { type: "string", value: "N", description: "client processes (default 50)" } },
   },
   {
+    name: "bench log",
+    positionals: "",
+    positionalsMin: 0,
+    positionalsMax: 0,
+    summary: "the commit log: acknowledged records per wall-clock second, 3 replicas, acks=all, batched produce",
+    options: {
+      runs,
+      producers: { type: "string", value: "N", description: "producer processes (default 12)" },
+      batch: { type: "string", value: "N", description: "records per produce request (default 1000)" },
+    },
+  },
+  {
     name: "merge",
     positionals: "DIR [...]",
     positionalsMin: 1,

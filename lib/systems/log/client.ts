@@ -1,6 +1,7 @@
 /**
- * The client the harness drives: an idempotent producer (`send`) and a consumer of a group
- * (`poll`, and `drain` at the end).
+ * The client the harness drives: an idempotent producer (`send`), a consumer of a group
+ * (`poll`, and `drain` at the end), and a lookup of offsets by time (`offsetForTime`, Kafka's
+ * `offsetsForTimes`).
  *
  * The producer finds leaders through the controller's metadata and keeps one request in flight.
  * Each record gets the next sequence number of its partition under the producer's id, and a retry
@@ -31,6 +32,7 @@ import { recordSizeBytes } from "./records.ts";
 import { transactionalProducer, type TransactionalProducerOptions } from "./transactional_producer.ts";
 import {
   type Acks,
+  batchRecordsMax,
   fetchRecordsMax,
   type Isolation,
   type LogMessage,
@@ -53,6 +55,18 @@ function sendValue(value: unknown): SendValue {
   return { key: v.key, value: v.value };
 }
 
+/** A `sendBatch` request's value: unkeyed values, at least one and at most {@linkcode batchRecordsMax}. */
+function batchValues(value: unknown): string[] {
+  if (!Array.isArray(value) || value.length === 0 || value.length > batchRecordsMax) {
+    throw new InputError(
+      `a sendBatch request's value is an array of 1 to ${batchRecordsMax} values; got ${
+        Array.isArray(value) ? `${value.length} values` : JSON.stringify(value)
+      }`,
+    );
+  }
+  return value.map(String);
+}
+
 /** A poll's request value may cap the records it reads (`{ recordsMax }`, a slow reader). */
 function pollRecordsMax(value: unknown): number {
   const asked = (value as { recordsMax?: unknown } | null)?.recordsMax;
@@ -63,6 +77,15 @@ function pollRecordsMax(value: unknown): number {
     );
   }
   return asked as number;
+}
+
+/** An `offsetForTime` request's value is `{ timestampUs }`. */
+function requestedTimestamp(value: unknown): number {
+  const asked = (value as { timestampUs?: unknown } | null)?.timestampUs;
+  if (typeof asked !== "number" || !Number.isFinite(asked)) {
+    throw new InputError(`an offsetForTime request's value is { timestampUs: number }; got ${JSON.stringify(value)}`);
+  }
+  return asked;
 }
 
 /** The marker a read reports when retention moved it past offsets it never read: [from, to). */
@@ -111,7 +134,15 @@ const producerIdsPerSession = 10_000;
 
 type Reply = Extract<
   LogMessage,
-  { type: "produceResponse" | "metadataResponse" | "consumeResponse" | "offsetResponse" | "txnResponse" }
+  {
+    type:
+      | "produceResponse"
+      | "metadataResponse"
+      | "consumeResponse"
+      | "offsetResponse"
+      | "txnResponse"
+      | "listOffsetsResponse";
+  }
 >;
 
 /** A client for one process. */
@@ -127,14 +158,20 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
   const producerId = () => context.session * producerIdsPerSession + producerGeneration;
 
   /** Sends `message` (built with a fresh request id) to `to` and waits for its reply or a timeout. */
-  function request(to: number, build: (id: number) => LogMessage, onReply: (r: Reply) => void, onTimeout: () => void) {
+  function request(
+    to: number,
+    build: (id: number) => LogMessage,
+    onReply: (r: Reply) => void,
+    onTimeout: () => void,
+    sizeBytes?: number,
+  ) {
     assert(waiting === undefined, "a client has one request in flight");
     const id = ++requestId;
     const timer = context.setTimer(options.timeoutUs, { requestId: id });
     waiting = { id, onReply, onTimeout, timer };
     const message = build(id);
-    // A produce carries its record: its size matters once the network has a bandwidth.
-    context.send(to, message, message.type === "produce" ? 64 + recordSizeBytes(message) : undefined);
+    // A produce carries its records: their size matters once the network has a bandwidth.
+    context.send(to, message, sizeBytes ?? (message.type === "produce" ? 64 + recordSizeBytes(message) : undefined));
   }
 
   function after(delayUs: number, then: () => void): void {
@@ -178,10 +215,10 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
    * The sequence number a retry carries: the one place the sequence bug is consulted. The correct
    * producer repeats the first attempt's number, which is what lets the leader recognise it.
    */
-  function retrySequence(partition: number, first: number, sequences = nextSequence): number {
+  function retrySequence(partition: number, first: number, count: number, sequences = nextSequence): number {
     if (!options.bugs.producerResetsSequenceOnRetry) return first;
     const fresh = sequences.get(partition) ?? 0;
-    sequences.set(partition, fresh + 1);
+    sequences.set(partition, fresh + count);
     return fresh;
   }
 
@@ -190,7 +227,7 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
     after,
     withLeader,
     forgetLeader: (partition) => void (leaders[partition] = noLeader),
-    retrySequence: (sequences, partition, first) => retrySequence(partition, first, sequences),
+    retrySequence: (sequences, partition, first) => retrySequence(partition, first, 1, sequences),
     random: () => context.rng.next(),
     nowUs: () => context.monotonicUs(),
     record: (name, value) => context.record(name, value),
@@ -201,9 +238,14 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
     backoffUs: options.backoffUs,
   });
 
-  function send(partition: number, record: SendValue, done: (o: Outcome) => void): void {
+  /**
+   * Sends one record, or a batch of unkeyed values (`string[]`: one request, sequences one after
+   * another, acknowledged with the first's offset).
+   */
+  function send(partition: number, record: SendValue | string[], done: (o: Outcome) => void): void {
+    const count = Array.isArray(record) ? record.length : 1;
     const sequence = nextSequence.get(partition) ?? 0;
-    nextSequence.set(partition, sequence + 1);
+    nextSequence.set(partition, sequence + count);
     if (options.acks === 0) {
       return withLeader(partition, 0, (leader) => {
         context.send(leader, produceMessage(0, partition, sequence, record));
@@ -220,11 +262,17 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
     const attempt = (n: number, seq: number) => {
       if (n >= options.attemptsMax) return giveUp();
       withLeader(partition, n, (leader) => {
-        request(leader, (id) => produceMessage(id, partition, seq, record), (r) => {
-          if (r.type !== "produceResponse") return attempt(n + 1, seq);
-          if (r.error === undefined) return done({ type: "ok", value: r.offset });
-          onProduceError(r.error, partition, () => attempt(n + 1, retrySequence(partition, seq)), giveUp);
-        }, () => attempt(n + 1, retrySequence(partition, seq)));
+        request(
+          leader,
+          (id) => produceMessage(id, partition, seq, record),
+          (r) => {
+            if (r.type !== "produceResponse") return attempt(n + 1, seq);
+            if (r.error === undefined) return done({ type: "ok", value: r.offset });
+            onProduceError(r.error, partition, () => attempt(n + 1, retrySequence(partition, seq, count)), giveUp);
+          },
+          () => attempt(n + 1, retrySequence(partition, seq, count)),
+          count === 1 ? undefined : 64 + 48 * count,
+        );
       }, giveUp);
     };
     attempt(0, sequence);
@@ -241,12 +289,16 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
     giveUp();
   }
 
-  function produceMessage(id: number, partition: number, sequence: number, record: SendValue): LogMessage {
-    const keyed = typeof record === "string" ? { value: record } : {
-      key: record.key,
-      value: record.value ?? "",
-      ...(record.value === null ? { tombstone: true } : {}),
-    };
+  function produceMessage(id: number, partition: number, sequence: number, record: SendValue | string[]): LogMessage {
+    const keyed = Array.isArray(record)
+      ? { value: record[0], ...(record.length > 1 ? { moreValues: record.slice(1) } : {}) }
+      : typeof record === "string"
+      ? { value: record }
+      : {
+        key: record.key,
+        value: record.value ?? "",
+        ...(record.value === null ? { tombstone: true } : {}),
+      };
     return {
       type: "produce",
       requestId: id,
@@ -402,16 +454,45 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
     committedOffset(partition, 0, (offset) => step(offset, 0), gaveUp);
   }
 
+  /**
+   * Kafka's `offsetsForTimes` for one partition: the first committed record stamped at or after
+   * the request's `{ timestampUs }` (the leader's wall clock); the outcome's value is
+   * `{ offset, timestampUs }`, or null when there is none.
+   */
+  function offsetForTime(partition: number, timestampUs: number, attempt: number, done: (o: Outcome) => void): void {
+    const gaveUp = () => done({ type: "info" });
+    if (attempt >= options.attemptsMax) return gaveUp();
+    const retry = () => offsetForTime(partition, timestampUs, attempt + 1, done);
+    withLeader(partition, attempt, (leader) => {
+      request(leader, (id) => ({ type: "listOffsets", requestId: id, partition, timestampUs }), (r) => {
+        if (r.type === "listOffsetsResponse" && r.error === undefined) return done({ type: "ok", value: r.found });
+        leaders[partition] = noLeader;
+        after(options.backoffUs, retry);
+      }, retry);
+    }, gaveUp);
+  }
+
   return {
     perform(req, done) {
       const partition = partitionOf(req);
       if (req.f === "send" && transactional !== undefined) {
         return transactional.send(partition, String(req.value), done);
       }
+      if (req.f === "offsetForTime") return offsetForTime(partition, requestedTimestamp(req.value), 0, done);
       if (req.f === "send") return send(partition, sendValue(req.value), done);
+      if (req.f === "sendBatch") {
+        if (transactional !== undefined) {
+          throw new InputError(
+            "sendBatch is for the idempotent producer; a transactional client sends one record at a time",
+          );
+        }
+        return send(partition, batchValues(req.value), done);
+      }
       if (req.f === "poll") return poll(partition, pollRecordsMax(req.value), done);
       if (req.f === "drain") return drain(partition, done);
-      throw new Error(`the log client does send, poll and drain; got ${JSON.stringify(req.f)}`);
+      throw new Error(
+        `the log client does send, sendBatch, poll, drain and offsetForTime; got ${JSON.stringify(req.f)}`,
+      );
     },
     onMessage(_from, m) {
       if (waiting === undefined || !("requestId" in m) || m.requestId !== waiting.id) return;

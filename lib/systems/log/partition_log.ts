@@ -24,7 +24,7 @@ import { concatBytes } from "../../base/mod.ts";
 import type { DiskCompletion, NodeDiskApi } from "../../sim/mod.ts";
 import { EpochCache } from "./epoch_cache.ts";
 import { ProducerState } from "./producer_state.ts";
-import { decodeRecord, encodeRecord } from "./records.ts";
+import { decodeRecord, encodeRecord, encodeRecords } from "./records.ts";
 import { TransactionIndex } from "./transactions.ts";
 import { type FsyncPolicy, type LogRecord, partitionRecordsMax } from "./types.ts";
 
@@ -36,11 +36,17 @@ export interface PartitionLogOptions {
   segmentBytesMax: number;
   /** A segment rolls once it is older than this (virtual time of its first append). */
   segmentAgeUsMax: number;
-  /** One index entry per this many bytes of records. */
+  /** One index entry (offset and time) per this many bytes of records. */
   indexIntervalBytes: number;
   /**
+   * Whether a segment's indexes are flushed when it rolls (Kafka flushes them with the segment);
+   * default true. Without it only the page cache holds them and a power loss leaves them to be
+   * rebuilt.
+   */
+  indexFsyncAtRoll?: boolean;
+  /**
    * Retention (Kafka's `retention.ms` and `retention.bytes`, here in µs): a closed segment whose
-   * last append is older than `retentionUs`, or the oldest while the log is above
+   * largest record timestamp is older than `retentionUs`, or the oldest while the log is above
    * `retentionBytes` without it, is deleted. Infinity (the default) keeps everything.
    */
   retentionUs?: number;
@@ -50,6 +56,9 @@ export interface PartitionLogOptions {
   /** The cleaner drops tombstones at once (the planted bug `tombstoneDroppedEarly`). */
   dropTombstonesAtOnce?: boolean;
 }
+
+/** A record to append: the log gives it its offset (unless a follower copies the leader's) and, unless given, its timestamp. */
+export type AppendedRecord = Omit<LogRecord, "offset" | "timestampUs"> & { offset?: number; timestampUs?: number };
 
 /** A segment retention deleted: its bytes and when it became eligible for deletion. */
 export interface DeletedSegment {
@@ -72,6 +81,7 @@ export interface CleanReport {
 
 /** What recovery found. */
 export interface RecoveryReport {
+  partition: number;
   segments: number;
   records: number;
   /** Bytes cut from a torn or corrupt tail, and whole segments dropped after it. */
@@ -79,16 +89,34 @@ export interface RecoveryReport {
   segmentsDropped: number;
   /** Offset indexes rebuilt because they were missing, torn or disagreed with their segment. */
   indexesRebuilt: number;
+  /** Time indexes rebuilt for the same reasons. */
+  timeIndexesRebuilt: number;
+  /**
+   * What a recovery reads, as Kafka's log recovery does: every segment holding an offset at or
+   * after the recovery point is read whole and checked record by record (`segmentsScanned`); a
+   * segment below it only has its indexes checked (`indexBytesRead`), and is read whole only when
+   * one of them must be rebuilt. `bytesScanned` counts the segment bytes read.
+   */
+  recoveryPoint: number;
+  segmentsScanned: number;
+  bytesScanned: number;
+  indexBytesRead: number;
+  /** The log end offset recovery left. */
+  endOffset: number;
 }
 
 interface Segment {
   baseOffset: number;
   file: string;
   indexFile: string;
+  timeIndexFile: string;
   sizeBytes: number;
   createdUs: number;
-  /** The last append's time (at recovery, the recovery's): retention by time counts from it. */
-  lastAppendUs: number;
+  /** The largest record timestamp (-Infinity while empty): retention by time counts from it. */
+  largestTimestampUs: number;
+  offsetOfLargestTimestamp: number;
+  /** The timestamp of the time index's last entry (-Infinity: none). */
+  lastTimeIndexTimestampUs: number;
   /** When the segment stopped being the active one (Infinity while it is). */
   closedUs: number;
   /** When retention by size first found it deletable. */
@@ -99,6 +127,8 @@ interface Segment {
 }
 
 const indexEntryBytes = 8;
+/** A time index entry: the largest timestamp so far (f64) and the offset holding it, relative (u32). */
+const timeIndexEntryBytes = 12;
 
 /** The disk operation a completion answers. */
 interface LogDiskTag {
@@ -152,19 +182,35 @@ export class PartitionLog {
     this.#options = options;
   }
 
-  /** The log as the disk holds it, after cutting torn tails and rebuilding bad indexes. */
+  /**
+   * The log as the disk holds it, after cutting torn tails and rebuilding bad indexes.
+   * `checkpoint.recoveryPoint` (Kafka's recovery-point checkpoint, default 0) is an offset below
+   * which the log was flushed: the segments wholly below it are trusted and only their indexes are
+   * checked. The report counts what Kafka's recovery would read. (The records are read anyway, into
+   * the in-memory mirror, so a checkpoint that is wrong costs accuracy of the figures, not safety.)
+   */
   static recover(
     disk: NodeDiskApi,
     options: PartitionLogOptions,
     nowUs: number,
+    checkpoint: { recoveryPoint?: number } = {},
   ): { log: PartitionLog; report: RecoveryReport } {
     const log = new PartitionLog(disk, options);
+    const recoveryPoint = checkpoint.recoveryPoint ?? 0;
+    assert(recoveryPoint >= 0, `recovery point ${recoveryPoint} is negative`);
     const report: RecoveryReport = {
+      partition: options.partition,
       segments: 0,
       records: 0,
       bytesTruncated: 0,
       segmentsDropped: 0,
       indexesRebuilt: 0,
+      timeIndexesRebuilt: 0,
+      recoveryPoint,
+      segmentsScanned: 0,
+      bytesScanned: 0,
+      indexBytesRead: 0,
+      endOffset: 0,
     };
     const prefix = `p${options.partition}-`;
     log.#finishInterruptedCleans(prefix);
@@ -177,20 +223,21 @@ export class PartitionLog {
       if (broken || (i > 0 && base < log.#endOffset)) {
         report.segmentsDropped++;
         report.bytesTruncated += disk.size(segment.file);
-        disk.delete(segment.file);
-        if (disk.exists(segment.indexFile)) disk.delete(segment.indexFile);
+        log.#deleteSegmentFiles(segment);
         broken = true;
         continue;
       }
       if (i === 0) log.#startOffset = base;
       log.#endOffset = base;
       if (log.#segments.length > 0) log.#segments.at(-1)!.closedUs = nowUs;
-      broken = log.#recoverSegment(segment, report);
+      const flushed = i + 1 < bases.length && bases[i + 1] <= recoveryPoint;
+      broken = log.#recoverSegment(segment, report, flushed);
     }
     if (log.#segments.length === 0) log.#roll(nowUs);
     log.#writtenEndOffset = log.#durableEndOffset = log.#flushRequestedEndOffset = log.endOffset();
     report.segments = log.#segments.length;
     report.records = log.#records.length;
+    report.endOffset = log.#endOffset;
     return { log, report };
   }
 
@@ -203,8 +250,9 @@ export class PartitionLog {
       if (file.endsWith(cleanedSuffix)) this.#disk.delete(file);
       if (!file.endsWith(swapSuffix)) continue;
       const target = file.slice(0, -swapSuffix.length);
-      const index = target.replace(/\.log$/, ".index");
-      if (this.#disk.exists(index)) this.#disk.delete(index);
+      for (const index of [target.replace(/\.log$/, ".index"), target.replace(/\.log$/, ".timeindex")]) {
+        if (this.#disk.exists(index)) this.#disk.delete(index);
+      }
       if (this.#disk.exists(target)) this.#disk.delete(target);
       this.#disk.rename(file, target);
     }
@@ -250,7 +298,10 @@ export class PartitionLog {
     return record?.offset === offset ? record : undefined;
   }
 
-  /** Up to `countMax` records with offsets in [from, to), ascending; `from` must be in the log. */
+  /**
+   * Up to `countMax` records with offsets in [from, to), ascending, and past `countMax` to the end
+   * of a batch begun (a batch is handed on whole, as Kafka's fetch does); `from` must be in the log.
+   */
   read(from: number, to: number, countMax: number): LogRecord[] {
     assert(
       from >= this.#startOffset && from <= this.#endOffset,
@@ -258,8 +309,12 @@ export class PartitionLog {
     );
     const first = this.#indexOf(from);
     const out: LogRecord[] = [];
-    for (let i = first; i < this.#records.length && out.length < countMax && this.#records[i].offset < to; i++) {
-      out.push(this.#records[i]);
+    let batchEndOffset = -1;
+    for (let i = first; i < this.#records.length && this.#records[i].offset < to; i++) {
+      const record = this.#records[i];
+      if (out.length >= countMax && record.offset > batchEndOffset) break;
+      if (record.batchRecords !== undefined) batchEndOffset = record.offset + record.batchRecords - 1;
+      out.push(record);
     }
     return out;
   }
@@ -279,33 +334,69 @@ export class PartitionLog {
    * Appends a record at the log end (a leader's), or at its own offset past the end (a follower
    * copying a compacted leader, whose log has gaps), rolling the segment first if it is full or old.
    */
-  append(record: Omit<LogRecord, "offset"> & { offset?: number }, nowUs: number): LogRecord {
-    const full: LogRecord = { ...record, offset: record.offset ?? this.endOffset() };
-    assert(full.offset >= this.#endOffset, `append at ${full.offset} below the log end ${this.#endOffset}`);
-    assert(
-      full.offset < partitionRecordsMax,
-      `partition ${this.#options.partition} passed ${partitionRecordsMax} records`,
-    );
-    const bytes = encodeRecord(full);
+  append(record: AppendedRecord, nowUs: number): LogRecord {
+    return this.appendBatch([record], nowUs)[0];
+  }
+
+  /**
+   * Appends records in one write, as Kafka appends a record batch: the segment rolls first if the
+   * batch would not fit (a batch never spans two segments), each record gets its index entries by
+   * the usual rule, written in one append per index file. A batch of several records is marked on
+   * its first record (`batchRecords`, in memory only) so that reads hand it to followers whole.
+   */
+  appendBatch(records: readonly AppendedRecord[], nowUs: number): LogRecord[] {
+    assert(records.length > 0, "an empty batch");
+    const full: LogRecord[] = [];
+    let nextOffset = this.#endOffset;
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i];
+      const offset = record.offset ?? nextOffset;
+      // Checked before the messages are built: this loop runs for every record appended.
+      if (offset < nextOffset) assert(false, `append at ${offset} below the log end ${nextOffset}`);
+      if (offset >= partitionRecordsMax) {
+        assert(false, `partition ${this.#options.partition} passed ${partitionRecordsMax} records`);
+      }
+      full.push(logRecordOf(record, offset, nowUs, i === 0 && records.length > 1 ? records.length : undefined));
+      nextOffset = offset + 1;
+    }
+    const { bytes: batch, sizes } = framesOf(full);
+    const batchBytes = batch.length;
     let active = this.#segments.at(-1)!;
-    const tooBig = active.sizeBytes > 0 && active.sizeBytes + bytes.length > this.#options.segmentBytesMax;
+    const tooBig = active.sizeBytes > 0 && active.sizeBytes + batchBytes > this.#options.segmentBytesMax;
     const tooOld = active.sizeBytes > 0 && nowUs - active.createdUs > this.#options.segmentAgeUsMax;
     if (tooBig || tooOld) active = this.#roll(nowUs);
-    if (active.bytesSinceIndexEntry >= this.#options.indexIntervalBytes || active.sizeBytes === 0) {
-      this.#disk.append(active.indexFile, indexEntry(full.offset - active.baseOffset, active.sizeBytes));
-      active.bytesSinceIndexEntry = 0;
+    const offsetEntries: Uint8Array[] = [];
+    const timeEntries: Uint8Array[] = [];
+    for (let i = 0; i < full.length; i++) {
+      const record = full[i];
+      if (record.timestampUs > active.largestTimestampUs) {
+        active.largestTimestampUs = record.timestampUs;
+        active.offsetOfLargestTimestamp = record.offset;
+      }
+      if (active.bytesSinceIndexEntry >= this.#options.indexIntervalBytes || active.sizeBytes === 0) {
+        offsetEntries.push(indexEntry(record.offset - active.baseOffset, active.sizeBytes));
+        if (active.largestTimestampUs > active.lastTimeIndexTimestampUs) {
+          timeEntries.push(
+            timeIndexEntry(active.largestTimestampUs, active.offsetOfLargestTimestamp - active.baseOffset),
+          );
+          active.lastTimeIndexTimestampUs = active.largestTimestampUs;
+        }
+        active.bytesSinceIndexEntry = 0;
+      }
+      this.#positions.push(active.sizeBytes);
+      active.sizeBytes += sizes[i];
+      active.bytesSinceIndexEntry += sizes[i];
+      this.#records.push(record);
+      this.epochs.assign(record.leaderEpoch, record.offset);
+      this.producers.update(record);
+      this.transactions.onAppend(record);
     }
-    this.#disk.append(active.file, bytes, this.#tag("append", full.offset + 1));
-    this.#positions.push(active.sizeBytes);
-    active.sizeBytes += bytes.length;
-    active.bytesSinceIndexEntry += bytes.length;
-    active.lastAppendUs = nowUs;
+    if (offsetEntries.length > 0) this.#disk.append(active.indexFile, joined(offsetEntries));
+    if (timeEntries.length > 0) this.#disk.append(active.timeIndexFile, joined(timeEntries));
+    const last = full[full.length - 1];
+    this.#disk.append(active.file, batch, this.#tag("append", last.offset + 1));
     active.dirty = true;
-    this.#records.push(full);
-    this.#endOffset = full.offset + 1;
-    this.epochs.assign(full.leaderEpoch, full.offset);
-    this.producers.update(full);
-    this.transactions.onAppend(full);
+    this.#endOffset = last.offset + 1;
     this.#noteSizeEligibility(nowUs);
     return full;
   }
@@ -362,9 +453,7 @@ export class PartitionLog {
     this.#generation++;
     // A segment that starts exactly at `offset` stays, emptied, as the active one.
     while (this.#segments.length > 1 && this.#segments.at(-1)!.baseOffset > offset) {
-      const dropped = this.#segments.pop()!;
-      this.#disk.delete(dropped.file);
-      if (this.#disk.exists(dropped.indexFile)) this.#disk.delete(dropped.indexFile);
+      this.#deleteSegmentFiles(this.#segments.pop()!);
     }
     const active = this.#segments.at(-1)!;
     active.closedUs = Infinity;
@@ -376,6 +465,7 @@ export class PartitionLog {
     this.#trimIndex(active, offset);
     this.#records.length = first;
     this.#positions.length = first;
+    this.#rebuildTimeIndex(active);
     this.#endOffset = offset;
     this.#writtenEndOffset = Math.min(this.#writtenEndOffset, offset);
     this.#durableEndOffset = Math.min(this.#durableEndOffset, offset);
@@ -409,15 +499,14 @@ export class PartitionLog {
    * them is below `deletableEndOffset` (the high watermark: an uncommitted record is never
    * deleted). The log start moves to the first segment kept. Returns the segments deleted.
    */
-  applyRetention(nowUs: number, deletableEndOffset: number): DeletedSegment[] {
+  applyRetention(nowUs: number, deletableEndOffset: number, timestampNowUs = nowUs): DeletedSegment[] {
     const deleted: DeletedSegment[] = [];
     while (this.#segments.length > 1) {
       const oldest = this.#segments[0], next = this.#segments[1];
       if (next.baseOffset > deletableEndOffset || this.#clean?.segment === oldest) break;
-      const eligibleUs = this.#retentionEligibleUs(oldest, nowUs);
+      const eligibleUs = this.#retentionEligibleUs(oldest, nowUs, timestampNowUs);
       if (eligibleUs === undefined) break;
-      this.#disk.delete(oldest.file);
-      if (this.#disk.exists(oldest.indexFile)) this.#disk.delete(oldest.indexFile);
+      this.#deleteSegmentFiles(oldest);
       const removed = this.#indexOf(next.baseOffset);
       this.#records.splice(0, removed);
       this.#positions.splice(0, removed);
@@ -429,12 +518,17 @@ export class PartitionLog {
     return deleted;
   }
 
-  /** When retention first allowed deleting this closed segment, or undefined if it keeps it. */
-  #retentionEligibleUs(segment: Segment, nowUs: number): number | undefined {
+  /**
+   * When retention first allowed deleting this closed segment (on the log's clock), or undefined
+   * if it keeps it. By time, as Kafka does, the segment's largest timestamp counts, read on the
+   * clock that stamped it (`timestampNowUs`) and carried over to the log's clock.
+   */
+  #retentionEligibleUs(segment: Segment, nowUs: number, timestampNowUs: number): number | undefined {
     const retentionUs = this.#options.retentionUs ?? Infinity;
     const candidates: number[] = [];
-    if (segment.lastAppendUs + retentionUs <= nowUs) {
-      candidates.push(Math.max(segment.closedUs, segment.lastAppendUs + retentionUs));
+    const expiresAtUs = segment.largestTimestampUs + retentionUs;
+    if (expiresAtUs <= timestampNowUs) {
+      candidates.push(Math.max(segment.closedUs, nowUs - (timestampNowUs - expiresAtUs)));
     }
     if (this.sizeBytes() - segment.sizeBytes >= (this.#options.retentionBytes ?? Infinity)) {
       candidates.push(segment.sizeEligibleUs ?? nowUs);
@@ -571,8 +665,7 @@ export class PartitionLog {
     }
     const swap = segment.file + swapSuffix;
     this.#disk.rename(cleaned, swap);
-    if (this.#disk.exists(segment.indexFile)) this.#disk.delete(segment.indexFile);
-    this.#disk.delete(segment.file);
+    this.#deleteSegmentFiles(segment);
     this.#disk.rename(swap, segment.file);
     const next = this.#segments[this.#segments.indexOf(segment) + 1].baseOffset;
     const from = this.#indexOf(segment.baseOffset), to = this.#indexOf(next);
@@ -587,6 +680,7 @@ export class PartitionLog {
     segment.sizeBytes = size;
     assert(size === this.#disk.size(segment.file), `cleaned ${segment.file}: ${size} bytes expected on disk`);
     this.#rebuildIndex(segment);
+    this.#rebuildTimeIndex(segment);
     return job.report;
   }
 
@@ -600,9 +694,12 @@ export class PartitionLog {
       baseOffset,
       file: `${name}.log`,
       indexFile: `${name}.index`,
+      timeIndexFile: `${name}.timeindex`,
       sizeBytes: 0,
       createdUs: nowUs,
-      lastAppendUs: nowUs,
+      largestTimestampUs: -Infinity,
+      offsetOfLargestTimestamp: baseOffset,
+      lastTimeIndexTimestampUs: -Infinity,
       closedUs: Infinity,
       sizeEligibleUs: undefined,
       bytesSinceIndexEntry: 0,
@@ -615,13 +712,45 @@ export class PartitionLog {
     assert(!this.#disk.exists(segment.file), `segment ${segment.file} exists already`);
     this.#disk.append(segment.file, new Uint8Array(0));
     const previous = this.#segments.at(-1);
-    if (previous !== undefined) previous.closedUs = nowUs;
+    if (previous !== undefined) this.#close(previous, nowUs);
     this.#segments.push(segment);
     return segment;
   }
 
-  /** Reads one segment into memory; returns whether it ended in a torn or corrupt record. */
-  #recoverSegment(segment: Segment, report: RecoveryReport): boolean {
+  /**
+   * A segment stops being the active one: its time index gets a last entry for its largest
+   * timestamp (Kafka's onBecomeInactiveSegment), and its indexes are flushed (unless configured off).
+   */
+  #close(segment: Segment, nowUs: number): void {
+    segment.closedUs = nowUs;
+    this.#maybeAppendTimeIndexEntry(segment);
+    if (this.#options.indexFsyncAtRoll === false || segment.sizeBytes === 0) return;
+    this.#disk.fsync(segment.indexFile);
+    this.#disk.fsync(segment.timeIndexFile);
+  }
+
+  /** Appends (largest timestamp so far, its offset) to the time index when the largest grew. */
+  #maybeAppendTimeIndexEntry(segment: Segment): void {
+    if (segment.largestTimestampUs <= segment.lastTimeIndexTimestampUs) return;
+    this.#disk.append(
+      segment.timeIndexFile,
+      timeIndexEntry(segment.largestTimestampUs, segment.offsetOfLargestTimestamp - segment.baseOffset),
+    );
+    segment.lastTimeIndexTimestampUs = segment.largestTimestampUs;
+  }
+
+  #deleteSegmentFiles(segment: Segment): void {
+    for (const file of [segment.file, segment.indexFile, segment.timeIndexFile]) {
+      if (this.#disk.exists(file)) this.#disk.delete(file);
+    }
+  }
+
+  /**
+   * Reads one segment into memory; returns whether it ended in a torn or corrupt record. A
+   * `flushed` segment (wholly below the recovery point) counts as read only if an index of its
+   * must be rebuilt; the others count as read whole, as Kafka's recovery reads them.
+   */
+  #recoverSegment(segment: Segment, report: RecoveryReport, flushed: boolean): boolean {
     const bytes = this.#disk.read(segment.file);
     let at = 0;
     while (at < bytes.length) {
@@ -642,16 +771,152 @@ export class PartitionLog {
     }
     segment.sizeBytes = at;
     this.#segments.push(segment);
+    this.#noteLargestTimestamp(segment);
+    if (flushed) {
+      for (const file of [segment.indexFile, segment.timeIndexFile]) {
+        if (this.#disk.exists(file)) report.indexBytesRead += this.#disk.size(file);
+      }
+    }
+    let rebuilt = false;
     if (!this.#indexValid(segment)) {
       report.indexesRebuilt++;
       this.#rebuildIndex(segment);
+      rebuilt = true;
     }
+    if (!this.#timeIndexValid(segment)) {
+      report.timeIndexesRebuilt++;
+      this.#rebuildTimeIndex(segment);
+      rebuilt = true;
+    }
+    if (!flushed) report.segmentsScanned++;
+    if (!flushed || rebuilt) report.bytesScanned += bytes.length;
     return torn;
   }
 
-  /** Whether the segment's index is whole, ascending and points at the records it names. */
+  /** Sets the segment's largest timestamp and its offset from the records it holds. */
+  #noteLargestTimestamp(segment: Segment): void {
+    segment.largestTimestampUs = -Infinity;
+    segment.offsetOfLargestTimestamp = segment.baseOffset;
+    for (const i of this.#recordIndexesOf(segment)) {
+      const record = this.#records[i];
+      if (record.timestampUs > segment.largestTimestampUs) {
+        segment.largestTimestampUs = record.timestampUs;
+        segment.offsetOfLargestTimestamp = record.offset;
+      }
+    }
+  }
+
+  /** The indexes in `#records` of the segment's records. */
+  #recordIndexesOf(segment: Segment): number[] {
+    const next = this.#segments[this.#segments.indexOf(segment) + 1]?.baseOffset ?? Infinity;
+    const out: number[] = [];
+    for (let i = this.#indexOf(segment.baseOffset); i < this.#records.length && this.#records[i].offset < next; i++) {
+      out.push(i);
+    }
+    return out;
+  }
+
+  /**
+   * Whether the segment's time index is whole and true: entries ascending in timestamp and offset,
+   * each naming a record of the segment whose timestamp is the largest up to it. A non-empty
+   * segment has at least its first record's entry.
+   */
+  #timeIndexValid(segment: Segment): boolean {
+    const exists = this.#disk.exists(segment.timeIndexFile);
+    if (!exists || this.#disk.size(segment.timeIndexFile) === 0) return segment.sizeBytes === 0;
+    if (this.#disk.size(segment.timeIndexFile) % timeIndexEntryBytes !== 0) return false;
+    const entries = readTimeIndex(this.#disk, segment.timeIndexFile);
+    const indexes = this.#recordIndexesOf(segment);
+    let largest = -Infinity, e = 0;
+    for (const i of indexes) {
+      const record = this.#records[i];
+      largest = Math.max(largest, record.timestampUs);
+      if (e < entries.length && segment.baseOffset + entries[e].relativeOffset === record.offset) {
+        if (entries[e].timestampUs !== record.timestampUs || record.timestampUs !== largest) return false;
+        if (e > 0 && entries[e].timestampUs <= entries[e - 1].timestampUs) return false;
+        e++;
+      }
+    }
+    if (e < entries.length) return false;
+    segment.lastTimeIndexTimestampUs = entries.at(-1)!.timestampUs;
+    return true;
+  }
+
+  /**
+   * Writes the segment's time index afresh from its records, by the rule appends follow: an entry
+   * wherever the offset index has one and the largest timestamp grew, and for a closed segment a
+   * last entry for its largest timestamp.
+   */
+  #rebuildTimeIndex(segment: Segment): void {
+    if (this.#disk.exists(segment.timeIndexFile)) this.#disk.delete(segment.timeIndexFile);
+    segment.lastTimeIndexTimestampUs = -Infinity;
+    segment.largestTimestampUs = -Infinity;
+    segment.offsetOfLargestTimestamp = segment.baseOffset;
+    let lastEntry = -Infinity;
+    for (const i of this.#recordIndexesOf(segment)) {
+      const record = this.#records[i], position = this.#positions[i];
+      if (record.timestampUs > segment.largestTimestampUs) {
+        segment.largestTimestampUs = record.timestampUs;
+        segment.offsetOfLargestTimestamp = record.offset;
+      }
+      if (position - lastEntry >= this.#options.indexIntervalBytes || lastEntry === -Infinity) {
+        this.#maybeAppendTimeIndexEntry(segment);
+        lastEntry = position;
+      }
+    }
+    if (segment !== this.#segments.at(-1)) this.#maybeAppendTimeIndexEntry(segment);
+  }
+
+  /**
+   * The first record, in offset order, whose timestamp is at least `timestampUs` (Kafka's
+   * ListOffsets by timestamp, `offsetsForTimes`), below `endOffset`; undefined when none. It skips
+   * the segments whose largest timestamp is smaller, then starts reading after the last time index
+   * entry below the target (no record up to that entry's offset is as late).
+   */
+  offsetForTime(timestampUs: number, endOffset = this.#endOffset): { offset: number; timestampUs: number } | undefined {
+    for (const segment of this.#segments) {
+      if (segment.baseOffset >= endOffset) return undefined;
+      if (segment.largestTimestampUs < timestampUs) continue;
+      let from = segment.baseOffset;
+      for (const entry of readTimeIndex(this.#disk, segment.timeIndexFile)) {
+        if (entry.timestampUs < timestampUs) from = segment.baseOffset + entry.relativeOffset + 1;
+      }
+      const found = this.#scanForTime(segment, from, timestampUs);
+      if (found !== undefined) return found.offset < endOffset ? found : undefined;
+    }
+    return undefined;
+  }
+
+  /**
+   * The first record at or after `from` in the segment with a timestamp at least `timestampUs`,
+   * read from the in-memory records as every read is (a file may still lack a write in flight).
+   */
+  #scanForTime(
+    segment: Segment,
+    from: number,
+    timestampUs: number,
+  ): { offset: number; timestampUs: number } | undefined {
+    const next = this.#segments[this.#segments.indexOf(segment) + 1]?.baseOffset ?? Infinity;
+    for (let i = this.#indexOf(from); i < this.#records.length && this.#records[i].offset < next; i++) {
+      const record = this.#records[i];
+      if (record.timestampUs >= timestampUs) return { offset: record.offset, timestampUs: record.timestampUs };
+    }
+    return undefined;
+  }
+
+  /** The largest record timestamp of each segment, oldest first (-Infinity for an empty one). */
+  largestTimestamps(): number[] {
+    return this.#segments.map((s) => s.largestTimestampUs);
+  }
+
+  /**
+   * Whether the segment's index is whole, ascending and points at the records it names. A
+   * non-empty segment's index has at least the entry of its first record (the first append writes
+   * it): an empty one is a lost one.
+   */
   #indexValid(segment: Segment): boolean {
-    if (!this.#disk.exists(segment.indexFile)) return segment.sizeBytes === 0;
+    const exists = this.#disk.exists(segment.indexFile);
+    if (!exists || this.#disk.size(segment.indexFile) === 0) return segment.sizeBytes === 0;
     if (this.#disk.size(segment.indexFile) % indexEntryBytes !== 0) return false;
     let previous = -1;
     for (const entry of readIndex(this.#disk, segment.indexFile)) {
@@ -695,6 +960,92 @@ function indexEntry(relativeOffset: number, position: number): Uint8Array {
   view.setUint32(0, relativeOffset);
   view.setUint32(4, position);
   return bytes;
+}
+
+/**
+ * The record as the log keeps it. A record that already is one (a follower copying its leader's,
+ * in the same batch) is kept as it is, not copied: records are never changed once appended, so
+ * the replicas share them.
+ */
+function logRecordOf(
+  record: AppendedRecord,
+  offset: number,
+  nowUs: number,
+  batchRecords: number | undefined,
+): LogRecord {
+  if (record.offset === offset && record.timestampUs !== undefined && record.batchRecords === batchRecords) {
+    return record as LogRecord;
+  }
+  // Field by field rather than by a spread: this runs for every record a leader appends.
+  const full: LogRecord = {
+    offset,
+    timestampUs: record.timestampUs ?? nowUs,
+    leaderEpoch: record.leaderEpoch,
+    producerId: record.producerId,
+    producerEpoch: record.producerEpoch,
+    sequence: record.sequence,
+    value: record.value,
+  };
+  if (record.key !== undefined) full.key = record.key;
+  if (record.tombstone) full.tombstone = true;
+  if (record.deleteHorizonUs !== undefined) full.deleteHorizonUs = record.deleteHorizonUs;
+  if (record.transactional) full.transactional = true;
+  if (record.control !== undefined) full.control = record.control;
+  if (batchRecords !== undefined) full.batchRecords = batchRecords;
+  return full;
+}
+
+/**
+ * The frames of recent batches of several records, by their first record: a follower appending
+ * the very records its leader appended (replicas share them) writes the leader's bytes, as a Kafka
+ * follower writes the batch it fetched, instead of encoding them again. A cache only: the bytes
+ * are what encoding would give, so a miss changes nothing but the time taken.
+ */
+const recentBatchFrames = new Map<LogRecord, { records: readonly LogRecord[]; bytes: Uint8Array; sizes: number[] }>();
+const recentBatchFramesMax = 1024;
+
+function framesOf(records: readonly LogRecord[]): { bytes: Uint8Array; sizes: number[] } {
+  if (records.length === 1) return encodeRecords(records);
+  // The very same records, one by one: a batch cut by a truncation and followed by another may
+  // start with the same first record and have the same length.
+  const cached = recentBatchFrames.get(records[0]);
+  if (cached !== undefined && sameRecords(cached.records, records)) return cached;
+  const frames = { records, ...encodeRecords(records) };
+  if (recentBatchFrames.size >= recentBatchFramesMax) {
+    recentBatchFrames.delete(recentBatchFrames.keys().next().value!);
+  }
+  recentBatchFrames.set(records[0], frames);
+  return frames;
+}
+
+function sameRecords(a: readonly LogRecord[], b: readonly LogRecord[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** One array of several, without a copy when there is only one. */
+function joined(parts: Uint8Array[]): Uint8Array {
+  return parts.length === 1 ? parts[0] : concatBytes(parts);
+}
+
+function timeIndexEntry(timestampUs: number, relativeOffset: number): Uint8Array {
+  const bytes = new Uint8Array(timeIndexEntryBytes);
+  const view = new DataView(bytes.buffer);
+  view.setFloat64(0, timestampUs);
+  view.setUint32(8, relativeOffset);
+  return bytes;
+}
+
+function readTimeIndex(disk: NodeDiskApi, file: string): { timestampUs: number; relativeOffset: number }[] {
+  if (!disk.exists(file)) return [];
+  const bytes = disk.read(file);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const entries = [];
+  for (let at = 0; at + timeIndexEntryBytes <= bytes.length; at += timeIndexEntryBytes) {
+    entries.push({ timestampUs: view.getFloat64(at), relativeOffset: view.getUint32(at + 8) });
+  }
+  return entries;
 }
 
 function readIndex(disk: NodeDiskApi, file: string): { relativeOffset: number; position: number }[] {

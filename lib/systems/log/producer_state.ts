@@ -62,7 +62,7 @@ export class ProducerState {
     record: { producerId: number; producerEpoch: number; sequence: number; offset: number; control?: string },
   ): void {
     if (record.control !== undefined) return this.#updateEpoch(record);
-    assert(record.sequence >= 0 && record.offset >= 0, `record ${record.offset}: sequence ${record.sequence}`);
+    if (record.sequence < 0 || record.offset < 0) assert(false, `record ${record.offset}: sequence ${record.sequence}`);
     this.#producers.set(record.producerId, {
       producerEpoch: record.producerEpoch,
       lastSequence: record.sequence,

@@ -57,7 +57,10 @@ export function isrToShrink(input: {
 /**
  * Followers outside the ISR that may rejoin it: each holds everything up to the high watermark
  * and something of the leader's own epoch (its end offset reaches the epoch's start), so electing
- * it later cannot lose a committed record.
+ * it later cannot lose a committed record. A follower that has not been caught up within
+ * `lagTimeMaxUs` does not rejoin: its last fetch may be old (Kafka judges expansion at a fetch),
+ * and a watermark held back by the very produces that wait for it would let a silent follower
+ * back in, to be shrunk again a tick later while the other one comes in: the ISR would flap.
  */
 export function isrToExpand(input: {
   replicas: readonly number[];
@@ -65,12 +68,14 @@ export function isrToExpand(input: {
   followers: ReadonlyMap<number, FollowerProgress>;
   highWatermark: number;
   epochStartOffset: number;
+  nowUs: number;
+  lagTimeMaxUs: number;
 }): number[] {
   return input.replicas.filter((replica) => {
     if (input.isr.includes(replica)) return false;
     const progress = input.followers.get(replica);
     return progress !== undefined && progress.endOffset >= input.highWatermark &&
-      progress.endOffset >= input.epochStartOffset;
+      progress.endOffset >= input.epochStartOffset && input.nowUs - progress.caughtUpUs <= input.lagTimeMaxUs;
   });
 }
 

@@ -23,9 +23,33 @@ Deno.test("a follower leaves the ISR after lagging longer than lagTimeMaxUs, how
 Deno.test("a follower rejoins the ISR only once it reaches the high watermark and the leader's epoch start", () => {
   const followers = new Map([[1, { endOffset: 8, caughtUpUs: 0 }], [2, { endOffset: 12, caughtUpUs: 0 }]]);
   const expand = (epochStartOffset: number) =>
-    isrToExpand({ replicas: [0, 1, 2], isr: [0], followers, highWatermark: 8, epochStartOffset });
+    isrToExpand({
+      replicas: [0, 1, 2],
+      isr: [0],
+      followers,
+      highWatermark: 8,
+      epochStartOffset,
+      nowUs: 50,
+      lagTimeMaxUs: 100,
+    });
   assert.deepEqual(expand(8), [1, 2]);
   assert.deepEqual(expand(10), [2]);
+});
+
+Deno.test("a follower silent for longer than lagTimeMaxUs does not rejoin, though its last fetch reached the watermark (no ISR flapping)", () => {
+  // Follower 1 was shrunk out a moment ago; follower 2 last fetched long ago, at the watermark
+  // the waiting produces hold where it is.
+  const followers = new Map([[1, { endOffset: 98, caughtUpUs: 399 }], [2, { endOffset: 98, caughtUpUs: 398 }]]);
+  const expand = isrToExpand({
+    replicas: [0, 1, 2],
+    isr: [0],
+    followers,
+    highWatermark: 98,
+    epochStartOffset: 0,
+    nowUs: 500,
+    lagTimeMaxUs: 100,
+  });
+  assert.deepEqual(expand, []);
 });
 
 Deno.test("a follower truncates to where the leader's copy of its latest epoch ended (KIP-101)", () => {

@@ -7,7 +7,16 @@ import { isFenced, TransactionIndex, transactionStatePartition, visibleRecords }
 import type { LogRecord } from "./types.ts";
 
 function record(offset: number, producerId: number, extra: Partial<LogRecord> = {}): LogRecord {
-  return { offset, leaderEpoch: 1, producerId, producerEpoch: 0, sequence: offset, value: `v${offset}`, ...extra };
+  return {
+    offset,
+    timestampUs: offset,
+    leaderEpoch: 1,
+    producerId,
+    producerEpoch: 0,
+    sequence: offset,
+    value: `v${offset}`,
+    ...extra,
+  };
 }
 const txn = { transactional: true };
 const abort = { control: "abort" as const, sequence: -1, value: "" };

@@ -14,6 +14,11 @@
 export interface LogRecord {
   /** Position in the partition's log, from 0, dense. */
   offset: number;
+  /**
+   * When the leader appended it, on the leader's wall clock (Kafka's LogAppendTime): the time index
+   * and retention by time read it. Followers copy it.
+   */
+  timestampUs: number;
   /** The leader epoch in which the leader appended it (KIP-101 keys truncation on it). */
   leaderEpoch: number;
   /** The idempotent producer that sent it, its epoch and its sequence number for this partition. */
@@ -37,6 +42,11 @@ export interface LogRecord {
    * partition; it carries no data and no consumer sees it. Its sequence is -1.
    */
   control?: "commit" | "abort";
+  /**
+   * In memory only, not in the frame: on the first record of a batch of several appended in one
+   * write, the batch's record count, so that replication hands the batch on whole.
+   */
+  batchRecords?: number;
 }
 
 /** Which records a consumer reads: all below the watermark, or only committed transactions' (below the LSO). */
@@ -87,6 +97,11 @@ export type BrokerMessage =
     tombstone?: boolean;
     /** Part of the producer's open transaction (a transactional producer). */
     transactional?: boolean;
+    /**
+     * A batch (Kafka's record batch): further unkeyed records after `value`, with the sequences
+     * after `sequence`, appended in one write and acknowledged together with the first's offset.
+     */
+    moreValues?: string[];
   }
   | { type: "fetch"; partition: number; leaderEpoch: number; fetchOffset: number; replica: number }
   | { type: "fetchResponse"; partition: number; leaderEpoch: number; records: LogRecord[]; highWatermark: number }
@@ -109,6 +124,8 @@ export type BrokerMessage =
     /** Default `read_uncommitted`. */
     isolation?: Isolation;
   }
+  /** Kafka's ListOffsets by timestamp: the first committed record stamped at or after `timestampUs`. */
+  | { type: "listOffsets"; requestId: number; partition: number; timestampUs: number }
   | TransactionRequest
   | {
     /** Coordinator to partition leader: end `producerId`'s transaction in `partition` (Kafka's WriteTxnMarkers). */
@@ -189,6 +206,13 @@ export type ClientMessage =
     /** InitProducerId's answer. */
     producerId?: number;
     producerEpoch?: number;
+  }
+  | {
+    type: "listOffsetsResponse";
+    requestId: number;
+    /** The record found, or null when no committed record is that late. */
+    found?: { offset: number; timestampUs: number } | null;
+    error?: "notLeader";
   };
 
 /** Every message of the log service. */
@@ -200,5 +224,7 @@ export const fetchRecordsMax = 64;
 export const pendingProducesMax = 4096;
 /** Partitions a topic may have. */
 export const partitionsMax = 64;
+/** Records a produce request may carry. */
+export const batchRecordsMax = 10_000;
 /** Records a partition's log may hold: a run that exceeds it is refused loudly rather than slowed. */
 export const partitionRecordsMax = 1_000_000;

@@ -42,6 +42,12 @@ export interface LogOptions {
   bug: "none" | keyof typeof logBugDocs;
   /** Segment size (default 16 KiB) and retention and cleaning (default: keep everything, no cleaner). */
   segmentBytesMax?: number;
+  /** With `interval`: how often appends are flushed (default 5 ms). */
+  fsyncIntervalUs?: number;
+  /** Recovery: whether the recovery-point checkpoint is kept (default true), whether indexes are flushed at roll (default true), and how fast recovery reads (default 100 MB/s). */
+  recoveryPointCheckpoint?: boolean;
+  indexFsyncAtRoll?: boolean;
+  recoveryBytesPerSecond?: number;
   retention?: {
     retentionUs: number;
     retentionBytes: number;
@@ -87,8 +93,8 @@ export const logSystem: SystemDefinition<LogMessage, LogOptions> = {
       partitions: options.partitions + statePartitions(options),
     });
     const brokers = new Map<number, BrokerView>();
-    // Every incarnation's view, for the recovery figures.
-    const incarnations: BrokerView[] = [];
+    // Every incarnation's view, by broker, for the recovery figures.
+    const incarnations = new Map<number, BrokerView[]>();
     const ids: number[] = [];
     for (let i = 0; i < options.servers; i++) {
       ids.push(sim.addNode<LogMessage>({
@@ -98,7 +104,7 @@ export const logSystem: SystemDefinition<LogMessage, LogOptions> = {
             controller: controllerId,
             assignment,
             fsyncPolicy: options.fsyncPolicy,
-            fsyncIntervalUs: 5_000,
+            fsyncIntervalUs: options.fsyncIntervalUs ?? 5_000,
             segmentBytesMax: options.segmentBytesMax ?? 16_384,
             segmentAgeUsMax: 1_000_000,
             indexIntervalBytes: 1_024,
@@ -108,6 +114,9 @@ export const logSystem: SystemDefinition<LogMessage, LogOptions> = {
             lagTimeMaxUs: 100_000,
             minInsyncReplicas: options.minInsyncReplicas,
             highWatermarkCheckpointIntervalUs: 100_000,
+            recoveryPointCheckpoint: options.recoveryPointCheckpoint,
+            indexFsyncAtRoll: options.indexFsyncAtRoll,
+            recoveryBytesPerSecond: options.recoveryBytesPerSecond,
             retentionUs: options.retention?.retentionUs,
             retentionBytes: options.retention?.retentionBytes,
             retentionCheckIntervalUs: options.retention?.checkIntervalUs,
@@ -118,7 +127,7 @@ export const logSystem: SystemDefinition<LogMessage, LogOptions> = {
             bugs,
           });
           brokers.set(api.id, b);
-          incarnations.push(b);
+          incarnations.set(api.id, [...incarnations.get(api.id) ?? [], b]);
           return b;
         },
       }));
@@ -256,11 +265,14 @@ function committedDisagreement(
       const to = Math.min(a.r!.highWatermark, c.r!.highWatermark, a.r!.endOffset, c.r!.endOffset);
       const from = Math.max(a.r!.startOffset, c.r!.startOffset, final ? 0 : to - recentRecordsCompared);
       if (from >= to) continue;
-      // Retention and cleaning run on each replica at its own pace: compare the offsets both hold.
-      const right = new Map(c.r!.records(from, to).map((r) => [r.offset, r]));
-      for (const left of a.r!.records(from, to)) {
-        const other = right.get(left.offset);
-        if (other === undefined) continue;
+      // Retention and cleaning run on each replica at its own pace: compare the offsets both hold,
+      // walking the two ascending lists side by side.
+      const lefts = a.r!.records(from, to), rights = c.r!.records(from, to);
+      for (let i = 0, j = 0; i < lefts.length; i++) {
+        const left = lefts[i];
+        while (j < rights.length && rights[j].offset < left.offset) j++;
+        const other = rights[j];
+        if (other === undefined || other.offset !== left.offset || other === left) continue;
         if (left.value !== other.value || left.leaderEpoch !== other.leaderEpoch) {
           return `partition ${partition}: brokers ${a.b} and ${c.b} differ at committed offset ${left.offset} ` +
             `(${JSON.stringify(left.value)} in epoch ${left.leaderEpoch} vs ${JSON.stringify(other.value)})`;
@@ -285,14 +297,36 @@ function converged(
   });
 }
 
-function figures(incarnations: readonly BrokerView[]) {
-  let indexesRebuilt = 0, bytesTruncated = 0, recoveries = 0;
-  for (const view of incarnations) {
-    for (const report of view.recoveries()) {
-      recoveries++;
-      indexesRebuilt += report.indexesRebuilt;
-      bytesTruncated += report.bytesTruncated;
+/**
+ * The recovery figures: over every broker start, recoveries, indexes rebuilt and bytes cut; over
+ * the restarts (not the first starts), the segments and bytes recovery read, and the records a
+ * broker had in its logs when it went down that its recovery did not find (the unflushed ones a
+ * power loss took).
+ */
+function figures(incarnations: ReadonlyMap<number, readonly BrokerView[]>) {
+  let indexesRebuilt = 0, timeIndexesRebuilt = 0, bytesTruncated = 0, recoveries = 0;
+  let segmentsScanned = 0, bytesScanned = 0, recordsLost = 0;
+  for (const views of incarnations.values()) {
+    for (const [i, view] of views.entries()) {
+      for (const report of view.recoveries()) {
+        recoveries++;
+        indexesRebuilt += report.indexesRebuilt;
+        timeIndexesRebuilt += report.timeIndexesRebuilt;
+        bytesTruncated += report.bytesTruncated;
+        if (i === 0) continue;
+        segmentsScanned += report.segmentsScanned;
+        bytesScanned += report.bytesScanned;
+        recordsLost += Math.max(0, views[i - 1].replica(report.partition).endOffset - report.endOffset);
+      }
     }
   }
-  return { logRecoveries: recoveries, logIndexesRebuilt: indexesRebuilt, logBytesTruncated: bytesTruncated };
+  return {
+    logRecoveries: recoveries,
+    logIndexesRebuilt: indexesRebuilt,
+    logTimeIndexesRebuilt: timeIndexesRebuilt,
+    logBytesTruncated: bytesTruncated,
+    logRecoverySegmentsScanned: segmentsScanned,
+    logRecoveryBytesScanned: bytesScanned,
+    logRecordsLostAtRestart: recordsLost,
+  };
 }
