@@ -15,6 +15,18 @@ export async function succeeds(command: string, args: string[]): Promise<boolean
   }
 }
 
+/**
+ * Whether an executable `command` is on PATH. For the tools that cannot say their version without
+ * a configuration (Slurm's client commands fail without a slurm.conf).
+ */
+export async function onPath(command: string): Promise<boolean> {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":").filter((d) => d !== "")) {
+    const info = await Deno.stat(`${dir}/${command}`).catch(() => undefined);
+    if (info?.isFile && ((info.mode ?? 0) & 0o111) !== 0) return true;
+  }
+  return false;
+}
+
 /** Runs `command args` with its output on ours; throws naming the command when it fails. */
 export async function run(command: string, args: string[]): Promise<void> {
   const { success, code } = await new Deno.Command(command, { args, stdout: "inherit", stderr: "inherit" }).output();

@@ -21,7 +21,7 @@ import { InputError } from "../assert.ts";
 import { claimDirectory, isMarked, writeAtomically } from "../lab/mod.ts";
 import { integerOption } from "./options.ts";
 import { acceptViolations, shardedSweep, shellQuote } from "./_cluster_sweep.ts";
-import { installDebianPackages, succeeds } from "./debian.ts";
+import { installDebianPackages, onPath, succeeds } from "./debian.ts";
 
 /** What the job scripts run, and where. Every path is absolute, on a file system every node sees. */
 export interface SlurmSweepPlan {
@@ -476,8 +476,9 @@ const slurmPackages = ["slurm-wlm", "munge"];
 
 /** Whether Slurm's daemons and client and munge's daemon are installed. */
 export async function slurmInstalled(): Promise<boolean> {
-  const checks = [["sbatch", "--version"], ["slurmctld", "-V"], ["slurmd", "-V"], ["munged", "--version"]];
+  const checks = [["slurmctld", "-V"], ["slurmd", "-V"], ["munged", "--version"], ["mungekey", "--version"]];
   for (const [command, flag] of checks) if (!await succeeds(command, [flag])) return false;
+  for (const command of ["sbatch", "squeue", "sinfo", "scancel"]) if (!await onPath(command)) return false;
   return true;
 }
 
