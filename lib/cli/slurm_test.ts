@@ -152,3 +152,17 @@ Deno.test("slurm sweep refuses an --out holding files Faultline did not write, b
   assert.equal(await exists(`${base}/sbatch.log`), false, "nothing was submitted");
   await Deno.remove(base, { recursive: true });
 });
+
+Deno.test("--wait reports a merge job that left the queue without merging, and --resume needs a submission", async () => {
+  const base = await Deno.makeTempDir();
+  const env = await fakeSlurm(base);
+  const args = ["slurm", "sweep", "echo", "--seeds", "1", "--out", `${base}/merged`, "--array-size", "1"];
+  const fresh = await cli([...args, "--resume"], { env });
+  assert.equal(fresh.code, 2);
+  assert.match(fresh.stderr, /--resume: .*merged\.slurm holds no submission of slurm sweep to resume/);
+  // The stand-in squeue lists nothing: the merge job is gone (cancelled, say) and recorded no code.
+  const waited = await cli([...args, "--wait"], { env });
+  assert.equal(waited.code, 2, waited.stderr);
+  assert.match(waited.stderr, /merge job 102 ended without merging .*re-submit it with: .*--resume/);
+  await Deno.remove(base, { recursive: true });
+});
