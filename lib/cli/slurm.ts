@@ -162,6 +162,32 @@ function absolute(path: string): string {
   return joined.replace(/\/+$/, "").replace(/\/(\.\/)+/g, "/") || "/";
 }
 
+function validatedPartition(partition: string | undefined): string | undefined {
+  if (partition === undefined || /^[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*$/.test(partition)) return partition;
+  throw new InputError(
+    `--partition ${JSON.stringify(partition)}: a partition name (or a comma-separated list of them) of letters, ` +
+      `digits, '_', '.' and '-'`,
+  );
+}
+
+/** sbatch's forms of a time limit. */
+const timeForms = /^(UNLIMITED|INFINITE|\d+(:\d{1,2}){0,2}|\d+-\d+(:\d{1,2}){0,2})$/;
+
+function validatedTime(time: string | undefined): string | undefined {
+  if (time === undefined || timeForms.test(time)) return time;
+  const forms = "MINUTES, MINUTES:SECONDS, HOURS:MINUTES:SECONDS, DAYS-HOURS, DAYS-HOURS:MINUTES, " +
+    "DAYS-HOURS:MINUTES:SECONDS or UNLIMITED";
+  throw new InputError(`--time ${JSON.stringify(time)}: a time limit as sbatch takes it: ${forms}`);
+}
+
+function requireScriptSafe(what: string, path: string): void {
+  if (!unsafePathCharacters.test(path)) return;
+  throw new InputError(
+    `${what} ${JSON.stringify(path)}: a path for Slurm's job scripts may not hold white space, quotes, '%', ` +
+      `'$', '\\' or '\`'; choose another`,
+  );
+}
+
 /** The job scripts' plan from the command line, every option validated. */
 function planOf(experiment: string, values: Values, root: string): SlurmSweepPlan {
   const arraySize = integerOption("array-size", values["array-size"] as string | undefined, {
@@ -178,33 +204,12 @@ function planOf(experiment: string, values: Values, root: string): SlurmSweepPla
   // A task owns only its CPUs: one worker per core of the whole node would oversubscribe them.
   const workers = (values.workers as string | undefined) ?? String(cpusPerTask);
   const { sweepArgs } = shardedSweep(experiment, { ...values, workers });
-  const partition = values.partition as string | undefined;
-  if (partition !== undefined && !/^[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*$/.test(partition)) {
-    throw new InputError(
-      `--partition ${JSON.stringify(partition)}: a partition name (or a comma-separated list of them) of letters, ` +
-        `digits, '_', '.' and '-'`,
-    );
-  }
-  const time = values.time as string | undefined;
-  const timeForms = /^(UNLIMITED|INFINITE|\d+(:\d{1,2}){0,2}|\d+-\d+(:\d{1,2}){0,2})$/;
-  if (time !== undefined && !timeForms.test(time)) {
-    throw new InputError(
-      `--time ${
-        JSON.stringify(time)
-      }: a time limit as sbatch takes it: MINUTES, MINUTES:SECONDS, HOURS:MINUTES:SECONDS, ` +
-        `DAYS-HOURS, DAYS-HOURS:MINUTES, DAYS-HOURS:MINUTES:SECONDS or UNLIMITED`,
-    );
-  }
+  const partition = validatedPartition(values.partition as string | undefined);
+  const time = validatedTime(values.time as string | undefined);
   const out = absolute(values.out as string);
   const launcher = `${root}/faultline`;
-  for (const [what, path] of [["--out", out], ["the project's directory", root]]) {
-    if (unsafePathCharacters.test(path)) {
-      throw new InputError(
-        `${what} ${JSON.stringify(path)}: a path for Slurm's job scripts may not hold white space, quotes, '%', ` +
-          `'$', '\\' or '\`'; choose another`,
-      );
-    }
-  }
+  requireScriptSafe("--out", out);
+  requireScriptSafe("the project's directory", root);
   const results = Deno.env.get("FAULTLINE_RESULTS");
   const resumeCommand = [
     launcher,
@@ -339,9 +344,9 @@ async function resumableRecord(plan: SlurmSweepPlan, shards: string, merge: stri
   if (record?.generatedBy !== generatedBy || !Array.isArray(record.submissions)) {
     throw new InputError(`--resume: ${plan.workDir} holds no submission of slurm sweep to resume (no slurm.json)`);
   }
-  const same = await Deno.readTextFile(`${plan.workDir}/shards.sbatch`).catch(() => "") === shards &&
-    await Deno.readTextFile(`${plan.workDir}/merge.sbatch`).catch(() => "") === merge;
-  if (!same) {
+  const same = async (name: string, script: string) =>
+    sweepOf(await Deno.readTextFile(`${plan.workDir}/${name}`).catch(() => "")) === sweepOf(script);
+  if (!await same("shards.sbatch", shards) || !await same("merge.sbatch", merge)) {
     throw new InputError(
       `--resume: ${plan.workDir} was submitted with other options (its job scripts differ); give the same ` +
         `options as then, or another --out`,
@@ -356,7 +361,15 @@ async function resumableRecord(plan: SlurmSweepPlan, shards: string, merge: stri
         `(squeue -j ${live.join(",")}) or cancel them (scancel ${live.join(" ")}), then resume`,
     );
   }
+  // The environment handed on may have changed since (another FAULTLINE_RESULTS): the jobs get today's.
+  await writeAtomically(`${plan.workDir}/shards.sbatch`, shards);
+  await writeAtomically(`${plan.workDir}/merge.sbatch`, merge);
   return record;
+}
+
+/** What a job script runs, without the environment it hands on. */
+function sweepOf(script: string): string {
+  return script.split("\n").filter((line) => !line.startsWith("export ")).join("\n");
 }
 
 /** The array tasks that recorded no verdict: killed, timed out, failed, or never run. */

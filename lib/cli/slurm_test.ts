@@ -122,8 +122,13 @@ Deno.test("the job scripts, run as Slurm runs them, merge into the single machin
   assert.equal(again.code, 2, "a second submission without --resume is refused");
   assert.match(again.stderr, /holds an earlier submission of this sweep; --resume re-submits its failed tasks/);
 
-  const resumed = await cli([...args, "--resume"], { env });
+  // Another results directory in the environment is not another sweep: the jobs are handed the new one.
+  const elsewhere = { ...env, FAULTLINE_RESULTS: `${base}/elsewhere` };
+  const resumed = await cli([...args, "--resume"], { env: elsewhere });
   assert.equal(resumed.code, 0, resumed.stderr);
+  assert.ok(
+    (await Deno.readTextFile(`${work}/shards.sbatch`)).includes(`export FAULTLINE_RESULTS='${base}/elsewhere'`),
+  );
   assert.match(resumed.stdout, /submitted job array 103 \(tasks 3 of 4 shards\) and merge job 104/);
   assert.deepEqual((await Deno.readTextFile(`${base}/sbatch.log`)).trim().split("\n").slice(2), [
     `--parsable --array=3 ${work}/shards.sbatch`,
