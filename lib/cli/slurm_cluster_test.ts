@@ -9,7 +9,7 @@ import { slurmClusterUnavailable, startSlurmCluster } from "./_slurm_cluster_tes
 const sweepOptions = ["--grid", "clients=2,5", "--param", "durationUs=300000", "--seeds", "1..3"];
 
 /** The longest a submission may take before the test gives up on it (and kills the CLI). */
-const submissionMs = 180_000;
+const submissionMs = 300_000;
 
 const unavailable = await slurmClusterUnavailable();
 if (unavailable !== undefined) console.log(`slurm_cluster_test.ts: skipped: ${unavailable}`);
