@@ -4,36 +4,14 @@
  *
  * @module
  */
+import { installDebianPackages, run, succeeds } from "./debian.ts";
 
 const debianPackages = ["jupyter-notebook", "jupyter-nbconvert", "python3-nbclient", "python3-ipykernel"];
-
-async function succeeds(command: string, args: string[]): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command(command, { args, stdout: "null", stderr: "null" }).output();
-    return success;
-  } catch {
-    return false;
-  }
-}
-
-async function run(command: string, args: string[]): Promise<void> {
-  const { success, code } = await new Deno.Command(command, { args, stdout: "inherit", stderr: "inherit" }).output();
-  if (!success) throw new Error(`${command} ${args.join(" ")} failed with exit code ${code}`);
-}
 
 /** Makes sure `jupyter nbconvert` works, installing Debian's packages when root; explains otherwise. */
 export async function ensureJupyter(): Promise<void> {
   if (await succeeds("jupyter", ["nbconvert", "--version"])) return;
-  const install = `apt-get update && apt-get install -y --no-install-recommends ${debianPackages.join(" ")}`;
-  if (Deno.uid() !== 0) {
-    throw new Error(`Jupyter (with nbconvert) is not installed. As root, run:\n  ${install}\nthen run this again.`);
-  }
-  if (!(await succeeds("apt-get", ["--version"]))) {
-    throw new Error(`Jupyter is not installed and apt-get is missing; install Jupyter Notebook and nbconvert.`);
-  }
-  console.error(`faultline: installing Jupyter from Debian packages (${debianPackages.join(", ")})...`);
-  await run("apt-get", ["update", "-qq"]);
-  await run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...debianPackages]);
+  await installDebianPackages("Jupyter (with nbconvert)", debianPackages);
 }
 
 /** Registers Deno's Jupyter kernel (name `deno`) for this project's Deno binary. */

@@ -16,9 +16,9 @@
  */
 import { InputError } from "../assert.ts";
 import { digestText } from "../base/mod.ts";
-import { experimentNamed, sweepCells, writeAtomically } from "../lab/mod.ts";
+import { writeAtomically } from "../lab/mod.ts";
 import { integerOption } from "./options.ts";
-import { sweepSpecOf } from "./sweep.ts";
+import { acceptViolations, shardedSweep, shellQuote } from "./_cluster_sweep.ts";
 
 /** What the manifests run. */
 export interface K8sSweepOptions {
@@ -43,24 +43,17 @@ const generatedBy = { "faultline/generated-by": "faultline k8s sweep" };
 /** How long the merge Job waits for the shards' manifests: 8640 polls of 10 s, a day. */
 const mergeWaitPollsMax = 8640;
 
-/** Quotes `word` for a POSIX shell: inside single quotes nothing is special but the quote itself. */
-export function shellQuote(word: string): string {
-  return `'${word.replaceAll("'", `'"'"'`)}'`;
-}
-
 /** A Kubernetes List of the shards' Indexed Job and the merge Job. */
 export function k8sSweepManifest(options: K8sSweepOptions): Record<string, unknown> {
   const root = `${mountPath}/${options.name}`;
   const count = options.shards;
-  // Exit 1 means the sweep found a violation: a result, stored like any other, not a failed pod.
-  const acceptViolations = `code=$?; if [ "$code" -eq 1 ]; then exit 0; fi; exit "$code"`;
   const sweep = [
     "shard=$((JOB_COMPLETION_INDEX + 1))",
     `./faultline sweep ${options.sweepArgs.map(shellQuote).join(" ")} --shard "$shard/${count}" ` +
     // Each shard caches into its own directory: pods share no process ids, so one pod must never
     // take another's temporaries for a dead process's and clean them up.
     `--out "${root}/shard-$shard-of-${count}" --cache "${root}/cache-$shard"`,
-    acceptViolations,
+    `code=$?; ${acceptViolations}`,
   ].join("\n");
   const dirs = Array.from({ length: count }, (_, i) => `${root}/shard-${i + 1}-of-${count}`);
   const merge = [
@@ -72,7 +65,7 @@ export function k8sSweepManifest(options: K8sSweepOptions): Record<string, unkno
     "  done",
     "done",
     `./faultline merge ${dirs.map(shellQuote).join(" ")} --out ${shellQuote(`${root}/merged`)}`,
-    acceptViolations,
+    `code=$?; ${acceptViolations}`,
   ].join("\n");
   const shardsJob = job(`${options.name}-shards`, options, sweep, {
     completionMode: "Indexed",
@@ -119,30 +112,15 @@ function job(
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
-/** The sweep options `k8s sweep` hands on to every shard, in a fixed order. */
-const forwardedLists = ["grid", "zip", "param", "range"];
-const forwardedTexts = ["sample", "sample-seed", "seeds", "workers"];
-const forwardedFlags = ["keep-histories", "force"];
-
 /** Runs `k8s sweep`: validates the sweep here, then prints (or writes with --out) the manifests. */
 export async function k8sSweepCommand(experiment: string, values: Values): Promise<number> {
-  const spec = sweepSpecOf(experiment, values);
-  // Refuse a bad sweep now, not in N pods: unknown parameters, values out of range, bad lists.
-  sweepCells(spec, experimentNamed(experiment).params, "validation");
+  const { spec, sweepArgs } = shardedSweep(experiment, values);
   const shards = integerOption("shards", values.shards as string | undefined, { fallback: 4, min: 1, max: 10_000 });
   const parallelism = integerOption("parallelism", values.parallelism as string | undefined, {
     fallback: shards,
     min: 1,
     max: 10_000,
   });
-  const sweepArgs = [experiment];
-  for (const name of forwardedLists) {
-    for (const v of (values[name] as string[] | undefined) ?? []) sweepArgs.push(`--${name}`, v);
-  }
-  for (const name of forwardedTexts) {
-    if (values[name] !== undefined) sweepArgs.push(`--${name}`, values[name] as string);
-  }
-  for (const name of forwardedFlags) if (values[name] === true) sweepArgs.push(`--${name}`);
   const name = (values.name as string | undefined) ??
     `faultline-${experiment.toLowerCase().replace(/[^a-z0-9-]/g, "-")}-${digestText(JSON.stringify(spec)).slice(0, 8)}`;
   if (!/^[a-z0-9]([a-z0-9-]{0,50}[a-z0-9])?$/.test(name)) {

@@ -37,6 +37,7 @@ import { demo } from "./demo.ts";
 import { compareCommand, replayCommand, reportCommand } from "./results_commands.ts";
 import { mergeCommand, sweepCommand } from "./sweep.ts";
 import { k8sSweepCommand } from "./k8s.ts";
+import { ensureSlurm, slurmSweepCommand } from "./slurm.ts";
 import { campaignCommand } from "./campaign.ts";
 import { rcaCommand, regressAddCommand, shrinkCommand } from "./chaos.ts";
 import { ensureDenoKernel, ensureJupyter, startNotebook } from "./jupyter.ts";
@@ -108,10 +109,10 @@ function commandOf(args: string[]): { command: CommandSpec; rest: string[] } {
     }
     return { command, rest: rest.slice(1) };
   }
-  if (name === "k8s") {
-    const command = commandNamed(`k8s ${rest[0]}`);
+  if (name === "k8s" || name === "slurm") {
+    const command = commandNamed(`${name} ${rest[0]}`);
     if (command === undefined) {
-      throw new InputError(`unknown k8s command ${JSON.stringify(rest[0] ?? "")}; allowed: sweep`);
+      throw new InputError(`unknown ${name} command ${JSON.stringify(rest[0] ?? "")}; allowed: sweep`);
     }
     return { command, rest: rest.slice(1) };
   }
@@ -167,6 +168,8 @@ async function main(args: string[]): Promise<number> {
       return await sweepCommand(positionals[0], values, root);
     case "k8s sweep":
       return await k8sSweepCommand(positionals[0], values);
+    case "slurm sweep":
+      return await slurmSweepCommand(positionals[0], values, root);
     case "merge":
       return await mergeCommand(positionals, values, root);
     case "campaign":
@@ -201,6 +204,9 @@ async function main(args: string[]): Promise<number> {
       await ensureJupyter();
       await ensureDenoKernel();
       console.log("faultline: Jupyter and the Deno kernel are ready");
+      // Slurm is only needed by its test (which says so and skips without it), so a failed
+      // installation is reported and does not fail the set-up.
+      console.log(`faultline: ${await ensureSlurm()}`);
       return 0;
     case "list":
       listCommand(values.json === true);

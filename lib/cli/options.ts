@@ -65,6 +65,13 @@ const sweepSpecOptions: Record<string, OptionSpec> = {
   seeds: { type: "string", value: "A..B|A,B,...", description: "the seeds of each point (default 1..3)" },
 };
 
+/** A sweep a cluster runs in shards: its cells, and what every shard's `./faultline sweep` is given. */
+const clusterSweepOptions: Record<string, OptionSpec> = {
+  ...sweepSpecOptions,
+  force: { type: "boolean", description: "recompute cached cells" },
+  "keep-histories": { type: "boolean", description: "keep every cell's history, not only failed ones" },
+};
+
 /** Every command, in the order help lists them. */
 export const commands: readonly CommandSpec[] = [
   {
@@ -323,10 +330,8 @@ export const commands: readonly CommandSpec[] = [
     summary: "print (or write with --out) Kubernetes manifests as JSON: an Indexed Job whose pods run the sweep's " +
       "shards into a shared volume, and a Job that merges them into NAME/merged there",
     options: {
-      ...sweepSpecOptions,
+      ...clusterSweepOptions,
       workers: { type: "string", value: "N", description: "worker count in each pod (default one per core)" },
-      force: { type: "boolean", description: "recompute cached cells" },
-      "keep-histories": { type: "boolean", description: "keep every cell's history, not only failed ones" },
       image: {
         type: "string",
         value: "IMG",
@@ -350,6 +355,34 @@ export const commands: readonly CommandSpec[] = [
     },
   },
   {
+    name: "slurm sweep",
+    positionals: "EXPERIMENT",
+    positionalsMin: 1,
+    positionalsMax: 1,
+    summary: "run a sweep on a Slurm cluster: a job array of one `sweep --shard` task per shard and a merge " +
+      "job after it that writes --out (shards, caches, scripts and logs go to DIR.slurm/); prints the job ids; " +
+      "DIR must be on a file system every node sees",
+    options: {
+      ...clusterSweepOptions,
+      out: { type: "string", value: "DIR", required: true, description: "the merged sweep's directory" },
+      "array-size": { type: "string", value: "N", description: "how many shards, one array task each (default 4)" },
+      partition: { type: "string", value: "P", description: "the partition (default the cluster's)" },
+      time: {
+        type: "string",
+        value: "T",
+        description: "each job's time limit, as sbatch takes it (MM, HH:MM:SS, D-HH:MM, ...)",
+      },
+      "cpus-per-task": { type: "string", value: "C", description: "CPUs of each task (default 1)" },
+      workers: { type: "string", value: "N", description: "worker count in each task (default --cpus-per-task)" },
+      wait: { type: "boolean", description: "block until the merge is done and exit with the sweep's code" },
+      resume: {
+        type: "boolean",
+        description: "re-submit the array tasks that failed (and the merge) of an earlier submission to DIR",
+      },
+      "dry-run": { type: "boolean", description: "print the job scripts; submit nothing, write nothing" },
+    },
+  },
+  {
     name: "notebook",
     positionals: "[jupyter args]",
     positionalsMin: 0,
@@ -363,7 +396,8 @@ export const commands: readonly CommandSpec[] = [
     positionals: "",
     positionalsMin: 0,
     positionalsMax: 0,
-    summary: "install Jupyter (Debian packages) and register the kernel",
+    summary: "install Jupyter (Debian packages) and register the kernel; as root, install Slurm and munge " +
+      "(Debian packages) for the Slurm test too",
     options: {},
   },
   {

@@ -21,7 +21,7 @@ import { InputError } from "../assert.ts";
 export const markerName = ".faultline-results";
 
 /** What a marked directory holds. */
-export type DirectoryKind = "run" | "sweep" | "cache" | "shrink" | "rca";
+export type DirectoryKind = "run" | "sweep" | "cache" | "shrink" | "rca" | "slurm";
 
 /** Names only Faultline uses for files and directories that exist while they are being written. */
 const temporaryPattern = /^\.faultline-(tmp|staging|old)-(\d+)-/;
