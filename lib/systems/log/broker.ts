@@ -24,6 +24,8 @@
 import { assert } from "../../assert.ts";
 import type { DiskCompletion, NodeApi, NodeLogic } from "../../sim/mod.ts";
 import type { LogBugs } from "./bugs.ts";
+import { GroupCoordinator } from "./group_coordinator.ts";
+import { type GroupError, isGroupRequest, offsetsPartitionFor } from "./group_types.ts";
 import { PartitionLog, type RecoveryReport } from "./partition_log.ts";
 import { type FollowerProgress, highWatermark, isrToExpand, isrToShrink, truncationOffset } from "./replication.ts";
 import {
@@ -69,6 +71,11 @@ export interface BrokerOptions {
   cleanerBytesPerSecond?: number;
   /** How long the cleaner keeps a tombstone (`delete.retention.ms`). */
   deleteRetentionUs?: number;
+  /**
+   * The `__consumer_offsets` partitions (compacted; their leaders are the group coordinators) and
+   * the coordinators' timeouts; default none.
+   */
+  groups?: { offsetsPartitions: readonly number[]; dataPartitions: number; sessionTimeoutUs: number };
   bugs: LogBugs;
 }
 
@@ -77,6 +84,8 @@ interface PendingProduce {
   offset: number;
   client: number;
   requestId: number;
+  /** A coordinator's own append (an offset commit) is answered to it instead of to a client. */
+  then?: (error?: GroupError) => void;
 }
 
 /** One partition's replica on this broker. */
@@ -109,6 +118,8 @@ export interface BrokerView {
     records: (from: number, to: number) => LogRecord[];
   };
   recoveries(): readonly RecoveryReport[];
+  /** The group coordinator this broker runs for an offsets partition it leads, if any. */
+  coordinator(partition: number): GroupCoordinator | undefined;
 }
 
 const hwCheckpointFile = "high-watermark-checkpoint";
@@ -122,6 +133,9 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
   const recoveries: RecoveryReport[] = [];
   const hwCheckpoint = { writing: false };
   const cleanerTurn = { next: 0 };
+  const offsetsPartitions = new Set(options.groups?.offsetsPartitions ?? []);
+  const coordinators = new Map<number, GroupCoordinator>();
+  const compacted = (partition: number) => options.compact === true || offsetsPartitions.has(partition);
 
   function start(): void {
     const checkpointed = readHighWatermarks();
@@ -161,7 +175,7 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
     api.setTimer(options.highWatermarkCheckpointIntervalUs, "checkpoint");
     if (options.fsyncPolicy === "interval") api.setTimer(options.fsyncIntervalUs, "flush");
     if (options.retentionCheckIntervalUs !== undefined) api.setTimer(options.retentionCheckIntervalUs, "retention");
-    if (options.compact) api.setTimer(cleanerIdleUs, "clean");
+    if ([...replicas.keys()].some(compacted)) api.setTimer(cleanerIdleUs, "clean");
   }
 
   /** Deletes what retention no longer keeps, below each replica's watermark. */
@@ -179,7 +193,10 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
 
   function recordDiskBytes(): void {
     let bytes = 0;
-    for (const replica of replicas.values()) bytes += replica.log.sizeBytes();
+    // The topic's logs: `__consumer_offsets` is the group coordinators' bookkeeping.
+    for (const replica of replicas.values()) {
+      if (!offsetsPartitions.has(replica.partition)) bytes += replica.log.sizeBytes();
+    }
     api.record("log_disk_bytes", bytes);
   }
 
@@ -190,7 +207,7 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
   function clean(): void {
     const now = api.monotonicUs();
     let bytes = 0;
-    const ordered = [...replicas.values()];
+    const ordered = [...replicas.values()].filter((r) => compacted(r.partition));
     for (let i = 0; i < ordered.length && bytes === 0; i++) {
       const replica = ordered[(cleanerTurn.next + i) % ordered.length];
       bytes = replica.log.startClean(now, replica.highWatermark);
@@ -253,8 +270,12 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
   /** The single place a replica's role changes; a leader's waiting produces are turned away. */
   function become(replica: Replica, role: Replica["role"]): void {
     if (replica.role === "leader" && role !== "leader") {
-      for (const p of replica.pending) answerProduce(p.client, p.requestId, { error: "notLeader" });
+      for (const p of replica.pending) {
+        if (p.then !== undefined) p.then("notCoordinator");
+        else answerProduce(p.client, p.requestId, { error: "notLeader" });
+      }
       replica.pending = [];
+      coordinators.delete(replica.partition);
     }
     replica.role = role;
     replica.followers = new Map();
@@ -272,7 +293,45 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
         replica.followers.set(b, { endOffset: -1, caughtUpUs: now, lastResponseEnd: 0, lastResponseUs: now });
       }
     }
+    if (offsetsPartitions.has(replica.partition)) startCoordinator(replica);
     advanceHighWatermark(replica);
+  }
+
+  /** Leading an offsets partition makes this broker its groups' coordinator, offsets read from the log. */
+  function startCoordinator(replica: Replica): void {
+    const state = replica.state!;
+    coordinators.set(
+      replica.partition,
+      new GroupCoordinator({
+        nowUs: () => api.monotonicUs(),
+        send: (to, message) => api.send(to, message),
+        append: (key, value) =>
+          replica.log.append({
+            leaderEpoch: state.leaderEpoch,
+            producerId: -1,
+            producerEpoch: 0,
+            sequence: 0,
+            key,
+            value,
+          }, api.monotonicUs()).offset,
+        whenReplicated: (offset, then) =>
+          respondWhenReplicated(replica, { offset, client: -1, requestId: -1, then }, "all"),
+        highWatermark: () => replica.highWatermark,
+        record: (name, value) => api.record(name, value),
+      }, {
+        leaderEpoch: state.leaderEpoch,
+        records: replica.log.read(replica.log.startOffset(), replica.log.endOffset(), Infinity),
+        dataPartitions: options.groups!.dataPartitions,
+        sessionTimeoutUs: options.groups!.sessionTimeoutUs,
+        rebalanceTimeoutUs: options.groups!.sessionTimeoutUs,
+      }),
+    );
+  }
+
+  function onGroupRequest(from: number, m: Parameters<GroupCoordinator["handle"]>[1], partition: number): void {
+    const coordinator = coordinators.get(partition);
+    if (coordinator !== undefined) return coordinator.handle(from, m);
+    api.send(from, { type: `${m.type}Response`, requestId: m.requestId, error: "notCoordinator" } as LogMessage);
   }
 
   /**
@@ -305,6 +364,10 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
     const isrSize = replica.state!.isr.length;
     while (replica.pending.length > 0 && replica.pending[0].offset < replica.highWatermark) {
       const p = replica.pending.shift()!;
+      if (p.then !== undefined) {
+        p.then(isrSize < options.minInsyncReplicas ? "notEnoughReplicas" : undefined);
+        continue;
+      }
       // Kafka's NotEnoughReplicasAfterAppend: the record is in the log, but fewer replicas than
       // asked hold it; the producer retries and the retry is recognised as a duplicate.
       if (isrSize < options.minInsyncReplicas) answerProduce(p.client, p.requestId, { error: "notEnoughReplicas" });
@@ -356,6 +419,7 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
 
   function respondWhenReplicated(replica: Replica, produce: PendingProduce, acks: Acks): void {
     if (acks === 0) return;
+    if (produce.then !== undefined && produce.offset < replica.highWatermark) return produce.then();
     if (acks === 1 || produce.offset < replica.highWatermark) {
       return answerProduce(produce.client, produce.requestId, { offset: produce.offset });
     }
@@ -416,10 +480,21 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
   function onEpochEndOffsetResponse(m: Extract<BrokerMessage, { type: "epochEndOffsetResponse" }>): void {
     const replica = replicas.get(m.partition);
     if (!isCurrentFollowerAnswer(replica, m.leaderEpoch) || replica.phase !== "truncating") return;
+    const own = replica.log.epochs.endOffsetFor(m.epoch, replica.log.endOffset());
+    if (own.epoch !== m.epoch) {
+      // KIP-279: this log lacks the epoch the leader answered with, so its records of the epochs
+      // after its own largest one below it are not the leader's: drop them and ask again.
+      replica.log.truncateTo(Math.min(own.endOffset, replica.log.endOffset()));
+      replica.highWatermark = Math.min(replica.highWatermark, replica.log.endOffset());
+      if (replica.log.endOffset() === 0) replica.phase = "fetching";
+      replica.requestSentUs = undefined;
+      replica.nextFetchUs = 0;
+      return tickReplica(replica);
+    }
     const offset = truncationOffset({
       logEndOffset: replica.log.endOffset(),
       leaderEndOffset: m.endOffset,
-      followerEndOffsetForEpoch: replica.log.epochs.endOffsetFor(m.epoch, replica.log.endOffset()).endOffset,
+      followerEndOffsetForEpoch: own.endOffset,
     });
     replica.log.truncateTo(offset);
     replica.highWatermark = Math.min(replica.highWatermark, offset);
@@ -546,6 +621,7 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
       tickReplica(replica);
       maybeChangeIsr(replica);
     }
+    for (const coordinator of coordinators.values()) coordinator.tick();
     api.setTimer(tickUs, "tick");
   }
 
@@ -582,7 +658,9 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
     for (const replica of replicas.values()) {
       const moved = replica.log.onDisk(completion, api.monotonicUs());
       if (moved === undefined) continue;
-      for (const report of replica.log.takeCleanReports()) {
+      const reports = replica.log.takeCleanReports();
+      // The figures are the topic's: the offsets partitions' cleaning is the coordinators' upkeep.
+      for (const report of offsetsPartitions.has(replica.partition) ? [] : reports) {
         api.record("log_cleaner_bytes", report.bytesRead);
         api.record("log_clean_duration_us", report.durationUs);
         api.record("log_bytes_reclaimed", report.bytesRead - report.bytesWritten);
@@ -612,6 +690,16 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
     onTimer,
     onDisk,
     onMessage(from, m) {
+      if (isGroupRequest(m)) {
+        return onGroupRequest(
+          from,
+          m,
+          offsetsPartitionFor(m.group, {
+            dataPartitions: options.groups?.dataPartitions ?? 0,
+            offsetsPartitions: Math.max(1, offsetsPartitions.size),
+          }),
+        );
+      }
       switch (m.type) {
         case "controllerState":
           return onControllerState(m.partitions);
@@ -652,6 +740,7 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
       };
     },
     recoveries: () => recoveries,
+    coordinator: (partition) => coordinators.get(partition),
   };
 }
 

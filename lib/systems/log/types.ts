@@ -9,6 +9,7 @@
  * ```
  * @module
  */
+import type { GroupMessage } from "./group_types.ts";
 
 /** One record of a partition's log. */
 export interface LogRecord {
@@ -94,9 +95,7 @@ export type BrokerMessage =
 export type ControllerMessage =
   | { type: "heartbeat"; incarnation: number; clean: boolean }
   | { type: "alterIsr"; partition: number; leaderEpoch: number; partitionEpoch: number; isr: number[] }
-  | { type: "metadata"; requestId: number }
-  | { type: "commitOffset"; requestId: number; group: string; partition: number; offset: number }
-  | { type: "fetchOffset"; requestId: number; group: string; partition: number };
+  | { type: "metadata"; requestId: number };
 
 /** Errors of a produce; `duplicate` is a success (KIP-98: the record is already in the log). */
 export type ProduceError = "notLeader" | "notEnoughReplicas" | "outOfOrderSequence" | "unknownProducer" | "timeout";
@@ -112,11 +111,10 @@ export type ClientMessage =
     /** `outOfRange`: the offset is below the log start (retention deleted it); `logStartOffset` says where it is. */
     error?: "notLeader" | "outOfRange";
     logStartOffset?: number;
-  }
-  | { type: "offsetResponse"; requestId: number; offset: number };
+  };
 
 /** Every message of the log service. */
-export type LogMessage = BrokerMessage | ControllerMessage | ClientMessage;
+export type LogMessage = BrokerMessage | ControllerMessage | ClientMessage | GroupMessage;
 
 /** Records a follower or consumer fetches at most per request. */
 export const fetchRecordsMax = 64;

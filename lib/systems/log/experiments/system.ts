@@ -25,6 +25,7 @@ import {
   logClient,
   type LogMessage,
   noLeader,
+  type RebalanceProtocol,
 } from "../mod.ts";
 
 /** How to build the log service. */
@@ -37,6 +38,15 @@ export interface LogOptions {
   fsyncPolicy: FsyncPolicy;
   uncleanLeaderElection: boolean;
   consumerCrashProbability: number;
+  /** The chance a consumer leaves its group after a poll, to join again later; default 0. */
+  consumerLeaveProbability?: number;
+  /**
+   * How consumers rebalance as members of one group; undefined: manual assignment (each consumer
+   * reads the partitions it is asked for, outside any group).
+   */
+  rebalance?: RebalanceProtocol;
+  /** Partitions of `__consumer_offsets` (default 1), numbered after the topic's. */
+  offsetsPartitions?: number;
   bug: "none" | keyof typeof logBugDocs;
   /** Segment size (default 16 KiB) and retention and cleaning (default: keep everything, no cleaner). */
   segmentBytesMax?: number;
@@ -54,6 +64,17 @@ export interface LogOptions {
 /** The consumer group every consumer of a run belongs to. */
 export const consumerGroup = "g";
 
+/** The group coordinators' session timeout, and the members' heartbeat interval. */
+export const groupSessionTimeoutUs = 100_000;
+const groupHeartbeatIntervalUs = 10_000;
+/** A crashed or departed consumer is away this long before it joins again. */
+const consumerRejoinDelayUs = 20_000;
+
+/** The partitions of the topic and then of `__consumer_offsets`, in one numbering. */
+function allPartitions(options: Pick<LogOptions, "partitions" | "offsetsPartitions">): number {
+  return options.partitions + (options.offsetsPartitions ?? 1);
+}
+
 /** The replicas of each partition: consecutive brokers, starting one further along per partition. */
 export function assignReplicas(options: Pick<LogOptions, "servers" | "partitions" | "replicationFactor">): number[][] {
   return Array.from(
@@ -68,7 +89,11 @@ export const logSystem: SystemDefinition<LogMessage, LogOptions> = {
   bugs: logBugDocs,
   build(sim, options) {
     const bugs = logBugsFor(options.bug);
-    const assignmentByIndex = assignReplicas(options);
+    const assignmentByIndex = assignReplicas({ ...options, partitions: allPartitions(options) });
+    const offsetsPartitions = Array.from(
+      { length: options.offsetsPartitions ?? 1 },
+      (_, i) => options.partitions + i,
+    );
     const brokers = new Map<number, BrokerView>();
     // Every incarnation's view, for the recovery figures.
     const incarnations: BrokerView[] = [];
@@ -97,6 +122,7 @@ export const logSystem: SystemDefinition<LogMessage, LogOptions> = {
             compact: options.compaction !== undefined,
             deleteRetentionUs: options.compaction?.deleteRetentionUs,
             cleanerBytesPerSecond: options.compaction?.cleanerBytesPerSecond,
+            groups: { offsetsPartitions, dataPartitions: options.partitions, sessionTimeoutUs: groupSessionTimeoutUs },
             bugs,
           });
           brokers.set(api.id, b);
@@ -150,6 +176,14 @@ export const logSystem: SystemDefinition<LogMessage, LogOptions> = {
       attemptsMax: 60,
       backoffUs: 10_000,
       consumerCrashProbability: options.consumerCrashProbability,
+      consumerLeaveProbability: options.consumerLeaveProbability,
+      offsetsPartitions: options.offsetsPartitions ?? 1,
+      membership: options.rebalance === undefined ? undefined : {
+        protocol: options.rebalance,
+        heartbeatIntervalUs: groupHeartbeatIntervalUs,
+        sessionTimeoutUs: groupSessionTimeoutUs,
+        rejoinDelayUs: consumerRejoinDelayUs,
+      },
       bugs: logBugsFor(options.bug),
     });
   },
