@@ -27,7 +27,7 @@ import type { LogBugs } from "./bugs.ts";
 import { GroupCoordinator } from "./group_coordinator.ts";
 import { type GroupError, isGroupRequest, offsetsPartitionFor } from "./group_types.ts";
 import { PartitionLog, type RecoveryReport } from "./partition_log.ts";
-import { type FollowerProgress, highWatermark, isrToExpand, isrToShrink, truncationOffset } from "./replication.ts";
+import { type FollowerProgress, highWatermark, isrToExpand, isrToShrink, truncationStep } from "./replication.ts";
 import {
   type Acks,
   type BrokerMessage,
@@ -480,25 +480,16 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
   function onEpochEndOffsetResponse(m: Extract<BrokerMessage, { type: "epochEndOffsetResponse" }>): void {
     const replica = replicas.get(m.partition);
     if (!isCurrentFollowerAnswer(replica, m.leaderEpoch) || replica.phase !== "truncating") return;
-    const own = replica.log.epochs.endOffsetFor(m.epoch, replica.log.endOffset());
-    if (own.epoch !== m.epoch) {
-      // KIP-279: this log lacks the epoch the leader answered with, so its records of the epochs
-      // after its own largest one below it are not the leader's: drop them and ask again.
-      replica.log.truncateTo(Math.min(own.endOffset, replica.log.endOffset()));
-      replica.highWatermark = Math.min(replica.highWatermark, replica.log.endOffset());
-      if (replica.log.endOffset() === 0) replica.phase = "fetching";
-      replica.requestSentUs = undefined;
-      replica.nextFetchUs = 0;
-      return tickReplica(replica);
-    }
-    const offset = truncationOffset({
+    const step = truncationStep({
       logEndOffset: replica.log.endOffset(),
+      leaderEpoch: m.epoch,
       leaderEndOffset: m.endOffset,
-      followerEndOffsetForEpoch: own.endOffset,
+      follower: replica.log.epochs.endOffsetFor(m.epoch, replica.log.endOffset()),
     });
+    const offset = step.offset;
     replica.log.truncateTo(offset);
     replica.highWatermark = Math.min(replica.highWatermark, offset);
-    replica.phase = "fetching";
+    replica.phase = step.askAgain ? "truncating" : "fetching";
     replica.requestSentUs = undefined;
     replica.nextFetchUs = 0;
     tickReplica(replica);
