@@ -1,7 +1,9 @@
 /**
  * The commit log as the harness runs it: `servers` brokers holding `partitions` partitions of one
- * topic (replication factor `replicationFactor`, leaders spread by preference order), a controller
- * node outside the nemesis' reach, clients that produce and consume, the roles faults aim at
+ * topic (replication factor `replicationFactor`, leaders spread by preference order) and of
+ * `__consumer_offsets` (whose leaders are the group coordinators), a controller node outside the
+ * nemesis' reach, clients that produce and consume (members of one group, or with `rebalance`
+ * undefined outside any group), the roles faults aim at
  * (`leader`: partition 0's leader; `leaders`; `followers`; `brokers`), the invariants and
  * convergence.
  *
