@@ -24,9 +24,11 @@
 import { assert } from "../../assert.ts";
 import type { DiskCompletion, NodeApi, NodeLogic } from "../../sim/mod.ts";
 import type { LogBugs } from "./bugs.ts";
+import { GroupCoordinator } from "./group_coordinator.ts";
+import { type GroupError, isGroupRequest, offsetsPartitionFor } from "./group_types.ts";
 import { PartitionLog, type RecoveryReport } from "./partition_log.ts";
 import { recordSizeBytes } from "./records.ts";
-import { type FollowerProgress, highWatermark, isrToExpand, isrToShrink, truncationOffset } from "./replication.ts";
+import { type FollowerProgress, highWatermark, isrToExpand, isrToShrink, truncationStep } from "./replication.ts";
 import {
   encodeTransactionMetadata,
   isFenced,
@@ -93,6 +95,11 @@ export interface BrokerOptions {
    * leaders are transaction coordinators (txn_coordinator.ts). Default 0: no transactions.
    */
   transactionStatePartitions?: number;
+  /**
+   * The `__consumer_offsets` partitions (compacted; their leaders are the group coordinators) and
+   * the coordinators' timeouts; default none.
+   */
+  groups?: { offsetsPartitions: readonly number[]; dataPartitions: number; sessionTimeoutUs: number };
   bugs: LogBugs;
 }
 
@@ -105,6 +112,8 @@ interface PendingProduce {
   requestId: number;
   /** An internal write (a coordinator's state, a marker) hears here instead of a produce answer. */
   onReplicated?: (ok: boolean) => void;
+  /** A coordinator's own append (an offset commit) is answered to it instead of to a client. */
+  then?: (error?: GroupError) => void;
 }
 
 /** One partition's replica on this broker. */
@@ -139,6 +148,8 @@ export interface BrokerView {
   recoveries(): readonly RecoveryReport[];
   /** The metadata of `transactionalId` if this broker is its coordinator now. */
   transaction(transactionalId: string): Readonly<TransactionMetadata> | undefined;
+  /** The group coordinator this broker runs for an offsets partition it leads, if any. */
+  coordinator(partition: number): GroupCoordinator | undefined;
 }
 
 const hwCheckpointFile = "high-watermark-checkpoint";
@@ -166,6 +177,9 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
     record: (name, value) => api.record(name, value),
     bugs: options.bugs,
   });
+  const offsetsPartitions = new Set(options.groups?.offsetsPartitions ?? []);
+  const coordinators = new Map<number, GroupCoordinator>();
+  const compacted = (partition: number) => options.compact === true || offsetsPartitions.has(partition);
 
   function start(): void {
     const checkpointed = readCheckpoint(hwCheckpointFile);
@@ -218,14 +232,19 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
     api.setTimer(options.highWatermarkCheckpointIntervalUs, "checkpoint");
     if (options.fsyncPolicy === "interval") api.setTimer(options.fsyncIntervalUs, "flush");
     if (options.retentionCheckIntervalUs !== undefined) api.setTimer(options.retentionCheckIntervalUs, "retention");
-    if (options.compact) api.setTimer(cleanerIdleUs, "clean");
+    if ([...replicas.keys()].some(compacted)) api.setTimer(cleanerIdleUs, "clean");
   }
 
-  /** Deletes what retention no longer keeps, below each replica's watermark. */
+  /**
+   * Deletes what retention no longer keeps, below each replica's watermark. The topic's retention
+   * is not the internal topics': `__consumer_offsets` is only compacted and `__transaction_state`
+   * kept whole, as Kafka configures them apart from any user topic.
+   */
   function applyRetention(): void {
     api.setTimer(options.retentionCheckIntervalUs!, "retention");
     const now = api.monotonicUs();
     for (const replica of replicas.values()) {
+      if (offsetsPartitions.has(replica.partition) || isStatePartition(replica.partition)) continue;
       for (const deleted of replica.log.applyRetention(now, replica.highWatermark, api.now())) {
         api.record("log_bytes_reclaimed", deleted.sizeBytes);
         api.record("log_retention_delay_us", now - deleted.eligibleUs);
@@ -236,7 +255,10 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
 
   function recordDiskBytes(): void {
     let bytes = 0;
-    for (const replica of replicas.values()) bytes += replica.log.sizeBytes();
+    // The topic's logs: `__consumer_offsets` is the group coordinators' bookkeeping.
+    for (const replica of replicas.values()) {
+      if (!offsetsPartitions.has(replica.partition)) bytes += replica.log.sizeBytes();
+    }
     api.record("log_disk_bytes", bytes);
   }
 
@@ -247,7 +269,7 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
   function clean(): void {
     const now = api.monotonicUs();
     let bytes = 0;
-    const ordered = [...replicas.values()];
+    const ordered = [...replicas.values()].filter((r) => compacted(r.partition));
     for (let i = 0; i < ordered.length && bytes === 0; i++) {
       const replica = ordered[(cleanerTurn.next + i) % ordered.length];
       bytes = replica.log.startClean(now, replica.highWatermark);
@@ -313,10 +335,12 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
     if (replica.role === "leader" && role !== "leader") {
       for (const p of replica.pending) {
         if (p.onReplicated !== undefined) p.onReplicated(false);
+        else if (p.then !== undefined) p.then("notCoordinator");
         else answerProduce(p.client, p.requestId, { error: "notLeader" });
       }
       replica.pending = [];
       if (isStatePartition(replica.partition)) coordinator.resign(replica.partition);
+      coordinators.delete(replica.partition);
     }
     replica.role = role;
     replica.followers = new Map();
@@ -340,6 +364,7 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
         replica.log.read(replica.log.startOffset(), replica.log.endOffset(), Infinity),
       );
     }
+    if (offsetsPartitions.has(replica.partition)) startCoordinator(replica);
     advanceHighWatermark(replica);
   }
 
@@ -394,6 +419,43 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
     );
   }
 
+  /** Leading an offsets partition makes this broker its groups' coordinator, offsets read from the log. */
+  function startCoordinator(replica: Replica): void {
+    const state = replica.state!;
+    coordinators.set(
+      replica.partition,
+      new GroupCoordinator({
+        nowUs: () => api.monotonicUs(),
+        send: (to, message) => api.send(to, message),
+        append: (key, value) =>
+          replica.log.append({
+            leaderEpoch: state.leaderEpoch,
+            producerId: -1,
+            producerEpoch: 0,
+            sequence: 0,
+            key,
+            value,
+          }, api.monotonicUs()).offset,
+        whenReplicated: (offset, then) =>
+          respondWhenReplicated(replica, { offset, client: -1, requestId: -1, then }, "all"),
+        highWatermark: () => replica.highWatermark,
+        record: (name, value) => api.record(name, value),
+      }, {
+        leaderEpoch: state.leaderEpoch,
+        records: replica.log.read(replica.log.startOffset(), replica.log.endOffset(), Infinity),
+        dataPartitions: options.groups!.dataPartitions,
+        sessionTimeoutUs: options.groups!.sessionTimeoutUs,
+        rebalanceTimeoutUs: options.groups!.sessionTimeoutUs,
+      }),
+    );
+  }
+
+  function onGroupRequest(from: number, m: Parameters<GroupCoordinator["handle"]>[1], partition: number): void {
+    const coordinator = coordinators.get(partition);
+    if (coordinator !== undefined) return coordinator.handle(from, m);
+    api.send(from, { type: `${m.type}Response`, requestId: m.requestId, error: "notCoordinator" } as LogMessage);
+  }
+
   /**
    * Every new epoch sends a follower through truncation, even under the same leader: a leader that
    * restarted may have lost records of its old epoch that this follower fetched from its cache.
@@ -426,6 +488,10 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
       const p = replica.pending.shift()!;
       if (p.onReplicated !== undefined) {
         p.onReplicated(true);
+        continue;
+      }
+      if (p.then !== undefined) {
+        p.then(isrSize < options.minInsyncReplicas ? "notEnoughReplicas" : undefined);
         continue;
       }
       // Kafka's NotEnoughReplicasAfterAppend: the record is in the log, but fewer replicas than
@@ -516,6 +582,7 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
 
   function respondWhenReplicated(replica: Replica, produce: PendingProduce, acks: Acks): void {
     if (acks === 0) return;
+    if (produce.then !== undefined && produce.offset < replica.highWatermark) return produce.then();
     if (acks === 1 || produce.offset < replica.highWatermark) {
       if (produce.onReplicated !== undefined) return produce.onReplicated(true);
       return answerProduce(produce.client, produce.requestId, { offset: produce.baseOffset ?? produce.offset });
@@ -577,14 +644,16 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
   function onEpochEndOffsetResponse(m: Extract<BrokerMessage, { type: "epochEndOffsetResponse" }>): void {
     const replica = replicas.get(m.partition);
     if (!isCurrentFollowerAnswer(replica, m.leaderEpoch) || replica.phase !== "truncating") return;
-    const offset = truncationOffset({
+    const step = truncationStep({
       logEndOffset: replica.log.endOffset(),
+      leaderEpoch: m.epoch,
       leaderEndOffset: m.endOffset,
-      followerEndOffsetForEpoch: replica.log.epochs.endOffsetFor(m.epoch, replica.log.endOffset()).endOffset,
+      follower: replica.log.epochs.endOffsetFor(m.epoch, replica.log.endOffset()),
     });
+    const offset = step.offset;
     replica.log.truncateTo(offset);
     replica.highWatermark = Math.min(replica.highWatermark, offset);
-    replica.phase = "fetching";
+    replica.phase = step.askAgain ? "truncating" : "fetching";
     replica.requestSentUs = undefined;
     replica.nextFetchUs = 0;
     tickReplica(replica);
@@ -743,6 +812,7 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
       maybeChangeIsr(replica);
     }
     coordinator.tick();
+    for (const group of coordinators.values()) group.tick();
     api.setTimer(tickUs, "tick");
   }
 
@@ -799,7 +869,9 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
     for (const replica of replicas.values()) {
       const moved = replica.log.onDisk(completion, api.monotonicUs());
       if (moved === undefined) continue;
-      for (const report of replica.log.takeCleanReports()) {
+      const reports = replica.log.takeCleanReports();
+      // The figures are the topic's: the offsets partitions' cleaning is the coordinators' upkeep.
+      for (const report of offsetsPartitions.has(replica.partition) ? [] : reports) {
         api.record("log_cleaner_bytes", report.bytesRead);
         api.record("log_clean_duration_us", report.durationUs);
         api.record("log_bytes_reclaimed", report.bytesRead - report.bytesWritten);
@@ -829,6 +901,16 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
     onTimer,
     onDisk,
     onMessage(from, m) {
+      if (isGroupRequest(m)) {
+        return onGroupRequest(
+          from,
+          m,
+          offsetsPartitionFor(m.group, {
+            dataPartitions: options.groups?.dataPartitions ?? 0,
+            offsetsPartitions: Math.max(1, offsetsPartitions.size),
+          }),
+        );
+      }
       switch (m.type) {
         case "controllerState":
           return onControllerState(m.partitions);
@@ -885,6 +967,7 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
     },
     recoveries: () => recoveries,
     transaction: (transactionalId) => coordinator.entry(transactionalId),
+    coordinator: (partition) => coordinators.get(partition),
   };
 }
 

@@ -10,13 +10,19 @@
  * producer id: the next record starts a fresh id at sequence 0, so a sequence is never reused for
  * a different record (KIP-360 bumps the epoch for the same reason).
  *
- * The consumer reads from its group's committed offset (kept by the controller) up to the high
- * watermark, processes the records (the poll's `ok`), then commits the offset after them. A
- * consumer crash is modelled by the client itself, since the nemesis faults servers only: with
- * probability `consumerCrashProbability` a poll dies after fetching and before processing, ends
- * as `info`, and the consumer forgets its positions and resumes from the committed offsets. A
- * simplification: processing and the commit after it are not separated by a crash (Kafka makes
- * them atomic with transactional offset commits, which are not built yet).
+ * The consumer is a member of its group (consumer_group.ts), which it joins at its first poll,
+ * and polls only partitions it owns in the current generation (any other poll fails at once). A
+ * poll reads from the group's committed offset (kept in `__consumer_offsets` by the group's
+ * coordinator) up to the high watermark, processes the records, and commits the offset after
+ * them; the poll is `ok` (the records processed) only when the commit is accepted, `fail` when the
+ * coordinator's fence refuses it (a zombie's processing does not count, and the partition's new
+ * owner reads the records again), `info` when its outcome stays unknown. A consumer crash is
+ * modelled by the client itself, since the nemesis faults servers only: with probability
+ * `consumerCrashProbability` a poll dies after fetching and before processing, ends as `info`, and
+ * the consumer forgets its positions and its membership, joining again later as a new member.
+ * With `consumerLeaveProbability` a consumer leaves the group after a poll and joins again later.
+ * A simplification: processing and the commit after it are not separated by a crash (Kafka makes
+ * them atomic with transactional offset commits).
  *
  * @example
  * ```ts
@@ -28,6 +34,7 @@
 import { assert, InputError } from "../../assert.ts";
 import type { ClientContext, Outcome, Request, SystemClient } from "../../sim/mod.ts";
 import type { LogBugs } from "./bugs.ts";
+import { groupClient, type GroupMembership } from "./consumer_group.ts";
 import { recordSizeBytes } from "./records.ts";
 import { transactionalProducer, type TransactionalProducerOptions } from "./transactional_producer.ts";
 import {
@@ -123,6 +130,12 @@ export interface LogClientOptions {
     TransactionalProducerOptions,
     "transactionalId" | "statePartition" | "commitIntervalUs" | "restartProbability" | "transactionTimeoutUs"
   >;
+  /** The chance a consumer leaves its group after a poll (it joins again later); default 0. */
+  consumerLeaveProbability?: number;
+  /** Partitions of `__consumer_offsets`, numbered after the topic's. */
+  offsetsPartitions: number;
+  /** How consumers take part in their group; undefined: manual assignment, outside any group. */
+  membership: GroupMembership | undefined;
   bugs: LogBugs;
 }
 
@@ -139,7 +152,6 @@ type Reply = Extract<
       | "produceResponse"
       | "metadataResponse"
       | "consumeResponse"
-      | "offsetResponse"
       | "txnResponse"
       | "listOffsetsResponse";
   }
@@ -154,6 +166,16 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
   const nextSequence = new Map<number, number>();
   /** The consumer's position per partition; forgotten at a consumer crash. */
   const positions = new Map<number, number>();
+  const group = groupClient(context, {
+    controller: options.controller,
+    group: options.group,
+    layout: { dataPartitions: options.partitions, offsetsPartitions: options.offsetsPartitions },
+    membership: options.membership,
+    timeoutUs: options.timeoutUs,
+    backoffUs: options.backoffUs,
+    attemptsMax: options.attemptsMax,
+    onRevoke: (partitions) => partitions.forEach((p) => positions.delete(p)),
+  });
 
   const producerId = () => context.session * producerIdsPerSession + producerGeneration;
 
@@ -313,38 +335,38 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
 
   // ---- consumer ----
 
-  function committedOffset(
-    partition: number,
-    attempt: number,
-    then: (offset: number) => void,
-    gaveUp: () => void,
-  ): void {
+  function committedOffset(partition: number, then: (offset: number) => void, gaveUp: () => void): void {
     const known = positions.get(partition);
     if (known !== undefined) return then(known);
-    if (attempt >= options.attemptsMax) return gaveUp();
-    request(
-      options.controller,
-      (id) => ({ type: "fetchOffset", requestId: id, group: options.group, partition }),
-      (r) => {
-        if (r.type !== "offsetResponse") return committedOffset(partition, attempt + 1, then, gaveUp);
-        positions.set(partition, r.offset);
-        then(r.offset);
-      },
-      () => committedOffset(partition, attempt + 1, then, gaveUp),
-    );
+    const revocations = group.lease().revocations;
+    group.fetchOffset(partition, (offset) => {
+      // Only a position read while the partition stayed owned outlives this poll.
+      if (group.lease().revocations === revocations) positions.set(partition, offset);
+      then(offset);
+    }, gaveUp);
   }
 
-  function commit(partition: number, offset: number, attempt: number, then: () => void): void {
-    if (attempt >= options.attemptsMax) return then();
-    request(
-      options.controller,
-      (id) => ({ type: "commitOffset", requestId: id, group: options.group, partition, offset }),
-      () => {
-        positions.set(partition, offset);
-        then();
-      },
-      () => commit(partition, offset, attempt + 1, then),
-    );
+  /** Commits `offset`; ends the poll `ok` with `values` only if the commit is accepted. */
+  function commit(
+    partition: number,
+    offset: number,
+    read: { values: unknown[]; lease: ReturnType<typeof group.lease> },
+    done: (o: Outcome) => void,
+  ): void {
+    const values = read.values;
+    group.commit(partition, offset, read.lease.generation, (result) => {
+      if (result === "ok") {
+        // Revoked meanwhile (and perhaps granted again): the group's offset may have moved on.
+        if (group.lease().revocations === read.lease.revocations) positions.set(partition, offset);
+        else positions.delete(partition);
+        done({ type: "ok", value: values });
+        if (context.rng.next() < (options.consumerLeaveProbability ?? 0)) group.leave();
+        return;
+      }
+      // Refused, the processing does not count; unknown, nor can it be told. Ask the coordinator next time.
+      positions.delete(partition);
+      done({ type: result === "refused" ? "fail" : "info" });
+    });
   }
 
   /** Fetches the committed records after `offset` from the leader. */
@@ -397,12 +419,16 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
 
   function crash(done: (o: Outcome) => void): void {
     positions.clear();
+    group.crash();
     done({ type: "info" });
   }
 
   function poll(partition: number, recordsMax: number, done: (o: Outcome) => void): void {
     const gaveUp = () => done({ type: "info" });
-    committedOffset(partition, 0, (offset) => {
+    group.subscribe();
+    if (!group.owns(partition)) return done({ type: "fail" });
+    const lease = group.lease();
+    committedOffset(partition, (offset) => {
       fetch(
         partition,
         offset,
@@ -413,10 +439,10 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
           const crashes = values.length > 0 && context.rng.next() < options.consumerCrashProbability;
           // The planted bug commits first; the correct consumer processes, then commits.
           if (options.bugs.consumerCommitsBeforeProcessing) {
-            return commit(partition, next, 0, () => (crashes ? crash(done) : done({ type: "ok", value: values })));
+            return commit(partition, next, { values, lease }, (outcome) => (crashes ? crash(done) : done(outcome)));
           }
           if (crashes) return crash(done);
-          commit(partition, next, 0, () => done({ type: "ok", value: values }));
+          commit(partition, next, { values, lease }, done);
         },
         recordsMax,
         gaveUp,
@@ -425,9 +451,9 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
   }
 
   /**
-   * Reads until two fetches a backoff apart find nothing more, then commits. A `read_committed`
-   * drain also waits, up to `drainUnstableWaitsMax` backoffs, while an open transaction holds the
-   * LSO below the watermark (its producer's abort, or its timeout, ends it).
+   * Reads from the group's committed offset until two fetches a backoff apart find nothing more. A
+   * `read_committed` drain also waits, up to `drainUnstableWaitsMax` backoffs, while an open
+   * transaction holds the LSO below the watermark (its producer's abort, or its timeout, ends it).
    */
   function drain(partition: number, done: (o: Outcome) => void): void {
     const all: unknown[] = [];
@@ -444,14 +470,14 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
           if (read.unstable && unstableWaits++ < drainUnstableWaitsMax) {
             return after(options.backoffUs, () => step(from, 0));
           }
-          if (empties >= 2) return commit(partition, from, 0, () => done({ type: "ok", value: all }));
+          if (empties >= 2) return done({ type: "ok", value: all });
           after(options.backoffUs, () => step(from, empties + 1));
         },
         fetchRecordsMax,
         gaveUp,
       );
     };
-    committedOffset(partition, 0, (offset) => step(offset, 0), gaveUp);
+    group.fetchOffset(partition, (offset) => step(offset, 0), gaveUp);
   }
 
   /**
@@ -495,6 +521,7 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
       );
     },
     onMessage(_from, m) {
+      if (group.onMessage(m)) return;
       if (waiting === undefined || !("requestId" in m) || m.requestId !== waiting.id) return;
       const current = waiting;
       waiting = undefined;
@@ -502,6 +529,7 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
       current.onReply(m as Reply);
     },
     onTimer(tag) {
+      if (group.onTimer(tag)) return;
       const t = tag as { requestId?: number; then?: () => void };
       if (t.then !== undefined) return t.then();
       if (waiting === undefined || t.requestId !== waiting.id) return;

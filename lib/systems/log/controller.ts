@@ -1,6 +1,5 @@
 /**
- * The controller: one node that decides who leads each partition and who is in sync, and keeps
- * the consumer groups' committed offsets.
+ * The controller: one node that decides who leads each partition and who is in sync.
  *
  * A documented simplification: the controller is a single deterministic node whose state is not
  * replicated and which the experiments never fault (Kafka replicates it, with ZooKeeper or with
@@ -74,7 +73,6 @@ export interface ControllerOptions {
 /** What the invariants and convergence read of the controller. */
 export interface ControllerView {
   partitions(): readonly PartitionState[];
-  committedOffset(group: string, partition: number): number;
 }
 
 interface BrokerLiveness {
@@ -101,7 +99,6 @@ export function controller(
   const brokers = new Map<number, BrokerLiveness>(
     options.brokers.map((b) => [b, { incarnation: 1, lastHeartbeatUs: 0, alive: true }]),
   );
-  const offsets = new Map<string, number>();
   const live = (b: number) => brokers.get(b)?.alive === true;
 
   function reelect(where: (p: PartitionState) => boolean, choice: { exclude?: number; dropExcluded?: boolean }): void {
@@ -182,21 +179,8 @@ export function controller(
             requestId: m.requestId,
             leaders: partitions.map((p) => p.leader),
           });
-        case "commitOffset": {
-          const key = `${m.group}/${m.partition}`;
-          // Commits only move forward: a delayed older commit must not rewind the group.
-          offsets.set(key, Math.max(offsets.get(key) ?? 0, m.offset));
-          return api.send(from, { type: "offsetResponse", requestId: m.requestId, offset: offsets.get(key)! });
-        }
-        case "fetchOffset":
-          return api.send(from, {
-            type: "offsetResponse",
-            requestId: m.requestId,
-            offset: offsets.get(`${m.group}/${m.partition}`) ?? 0,
-          });
       }
     },
     partitions: () => partitions,
-    committedOffset: (group, partition) => offsets.get(`${group}/${partition}`) ?? 0,
   };
 }

@@ -1,8 +1,8 @@
 /**
  * A Kafka-like commit log: topics of partitions, each a segmented log on the simulated disk,
  * replicated leader-to-followers with an in-sync replica set, a high watermark, `acks`, leader
- * epochs (KIP-101) and idempotent producers (KIP-98); a controller node assigns leaders and keeps
- * consumer offsets. See docs/log.md for the design and what is simplified.
+ * epochs (KIP-101) and idempotent producers (KIP-98); a controller node assigns leaders, and
+ * group coordinators keep consumer groups and their offsets in `__consumer_offsets`. See docs/log.md for the design and what is simplified.
  *
  * @example
  * ```ts
@@ -24,3 +24,7 @@ export * from "./partition_log.ts";
 export * from "./broker.ts";
 export * from "./controller.ts";
 export * from "./client.ts";
+export * from "./group_types.ts";
+export * from "./assignor.ts";
+export * from "./group_coordinator.ts";
+export * from "./consumer_group.ts";

@@ -95,3 +95,33 @@ export function truncationOffset(input: {
   assert(input.leaderEndOffset >= 0, `leader end offset ${input.leaderEndOffset} is negative`);
   return Math.min(input.logEndOffset, input.leaderEndOffset, input.followerEndOffsetForEpoch);
 }
+
+/**
+ * One step of a follower's truncation after the leader answered where epoch `leaderEpoch` (the
+ * largest it has at most the one asked about) ends. When the follower has that epoch, it cuts at
+ * {@linkcode truncationOffset} and is done. When it lacks it, its records after its own largest
+ * epoch below `leaderEpoch` belong to epochs the leader never had: it cuts them and asks again
+ * about that smaller epoch (Kafka's fetcher does the same), since cutting at the leader's answer
+ * would keep its own records of an older epoch where the leader's log has `leaderEpoch`'s.
+ */
+export function truncationStep(input: {
+  logEndOffset: number;
+  leaderEpoch: number;
+  leaderEndOffset: number;
+  /** The follower's largest epoch at most `leaderEpoch`, and where it ends in the follower's log. */
+  follower: { epoch: number; endOffset: number };
+}): { offset: number; askAgain: boolean } {
+  if (input.follower.epoch === input.leaderEpoch) {
+    return {
+      offset: truncationOffset({
+        logEndOffset: input.logEndOffset,
+        leaderEndOffset: input.leaderEndOffset,
+        followerEndOffsetForEpoch: input.follower.endOffset,
+      }),
+      askAgain: false,
+    };
+  }
+  assert(input.follower.epoch < input.leaderEpoch, `the follower's epoch ${input.follower.epoch} is past the answer`);
+  const offset = Math.min(input.logEndOffset, input.follower.endOffset);
+  return { offset, askAgain: offset > 0 };
+}

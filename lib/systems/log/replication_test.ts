@@ -2,7 +2,7 @@
 // judged by time, a follower rejoins only once it holds the watermark and the leader's epoch, and
 // a follower truncates where the leader says its epoch ended.
 import assert from "node:assert/strict";
-import { highWatermark, isrToExpand, isrToShrink, truncationOffset } from "./replication.ts";
+import { highWatermark, isrToExpand, isrToShrink, truncationOffset, truncationStep } from "./replication.ts";
 
 Deno.test("the high watermark is the smallest log end offset in the ISR, ignoring replicas outside it", () => {
   const endOffsets = new Map([[0, 10], [1, 7], [2, 2]]);
@@ -63,4 +63,23 @@ Deno.test("when the leader answers an earlier epoch, the follower also cuts wher
   // Follower: epoch 1 in [0, 5), epoch 3 in [5, 8). Leader: epoch 1 in [0, 6), epoch 2 after.
   // Asked about epoch 3, the leader answers epoch 2 ending at 10; the follower's epoch 1 ends at 5.
   assert.equal(truncationOffset({ logEndOffset: 8, leaderEndOffset: 10, followerEndOffsetForEpoch: 5 }), 5);
+});
+
+Deno.test("a follower that lacks the epoch the leader answers with cuts its later epochs and asks again (KIP-279)", () => {
+  // Follower: epoch 1 in [0, 30), then epoch 3 (which it led) in [30, 31). Leader: epoch 1 in
+  // [0, 28), epoch 2 in [28, 29), epoch 4 after. Asked about epoch 3, the leader answers epoch 2,
+  // ending at 29. Cutting at 29 would keep the follower's epoch-1 record at 28, where the leader
+  // has epoch 2's: the follower drops its epoch 3 and asks about epoch 1 instead.
+  const first = truncationStep({
+    logEndOffset: 31,
+    leaderEpoch: 2,
+    leaderEndOffset: 29,
+    follower: { epoch: 1, endOffset: 30 },
+  });
+  assert.deepEqual(first, { offset: 30, askAgain: true });
+  // About epoch 1 the leader answers 28: the follower has epoch 1 and cuts there.
+  assert.deepEqual(
+    truncationStep({ logEndOffset: 30, leaderEpoch: 1, leaderEndOffset: 28, follower: { epoch: 1, endOffset: 30 } }),
+    { offset: 28, askAgain: false },
+  );
 });

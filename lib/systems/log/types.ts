@@ -9,6 +9,7 @@
  * ```
  * @module
  */
+import type { GroupMessage } from "./group_types.ts";
 
 /** One record of a partition's log. */
 export interface LogRecord {
@@ -169,9 +170,7 @@ export type TransactionError = "notCoordinator" | "concurrentTransactions" | "fe
 export type ControllerMessage =
   | { type: "heartbeat"; incarnation: number; clean: boolean }
   | { type: "alterIsr"; partition: number; leaderEpoch: number; partitionEpoch: number; isr: number[] }
-  | { type: "metadata"; requestId: number }
-  | { type: "commitOffset"; requestId: number; group: string; partition: number; offset: number }
-  | { type: "fetchOffset"; requestId: number; group: string; partition: number };
+  | { type: "metadata"; requestId: number };
 
 /** Errors of a produce; `duplicate` is a success (KIP-98: the record is already in the log). */
 export type ProduceError =
@@ -198,7 +197,6 @@ export type ClientMessage =
     /** `read_committed`: records below the watermark wait for an open transaction (the LSO is below it). */
     unstable?: boolean;
   }
-  | { type: "offsetResponse"; requestId: number; offset: number }
   | {
     type: "txnResponse";
     requestId: number;
@@ -216,7 +214,7 @@ export type ClientMessage =
   };
 
 /** Every message of the log service. */
-export type LogMessage = BrokerMessage | ControllerMessage | ClientMessage;
+export type LogMessage = BrokerMessage | ControllerMessage | ClientMessage | GroupMessage;
 
 /** Records a follower or consumer fetches at most per request. */
 export const fetchRecordsMax = 64;

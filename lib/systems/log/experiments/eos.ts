@@ -2,10 +2,12 @@
  * The `log-eos` experiment: producers (with retries; by default transactional, one transaction per
  * record, restarting now and then and leaving a zombie that fencing must stop) send unique records
  * to the partitions of a topic under broker crashes that lose unsynced writes, power losses,
- * partitions and the leader changes they cause (a coordinator among them, mid-commit); consumers
- * of one group poll their partitions (`read_committed` with transactions), crashing now and then;
- * at the end every partition is drained from the group's committed offsets. The delivery checker
- * judges the history: no acknowledged record lost, none delivered twice, none out of its
+ * partitions and the leader changes they cause (a coordinator among them, mid-commit); consumers,
+ * members of one group, poll the partitions the group assigns them (`read_committed` with
+ * transactions), crashing, leaving and rejoining now and then, which rebalances the group
+ * (`rebalance`: eager or cooperative); at the end every partition is drained from the group's
+ * committed offsets. Figures: transactions, rebalances, and how long partitions went without an
+ * owner. The delivery checker judges the history: no acknowledged record lost, none delivered twice, none out of its
  * producer's order. With `bug` set to a planted bug, the checker catches it.
  *
  * @example
@@ -55,10 +57,21 @@ export const logEosParams = defineParams({
   unclean: boolean({ default: false, description: "allow unclean leader election (loses acknowledged records)" }),
   producers: integer({ default: 4, min: 1, max: 64, description: "producer processes" }),
   consumers: integer({
-    default: 2,
+    default: 3,
     min: 1,
     max: partitionsMax,
-    description: "consumer processes (at most partitions)",
+    description: "consumer processes, members of one group (at most partitions)",
+  }),
+  rebalance: choice(["eager", "cooperative"], {
+    default: "eager",
+    description:
+      "eager: every member revokes all and rejoins; cooperative (KIP-429): only moved partitions are revoked",
+  }),
+  consumerLeaveProbability: number({
+    default: 0.02,
+    min: 0,
+    max: 1,
+    description: "chance a consumer leaves its group after a poll, to join again later",
   }),
   consumerCrashProbability: number({
     default: 0.1,
@@ -125,14 +138,16 @@ export function sendGenerator(partitions: number): Generator {
   };
 }
 
-/** Consumer `index` of `consumers` polls the partitions assigned to it (index, index + consumers...) in turn. */
-export function pollGenerator(options: { index: number; consumers: number; partitions: number }): Generator {
-  const owned = Array.from({ length: options.partitions }, (_, p) => p).filter((p) =>
-    p % options.consumers === options.index
-  );
-  if (owned.length === 0) throw new InputError(`consumer ${options.index} of ${options.consumers} owns no partition`);
+/**
+ * A consumer polls every partition in turn: the group decides which it owns, and a poll of one it
+ * does not own in the current generation fails at once.
+ */
+export function pollGenerator(options: { partitions: number }): Generator {
+  if (!Number.isInteger(options.partitions) || options.partitions < 1) {
+    throw new InputError(`a consumer polls at least one partition; got ${options.partitions}`);
+  }
   return {
-    next: (_rng, { sequence }) => ({ f: "poll", key: partitionKey(owned[sequence % owned.length]), value: null }),
+    next: (_rng, { sequence }) => ({ f: "poll", key: partitionKey(sequence % options.partitions), value: null }),
   };
 }
 
@@ -144,10 +159,7 @@ export function logEosWorkload(
     processes: p.producers + p.consumers,
     thinkTimeUsMean: p.thinkTimeUsMean,
     generator: sendGenerator(p.partitions),
-    generatorFor: (index) =>
-      index < p.producers
-        ? undefined
-        : pollGenerator({ index: index - p.producers, consumers: p.consumers, partitions: p.partitions }),
+    generatorFor: (index) => index < p.producers ? undefined : pollGenerator({ partitions: p.partitions }),
     final: Array.from({ length: p.partitions }, (_, i) => ({ f: "drain", key: partitionKey(i), value: null })),
     checkers: [drainedDeliveryChecker()],
   };
@@ -204,6 +216,8 @@ export function logEosOptions(p: LogEosParams): LogOptions {
     fsyncPolicy: p.fsync,
     uncleanLeaderElection: p.unclean,
     consumerCrashProbability: p.consumerCrashProbability,
+    consumerLeaveProbability: p.consumerLeaveProbability,
+    rebalance: p.rebalance,
     bug: p.bug,
     ...(p.transactional
       ? {
@@ -229,7 +243,7 @@ export const logEosExperiment = defineExperiment({
   workload: logEosWorkload,
   schedule: logEosSchedule,
   phases: (p) => ({ warmupUs, durationUs: p.durationUs, recoveryBoundUs: 3_000_000 }),
-  extras: (run) => ({ figures: transactionFigures(run.sim.metrics) }),
+  extras: (run) => ({ figures: { ...transactionFigures(run.sim.metrics), ...groupFigures(run.sim.metrics) } }),
 });
 
 /**
@@ -245,5 +259,24 @@ export function transactionFigures(metrics: { series(name: string): { value: Arr
     txnPreparedResumed: total("txn_prepared_resumed"),
     txnFencingAborts: total("txn_fencing_aborts"),
     txnTimeoutAborts: total("txn_timeout_aborts"),
+  };
+}
+
+/**
+ * The group's figures from the coordinators' metrics: generations started (`rebalances`), and
+ * how long partitions went without an owner, from the moment their owner gave them up (or, for a
+ * crash, its last heartbeat) to their new owner's assignment.
+ */
+export function groupFigures(metrics: { series(name: string): { value: ArrayLike<number> } }) {
+  const unowned = Array.from(metrics.series("group_partition_unowned_us").value).sort((a, b) => a - b);
+  const at = (
+    q: number,
+  ) => (unowned.length === 0 ? 0 : unowned[Math.min(unowned.length - 1, Math.floor(q * unowned.length))]);
+  return {
+    rebalances: metrics.series("group_rebalances").value.length,
+    partitionsUnowned: unowned.length,
+    unownedUsTotal: unowned.reduce((a, b) => a + b, 0),
+    unownedUsP50: at(0.5),
+    unownedUsMax: at(1),
   };
 }

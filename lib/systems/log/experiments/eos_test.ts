@@ -31,6 +31,27 @@ Deno.test("log-eos transactional=false (idempotent producers, read_uncommitted):
   assert.deepEqual(failingSeeds({ transactional: false }), []);
 });
 
+Deno.test("log-eos rebalance=cooperative: the correct system passes every check on seeds 1-5, and the commit-first bug is caught", () => {
+  assert.deepEqual(failingSeeds({ rebalance: "cooperative" }), []);
+  assert.ok(failingSeeds({ rebalance: "cooperative", bug: "consumerCommitsBeforeProcessing" }).length > 0);
+});
+
+Deno.test("log-eos: consumers leaving and rejoining rebalance the group; cooperative takes fewer partitions away than eager", () => {
+  const unownedIntervals = (rebalance: string) => {
+    const params = resolveParams(logEosExperiment.params, {
+      durationUs: 2_000_000,
+      faults: "none",
+      consumerCrashProbability: 0,
+      rebalance,
+    });
+    const figures = logEosExperiment.run(params, 1).figures;
+    assert.ok((figures.rebalances as number) > 5, `${rebalance}: ${figures.rebalances} rebalances`);
+    return figures.partitionsUnowned as number;
+  };
+  const eager = unownedIntervals("eager"), cooperative = unownedIntervals("cooperative");
+  assert.ok(cooperative < eager, `cooperative left partitions unowned ${cooperative} times, eager ${eager}`);
+});
+
 Deno.test("log-eos: one seed gives the same trace hash twice", () => {
   const params = resolveParams(logEosExperiment.params, { durationUs: 2_000_000 });
   assert.equal(logEosExperiment.run(params, 7).traceHash, logEosExperiment.run(params, 7).traceHash);

@@ -1,7 +1,9 @@
 /**
  * The commit log as the harness runs it: `servers` brokers holding `partitions` partitions of one
- * topic (replication factor `replicationFactor`, leaders spread by preference order), a controller
- * node outside the nemesis' reach, clients that produce and consume, the roles faults aim at
+ * topic (replication factor `replicationFactor`, leaders spread by preference order) and of
+ * `__consumer_offsets` (whose leaders are the group coordinators), a controller node outside the
+ * nemesis' reach, clients that produce and consume (members of one group, or with `rebalance`
+ * undefined outside any group), the roles faults aim at
  * (`leader`: partition 0's leader; `leaders`; `followers`; `brokers`), the invariants and
  * convergence.
  *
@@ -26,6 +28,7 @@ import {
   logClient,
   type LogMessage,
   noLeader,
+  type RebalanceProtocol,
   transactionStatePartition,
 } from "../mod.ts";
 
@@ -39,6 +42,15 @@ export interface LogOptions {
   fsyncPolicy: FsyncPolicy;
   uncleanLeaderElection: boolean;
   consumerCrashProbability: number;
+  /** The chance a consumer leaves its group after a poll, to join again later; default 0. */
+  consumerLeaveProbability?: number;
+  /**
+   * How consumers rebalance as members of one group; undefined: manual assignment (each consumer
+   * reads the partitions it is asked for, outside any group).
+   */
+  rebalance?: RebalanceProtocol;
+  /** Partitions of `__consumer_offsets` (default 1), numbered after the topic's. */
+  offsetsPartitions?: number;
   bug: "none" | keyof typeof logBugDocs;
   /** Segment size (default 16 KiB) and retention and cleaning (default: keep everything, no cleaner). */
   segmentBytesMax?: number;
@@ -73,6 +85,20 @@ export interface LogOptions {
 /** The consumer group every consumer of a run belongs to. */
 export const consumerGroup = "g";
 
+/** The group coordinators' session timeout, and the members' heartbeat interval. */
+export const groupSessionTimeoutUs = 100_000;
+const groupHeartbeatIntervalUs = 10_000;
+/** A crashed or departed consumer is away this long before it joins again. */
+const consumerRejoinDelayUs = 20_000;
+
+/**
+ * The partitions of the topic and then of `__consumer_offsets`, in one numbering; `__transaction_state`'s
+ * follow them (the broker counts them from the end).
+ */
+function allPartitions(options: Pick<LogOptions, "partitions" | "offsetsPartitions">): number {
+  return options.partitions + (options.offsetsPartitions ?? 1);
+}
+
 /** The replicas of each partition: consecutive brokers, starting one further along per partition. */
 export function assignReplicas(options: Pick<LogOptions, "servers" | "partitions" | "replicationFactor">): number[][] {
   return Array.from(
@@ -87,11 +113,15 @@ export const logSystem: SystemDefinition<LogMessage, LogOptions> = {
   bugs: logBugDocs,
   build(sim, options) {
     const bugs = logBugsFor(options.bug);
-    // The transaction state partition is one more partition, placed like the topic's.
+    // The topic's partitions, then `__consumer_offsets`' and `__transaction_state`'s, placed alike.
     const assignmentByIndex = assignReplicas({
       ...options,
-      partitions: options.partitions + statePartitions(options),
+      partitions: allPartitions(options) + statePartitions(options),
     });
+    const offsetsPartitions = Array.from(
+      { length: options.offsetsPartitions ?? 1 },
+      (_, i) => options.partitions + i,
+    );
     const brokers = new Map<number, BrokerView>();
     // Every incarnation's view, by broker, for the recovery figures.
     const incarnations = new Map<number, BrokerView[]>();
@@ -124,6 +154,7 @@ export const logSystem: SystemDefinition<LogMessage, LogOptions> = {
             deleteRetentionUs: options.compaction?.deleteRetentionUs,
             cleanerBytesPerSecond: options.compaction?.cleanerBytesPerSecond,
             transactionStatePartitions: statePartitions(options),
+            groups: { offsetsPartitions, dataPartitions: options.partitions, sessionTimeoutUs: groupSessionTimeoutUs },
             bugs,
           });
           brokers.set(api.id, b);
@@ -182,9 +213,17 @@ export const logSystem: SystemDefinition<LogMessage, LogOptions> = {
         transactional: {
           ...options.transactions,
           transactionalId: transactionalIdOf(context.session),
-          statePartition: transactionStatePartition(transactionalIdOf(context.session), options.partitions),
+          statePartition: transactionStatePartition(transactionalIdOf(context.session), allPartitions(options)),
         },
       }),
+      consumerLeaveProbability: options.consumerLeaveProbability,
+      offsetsPartitions: options.offsetsPartitions ?? 1,
+      membership: options.rebalance === undefined ? undefined : {
+        protocol: options.rebalance,
+        heartbeatIntervalUs: groupHeartbeatIntervalUs,
+        sessionTimeoutUs: groupSessionTimeoutUs,
+        rejoinDelayUs: consumerRejoinDelayUs,
+      },
       bugs: logBugsFor(options.bug),
     });
   },
