@@ -53,7 +53,7 @@ interface Pending {
   id: number;
   attempt: number;
   timer: number;
-  homes: number[];
+  homes: readonly number[];
   /** The home replica tried first: a random one per request, as a load balancer would pick. */
   first: number;
 }

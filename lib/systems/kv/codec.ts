@@ -50,9 +50,19 @@ function ensure(bytes: number): void {
 /** Writes `text` at `offset` (length first); returns the offset after it. */
 function putString(offset: number, text: string): number {
   ensure(offset + 4 + text.length * 3);
-  const { written } = encoder.encodeInto(text, buffer.subarray(offset + 4));
-  view.setUint32(offset, written, true);
-  return offset + 4 + written;
+  // Keys and values are mostly ASCII and short: copying their bytes beats a call to the encoder.
+  const start = offset + 4;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) {
+      const { written } = encoder.encodeInto(text, buffer.subarray(start));
+      view.setUint32(offset, written, true);
+      return start + written;
+    }
+    buffer[start + i] = code;
+  }
+  view.setUint32(offset, text.length, true);
+  return start + text.length;
 }
 
 /** Bytes of a sibling's fixed fields and context, before its value: one `ensure` for all of them. */

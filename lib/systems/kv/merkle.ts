@@ -51,9 +51,13 @@ export class MerkleTree {
 
   /** Sets a key's version hash (undefined: the key is gone), updating the path to the root. */
   set(key: string, hash: number | undefined): void {
+    this.setInLeaf(key, MerkleTree.leafOf(key), hash);
+  }
+
+  /** {@linkcode set} for a caller that knows the key's leaf (`leafOf(key)`), saving the key's hash. */
+  setInLeaf(key: string, leaf: number, hash: number | undefined): void {
     const before = this.#keyHashes.get(key);
     if (before === hash) return;
-    const leaf = MerkleTree.leafOf(key);
     const delta = ((hash ?? 0) - (before ?? 0)) >>> 0;
     for (let level = merkleLeafLevel; level >= 0; level--) {
       const index = leaf >>> (bitsPerLevel * (merkleLeafLevel - level));

@@ -98,7 +98,7 @@ interface WriteOp {
   siblings: Sibling[];
   /** The dot the coordinator issued for the write. */
   dot: Dot;
-  homes: number[];
+  homes: readonly number[];
   /** Home replicas that hold the write durably, and the node holding each copy. */
   acks: Map<number, number>;
   asked: Set<number>;
@@ -109,7 +109,7 @@ interface ReadOp {
   kind: "get";
   request: Extract<KvRequest, { type: "get" }>;
   client: number;
-  homes: number[];
+  homes: readonly number[];
   replies: Map<number, Sibling[]>;
   merged: Sibling[] | undefined;
   repairsWaiting: Set<number>;
@@ -455,18 +455,19 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
     if (tree === undefined) trees.set(peer, tree = new MerkleTree());
     return tree;
   };
-  /** Each key's home replicas other than this node, computed once. */
-  const peersOfKey = new Map<string, number[]>();
+  /** Each key's home replicas other than this node, with their trees, and the key's leaf, computed once. */
+  const placeOfKey = new Map<string, { trees: MerkleTree[]; leaf: number }>();
 
   /** Puts a key's versions (undefined: gone) into the tree of every peer replicating it. */
   const updateTrees = (key: string, siblings: readonly Sibling[] | undefined) => {
-    let peers = peersOfKey.get(key);
-    if (peers === undefined) {
-      peers = ring.preferenceList(key, settings.n).filter((node) => node !== id);
-      peersOfKey.set(key, peers);
+    let place = placeOfKey.get(key);
+    if (place === undefined) {
+      const peers = ring.preferenceList(key, settings.n).filter((node) => node !== id);
+      place = { trees: peers.map(treeWith), leaf: MerkleTree.leafOf(key) };
+      placeOfKey.set(key, place);
     }
     const hash = siblings === undefined ? undefined : hash32(`${key}|${digestOf(siblings)}`);
-    for (const peer of peers) treeWith(peer).set(key, hash);
+    for (const tree of place.trees) tree.setInLeaf(key, place.leaf, hash);
   };
 
   const sendAntiEntropy = (peer: number, message: KvPeerMessage, sizeBytes: number) => {
@@ -545,6 +546,7 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
       }
     }
     trees.clear();
+    placeOfKey.clear(); // it holds the trees just dropped
     for (const [key, siblings] of versions) updateTrees(key, siblings);
     api.setTimer(settings.handoffEveryUs, "handoff" satisfies TimerTag);
     api.setTimer(settings.compactionEveryUs, "compaction" satisfies TimerTag);

@@ -21,6 +21,8 @@ import { assert, InputError } from "../../assert.ts";
 export const ringNodesMax = 256;
 /** Most tokens per node. */
 export const virtualNodesMax = 1024;
+/** Most preference lists a ring remembers per replication factor. */
+const preferenceListsCachedMax = 65_536;
 
 /** FNV-1a, 32 bits: cheap, stable across runs and platforms, and good enough to spread tokens. */
 export function hash32(text: string): number {
@@ -52,6 +54,8 @@ export class HashRing {
   /** Token positions, ascending, and the node owning each. */
   readonly #tokens: Uint32Array;
   readonly #owners: Int32Array;
+  /** Preference lists already walked, per replication factor: every request asks for its key's. */
+  readonly #lists = new Map<number, Map<string, readonly number[]>>();
 
   constructor(options: HashRingOptions) {
     const { nodes, virtualNodes } = options;
@@ -89,12 +93,23 @@ export class HashRing {
     return met;
   }
 
-  /** The `n` home replicas of `key`, the first being its natural coordinator. */
-  preferenceList(key: string, n: number): number[] {
-    if (!Number.isInteger(n) || n < 1 || n > this.nodes.length) {
-      throw new InputError(`replication factor must be 1 to ${this.nodes.length} (the ring's nodes), got ${n}`);
+  /** The `n` home replicas of `key`, the first being its natural coordinator (one shared array per key). */
+  preferenceList(key: string, n: number): readonly number[] {
+    let lists = this.#lists.get(n);
+    if (lists === undefined) {
+      if (!Number.isInteger(n) || n < 1 || n > this.nodes.length) {
+        throw new InputError(`replication factor must be 1 to ${this.nodes.length} (the ring's nodes), got ${n}`);
+      }
+      this.#lists.set(n, lists = new Map());
     }
-    return this.walk(key, n);
+    let list = lists.get(key);
+    if (list === undefined) {
+      // Bounded, should a workload draw keys without end.
+      if (lists.size >= preferenceListsCachedMax) lists.clear();
+      list = Object.freeze(this.walk(key, n));
+      lists.set(key, list);
+    }
+    return list;
   }
 
   /** Index of the first token at or after `position`, wrapping to 0 past the last. */

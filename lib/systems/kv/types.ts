@@ -123,7 +123,7 @@ export type KvReply =
      * `unavailable` means too few replicas answered in time, after some may have applied a write.
      */
     error: "notHome" | "stopped" | "busy" | "unavailable";
-    homes?: number[];
+    homes?: readonly number[];
   };
 
 /** Between nodes. */
