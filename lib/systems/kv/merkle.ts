@@ -71,8 +71,10 @@ export class MerkleTree {
       return;
     }
     this.#keyHashes.set(key, hash);
-    if (!this.#leafKeys.has(leaf)) this.#leafKeys.set(leaf, new Set());
-    this.#leafKeys.get(leaf)!.add(key);
+    if (before !== undefined) return; // already among its leaf's keys
+    let keys = this.#leafKeys.get(leaf);
+    if (keys === undefined) this.#leafKeys.set(leaf, keys = new Set());
+    keys.add(key);
   }
 
   /** The hashes of `nodes` of `level`. */

@@ -37,7 +37,7 @@ import { Hlc, type Timestamp, timestampZero } from "./hlc.ts";
 import { LogStore } from "./log_store.ts";
 import { isTombstone, type LsmFigures, LsmStore } from "./lsm_store.ts";
 import { childrenOf, merkleLeafLevel, MerkleTree } from "./merkle.ts";
-import { hash32, type HashRing } from "./ring.ts";
+import { hash32, hashFinish, hashNumber, type HashRing, hashStart, hashText } from "./ring.ts";
 import type { KvMessage, KvPeerMessage, KvReply, KvRequest, KvSettings } from "./types.ts";
 import { mergedWriteValue, readValue, resolverFor } from "./siblings.ts";
 import { contextOf, type Dot, newest, sameSiblings, type Sibling, sync, write } from "./versions.ts";
@@ -466,7 +466,7 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
       place = { trees: peers.map(treeWith), leaf: MerkleTree.leafOf(key) };
       placeOfKey.set(key, place);
     }
-    const hash = siblings === undefined ? undefined : hash32(`${key}|${digestOf(siblings)}`);
+    const hash = siblings === undefined ? undefined : versionsHash(key, siblings);
     for (const tree of place.trees) tree.setInLeaf(key, place.leaf, hash);
   };
 
@@ -644,4 +644,23 @@ export function goneSince(siblings: readonly Sibling[], nowUs: number): number |
 /** A short stable text of a key's versions: their dots and values. */
 export function digestOf(siblings: readonly Sibling[]): string {
   return siblings.map((s) => `${s.dot.node}.${s.dot.counter}=${s.value}`).join(",");
+}
+
+/**
+ * The hash of a key's versions in the hash trees, `hash32(`${key}|${digestOf(siblings)}`)`, fed
+ * piece by piece: every write of every replica computes one, and the text is never needed.
+ */
+export function versionsHash(key: string, siblings: readonly Sibling[]): number {
+  let h = hashText(hashStart, key);
+  h = hashText(h, "|");
+  for (let i = 0; i < siblings.length; i++) {
+    const s = siblings[i];
+    if (i > 0) h = hashText(h, ",");
+    h = hashNumber(h, s.dot.node);
+    h = hashText(h, ".");
+    h = hashNumber(h, s.dot.counter);
+    h = hashText(h, "=");
+    h = hashText(h, s.value === null ? "null" : s.value);
+  }
+  return hashFinish(h);
 }

@@ -26,11 +26,46 @@ const preferenceListsCachedMax = 65_536;
 
 /** FNV-1a, 32 bits: cheap, stable across runs and platforms, and good enough to spread tokens. */
 export function hash32(text: string): number {
-  let h = 0x811c9dc5;
+  return hashFinish(hashText(hashStart, text));
+}
+
+/**
+ * The state {@linkcode hash32} starts from: with {@linkcode hashText} and {@linkcode hashFinish},
+ * the hash of a text fed in pieces without joining them, `hashFinish(hashText(hashText(hashStart,
+ * a), b)) === hash32(a + b)`.
+ */
+export const hashStart = 0x811c9dc5;
+
+/** Feeds `text` into the FNV-1a state `h`. */
+export function hashText(h: number, text: string): number {
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
+  return h;
+}
+
+const digits = new Uint8Array(16);
+
+/** Feeds `value` as `String(value)` would spell it, without the string for whole numbers. */
+export function hashNumber(h: number, value: number): number {
+  if (!(Number.isSafeInteger(value) && value >= 0)) return hashText(h, String(value));
+  // Digits from the lowest, exact for safe integers (a remainder, then a division with none).
+  let count = 0;
+  do {
+    const digit = value % 10;
+    digits[count++] = digit;
+    value = (value - digit) / 10;
+  } while (value > 0);
+  while (count > 0) {
+    h ^= 48 + digits[--count];
+    h = Math.imul(h, 0x01000193);
+  }
+  return h;
+}
+
+/** The hash of the text fed into the state `h`. */
+export function hashFinish(h: number): number {
   // Murmur's finaliser: FNV alone leaves similar strings ("n1#2", "n1#3") close on the ring.
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
