@@ -37,7 +37,7 @@ import { Hlc, type Timestamp, timestampZero } from "./hlc.ts";
 import { LogStore } from "./log_store.ts";
 import { isTombstone, type LsmFigures, LsmStore } from "./lsm_store.ts";
 import { childrenOf, merkleLeafLevel, MerkleTree } from "./merkle.ts";
-import { hash32, hashFinish, hashNumber, type HashRing, hashStart, hashText } from "./ring.ts";
+import { hashFinish, hashNumber, type HashRing, hashStart, hashText } from "./ring.ts";
 import type { KvMessage, KvPeerMessage, KvReply, KvRequest, KvSettings } from "./types.ts";
 import { mergedWriteValue, readValue, resolverFor } from "./siblings.ts";
 import { contextOf, type Dot, newest, sameSiblings, type Sibling, sync, write } from "./versions.ts";
