@@ -50,13 +50,14 @@ import {
 } from "../../../harness/mod.ts";
 import { InputError } from "../../../assert.ts";
 import type { Schedule } from "../../../faults/mod.ts";
-import { kvBugNames, kvSettingsDefaults, siblingPolicies } from "../mod.ts";
+import { kvBugNames, kvLevels, kvSettingsDefaults, siblingPolicies } from "../mod.ts";
 import { acknowledgedElementsKept, lostElements } from "./elements.ts";
 import { modeFigures, storeFigures } from "./store_figures.ts";
 import { noResurrectedDeletes } from "./resurrection.ts";
 import { isRaftMode, kvStoreModes, type KvStoreOptions, kvStoreSystem } from "./store.ts";
 import { casGenerator, requireCasMode } from "./cas.ts";
 import { kvCasTtl, requireTtlMode, ttlExpiry, ttlGenerator } from "./ttl.ts";
+import { freshReads, levelGenerator, requireLevelMode } from "./levels.ts";
 import { leaderSkewPackage } from "./lease_skew.ts";
 import { checkStoreSessions, sessionGuaranteesKept } from "./session_check.ts";
 
@@ -113,6 +114,23 @@ export const kvModesParams = defineParams({
     max: 1,
     description: "fraction of operations that delete their key (at most 1 - readFraction)",
   }),
+  strongReadFraction: number({
+    default: 0,
+    min: 0,
+    max: 1,
+    description: "fraction of gets sent at consistency level strongLevel, the others at the mode's (leaderless " +
+      "modes: one and session read 1 replica, quorum r); judged per class by fresh-reads",
+  }),
+  strongWriteFraction: number({
+    default: 0,
+    min: 0,
+    max: 1,
+    description: "fraction of puts sent at consistency level strongLevel (leaderless modes)",
+  }),
+  strongLevel: choice(kvLevels, {
+    default: "quorum",
+    description: "the level of the strong requests: one (R or W 1), quorum (r or w), all (N)",
+  }),
   ttlFraction: number({
     default: 0,
     min: 0,
@@ -156,6 +174,7 @@ export type KvModesParams = ValuesOf<typeof kvModesParams>;
 export function kvOptions(p: KvModesParams): KvStoreOptions {
   requireCasMode(p.mode, p.casFraction);
   requireTtlMode(p.mode, p.ttlFraction);
+  requireLevelMode(p.mode, p);
   if (p.faults === "leader-skew" && !isRaftMode(p.mode)) {
     throw new InputError(
       `faults leader-skew aims at a leader; mode ${p.mode} has none (choose mode linearizable or lease)`,
@@ -220,12 +239,15 @@ export function kvModesWorkload(p: KvModesParams): Workload {
     thinkTimeUsMean: p.thinkTimeUsMean,
     generator: ttlGenerator(
       casGenerator(
-        keyValueGenerator({
-          keys: p.keys,
-          readFraction: p.readFraction,
-          deleteFraction: p.deleteFraction,
-          writeF: "put",
-        }),
+        levelGenerator(
+          keyValueGenerator({
+            keys: p.keys,
+            readFraction: p.readFraction,
+            deleteFraction: p.deleteFraction,
+            writeF: "put",
+          }),
+          { readFraction: p.strongReadFraction, writeFraction: p.strongWriteFraction, level: p.strongLevel },
+        ),
         p.casFraction,
       ),
       p.ttlFraction,
@@ -236,6 +258,9 @@ export function kvModesWorkload(p: KvModesParams): Workload {
       ? [
         ...(promisesLinearizability(p) ? [linearizabilityFor(p)] : []),
         ...(p.ttlFraction > 0 ? [ttlExpiryFor(p)] : []),
+        ...(p.strongReadFraction > 0 || p.strongWriteFraction > 0
+          ? [freshReads(p.mode, { n: p.n, r: p.r, w: p.w }, !p.sloppyQuorum)]
+          : []),
         sessionWritesKept(),
         noResurrectedDeletes({ reads: promisesLinearizability(p) ? "all" : "final" }),
         ...(p.mode === "session" ? [sessionGuaranteesKept] : []),
