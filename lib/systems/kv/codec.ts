@@ -82,7 +82,7 @@ export function encodeRecord(record: KeyRecord): Uint8Array {
 export function encodeRecordFrame(record: KeyRecord): Uint8Array {
   const end = encodeAt(record, frameHeaderBytes);
   const length = end - frameHeaderBytes;
-  assert(length <= recordBytesMax, `a log record of ${length} bytes, above ${recordBytesMax}`);
+  if (!(length <= recordBytesMax)) assert(false, `a log record of ${length} bytes, above ${recordBytesMax}`);
   view.setUint32(0, length, true);
   view.setUint32(4, crc32(buffer.subarray(frameHeaderBytes, end)), true);
   return frames.copy(buffer.subarray(0, end));
@@ -90,7 +90,9 @@ export function encodeRecordFrame(record: KeyRecord): Uint8Array {
 
 /** Encodes `record` into the shared buffer from `start`; returns the offset after it. */
 function encodeAt(record: KeyRecord, start: number): number {
-  assert(record.siblings.length <= 0xffff, `key ${record.key}: ${record.siblings.length} siblings to encode`);
+  if (!(record.siblings.length <= 0xffff)) {
+    assert(false, `key ${record.key}: ${record.siblings.length} siblings to encode`);
+  }
   ensure(start + 8 + 2);
   view.setFloat64(start, record.seq, true);
   let offset = putString(start + 8, record.key);
@@ -163,6 +165,6 @@ export function decodeRecord(bytes: Uint8Array): KeyRecord {
     }
     siblings.push(sibling);
   }
-  assert(offset === bytes.length, `a record of ${bytes.length} bytes decoded as ${offset}`);
+  if (!(offset === bytes.length)) assert(false, `a record of ${bytes.length} bytes decoded as ${offset}`);
   return { seq, key, siblings };
 }

@@ -82,7 +82,7 @@ export class MerkleTree {
     assert(level >= 0 && level <= merkleLeafLevel, `level ${level} is outside 0..${merkleLeafLevel}`);
     const row = this.#levels[level];
     return nodes.map((node) => {
-      assert(node >= 0 && node < row.length, `node ${node} is outside level ${level}`);
+      if (!(node >= 0 && node < row.length)) assert(false, `node ${node} is outside level ${level}`);
       return row[node];
     });
   }
