@@ -43,7 +43,9 @@ export class Histogram {
 
   /** Adds `count` observations of `value`. */
   record(value: number, count = 1): void {
-    assert(value >= 0 && value <= Number.MAX_SAFE_INTEGER, `histogram value ${value} is outside [0, 2^53]`);
+    if (!(value >= 0 && value <= Number.MAX_SAFE_INTEGER)) {
+      assert(false, `histogram value ${value} is outside [0, 2^53]`);
+    }
     const v = Math.floor(value);
     this.#counts[bucketIndex(v)] += count;
     this.#count += count;

@@ -47,7 +47,9 @@ export class Rng {
 
   /** An integer drawn uniformly from [min, max], both inclusive. */
   int(min: number, max: number): number {
-    assert(Number.isInteger(min) && Number.isInteger(max) && min <= max, `bad int range [${min}, ${max}]`);
+    if (!(Number.isInteger(min) && Number.isInteger(max) && min <= max)) {
+      assert(false, `bad int range [${min}, ${max}]`);
+    }
     return min + Math.floor(this.next() * (max - min + 1));
   }
 

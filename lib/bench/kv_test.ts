@@ -14,5 +14,7 @@ Deno.test("benchKv reports committed operations per wall second, per million bar
     assert.ok(normalised.value > 0);
     const simulated = figures.find((f) => f.name.startsWith(mode) && f.name.includes("per virtual second"))!;
     assert.ok(simulated.value > 100, `${mode}: ${simulated.value} operations per virtual second`);
+    const events = figures.find((f) => f.name.startsWith(mode) && f.name.includes("events per committed operation"))!;
+    assert.ok(events.value > 1, `${mode}: ${events.value} events per operation`);
   }
 });

@@ -40,6 +40,11 @@ export interface Request {
   value: unknown;
   /** For a write, the key's time to live, where the system supports one (not recorded in the history). */
   ttlUs?: number;
+  /**
+   * The consistency level of this request, where the system lets a request choose one (the
+   * system's own names, e.g. the leaderless store's `one`, `quorum`, `all`); absent: the run's.
+   */
+  consistency?: string;
 }
 
 /**

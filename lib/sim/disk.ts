@@ -277,7 +277,7 @@ export class NodeFiles {
     const deviceBytes = pagesTouched(state.pending, pageSizeBytes) * pageSizeBytes;
     state.pending = [];
     this.stats.bytesWrittenToDevice += deviceBytes;
-    assert(state.durableLength <= state.length, `durable part of ${file} is longer than the file`);
+    if (!(state.durableLength <= state.length)) assert(false, `durable part of ${file} is longer than the file`);
     return deviceBytes;
   }
 

@@ -585,7 +585,7 @@ export class Simulation {
     // A timer that fired but waits in the inbox has not reached the node yet: cancelling still works.
     if (slot === undefined) return record.timersFired.delete(timerId);
     record.timers.delete(timerId);
-    assert(this.#queue.arg[slot] === timerId, `timer ${timerId} lost its queue slot`);
+    if (!(this.#queue.arg[slot] === timerId)) assert(false, `timer ${timerId} lost its queue slot`);
     this.#queue.kind[slot] = kindCancelled;
     return true;
   }

@@ -28,7 +28,7 @@ import type { ClientContext, Outcome, Request, SystemClient } from "../../sim/mo
 import { compareTimestamps, maxTimestamp, type Timestamp, timestampVersion, timestampZero } from "./hlc.ts";
 import type { HashRing } from "./ring.ts";
 import { elementsOf, unionOf } from "./siblings.ts";
-import { elementSeparator, type KvMessage, type KvMode, type KvSettings, siblingSeparator } from "./types.ts";
+import { elementSeparator, kvLevels, type KvMessage, type KvMode, type KvSettings, siblingSeparator } from "./types.ts";
 import type { VersionVector } from "./versions.ts";
 
 /** Options of a {@linkcode kvClient}. */
@@ -53,7 +53,7 @@ interface Pending {
   id: number;
   attempt: number;
   timer: number;
-  homes: number[];
+  homes: readonly number[];
   /** The home replica tried first: a random one per request, as a load balancer would pick. */
   first: number;
 }
@@ -70,12 +70,22 @@ export function kvClient(context: ClientContext<KvMessage>, options: KvClientOpt
   let nextId = 1;
   let pending: Pending | undefined;
   const quorum = (q: number) => (mode === "quorum" ? q : 1);
+  /** R or W (`q` in quorum mode) of a request: its own level's where it names one, else the mode's. */
+  const replicasFor = (request: Request, q: number) =>
+    request.consistency === undefined
+      ? quorum(q)
+      : request.consistency === "one"
+      ? 1
+      : request.consistency === "quorum"
+      ? q
+      : settings.n;
 
   const send = (p: Pending) => {
     const target = p.homes[(p.first + p.attempt) % p.homes.length];
     const key = p.request.key ?? "";
-    if (p.request.f === "get") context.send(target, { type: "get", id: p.id, key, r: quorum(settings.r) });
-    else {
+    if (p.request.f === "get") {
+      context.send(target, { type: "get", id: p.id, key, r: replicasFor(p.request, settings.r) });
+    } else {
       const element = String(p.request.value);
       const value = p.request.f === "delete"
         ? null
@@ -89,7 +99,7 @@ export function kvClient(context: ClientContext<KvMessage>, options: KvClientOpt
         value,
         context: contexts.get(key) ?? {},
         seen,
-        w: quorum(settings.w),
+        w: replicasFor(p.request, settings.w),
       });
     }
     p.timer = context.setTimer(options.timeoutUs, { id: p.id, retry: false });
@@ -118,6 +128,12 @@ export function kvClient(context: ClientContext<KvMessage>, options: KvClientOpt
         return done({
           type: "fail",
           value: `cas is not supported in mode ${mode}; modes that allow it: linearizable, lease`,
+        });
+      }
+      if (request.consistency !== undefined && !(kvLevels as readonly string[]).includes(request.consistency)) {
+        return done({
+          type: "fail",
+          value: `no consistency level ${request.consistency}; levels: ${kvLevels.join(", ")}`,
         });
       }
       if (request.ttlUs !== undefined) {

@@ -50,9 +50,19 @@ function ensure(bytes: number): void {
 /** Writes `text` at `offset` (length first); returns the offset after it. */
 function putString(offset: number, text: string): number {
   ensure(offset + 4 + text.length * 3);
-  const { written } = encoder.encodeInto(text, buffer.subarray(offset + 4));
-  view.setUint32(offset, written, true);
-  return offset + 4 + written;
+  // Keys and values are mostly ASCII and short: copying their bytes beats a call to the encoder.
+  const start = offset + 4;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) {
+      const { written } = encoder.encodeInto(text, buffer.subarray(start));
+      view.setUint32(offset, written, true);
+      return start + written;
+    }
+    buffer[start + i] = code;
+  }
+  view.setUint32(offset, text.length, true);
+  return start + text.length;
 }
 
 /** Bytes of a sibling's fixed fields and context, before its value: one `ensure` for all of them. */
@@ -72,7 +82,7 @@ export function encodeRecord(record: KeyRecord): Uint8Array {
 export function encodeRecordFrame(record: KeyRecord): Uint8Array {
   const end = encodeAt(record, frameHeaderBytes);
   const length = end - frameHeaderBytes;
-  assert(length <= recordBytesMax, `a log record of ${length} bytes, above ${recordBytesMax}`);
+  if (!(length <= recordBytesMax)) assert(false, `a log record of ${length} bytes, above ${recordBytesMax}`);
   view.setUint32(0, length, true);
   view.setUint32(4, crc32(buffer.subarray(frameHeaderBytes, end)), true);
   return frames.copy(buffer.subarray(0, end));
@@ -80,7 +90,9 @@ export function encodeRecordFrame(record: KeyRecord): Uint8Array {
 
 /** Encodes `record` into the shared buffer from `start`; returns the offset after it. */
 function encodeAt(record: KeyRecord, start: number): number {
-  assert(record.siblings.length <= 0xffff, `key ${record.key}: ${record.siblings.length} siblings to encode`);
+  if (!(record.siblings.length <= 0xffff)) {
+    assert(false, `key ${record.key}: ${record.siblings.length} siblings to encode`);
+  }
   ensure(start + 8 + 2);
   view.setFloat64(start, record.seq, true);
   let offset = putString(start + 8, record.key);
@@ -153,6 +165,6 @@ export function decodeRecord(bytes: Uint8Array): KeyRecord {
     }
     siblings.push(sibling);
   }
-  assert(offset === bytes.length, `a record of ${bytes.length} bytes decoded as ${offset}`);
+  if (!(offset === bytes.length)) assert(false, `a record of ${bytes.length} bytes decoded as ${offset}`);
   return { seq, key, siblings };
 }

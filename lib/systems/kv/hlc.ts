@@ -52,7 +52,9 @@ export class Hlc {
   now(wallUs: number): Timestamp {
     const last = this.#last;
     const next = wallUs > last.wallUs ? { wallUs, logical: 0 } : { wallUs: last.wallUs, logical: last.logical + 1 };
-    assert(next.logical <= hlcLogicalMax, `more than ${hlcLogicalMax} events in one microsecond of the HLC`);
+    if (!(next.logical <= hlcLogicalMax)) {
+      assert(false, `more than ${hlcLogicalMax} events in one microsecond of the HLC`);
+    }
     this.#last = next;
     return next;
   }
@@ -70,6 +72,8 @@ export class Hlc {
  */
 export function timestampVersion(t: Timestamp): number {
   const version = t.wallUs * 2 ** 20 + t.logical;
-  assert(Number.isSafeInteger(version) && t.logical < 2 ** 20, `timestamp ${t.wallUs}.${t.logical} is past a version`);
+  if (!(Number.isSafeInteger(version) && t.logical < 2 ** 20)) {
+    assert(false, `timestamp ${t.wallUs}.${t.logical} is past a version`);
+  }
   return version;
 }

@@ -50,7 +50,9 @@ export function encodeFrame<R>(record: R, codec: RecordCodec<R> = jsonCodec as R
 
 /** `payload` behind a frame header. */
 export function framePayload(payload: Uint8Array): Uint8Array {
-  assert(payload.length <= recordBytesMax, `a log record of ${payload.length} bytes, above ${recordBytesMax}`);
+  if (!(payload.length <= recordBytesMax)) {
+    assert(false, `a log record of ${payload.length} bytes, above ${recordBytesMax}`);
+  }
   const frame = new Uint8Array(frameHeaderBytes + payload.length);
   const view = new DataView(frame.buffer);
   view.setUint32(0, payload.length, true);
@@ -131,12 +133,14 @@ export class LogStore<R> {
 
   /** Appends a record already framed (as {@linkcode encodeFrame} frames it with this log's codec). */
   appendFrame(frame: Uint8Array, onDurable: () => void): void {
-    assert(this.#failed === undefined, `${this.file}: append after the log failed (${this.#failed})`);
+    if (!(this.#failed === undefined)) assert(false, `${this.file}: append after the log failed (${this.#failed})`);
     this.bytesAppended += frame.length;
     this.#disk.append(this.file, frame);
     this.#inflight++;
     this.#waiting.push(onDurable);
-    assert(this.#waiting.length <= pendingRecordsMax, `${this.file}: more than ${pendingRecordsMax} records wait`);
+    if (!(this.#waiting.length <= pendingRecordsMax)) {
+      assert(false, `${this.file}: more than ${pendingRecordsMax} records wait`);
+    }
     if (this.#syncing === undefined) this.#sync();
   }
 
@@ -150,7 +154,7 @@ export class LogStore<R> {
     }
     if (completion.op !== "fsync") return true;
     const done = this.#syncing;
-    assert(done !== undefined, `${this.file}: an fsync completed with none in flight`);
+    if (!(done !== undefined)) assert(false, `${this.file}: an fsync completed with none in flight`);
     this.#syncing = undefined;
     if (this.#waiting.length > 0) this.#sync();
     for (const callback of done) callback();

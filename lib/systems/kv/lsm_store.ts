@@ -218,7 +218,7 @@ export class LsmStore {
    * may become durable out of order, and the larger number is the newer state.
    */
   put(key: string, siblings: Sibling[], onDurable: () => void): number {
-    assert(this.failed === undefined, `put of ${key} after the store failed (${this.failed})`);
+    if (!(this.failed === undefined)) assert(false, `put of ${key} after the store failed (${this.failed})`);
     const record: KeyRecord = { seq: this.#nextSeq++, key, siblings };
     const wal = this.#wals[this.#wals.length - 1];
     const frame = encodeRecordFrame(record);
@@ -360,7 +360,9 @@ export class LsmStore {
       this.#covered.push(...job.wals);
     }
     this.#runs.push(job.run);
-    assert(this.#runs.length <= runsMax, `${this.#runs.length} runs, above ${runsMax}: compaction fell behind`);
+    if (!(this.#runs.length <= runsMax)) {
+      assert(false, `${this.#runs.length} runs, above ${runsMax}: compaction fell behind`);
+    }
     this.#job = undefined;
     this.#figures.recordsCollected += job.dropped.length;
     for (const record of job.dropped) {

@@ -51,9 +51,13 @@ export class MerkleTree {
 
   /** Sets a key's version hash (undefined: the key is gone), updating the path to the root. */
   set(key: string, hash: number | undefined): void {
+    this.setInLeaf(key, MerkleTree.leafOf(key), hash);
+  }
+
+  /** {@linkcode set} for a caller that knows the key's leaf (`leafOf(key)`), saving the key's hash. */
+  setInLeaf(key: string, leaf: number, hash: number | undefined): void {
     const before = this.#keyHashes.get(key);
     if (before === hash) return;
-    const leaf = MerkleTree.leafOf(key);
     const delta = ((hash ?? 0) - (before ?? 0)) >>> 0;
     for (let level = merkleLeafLevel; level >= 0; level--) {
       const index = leaf >>> (bitsPerLevel * (merkleLeafLevel - level));
@@ -67,8 +71,10 @@ export class MerkleTree {
       return;
     }
     this.#keyHashes.set(key, hash);
-    if (!this.#leafKeys.has(leaf)) this.#leafKeys.set(leaf, new Set());
-    this.#leafKeys.get(leaf)!.add(key);
+    if (before !== undefined) return; // already among its leaf's keys
+    let keys = this.#leafKeys.get(leaf);
+    if (keys === undefined) this.#leafKeys.set(leaf, keys = new Set());
+    keys.add(key);
   }
 
   /** The hashes of `nodes` of `level`. */
@@ -76,7 +82,7 @@ export class MerkleTree {
     assert(level >= 0 && level <= merkleLeafLevel, `level ${level} is outside 0..${merkleLeafLevel}`);
     const row = this.#levels[level];
     return nodes.map((node) => {
-      assert(node >= 0 && node < row.length, `node ${node} is outside level ${level}`);
+      if (!(node >= 0 && node < row.length)) assert(false, `node ${node} is outside level ${level}`);
       return row[node];
     });
   }

@@ -3,6 +3,9 @@
 // about fanout × depth hashes, and that key's leaf alone to exchange.
 import assert from "node:assert/strict";
 import { childrenOf, merkleDescent, merkleFanout, merkleLeafLevel, MerkleTree } from "./merkle.ts";
+import { digestOf, versionsHash } from "./node.ts";
+import { hash32 } from "./ring.ts";
+import type { Sibling } from "./versions.ts";
 
 const keys = Array.from({ length: 300 }, (_, i) => `k${i}`);
 const treeOf = (entries: [string, number][]) => {
@@ -62,4 +65,24 @@ Deno.test("merkle: replicas differing in one key exchange O(depth) hashes and th
   // A key only one side holds is found too.
   const c = treeOf([...entries, ["extra", 77]]);
   assert.deepEqual(merkleDescent(treeOf(entries), c).leaves, [MerkleTree.leafOf("extra")]);
+});
+
+Deno.test("merkle: a key's version hash fed piece by piece is the hash of its digest's text", () => {
+  const sibling = (node: number, counter: number, value: string | null): Sibling => ({
+    dot: { node, counter },
+    context: {},
+    value,
+    timestamp: { wallUs: 1, logical: 0 },
+  });
+  const cases: [string, Sibling[]][] = [
+    ["k1", []],
+    ["k2", [sibling(0, 1, "v")]],
+    ["clé", [sibling(3, 2 ** 40 + 7, null), sibling(12, 999_999_999_999_999, "héllo ✓")]],
+    // Large counters are whole numbers whose decimal spelling must not round.
+    ["k3", [sibling(4, 8_999_999_999_999_999, "a"), sibling(1, Number.MAX_SAFE_INTEGER, ""), sibling(0, 0, "0")]],
+    ["k4", [sibling(2, 1.5, "x"), sibling(2, 2 ** 60, "y")]],
+  ];
+  for (const [key, siblings] of cases) {
+    assert.equal(versionsHash(key, siblings), hash32(`${key}|${digestOf(siblings)}`), `${key}: ${digestOf(siblings)}`);
+  }
 });

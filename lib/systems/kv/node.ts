@@ -37,7 +37,7 @@ import { Hlc, type Timestamp, timestampZero } from "./hlc.ts";
 import { LogStore } from "./log_store.ts";
 import { isTombstone, type LsmFigures, LsmStore } from "./lsm_store.ts";
 import { childrenOf, merkleLeafLevel, MerkleTree } from "./merkle.ts";
-import { hash32, type HashRing } from "./ring.ts";
+import { hashFinish, hashNumber, type HashRing, hashStart, hashText } from "./ring.ts";
 import type { KvMessage, KvPeerMessage, KvReply, KvRequest, KvSettings } from "./types.ts";
 import { mergedWriteValue, readValue, resolverFor } from "./siblings.ts";
 import { contextOf, type Dot, newest, sameSiblings, type Sibling, sync, write } from "./versions.ts";
@@ -98,7 +98,7 @@ interface WriteOp {
   siblings: Sibling[];
   /** The dot the coordinator issued for the write. */
   dot: Dot;
-  homes: number[];
+  homes: readonly number[];
   /** Home replicas that hold the write durably, and the node holding each copy. */
   acks: Map<number, number>;
   asked: Set<number>;
@@ -109,7 +109,7 @@ interface ReadOp {
   kind: "get";
   request: Extract<KvRequest, { type: "get" }>;
   client: number;
-  homes: number[];
+  homes: readonly number[];
   replies: Map<number, Sibling[]>;
   merged: Sibling[] | undefined;
   repairsWaiting: Set<number>;
@@ -455,18 +455,19 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
     if (tree === undefined) trees.set(peer, tree = new MerkleTree());
     return tree;
   };
-  /** Each key's home replicas other than this node, computed once. */
-  const peersOfKey = new Map<string, number[]>();
+  /** Each key's home replicas other than this node, with their trees, and the key's leaf, computed once. */
+  const placeOfKey = new Map<string, { trees: MerkleTree[]; leaf: number }>();
 
   /** Puts a key's versions (undefined: gone) into the tree of every peer replicating it. */
   const updateTrees = (key: string, siblings: readonly Sibling[] | undefined) => {
-    let peers = peersOfKey.get(key);
-    if (peers === undefined) {
-      peers = ring.preferenceList(key, settings.n).filter((node) => node !== id);
-      peersOfKey.set(key, peers);
+    let place = placeOfKey.get(key);
+    if (place === undefined) {
+      const peers = ring.preferenceList(key, settings.n).filter((node) => node !== id);
+      place = { trees: peers.map(treeWith), leaf: MerkleTree.leafOf(key) };
+      placeOfKey.set(key, place);
     }
-    const hash = siblings === undefined ? undefined : hash32(`${key}|${digestOf(siblings)}`);
-    for (const peer of peers) treeWith(peer).set(key, hash);
+    const hash = siblings === undefined ? undefined : versionsHash(key, siblings);
+    for (const tree of place.trees) tree.setInLeaf(key, place.leaf, hash);
   };
 
   const sendAntiEntropy = (peer: number, message: KvPeerMessage, sizeBytes: number) => {
@@ -545,6 +546,7 @@ export function kvNode(api: NodeApi<KvMessage>, options: KvNodeOptions): NodeLog
       }
     }
     trees.clear();
+    placeOfKey.clear(); // it holds the trees just dropped
     for (const [key, siblings] of versions) updateTrees(key, siblings);
     api.setTimer(settings.handoffEveryUs, "handoff" satisfies TimerTag);
     api.setTimer(settings.compactionEveryUs, "compaction" satisfies TimerTag);
@@ -642,4 +644,23 @@ export function goneSince(siblings: readonly Sibling[], nowUs: number): number |
 /** A short stable text of a key's versions: their dots and values. */
 export function digestOf(siblings: readonly Sibling[]): string {
   return siblings.map((s) => `${s.dot.node}.${s.dot.counter}=${s.value}`).join(",");
+}
+
+/**
+ * The hash of a key's versions in the hash trees, `hash32(`${key}|${digestOf(siblings)}`)`, fed
+ * piece by piece: every write of every replica computes one, and the text is never needed.
+ */
+export function versionsHash(key: string, siblings: readonly Sibling[]): number {
+  let h = hashText(hashStart, key);
+  h = hashText(h, "|");
+  for (let i = 0; i < siblings.length; i++) {
+    const s = siblings[i];
+    if (i > 0) h = hashText(h, ",");
+    h = hashNumber(h, s.dot.node);
+    h = hashText(h, ".");
+    h = hashNumber(h, s.dot.counter);
+    h = hashText(h, "=");
+    h = hashText(h, s.value === null ? "null" : s.value);
+  }
+  return hashFinish(h);
 }

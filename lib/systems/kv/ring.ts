@@ -21,14 +21,51 @@ import { assert, InputError } from "../../assert.ts";
 export const ringNodesMax = 256;
 /** Most tokens per node. */
 export const virtualNodesMax = 1024;
+/** Most preference lists a ring remembers per replication factor. */
+const preferenceListsCachedMax = 65_536;
 
 /** FNV-1a, 32 bits: cheap, stable across runs and platforms, and good enough to spread tokens. */
 export function hash32(text: string): number {
-  let h = 0x811c9dc5;
+  return hashFinish(hashText(hashStart, text));
+}
+
+/**
+ * The state {@linkcode hash32} starts from: with {@linkcode hashText} and {@linkcode hashFinish},
+ * the hash of a text fed in pieces without joining them, `hashFinish(hashText(hashText(hashStart,
+ * a), b)) === hash32(a + b)`.
+ */
+export const hashStart = 0x811c9dc5;
+
+/** Feeds `text` into the FNV-1a state `h`. */
+export function hashText(h: number, text: string): number {
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
+  return h;
+}
+
+const digits = new Uint8Array(16);
+
+/** Feeds `value` as `String(value)` would spell it, without the string for whole numbers. */
+export function hashNumber(h: number, value: number): number {
+  if (!(Number.isSafeInteger(value) && value >= 0)) return hashText(h, String(value));
+  // Digits from the lowest, exact for safe integers (a remainder, then a division with none).
+  let count = 0;
+  do {
+    const digit = value % 10;
+    digits[count++] = digit;
+    value = (value - digit) / 10;
+  } while (value > 0);
+  while (count > 0) {
+    h ^= 48 + digits[--count];
+    h = Math.imul(h, 0x01000193);
+  }
+  return h;
+}
+
+/** The hash of the text fed into the state `h`. */
+export function hashFinish(h: number): number {
   // Murmur's finaliser: FNV alone leaves similar strings ("n1#2", "n1#3") close on the ring.
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
@@ -52,6 +89,8 @@ export class HashRing {
   /** Token positions, ascending, and the node owning each. */
   readonly #tokens: Uint32Array;
   readonly #owners: Int32Array;
+  /** Preference lists already walked, per replication factor: every request asks for its key's. */
+  readonly #lists = new Map<number, Map<string, readonly number[]>>();
 
   constructor(options: HashRingOptions) {
     const { nodes, virtualNodes } = options;
@@ -89,12 +128,23 @@ export class HashRing {
     return met;
   }
 
-  /** The `n` home replicas of `key`, the first being its natural coordinator. */
-  preferenceList(key: string, n: number): number[] {
-    if (!Number.isInteger(n) || n < 1 || n > this.nodes.length) {
-      throw new InputError(`replication factor must be 1 to ${this.nodes.length} (the ring's nodes), got ${n}`);
+  /** The `n` home replicas of `key`, the first being its natural coordinator (one shared array per key). */
+  preferenceList(key: string, n: number): readonly number[] {
+    let lists = this.#lists.get(n);
+    if (lists === undefined) {
+      if (!Number.isInteger(n) || n < 1 || n > this.nodes.length) {
+        throw new InputError(`replication factor must be 1 to ${this.nodes.length} (the ring's nodes), got ${n}`);
+      }
+      this.#lists.set(n, lists = new Map());
     }
-    return this.walk(key, n);
+    let list = lists.get(key);
+    if (list === undefined) {
+      // Bounded, should a workload draw keys without end.
+      if (lists.size >= preferenceListsCachedMax) lists.clear();
+      list = Object.freeze(this.walk(key, n));
+      lists.set(key, list);
+    }
+    return list;
   }
 
   /** Index of the first token at or after `position`, wrapping to 0 past the last. */

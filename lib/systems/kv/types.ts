@@ -10,6 +10,15 @@ import type { Sibling, VersionVector } from "./versions.ts";
 export type KvMode = "quorum" | "one" | "session";
 
 /**
+ * The consistency levels a request of the leaderless modes may choose (Cassandra's ONE, QUORUM,
+ * ALL): R or W of 1, of the run's `r` or `w`, or of N. A request without one takes its mode's
+ * (`quorum`: r and w; `one` and `session`: 1).
+ */
+export const kvLevels = ["one", "quorum", "all"] as const;
+/** A request's consistency level. */
+export type KvLevel = typeof kvLevels[number];
+
+/**
  * What a store does with concurrent versions of a key (siblings):
  * - `lww`: last-writer-wins by hybrid logical clock; the newest survives, the others are dropped.
  * - `keep`: every sibling is kept and a read returns them all (their values sorted and joined by
@@ -123,7 +132,7 @@ export type KvReply =
      * `unavailable` means too few replicas answered in time, after some may have applied a write.
      */
     error: "notHome" | "stopped" | "busy" | "unavailable";
-    homes?: number[];
+    homes?: readonly number[];
   };
 
 /** Between nodes. */

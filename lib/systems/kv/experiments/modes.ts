@@ -50,12 +50,14 @@ import {
 } from "../../../harness/mod.ts";
 import { InputError } from "../../../assert.ts";
 import type { Schedule } from "../../../faults/mod.ts";
-import { kvBugNames, kvSettingsDefaults, siblingPolicies } from "../mod.ts";
+import { kvBugNames, kvLevels, kvSettingsDefaults, siblingPolicies } from "../mod.ts";
 import { acknowledgedElementsKept, lostElements } from "./elements.ts";
 import { modeFigures, storeFigures } from "./store_figures.ts";
 import { noResurrectedDeletes } from "./resurrection.ts";
 import { isRaftMode, kvStoreModes, type KvStoreOptions, kvStoreSystem } from "./store.ts";
 import { casGenerator, requireCasMode } from "./cas.ts";
+import { kvCasTtl, requireTtlMode, ttlExpiry, ttlGenerator } from "./ttl.ts";
+import { freshReads, levelGenerator, requireLevelMode } from "./levels.ts";
 import { leaderSkewPackage } from "./lease_skew.ts";
 import { checkStoreSessions, sessionGuaranteesKept } from "./session_check.ts";
 
@@ -112,6 +114,31 @@ export const kvModesParams = defineParams({
     max: 1,
     description: "fraction of operations that delete their key (at most 1 - readFraction)",
   }),
+  strongReadFraction: number({
+    default: 0,
+    min: 0,
+    max: 1,
+    description: "fraction of gets sent at consistency level strongLevel, the others at the mode's (leaderless " +
+      "modes: one and session read 1 replica, quorum r); judged per class by fresh-reads",
+  }),
+  strongWriteFraction: number({
+    default: 0,
+    min: 0,
+    max: 1,
+    description: "fraction of puts sent at consistency level strongLevel (leaderless modes)",
+  }),
+  strongLevel: choice(kvLevels, {
+    default: "quorum",
+    description: "the level of the strong requests: one (R or W 1), quorum (r or w), all (N)",
+  }),
+  ttlFraction: number({
+    default: 0,
+    min: 0,
+    max: 1,
+    description: "fraction of puts that give their key a time to live of ttlUs (only in the modes that expire " +
+      "keys: linearizable, lease); checked by ttl-expiry, and linearizability lets such a value expire",
+  }),
+  ttlUs: integer({ default: 10_000, min: 1, description: "the time to live of a put that has one" }),
   thinkTimeUsMean: number({ default: 2_000, min: 0, description: "mean client think time" }),
   siblings: choice(siblingPolicies, {
     default: kvSettingsDefaults.siblings,
@@ -146,6 +173,8 @@ export type KvModesParams = ValuesOf<typeof kvModesParams>;
 /** The store's build options from the parameters. */
 export function kvOptions(p: KvModesParams): KvStoreOptions {
   requireCasMode(p.mode, p.casFraction);
+  requireTtlMode(p.mode, p.ttlFraction);
+  requireLevelMode(p.mode, p);
   if (p.faults === "leader-skew" && !isRaftMode(p.mode)) {
     throw new InputError(
       `faults leader-skew aims at a leader; mode ${p.mode} has none (choose mode linearizable or lease)`,
@@ -208,19 +237,30 @@ export function kvModesWorkload(p: KvModesParams): Workload {
   return {
     processes: p.clients,
     thinkTimeUsMean: p.thinkTimeUsMean,
-    generator: casGenerator(
-      keyValueGenerator({
-        keys: p.keys,
-        readFraction: p.readFraction,
-        deleteFraction: p.deleteFraction,
-        writeF: "put",
-      }),
-      p.casFraction,
+    generator: ttlGenerator(
+      casGenerator(
+        levelGenerator(
+          keyValueGenerator({
+            keys: p.keys,
+            readFraction: p.readFraction,
+            deleteFraction: p.deleteFraction,
+            writeF: "put",
+          }),
+          { readFraction: p.strongReadFraction, writeFraction: p.strongWriteFraction, level: p.strongLevel },
+        ),
+        p.casFraction,
+      ),
+      p.ttlFraction,
+      p.ttlUs,
     ),
     final: finalReads(p.keys),
     checkers: valuesNameWrites(p)
       ? [
-        ...(promisesLinearizability(p) ? [linearizability] : []),
+        ...(promisesLinearizability(p) ? [linearizabilityFor(p)] : []),
+        ...(p.ttlFraction > 0 ? [ttlExpiryFor(p)] : []),
+        ...(p.strongReadFraction > 0 || p.strongWriteFraction > 0
+          ? [freshReads(p.mode, { n: p.n, r: p.r, w: p.w }, !p.sloppyQuorum)]
+          : []),
         sessionWritesKept(),
         noResurrectedDeletes({ reads: promisesLinearizability(p) ? "all" : "final" }),
         ...(p.mode === "session" ? [sessionGuaranteesKept] : []),
@@ -249,8 +289,8 @@ export const kvModesExperiment = defineExperiment({
     const tables = { latency: mode.latency };
     if (!valuesNameWrites(p)) return { figures: { ...store, ...setFigures(run, p) }, tables };
     const linearizable = promisesLinearizability(p)
-      ? run.checks.find((c) => c.checker === linearizability.name)?.valid
-      : linearizability.check({
+      ? run.checks.find((c) => c.checker === linearizabilityName)?.valid
+      : linearizabilityFor(p).check({
         events: run.sim.history.events,
         finalValues: run.finalValues,
         durableValues: undefined,
@@ -291,8 +331,29 @@ function setFigures(run: HarnessRun<ClusterHandle>, p: KvModesParams): Record<st
   return { elementsLost: lost, elementsLostFraction: acknowledged === 0 ? null : lost / acknowledged };
 }
 
-/** Linearizability per key, the final reads included. */
-const linearizability = linearizable("linearizability (kv)", kvCas, { initial: "", includeFinal: true });
+const linearizabilityName = "linearizability (kv)";
+
+/**
+ * Linearizability per key, the final reads included; with TTLs in the workload, on the model in
+ * which a value written with one may expire (`ttl.ts`: the model has no clock, `ttl-expiry` judges
+ * when).
+ */
+function linearizabilityFor(p: Pick<KvModesParams, "ttlFraction">) {
+  return linearizable(linearizabilityName, p.ttlFraction > 0 ? kvCasTtl : kvCas, { initial: "", includeFinal: true });
+}
+
+/**
+ * Expiry against the clock: a clock may run fast or slow by the clocks package's 50,000 ppm, or
+ * leader-skew's `skewPpm`; an expiry takes a round of the log after its deadline (slack: 50 ms).
+ * Late reads are judged only without faults: a new leader starts every TTL again.
+ */
+function ttlExpiryFor(p: Pick<KvModesParams, "skewPpm" | "faults">) {
+  return ttlExpiry({
+    driftPpm: Math.max(50_000, p.skewPpm),
+    slackUs: 50_000,
+    late: p.faults === "none" ? "check" : "count",
+  });
+}
 
 /**
  * Whether the settings promise linearizability: quorum mode with strict quorums that intersect

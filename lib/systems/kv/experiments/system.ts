@@ -141,7 +141,7 @@ export const kvSystem: SystemDefinition<KvMessage, KvOptions, KvCluster> = {
       servers,
       ring: ringOf,
       states,
-      nodesForKey: (key) => ringOf().preferenceList(key, options.settings.n),
+      nodesForKey: (key) => [...ringOf().preferenceList(key, options.settings.n)],
       roles: { replicas: () => servers.filter((s) => sim.isUp(s)) },
       invariants: [acknowledgedCopies(acknowledged, heldByKey, states, collected, {
         nowUs: () => sim.nowUs,
