@@ -69,3 +69,36 @@ Deno.test("a cell names its experiment's system, and a wrong or missing one stil
   assert.equal(noSystem.traceHash, bySystem.traceHash);
   assert.throws(() => experimentSystemOf("ech"), /unknown experiment "ech".*allowed: echo/);
 });
+
+/** The modules `module` loads before it runs: its static imports, transitively, without types or dynamic imports. */
+async function staticallyLoaded(module: string): Promise<string[]> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "--config", new URL("../../deno.json", import.meta.url).pathname, module],
+  }).output();
+  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+  type Dependency = { code?: { specifier: string }; isDynamic?: boolean };
+  const graph = JSON.parse(new TextDecoder().decode(output.stdout)) as {
+    roots: string[];
+    modules: { specifier: string; dependencies?: Dependency[] }[];
+  };
+  const bySpecifier = new Map(graph.modules.map((m) => [m.specifier, m]));
+  const loaded = new Set<string>();
+  const visit = (specifier: string) => {
+    if (loaded.has(specifier)) return;
+    loaded.add(specifier);
+    for (const dependency of bySpecifier.get(specifier)?.dependencies ?? []) {
+      if (dependency.code !== undefined && !dependency.isDynamic) visit(dependency.code.specifier);
+    }
+  };
+  graph.roots.forEach(visit);
+  return [...loaded];
+}
+
+Deno.test("a sweep worker starts without other systems' experiments or the chart renderers, and echo's experiments bring no renderer", async () => {
+  const heavy =
+    /\/lab\/registry\.ts$|\/systems\/(raft|kv|log|register)\/experiments\/|node_modules\/(vega|vega-lite|@resvg)\//;
+  const worker = new URL("./worker.ts", import.meta.url).href;
+  const echo = new URL("../systems/echo/experiments/mod.ts", import.meta.url).href;
+  assert.deepEqual((await staticallyLoaded(worker)).filter((m) => heavy.test(m)), []);
+  assert.deepEqual((await staticallyLoaded(echo)).filter((m) => heavy.test(m)), []);
+});
