@@ -11,14 +11,14 @@
  * @module
  */
 import * as aq from "arquero";
-import { InputError } from "../assert.ts";
+import { assert, InputError } from "../assert.ts";
 import type { ParamValues } from "../params.ts";
 import { digestText } from "../base/mod.ts";
 import { type Cell, sweepCells, type SweepSpec } from "./cells.ts";
 import { claimDirectory, contentHash, recordHash, toCsv, writeAtomically } from "./files.ts";
-import { assignShards, type ShardSpec } from "./shard.ts";
+import { assignShards, cellCostEstimate, type ShardSpec } from "./shard.ts";
 import type { PackedHistory } from "./run.ts";
-import { experimentNamed } from "./registry.ts";
+import { experimentNamed, experimentSystemOf } from "./registry.ts";
 import type { CellReply, CellRequest } from "./worker.ts";
 
 /** How to run a sweep. */
@@ -146,6 +146,11 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions, libDir: s
   };
   progress();
   const errors: SweepResult["errors"] = [];
+  // Longest first, by the cost the shards balance on: the costliest cells do not start last and
+  // leave one worker running them while the others idle. The table is in cell order whatever the
+  // order they ran in.
+  const costs = new Map(toRun.map((cell) => [cell.index, cellCostEstimate(cell.params)]));
+  toRun.sort((a, b) => costs.get(b.index)! - costs.get(a.index)! || a.index - b.index);
   await runPool(toRun, spec.experiment, options, async (cell, reply, wallSeconds) => {
     const entry: CachedCell = { ...reply, key: cell.key, seed: cell.seed, params: cell.params, wallSeconds };
     if (reply.errorKind !== undefined) {
@@ -328,6 +333,13 @@ function cacheEntryProblem(entry: CachedCell, key: string): string | undefined {
   return bad.length === 0 ? undefined : `is incomplete (missing or malformed: ${bad.join(", ")})`;
 }
 
+/**
+ * Cells in flight per worker: the one running and one queued behind it, so a worker starts its
+ * next cell without waiting for this thread (busy with the last reply's writes, or not scheduled
+ * on a loaded machine) to send it. More would only take cells from a worker that ends up idle.
+ */
+const cellsInFlightPerWorker = 2;
+
 /** Runs cells on a pool of workers, calling `done` for each as it finishes. */
 async function runPool(
   cells: Cell[],
@@ -337,45 +349,55 @@ async function runPool(
 ): Promise<void> {
   if (cells.length === 0) return;
   const count = Math.max(1, Math.min(options.workers ?? navigator.hardwareConcurrency, cells.length));
+  const system = experimentSystemOf(experiment);
   let next = 0;
   let writes = Promise.resolve();
   const module = options.workerModule ?? new URL("./worker.ts", import.meta.url);
   const spawn = () => new Worker(module, { type: "module" });
+  const requestOf = (cell: Cell): CellRequest => ({
+    index: cell.index,
+    experiment,
+    system,
+    params: cell.params,
+    seed: cell.seed,
+    keepHistory: options.keepHistories ?? false,
+  });
   const work = (first: Worker) =>
     new Promise<void>((resolve) => {
       let worker = first;
-      let current: Cell | undefined;
-      let sentMs = 0;
-      const send = () => {
-        if (next >= cells.length) {
+      // Sent and not yet answered, in the order sent: the worker answers in that order.
+      let inFlight: Cell[] = [];
+      // When the oldest cell in flight began to run: when it was sent, or when the one before it ended.
+      let runningSinceMs = 0;
+      const fill = () => {
+        while (inFlight.length < cellsInFlightPerWorker && next < cells.length) {
+          const cell = cells[next++];
+          if (inFlight.length === 0) runningSinceMs = options.wallClockMs();
+          inFlight.push(cell);
+          worker.postMessage(requestOf(cell));
+        }
+        if (inFlight.length === 0) {
           worker.terminate();
           resolve();
-          return;
         }
-        current = cells[next++];
-        sentMs = options.wallClockMs();
-        const request: CellRequest = {
-          index: current.index,
-          experiment,
-          params: current.params,
-          seed: current.seed,
-          keepHistory: options.keepHistories ?? false,
-        };
-        worker.postMessage(request);
       };
       const listen = () => {
         worker.onmessage = (event: MessageEvent<CellReply>) => {
-          const cell = current!;
-          const wallSeconds = (options.wallClockMs() - sentMs) / 1000;
+          const cell = inFlight.shift()!;
+          assert(event.data.index === cell.index, `worker answered cell ${event.data.index}, expected ${cell.index}`);
+          const endedMs = options.wallClockMs();
+          const wallSeconds = (endedMs - runningSinceMs) / 1000;
+          runningSinceMs = endedMs;
           // Writes happen one at a time, in finishing order, so no two touch a file at once.
           writes = writes.then(() => done(cell, event.data, wallSeconds));
-          send();
+          fill();
         };
-        // A worker that failed (its modules did not load, or an error escaped a run) is gone: its
-        // cell ends in an internal error, not a verdict, and the next cell gets a fresh worker.
+        // A worker that failed (its modules did not load, or an error escaped a run) is gone: the
+        // cell it was running ends in an internal error, not a verdict, and a fresh worker gets
+        // the cells queued behind it and the next ones.
         worker.onerror = (event) => {
           event.preventDefault();
-          const cell = current!;
+          const [cell, ...queued] = inFlight;
           const reply: CellReply = {
             index: cell.index,
             figures: {},
@@ -390,11 +412,14 @@ async function runPool(
           worker.terminate();
           worker = spawn();
           listen();
-          send();
+          inFlight = queued;
+          runningSinceMs = options.wallClockMs();
+          for (const again of queued) worker.postMessage(requestOf(again));
+          fill();
         };
       };
       listen();
-      send();
+      fill();
     });
   const workers = Array.from({ length: count }, spawn);
   await Promise.all(workers.map(work));

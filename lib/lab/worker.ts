@@ -1,18 +1,26 @@
 /**
  * A sweep worker: runs cells sent by the sweep in its own isolate and posts back their rows. An
- * exception inside a run becomes a row with the error, not the end of the sweep.
+ * exception inside a run becomes a row with the error, not the end of the sweep. A worker loads
+ * only the modules of the system whose experiment it runs (`experiment_modules.ts`), so a sweep of
+ * one system does not pay, in every worker, for loading all the others.
  *
  * @module
  */
 import { combineValidity } from "../check/mod.ts";
 import type { ParamValues } from "../params.ts";
-import { experimentNamed } from "./registry.ts";
-import { type PackedHistory, packHistory } from "./run.ts";
+import type { Experiment } from "./experiment.ts";
+import { type ExperimentSystem, systemExperimentLoaders } from "./experiment_modules.ts";
+import { type PackedHistory, packHistory } from "./history_pack.ts";
 
 /** A request to run one cell. */
 export interface CellRequest {
   index: number;
   experiment: string;
+  /**
+   * The system whose experiments hold `experiment` (`registry.ts`'s `experimentSystemOf`): only
+   * its modules are loaded. Without it the whole registry is, as the CLI loads it.
+   */
+  system?: ExperimentSystem;
   params: ParamValues;
   seed: number;
   keepHistory: boolean;
@@ -41,7 +49,7 @@ export interface CellReply {
 /** Runs one cell; never throws. */
 export async function runCell(request: CellRequest): Promise<CellReply> {
   try {
-    const output = experimentNamed(request.experiment).run(request.params, request.seed);
+    const output = (await experimentFor(request)).run(request.params, request.seed);
     const verdict = combineValidity(output.checks.map((c) => c.valid));
     const keep = request.keepHistory || verdict !== true;
     return {
@@ -68,10 +76,29 @@ export async function runCell(request: CellRequest): Promise<CellReply> {
   }
 }
 
-// Inside a worker, answer each request in turn.
+const loadedSystems = new Map<ExperimentSystem, Promise<readonly Experiment[]>>();
+
+async function experimentFor(request: CellRequest): Promise<Experiment> {
+  const system = request.system;
+  if (system !== undefined && Object.hasOwn(systemExperimentLoaders, system)) {
+    let loading = loadedSystems.get(system);
+    if (loading === undefined) loadedSystems.set(system, loading = systemExperimentLoaders[system]());
+    const found = (await loading).find((e) => e.name === request.experiment);
+    if (found !== undefined) return found;
+  }
+  // No system named, or a name it does not hold: the registry looks it up and names what is allowed.
+  return (await import("./registry.ts")).experimentNamed(request.experiment);
+}
+
+// Inside a worker, answer each request in turn, in the order they came. The sweep keeps one more
+// request queued behind the running one, so the next cell starts as soon as one ends, without
+// waiting for the sweep's thread to read the reply and send another; the replies' order tells the
+// sweep which cell a failure of the worker belongs to.
 // deno-lint-ignore no-explicit-any
 const scope = globalThis as any;
 if (typeof scope.WorkerGlobalScope !== "undefined" && scope instanceof scope.WorkerGlobalScope) {
-  // One request at a time: the sweep sends the next only after this reply.
-  scope.onmessage = async (event: MessageEvent<CellRequest>) => scope.postMessage(await runCell(event.data));
+  let answered = Promise.resolve();
+  scope.onmessage = (event: MessageEvent<CellRequest>) => {
+    answered = answered.then(async () => scope.postMessage(await runCell(event.data)));
+  };
 }

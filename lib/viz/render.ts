@@ -11,16 +11,20 @@
  * ```
  * @module
  */
-import * as vega from "vega";
-import * as vegaLite from "vega-lite";
-import { initWasm, Resvg } from "@resvg/resvg-wasm";
 import { assert, checkNumber } from "../assert.ts";
 import type { VegaLiteSpec } from "./charts.ts";
+
+// Vega, Vega-Lite and resvg load when a chart is first rendered, not with the charts' modules:
+// most importers (every system's experiments, so every sweep worker) build specs and never render
+// one, and loading the renderers took a sweep worker's start-up about a fifth of a second.
+let renderers: Promise<[typeof import("vega"), typeof import("vega-lite")]> | undefined;
+const loadRenderers = () => renderers ??= Promise.all([import("vega"), import("vega-lite")]);
 
 /** Compiles and renders `spec` to an SVG string; `spec` and its rows are left as they were. */
 export async function toSvg(spec: VegaLiteSpec): Promise<string> {
   // Vega tags every row it ingests with a symbol key: a copy keeps the caller's rows (and a spec
   // sent to a notebook alongside the rendering) untouched.
+  const [vega, vegaLite] = await loadRenderers();
   // deno-lint-ignore no-explicit-any
   const compiled = vegaLite.compile(structuredClone(spec) as any).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: "none" });
@@ -52,16 +56,17 @@ const pngScaleMax = 4;
 
 // The rasteriser is WebAssembly with no access to system fonts: Vega's text ("sans-serif") is
 // drawn with DejaVu Sans from an npm package, so a chart looks the same on every machine.
-let rasteriser: Promise<{ fonts: Uint8Array[] }> | undefined;
+let rasteriser: Promise<{ fonts: Uint8Array[]; Resvg: typeof import("@resvg/resvg-wasm").Resvg }> | undefined;
 
-function loadRasteriser(): Promise<{ fonts: Uint8Array[] }> {
+function loadRasteriser(): Promise<{ fonts: Uint8Array[]; Resvg: typeof import("@resvg/resvg-wasm").Resvg }> {
   rasteriser ??= (async () => {
+    const { initWasm, Resvg } = await import("@resvg/resvg-wasm");
     const read = (specifier: string) => Deno.readFile(new URL(import.meta.resolve(specifier)));
     await initWasm(read("@resvg/resvg-wasm/index_bg.wasm"));
     const fonts = await Promise.all(
       ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf"].map((name) => read(`dejavu-fonts-ttf/ttf/${name}`)),
     );
-    return { fonts };
+    return { fonts, Resvg };
   })();
   return rasteriser;
 }
@@ -74,7 +79,7 @@ export async function toPng(spec: VegaLiteSpec, options: PngOptions = {}): Promi
 /** Rasterises an SVG document (as {@linkcode toSvg} writes) to a PNG image. */
 export async function svgToPng(svg: string, options: PngOptions = {}): Promise<PngImage> {
   const scale = checkNumber("toPng scale", options.scale ?? 2, { min: 1, max: pngScaleMax });
-  const { fonts } = await loadRasteriser();
+  const { fonts, Resvg } = await loadRasteriser();
   const resvg = new Resvg(svg, {
     fitTo: { mode: "zoom", value: scale },
     font: {
