@@ -64,3 +64,9 @@ Deno.test("log-eos refuses a replication factor above the brokers, and min.insyn
     /minInsyncReplicas 3 is above replicationFactor 2/,
   );
 });
+
+Deno.test("log-eos rebalance=cooperative seed 4: a cluster that transactional clients write to without pause converges after the heal", () => {
+  const params = resolveParams(logEosExperiment.params, { rebalance: "cooperative" });
+  const liveness = logEosExperiment.run(params, 4).checks.find((c) => c.checker === "liveness")!;
+  assert.equal(liveness.valid, true, liveness.message);
+});

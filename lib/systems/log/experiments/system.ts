@@ -31,6 +31,7 @@ import {
   type RebalanceProtocol,
   transactionStatePartition,
 } from "../mod.ts";
+import { ConvergenceWatch, type PartitionSnapshot } from "./convergence.ts";
 
 /** How to build the log service. */
 export interface LogOptions {
@@ -180,6 +181,7 @@ export const logSystem: SystemDefinition<LogMessage, LogOptions> = {
     });
     const serving = (b: number) => (sim.isUp(b) ? brokers.get(b) : undefined);
     const partitionStates = () => control?.partitions() ?? [];
+    const convergence = new ConvergenceWatch();
     const leaderOf = (p: number) => partitionStates()[p]?.leader ?? noLeader;
     const leaders = () =>
       [...new Set(partitionStates().map((p) => p.leader))].filter((b) => b !== noLeader && sim.isUp(b));
@@ -193,7 +195,7 @@ export const logSystem: SystemDefinition<LogMessage, LogOptions> = {
         brokers: () => [...ids],
       },
       invariants: logInvariants({ assignment, serving }),
-      converged: () => converged({ assignment, serving, states: partitionStates() }),
+      converged: () => convergence.observe(partitionSnapshots({ assignment, serving, states: partitionStates() })),
       figures: () => figures(incarnations),
     };
   },
@@ -322,17 +324,26 @@ function committedDisagreement(
   return undefined;
 }
 
-function converged(
+/** Each partition as `ConvergenceWatch` judges it: undefined unless its leader serves and every replica is up and in the ISR. */
+function partitionSnapshots(
   input: Observed & { states: readonly { leader: number; isr: readonly number[]; leaderEpoch: number }[] },
-): boolean {
-  return input.states.length === input.assignment.length && input.states.every((state, partition) => {
+): (PartitionSnapshot | undefined)[] {
+  if (input.states.length !== input.assignment.length) return [undefined];
+  return input.states.map((state, partition) => {
     const leader = input.serving(state.leader)?.replica(partition);
-    if (leader === undefined || leader.role !== "leader" || leader.leaderEpoch !== state.leaderEpoch) return false;
-    if (leader.highWatermark !== leader.endOffset) return false;
-    return input.assignment[partition].every((b) => {
+    if (leader === undefined || leader.role !== "leader" || leader.leaderEpoch !== state.leaderEpoch) return undefined;
+    const replicaEndOffsets: number[] = [];
+    for (const b of input.assignment[partition]) {
       const r = input.serving(b)?.replica(partition);
-      return r !== undefined && r.endOffset === leader.endOffset && state.isr.includes(b);
-    });
+      if (r === undefined || !state.isr.includes(b)) return undefined;
+      replicaEndOffsets.push(r.endOffset);
+    }
+    return {
+      leaderEpoch: state.leaderEpoch,
+      highWatermark: leader.highWatermark,
+      endOffset: leader.endOffset,
+      replicaEndOffsets,
+    };
   });
 }
 
