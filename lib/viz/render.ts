@@ -11,14 +11,23 @@
  * ```
  * @module
  */
-import * as vega from "vega";
-import * as vegaLite from "vega-lite";
 import { initWasm, Resvg } from "@resvg/resvg-wasm";
 import { assert, checkNumber } from "../assert.ts";
 import type { VegaLiteSpec } from "./charts.ts";
 
+// Vega is loaded with the first chart, not with the library: its Node build starts with a
+// top-level await (probing for the optional canvas package), and Node's require() -- which is how
+// tslab notebooks load a package -- refuses a module graph that holds one.
+let vegaModules: Promise<{ vega: typeof import("vega"); vegaLite: typeof import("vega-lite") }> | undefined;
+
+function loadVega() {
+  vegaModules ??= Promise.all([import("vega"), import("vega-lite")]).then(([vega, vegaLite]) => ({ vega, vegaLite }));
+  return vegaModules;
+}
+
 /** Compiles and renders `spec` to an SVG string; `spec` and its rows are left as they were. */
 export async function toSvg(spec: VegaLiteSpec): Promise<string> {
+  const { vega, vegaLite } = await loadVega();
   // Vega tags every row it ingests with a symbol key: a copy keeps the caller's rows (and a spec
   // sent to a notebook alongside the rendering) untouched.
   // deno-lint-ignore no-explicit-any
