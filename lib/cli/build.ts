@@ -69,46 +69,64 @@ async function exists(path: string): Promise<boolean> {
  */
 export async function buildPackage(root: string, options: { force?: boolean } = {}): Promise<BuildResult> {
   const dir = `${root}/dist`;
-  const sources = await codeVersion(`${root}/lib`);
   const stamp = await readStamp(dir);
   if (stamp === undefined && await exists(dir)) {
     throw new InputError(
       `${dir} exists but was not written by ./faultline build (it has no ${buildStampName} file); move it away`,
     );
   }
+  const sources = await codeVersion(`${root}/lib`);
   if (stamp === sources && options.force !== true) return { dir, sources, built: false };
   const compiler = `${root}/node_modules/typescript/bin/tsc`;
   if (!await exists(compiler)) {
     throw new Error(`TypeScript is not installed in ${root}/node_modules (run npm ci in ${root})`);
   }
-  const staging = `${root}/.faultline/dist-staging`;
-  await Deno.remove(staging, { recursive: true }).catch(() => {});
-  await Deno.mkdir(staging, { recursive: true });
-  const denoTypes = `${root}/.faultline/deno-types.d.ts`;
-  const types = await new Deno.Command(Deno.execPath(), { args: ["types"], stdout: "piped", stderr: "inherit" })
-    .output();
-  if (!types.success) throw new Error("deno types failed");
-  await Deno.writeFile(denoTypes, types.stdout);
-  const { success, stdout } = await new Deno.Command("node", {
-    args: [compiler, ...compilerOptions, "--outDir", staging, "lib/node/mod.ts", denoTypes],
-    cwd: root,
+  // Per process, so that two builds at once never write into each other's output.
+  const staging = `${root}/.faultline/dist-staging-${Deno.pid}`;
+  const denoTypes = `${root}/.faultline/deno-types-${Deno.pid}.d.ts`;
+  try {
+    await Deno.mkdir(staging, { recursive: true });
+    await Deno.writeFile(denoTypes, await denoDeclarations());
+    await compile(root, [compiler, ...compilerOptions, "--outDir", staging, "lib/node/mod.ts", denoTypes]);
+    await rewriteWorkerAddresses(staging);
+    await Deno.writeTextFile(`${staging}/mod.js`, entryJs);
+    await Deno.writeTextFile(`${staging}/mod.d.ts`, entryDts);
+    const stampText = JSON.stringify({ writtenBy: "faultline", sources }) + "\n";
+    await Deno.writeTextFile(`${staging}/${buildStampName}`, stampText);
+    if (await exists(dir)) await Deno.remove(dir, { recursive: true });
+    await Deno.rename(staging, dir);
+  } finally {
+    await Deno.remove(staging, { recursive: true }).catch(() => {});
+    await Deno.remove(denoTypes).catch(() => {});
+  }
+  return { dir, sources, built: true };
+}
+
+/** Deno's own type declarations (`deno types`), which the library's sources are checked against. */
+async function denoDeclarations(): Promise<Uint8Array> {
+  const { success, stdout } = await new Deno.Command(Deno.execPath(), {
+    args: ["types"],
     stdout: "piped",
     stderr: "inherit",
-  }).output().catch((error) => {
-    if (error instanceof Deno.errors.NotFound) throw new Error("node was not found on PATH (the build needs Node 20)");
-    throw error;
-  });
+  }).output();
+  if (!success) throw new Error("deno types failed");
+  return stdout;
+}
+
+/** Runs the TypeScript compiler with Node; throws with its first lines of errors. */
+async function compile(root: string, args: string[]): Promise<void> {
+  const { success, stdout } = await new Deno.Command("node", { args, cwd: root, stdout: "piped", stderr: "inherit" })
+    .output()
+    .catch((error) => {
+      if (error instanceof Deno.errors.NotFound) {
+        throw new Error("node was not found on PATH (the build needs Node 20)");
+      }
+      throw error;
+    });
   if (!success) {
     const report = new TextDecoder().decode(stdout).split("\n").slice(0, 30).join("\n");
     throw new Error(`the TypeScript compiler failed:\n${report}`);
   }
-  await rewriteWorkerAddresses(staging);
-  await Deno.writeTextFile(`${staging}/mod.js`, entryJs);
-  await Deno.writeTextFile(`${staging}/mod.d.ts`, entryDts);
-  await Deno.writeTextFile(`${staging}/${buildStampName}`, JSON.stringify({ writtenBy: "faultline", sources }) + "\n");
-  if (await exists(dir)) await Deno.remove(dir, { recursive: true });
-  await Deno.rename(staging, dir);
-  return { dir, sources, built: true };
 }
 
 /**
