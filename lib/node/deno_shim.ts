@@ -187,7 +187,7 @@ class Command {
   }
 }
 
-async function* readDir(path: string | URL) {
+async function* readDir(path: string | URL) { // order-safe: Deno.readDir itself, as unordered as Deno's; callers sort
   const entries = await converting(() => fsp.readdir(path, { withFileTypes: true }));
   for (const entry of entries) {
     yield {
