@@ -16,6 +16,7 @@ import * as os from "node:os";
 import { spawn } from "node:child_process";
 import { Readable } from "node:stream";
 import * as threads from "node:worker_threads";
+import { createRequire } from "node:module";
 
 // deno-lint-ignore no-explicit-any
 const scope = globalThis as any;
@@ -203,9 +204,34 @@ function writeOptions(options: { createNew?: boolean; append?: boolean; mode?: n
   return { flag: options.createNew ? "wx" : options.append ? "a" : "w", mode: options.mode };
 }
 
+/** What tslab's kernel module exports while it runs a cell: the writer of display messages. */
+type DisplayWriter = (content: Record<string, unknown>, update: boolean) => void;
+
+/**
+ * Deno's `Deno.jupyter` (the `broadcast` and `display` the library's notebook helpers call) on
+ * tslab's kernel, when this process is one: the kernel module is then loaded, and its writer is
+ * taken from Node's module cache, never loaded by this shim. Undefined elsewhere, as under Deno
+ * outside a kernel, so the helpers show nothing.
+ */
+function tslabJupyter() {
+  const cache = createRequire(import.meta.url).cache;
+  const kernel = Object.keys(cache).find((path) => path.endsWith("/tslab/dist/jupyter.js"));
+  const write = kernel === undefined ? undefined : cache[kernel]?.exports?.lastWriteDisplayData as DisplayWriter | null;
+  if (typeof write !== "function") return undefined;
+  return {
+    broadcast: (type: string, content: Record<string, unknown>) =>
+      Promise.resolve(write({ metadata: {}, transient: {}, ...content }, type === "update_display_data")),
+    display: (bundle: Record<string, unknown>) =>
+      Promise.resolve(write({ data: bundle, metadata: {}, transient: {} }, false)),
+  };
+}
+
 /** The Deno subset, as one object. */
 function nodeDeno() {
   return {
+    get jupyter() {
+      return tslabJupyter();
+    },
     version: { deno: "", v8: process.versions.v8, typescript: "", node: process.versions.node },
     pid: process.pid,
     args: process.argv.slice(2),
