@@ -88,8 +88,8 @@ async function notebooks(tally: Tally, root: string): Promise<void> {
   const outputDir = await Deno.makeTempDir({ prefix: "faultline-notebooks-" });
   let node: Promise<NodeReadiness> | undefined;
   for (const name of names) {
-    const kernel = kernelOf(await Deno.readTextFile(`${directory}/${name}`));
     try {
+      const kernel = kernelOf(await Deno.readTextFile(`${directory}/${name}`));
       if (kernel === "tslab") {
         const readiness = await (node ??= prepareNode(root));
         if (readiness.skip !== undefined) {
