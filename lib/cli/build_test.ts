@@ -122,3 +122,57 @@ Deno.test("rewriteWorkerAddress points a worker's .ts source at its compiled .js
     'new URL("https://x.test/a.ts", import.meta.url)',
   );
 });
+
+/** Runs `script` as CommonJS in Node, the way tslab loads a notebook's imports; parses the JSON it prints last. */
+async function underNodeRequire(script: string): Promise<Record<string, unknown>> {
+  await buildPackage(root);
+  const cwd = await Deno.makeTempDir({ prefix: "faultline-node-cjs-" });
+  try {
+    const { success, stdout, stderr } = await new Deno.Command("node", {
+      args: ["--input-type=commonjs", "-e", script],
+      cwd,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(stdout).trim();
+    assert.ok(success, `node failed:\n${new TextDecoder().decode(stderr)}`);
+    return JSON.parse(text.slice(text.lastIndexOf("\n") + 1));
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+}
+
+Deno.test("require() loads dist/mod.js, as tslab does, and charts still render", async () => {
+  const node = await underNodeRequire(`
+    const fl = require(${JSON.stringify(`${root}/dist/mod.js`)});
+    const spec = { data: { values: [{ x: 1 }, { x: 2 }] }, mark: "point", encoding: { x: { field: "x" } } };
+    fl.viz.toSvg(spec).then((svg) => console.log(JSON.stringify({ runtime: fl.runtime, svg: svg.startsWith("<svg") })));
+  `);
+  assert.deepEqual(node, { runtime: "node", svg: true });
+});
+
+Deno.test("In a tslab kernel, viz.showChart sends its bundle through the kernel's display writer", async () => {
+  // A stand-in for tslab's kernel module, loaded as the kernel loads it: by require, at a path
+  // ending in tslab/dist/jupyter.js, with the writer set while a cell runs.
+  const fake = await Deno.makeTempDir({ prefix: "faultline-fake-tslab-" });
+  try {
+    await Deno.mkdir(`${fake}/tslab/dist`, { recursive: true });
+    await Deno.writeTextFile(
+      `${fake}/tslab/dist/jupyter.js`,
+      "exports.sent = []; exports.lastWriteDisplayData = (content, update) => exports.sent.push({ content, update });\n",
+    );
+    const node = await underNodeRequire(`
+      const kernel = require(${JSON.stringify(`${fake}/tslab/dist/jupyter.js`)});
+      const fl = require(${JSON.stringify(`${root}/dist/mod.js`)});
+      const spec = { title: "t", data: { values: [{ x: 1 }] }, mark: "point", encoding: { x: { field: "x" } } };
+      fl.viz.showChart(spec).then(() => console.log(JSON.stringify({
+        sent: kernel.sent.map(({ content, update }) => ({ types: Object.keys(content.data), update })),
+      })));
+    `);
+    assert.deepEqual(node, {
+      sent: [{ types: ["application/vnd.vegalite.v5+json", "image/png", "text/plain"], update: false }],
+    });
+  } finally {
+    await Deno.remove(fake, { recursive: true });
+  }
+});
