@@ -18,6 +18,7 @@
  * | `lib/systems/<name>/`          | assert, base, `import type` of sim, other systems' cores; no packages |
  * | `lib/systems/<name>/experiments/` | everything above, every system; not lab, bench, cli       |
  * | `lib/lab/`                     | everything above; not bench, cli                             |
+ * | `lib/node/` (the npm package)  | everything above and lab; not bench, cli                     |
  * | `lib/bench/`                   | everything but cli                                           |
  * | `lib/cli/`                     | everything                                                   |
  *
@@ -92,6 +93,7 @@ export type Layer =
   | "system"
   | "experiments"
   | "lab"
+  | "node"
   | "bench"
   | "cli"
   | "scan";
@@ -121,6 +123,7 @@ const below: Record<Exclude<Layer, "system" | "experiments">, Layer[]> = {
   faults: ["assert", "base", "history", "sim"],
   harness: harnessBelow,
   lab: labBelow,
+  node: [...labBelow, "lab"],
   bench: [...labBelow, "lab", "scan"],
   cli: [...labBelow, "lab", "bench", "scan"],
   scan: ["assert"],
@@ -142,6 +145,7 @@ const names: Record<Layer, string> = {
   system: "a system's core",
   experiments: "a system's experiments",
   lab: "lib/lab/",
+  node: "the npm package's entry (lib/node/)",
   bench: "lib/bench/",
   cli: "lib/cli/",
   scan: "a lib/ scan",
@@ -157,6 +161,7 @@ const topFolders: Layer[] = [
   "faults",
   "harness",
   "lab",
+  "node",
   "bench",
   "cli",
 ];

@@ -21,6 +21,34 @@ export async function ensureDenoKernel(): Promise<void> {
   });
 }
 
+/** The tslab version package.json pins (an optional dependency: npm ci skips it if it cannot install). */
+async function pinnedTslab(root: string): Promise<string> {
+  const manifest = JSON.parse(await Deno.readTextFile(`${root}/package.json`));
+  const version = manifest.optionalDependencies?.tslab ?? manifest.dependencies?.tslab;
+  if (typeof version !== "string") throw new Error(`${root}/package.json names no tslab version`);
+  return version;
+}
+
+/**
+ * Makes sure tslab (the Node kernel) is in the project's node_modules, installing the pinned
+ * version with npm when the optional install left it out, and registers its kernel (name
+ * `tslab`) for the current user, started by the project's own tslab and Debian's Python.
+ */
+export async function ensureTslabKernel(root: string): Promise<void> {
+  const tslab = `${root}/node_modules/.bin/tslab`;
+  if (!(await succeeds(tslab, ["--version"]))) {
+    const version = await pinnedTslab(root);
+    console.error(`faultline: installing tslab ${version} into ${root}/node_modules (npm)...`);
+    await run("npm", ["install", "--prefix", root, "--no-save", "--no-audit", "--no-fund", `tslab@${version}`])
+      .catch((error) => {
+        throw new Error(`tslab could not be installed with npm: ${(error as Error).message}`);
+      });
+    if (!(await succeeds(tslab, ["--version"]))) throw new Error(`tslab was installed but ${tslab} does not run`);
+  }
+  const python = (await succeeds("/usr/bin/python3", ["--version"])) ? "/usr/bin/python3" : "python3";
+  await run(tslab, ["install", `--python=${python}`, `--binary=${tslab}`, "--user"]);
+}
+
 /**
  * Executes a notebook headless into `outputDir`; returns the executed copy's path. Throws with
  * nbconvert's output if a cell fails.

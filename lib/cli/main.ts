@@ -40,7 +40,8 @@ import { k8sSweepCommand } from "./k8s.ts";
 import { ensureSlurm, slurmSweepCommand } from "./slurm.ts";
 import { campaignCommand } from "./campaign.ts";
 import { rcaCommand, regressAddCommand, shrinkCommand } from "./chaos.ts";
-import { ensureDenoKernel, ensureJupyter, startNotebook } from "./jupyter.ts";
+import { ensureDenoKernel, ensureJupyter, ensureTslabKernel, startNotebook } from "./jupyter.ts";
+import { buildPackage } from "./build.ts";
 import { runTestSuite } from "./test_runner.ts";
 
 const root = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
@@ -195,19 +196,31 @@ async function main(args: string[]): Promise<number> {
     case "bench kv":
     case "bench log":
       return await benchCommand(command.name, values);
-    case "notebook":
+    case "notebook": {
+      // Everything else is Jupyter's; `--node` is ours.
+      const node = positionals.includes("--node");
       await ensureJupyter();
       await ensureDenoKernel();
-      await startNotebook(`${root}/notebooks`, positionals);
+      if (node) await setUpNode();
+      await startNotebook(`${root}/notebooks`, positionals.filter((arg) => arg !== "--node"));
       return 0;
+    }
     case "setup":
       await ensureJupyter();
       await ensureDenoKernel();
-      console.log("faultline: Jupyter and the Deno kernel are ready");
+      if (values.node === true) await setUpNode();
+      console.log(
+        `faultline: Jupyter and the Deno ${values.node === true ? "and tslab kernels are" : "kernel is"} ready`,
+      );
       // Slurm is only needed by its test (which says so and skips without it), so a failed
       // installation is reported and does not fail the set-up.
       console.log(`faultline: ${await ensureSlurm()}`);
       return 0;
+    case "build": {
+      const result = await buildPackage(root, { force: values.force === true });
+      console.log(`${result.built ? "built" : "up to date:"} ${relative(result.dir)}/ (entry dist/mod.js)`);
+      return 0;
+    }
     case "list":
       listCommand(values.json === true);
       return 0;
@@ -215,6 +228,13 @@ async function main(args: string[]): Promise<number> {
       return helpCommand(positionals[0]);
   }
   throw new InputError(`unknown command ${JSON.stringify(command.name)}`);
+}
+
+/** Builds dist/ (when stale) and registers the tslab kernel, installing tslab into the project if needed. */
+async function setUpNode(): Promise<void> {
+  const result = await buildPackage(root);
+  if (result.built) console.error(`faultline: built ${relative(result.dir)}/`);
+  await ensureTslabKernel(root);
 }
 
 function helpCommand(name: string | undefined): number {

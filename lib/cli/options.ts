@@ -387,8 +387,8 @@ export const commands: readonly CommandSpec[] = [
     positionals: "[jupyter args]",
     positionalsMin: 0,
     positionalsMax: Infinity,
-    summary: "start Jupyter with the Deno kernel registered",
-    options: {},
+    summary: "start Jupyter with the Deno kernel registered (--node: the tslab kernel too)",
+    options: { node: { type: "boolean", description: "also build dist/ and register the tslab (Node) kernel" } },
     passThrough: true,
   },
   {
@@ -398,7 +398,15 @@ export const commands: readonly CommandSpec[] = [
     positionalsMax: 0,
     summary: "install Jupyter (Debian packages) and register the kernel; as root, install Slurm and munge " +
       "(Debian packages) for the Slurm test too",
-    options: {},
+    options: { node: { type: "boolean", description: "also build dist/ and set up the tslab (Node) kernel" } },
+  },
+  {
+    name: "build",
+    positionals: "",
+    positionalsMin: 0,
+    positionalsMax: 0,
+    summary: "compile lib/ to dist/, an ESM package for Node and tslab (skipped when up to date)",
+    options: { force: { type: "boolean", description: "build even when dist/ is up to date" } },
   },
   {
     name: "help",

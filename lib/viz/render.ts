@@ -16,7 +16,9 @@ import type { VegaLiteSpec } from "./charts.ts";
 
 // Vega, Vega-Lite and resvg load when a chart is first rendered, not with the charts' modules:
 // most importers (every system's experiments, so every sweep worker) build specs and never render
-// one, and loading the renderers took a sweep worker's start-up about a fifth of a second.
+// one, and loading the renderers took a sweep worker's start-up about a fifth of a second. Vega's
+// Node build also starts with a top-level await, which Node's require() (how tslab notebooks load
+// a package) refuses in a module graph.
 let renderers: Promise<[typeof import("vega"), typeof import("vega-lite")]> | undefined;
 const loadRenderers = () => renderers ??= Promise.all([import("vega"), import("vega-lite")]);
 
