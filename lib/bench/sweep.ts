@@ -8,8 +8,7 @@
  *
  * @module
  */
-import { runSweep } from "../lab/mod.ts";
-import type { CellRequest } from "../lab/worker.ts";
+import { type CellRequest, runSweep, sweepWorkerModule } from "../lab/mod.ts";
 import type { BenchFigure } from "./kernel.ts";
 import { median } from "./_stats.ts";
 
@@ -85,7 +84,7 @@ async function timeCpuLoops(workers: number, cells: number): Promise<number> {
  */
 async function timeWorkerStart(system: "echo" | undefined): Promise<number> {
   const started = clock();
-  const worker = new Worker(new URL("../lab/worker.ts", import.meta.url), { type: "module" });
+  const worker = new Worker(sweepWorkerModule, { type: "module" });
   const request: CellRequest = {
     index: 0,
     experiment: "echo",

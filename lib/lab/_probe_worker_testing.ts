@@ -17,7 +17,7 @@ scope.onmessage = (event: MessageEvent<CellRequest>) => {
   received++;
   answered = answered.then(async () => {
     // Long enough for a request the sweep sent at the same time as this one to arrive.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 50)); // wall-clock ok: a test worker, timing real messages
     if (event.data.seed === 13) throw new Error("this worker crashed on seed 13");
     const queuedAtStart = received - answeredCount;
     const reply = await runCell(event.data);

@@ -1,7 +1,8 @@
 /**
  * The lab: experiments by name, single runs and their result directories, sweeps over parameter
  * grids and seeds (in workers, cached per cell), comparisons, reports, and the notebook helpers.
- * The sweep worker (`worker.ts`) is started by the sweep, not imported.
+ * The sweep worker (`worker.ts`) is started by the sweep, not imported: `sweepWorkerModule` names it
+ * for whatever else starts one (the sweep benchmark times its start-up).
  *
  * @example
  * ```ts
@@ -27,3 +28,7 @@ export * from "./merge.ts";
 export * from "./campaign.ts";
 export * from "./fixtures.ts";
 export * from "./rca.ts";
+export type { CellReply, CellRequest } from "./worker.ts";
+
+/** The sweep worker's module, to start one as the sweep does. */
+export const sweepWorkerModule: URL = new URL("./worker.ts", import.meta.url);
