@@ -146,7 +146,8 @@ export async function sweepCommand(experiment: string, values: Values, root: str
 
 /**
  * Runs the merge command: verifies the shard directories and writes the merged sweep to `out`.
- * Exit 0, or 1 when a cell failed a check, or 2 when a cell ran to no verdict (as the sweep would).
+ * Exit 0, or 1 when a cell failed a check, 2 when a cell ran to no verdict for bad parameters, or
+ * 4 when Faultline itself failed in one (as the sweep would).
  */
 export async function mergeCommand(dirs: string[], values: Values, root: string): Promise<number> {
   const out = values.out as string;
@@ -160,7 +161,7 @@ export async function mergeCommand(dirs: string[], values: Values, root: string)
   }
   if (result.errors.length > 0) {
     console.error(`faultline: cells ${result.errors.slice(0, 10).join(", ")} ran to no verdict; resume their shards`);
-    return 2;
+    return result.internalErrors.length > 0 ? 4 : 2;
   }
   return result.failures > 0 ? 1 : 0;
 }

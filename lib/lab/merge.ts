@@ -26,6 +26,8 @@ export interface MergeResult {
   failures: number;
   /** Cells that ended without a verdict, by cell index, as in the shards' rows. */
   errors: number[];
+  /** Those of them that Faultline itself failed (not bad parameters): a sweep would exit 4. */
+  internalErrors: number[];
   dir: string;
 }
 
@@ -82,10 +84,22 @@ export async function mergeShards(dirs: readonly string[], out: string): Promise
   await writeResultDir(out, files, { kind: "sweep", replaceable: (name) => name === "histories" });
   return {
     rows,
-    failures: rows.filter((row) => row.error === "" && row.verdict !== true).length,
-    errors: rows.filter((row) => row.error !== "").map((row) => row.cell as number),
+    failures: rows.filter((row) => rowErrorKind(row) === undefined && row.verdict !== true).length,
+    errors: rows.filter((row) => rowErrorKind(row) !== undefined).map((row) => row.cell as number),
+    internalErrors: rows.filter((row) => rowErrorKind(row) === "internal").map((row) => row.cell as number),
     dir: out,
   };
+}
+
+/**
+ * How the sweep counted a row's error, read from its text (the worker writes `name: message`): an
+ * assertion the code broke is a found bug, a verdict like a failed check (undefined); an
+ * InputError is bad parameters (`input`); anything else is Faultline's own failure (`internal`).
+ */
+export function rowErrorKind(row: { error?: unknown }): "input" | "internal" | undefined {
+  const error = String(row.error ?? "");
+  if (error === "" || error.startsWith("AssertionError: ")) return undefined;
+  return error.startsWith("InputError: ") ? "input" : "internal";
 }
 
 async function readShard(dir: string): Promise<Shard> {
