@@ -180,6 +180,11 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
   const offsetsPartitions = new Set(options.groups?.offsetsPartitions ?? []);
   const coordinators = new Map<number, GroupCoordinator>();
   const compacted = (partition: number) => options.compact === true || offsetsPartitions.has(partition);
+  /**
+   * `__consumer_offsets` and `__transaction_state`: configured apart from the topic, as Kafka
+   * configures its internal topics (the offsets compacted, both without the topic's retention).
+   */
+  const internal = (partition: number) => offsetsPartitions.has(partition) || isStatePartition(partition);
 
   function start(): void {
     const checkpointed = readCheckpoint(hwCheckpointFile);
@@ -196,8 +201,8 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
           segmentAgeUsMax: options.segmentAgeUsMax,
           indexIntervalBytes: options.indexIntervalBytes,
           indexFsyncAtRoll: options.indexFsyncAtRoll,
-          retentionUs: options.retentionUs,
-          retentionBytes: options.retentionBytes,
+          retentionUs: internal(partition) ? undefined : options.retentionUs,
+          retentionBytes: internal(partition) ? undefined : options.retentionBytes,
           deleteRetentionUs: options.deleteRetentionUs,
           dropTombstonesAtOnce: options.bugs.tombstoneDroppedEarly,
         },
@@ -235,16 +240,11 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
     if ([...replicas.keys()].some(compacted)) api.setTimer(cleanerIdleUs, "clean");
   }
 
-  /**
-   * Deletes what retention no longer keeps, below each replica's watermark. The topic's retention
-   * is not the internal topics': `__consumer_offsets` is only compacted and `__transaction_state`
-   * kept whole, as Kafka configures them apart from any user topic.
-   */
+  /** Deletes what retention no longer keeps, below each replica's watermark. */
   function applyRetention(): void {
     api.setTimer(options.retentionCheckIntervalUs!, "retention");
     const now = api.monotonicUs();
     for (const replica of replicas.values()) {
-      if (offsetsPartitions.has(replica.partition) || isStatePartition(replica.partition)) continue;
       for (const deleted of replica.log.applyRetention(now, replica.highWatermark, api.now())) {
         api.record("log_bytes_reclaimed", deleted.sizeBytes);
         api.record("log_retention_delay_us", now - deleted.eligibleUs);
@@ -255,9 +255,9 @@ export function broker(api: NodeApi<LogMessage>, options: BrokerOptions): NodeLo
 
   function recordDiskBytes(): void {
     let bytes = 0;
-    // The topic's logs: `__consumer_offsets` is the group coordinators' bookkeeping.
+    // The topic's logs: the internal topics are the coordinators' bookkeeping.
     for (const replica of replicas.values()) {
-      if (!offsetsPartitions.has(replica.partition)) bytes += replica.log.sizeBytes();
+      if (!internal(replica.partition)) bytes += replica.log.sizeBytes();
     }
     api.record("log_disk_bytes", bytes);
   }
