@@ -1,6 +1,6 @@
 /**
- * Pairs each client invocation of a history with its completion. Private to the metrics layer:
- * latency, windows, staleness and recovery all start from these pairs.
+ * Pairs each client invocation of a history with its completion: latency, windows, staleness and
+ * recovery all start from these pairs, and so do systems' own checks (exported by mod.ts).
  *
  * @module
  */

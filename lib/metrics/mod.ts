@@ -35,3 +35,4 @@ export * from "./recovery.ts";
 export * from "./gauges.ts";
 export * from "./tables.ts";
 export * from "./knee.ts";
+export { type CompletedOperation, completedOperations } from "./_operations.ts";

@@ -24,6 +24,7 @@
 import { InputError } from "../../../assert.ts";
 import type { Checker, Generator } from "../../../harness/mod.ts";
 import type { Op } from "../../../history/mod.ts";
+import { completedOperations } from "../../../metrics/mod.ts";
 import { type KvLevel, kvLevels } from "../mod.ts";
 import { isRaftMode, type KvStoreMode } from "./store.ts";
 
@@ -113,18 +114,10 @@ interface Done {
 /** Judges every acknowledged read against the acknowledged writes of a class it must see. */
 export function freshReadCounts(events: readonly Op[], mode: KvStoreMode, sizes: LevelSizes): FreshReadCounts {
   const fallback = modeLevel(mode);
-  const open = new Map<number, Op>();
   const reads = new Map<string, Done[]>();
   const writes = new Map<string, Done[]>();
-  for (const op of events) {
-    if (op.process === "nemesis") continue;
-    if (op.type === "invoke") {
-      open.set(op.process, op);
-      continue;
-    }
-    const invoke = open.get(op.process);
-    open.delete(op.process);
-    if (invoke === undefined || op.type !== "ok" || invoke.key === undefined || op.version === undefined) continue;
+  for (const { invocation: invoke, completion: op } of completedOperations(events)) {
+    if (op.type !== "ok" || invoke.key === undefined || op.version === undefined) continue;
     if (invoke.f !== "get" && invoke.f !== "put" && invoke.f !== "delete") continue;
     const into = invoke.f === "get" ? reads : writes;
     const list = into.get(invoke.key) ?? [];

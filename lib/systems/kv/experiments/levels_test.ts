@@ -15,6 +15,8 @@ const op = (process: number, f: string, value: unknown, result: unknown, version
     { process, type: "invoke", f, key: "k", value, time: from },
     { process, type: "ok", f, key: "k", value: result, time: to, version },
   ] as Op[];
+/** Operations' events as a history records them: in real-time order. */
+const history = (...ops: Op[][]) => ops.flat().sort((a, b) => a.time - b.time);
 
 Deno.test("levels: a quorum read older than a quorum write acknowledged before it is stale", () => {
   const events = [
@@ -28,14 +30,14 @@ Deno.test("levels: a quorum read older than a quorum write acknowledged before i
 });
 
 Deno.test("levels: reads whose R + W ≤ N, or invoked before the write was acknowledged, are not judged", () => {
-  const events = [
-    ...op(1, "put", "1:0@quorum", "1:0@quorum", 10, 0, 5),
-    ...op(1, "put", "1:1", "1:1", 20, 10, 15), // the mode's level: one
-    ...op(2, "get", null, "", 0, 20, 25), // a one read: 1 + 2 = N
-    ...op(3, "get", "quorum", "1:0@quorum", 10, 12, 30), // sees the quorum write; the one write is 2 + 1 = N
-    ...op(1, "put", "1:2@quorum", "1:2@quorum", 30, 40, 50),
-    ...op(3, "get", "quorum", "1:0@quorum", 10, 45, 55), // invoked before that write was acknowledged
-  ];
+  const events = history(
+    op(1, "put", "1:0@quorum", "1:0@quorum", 10, 0, 5),
+    op(1, "put", "1:1", "1:1", 20, 10, 15), // the mode's level: one
+    op(2, "get", null, "", 0, 20, 25), // a one read: 1 + 2 = N
+    op(3, "get", "quorum", "1:0@quorum", 10, 12, 30), // sees the quorum write; the one write is 2 + 1 = N
+    op(1, "put", "1:2@quorum", "1:2@quorum", 30, 40, 50),
+    op(3, "get", "quorum", "1:0@quorum", 10, 45, 55), // invoked before that write was acknowledged
+  );
   const counts = freshReadCounts(events, "one", sizes);
   assert.deepEqual(counts.byLevel.one, { reads: 1, judged: 0, stale: 0 });
   assert.deepEqual(counts.byLevel.quorum, { reads: 2, judged: 2, stale: 0 });

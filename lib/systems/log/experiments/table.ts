@@ -15,6 +15,7 @@
  * @module
  */
 import type { CheckResult } from "../../../check/mod.ts";
+import { completedOperations } from "../../../metrics/mod.ts";
 import type { Op } from "../../../sim/mod.ts";
 
 interface ReadRecord {
@@ -31,16 +32,8 @@ export function checkTable(events: readonly Op[]): CheckResult {
   const expected = new Map<string, { offset: number; value: string | null }>();
   const unknown = new Set<string>();
   const reads = new Map<string, { timeUs: number; values: unknown[] }[]>();
-  const invoked = new Map<unknown, Op>();
-  for (const op of events) {
-    if (op.process === "nemesis") continue;
-    if (op.type === "invoke") {
-      invoked.set(op.process, op);
-      continue;
-    }
-    const invocation = invoked.get(op.process);
-    invoked.delete(op.process);
-    if (invocation === undefined || op.key === undefined) continue;
+  for (const { invocation, completion: op } of completedOperations(events)) {
+    if (op.key === undefined) continue;
     if (invocation.f === "send") {
       const sent = invocation.value as { key: string; value: string | null };
       const id = `${op.key}/${sent.key}`;
