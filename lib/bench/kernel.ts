@@ -62,6 +62,40 @@ export function runKernelPingPong(
   return { events: sim.eventsProcessed, seconds, heapPeakBytes };
 }
 
+/** Rates of repeated runs, each beside the bare loop measured right after it. */
+export interface RatesBesideBareLoop<R> {
+  results: R[];
+  /** What each run counted per wall second. */
+  rates: number[];
+  /** The bare loop's events per wall second after each run: how fast the shared machine was then. */
+  baselines: number[];
+  /** Each rate per million of the bare loop's events measured after it. */
+  normalised: number[];
+}
+
+/**
+ * Runs `runOnce` `runs` times (seeds 1, 2, ...), each followed by a fixed bare event loop, since
+ * the machine is shared: the loop's rate says how fast it was, and normalises the run's.
+ */
+export function ratesBesideBareLoop<R extends { seconds: number }>(
+  runs: number,
+  runOnce: (seed: number) => R,
+  counted: (result: R) => number,
+): RatesBesideBareLoop<R> {
+  const measured: RatesBesideBareLoop<R> = { results: [], rates: [], baselines: [], normalised: [] };
+  for (let run = 0; run < runs; run++) {
+    const result = runOnce(run + 1);
+    const rate = counted(result) / result.seconds;
+    const bare = runBarePingPong({ nodes: 100, events: 1_000_000, seed: run + 1 });
+    const baseline = bare.events / bare.seconds;
+    measured.results.push(result);
+    measured.rates.push(rate);
+    measured.baselines.push(baseline);
+    measured.normalised.push(rate / baseline * 1e6);
+  }
+  return measured;
+}
+
 /**
  * The same ping-pong in a bare loop: a typed-array binary heap keyed by (time, sequence), the
  * same random stream for peers and latencies, and nothing else.

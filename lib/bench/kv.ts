@@ -14,7 +14,7 @@ import { runSystem } from "../harness/mod.ts";
 import { keyValueGenerator } from "../harness/mod.ts";
 import { kvModesParams, kvOptions, kvStoreSystem } from "../systems/kv/experiments/mod.ts";
 import { median } from "./_stats.ts";
-import { type BenchFigure, runBarePingPong } from "./kernel.ts";
+import { type BenchFigure, ratesBesideBareLoop } from "./kernel.ts";
 
 /** Options of the store's benchmark. */
 export interface KvBenchOptions {
@@ -66,19 +66,14 @@ export function benchKv(options: KvBenchOptions): BenchFigure[] {
   const baselines: number[] = [];
   for (const mode of ["quorum", "linearizable"] as const) {
     runOnce(mode, { ...options, durationUs: 500_000 }, 99); // warm up the JIT
-    const rates: number[] = [];
-    const normalised: number[] = [];
-    let operations = 0;
-    let events = 0;
-    for (let run = 0; run < options.runs; run++) {
-      const result = runOnce(mode, options, run + 1);
-      rates.push(result.operations / result.seconds);
-      operations = result.operations;
-      events = result.events;
-      const bare = runBarePingPong({ nodes: 100, events: 1_000_000, seed: run + 1 });
-      baselines.push(bare.events / bare.seconds);
-      normalised.push(rates[run] / baselines[baselines.length - 1] * 1e6);
-    }
+    const measured = ratesBesideBareLoop(
+      options.runs,
+      (seed) => runOnce(mode, options, seed),
+      (result) => result.operations,
+    );
+    const { rates, normalised } = measured;
+    baselines.push(...measured.baselines);
+    const { operations, events } = measured.results.at(-1)!;
     const what = mode === "quorum" ? "quorum mode (N = 3, R = W = 2, strict)" : "linearizable mode (Raft, ReadIndex)";
     figures.push(
       {

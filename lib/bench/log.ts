@@ -15,7 +15,7 @@ import type { Generator } from "../harness/mod.ts";
 import { batchRecordsMax, partitionKey } from "../systems/log/mod.ts";
 import { logSystem } from "../systems/log/experiments/mod.ts";
 import { median } from "./_stats.ts";
-import { type BenchFigure, runBarePingPong } from "./kernel.ts";
+import { type BenchFigure, ratesBesideBareLoop } from "./kernel.ts";
 
 /** Options of the log's benchmark. */
 export interface LogBenchOptions {
@@ -87,18 +87,12 @@ export function benchLog(options: LogBenchOptions): BenchFigure[] {
     `about 10 bytes per produce request, one request in flight each), ${options.partitions} partitions, 3 brokers, ` +
     "3 replicas, acks=all, min.insync.replicas 2, fsync always, 1 MiB segments, no faults";
   runOnce({ ...options, durationUs: Math.min(options.durationUs, 300_000) }, 99); // warm up the JIT
-  const rates: number[] = [];
-  const normalised: number[] = [];
-  const baselines: number[] = [];
-  let records = 0;
-  for (let run = 0; run < options.runs; run++) {
-    const result = runOnce(options, run + 1);
-    rates.push(result.records / result.seconds);
-    records = result.records;
-    const bare = runBarePingPong({ nodes: 100, events: 1_000_000, seed: run + 1 });
-    baselines.push(bare.events / bare.seconds);
-    normalised.push(rates[run] / baselines[run] * 1e6);
-  }
+  const { results, rates, baselines, normalised } = ratesBesideBareLoop(
+    options.runs,
+    (seed) => runOnce(options, seed),
+    (result) => result.records,
+  );
+  const records = results.at(-1)!.records;
   return [
     {
       name: `acknowledged records per wall second, ${load} (median)`,

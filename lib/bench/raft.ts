@@ -18,7 +18,7 @@ import { runInNewContext } from "node:vm";
 import { assert } from "../assert.ts";
 import { runRaftCluster } from "../systems/raft/experiments/mod.ts";
 import { median } from "./_stats.ts";
-import { type BenchFigure, runBarePingPong } from "./kernel.ts";
+import { type BenchFigure, ratesBesideBareLoop } from "./kernel.ts";
 
 /** Options of the Raft benchmark. */
 export interface RaftBenchOptions {
@@ -89,17 +89,12 @@ function heapAfterRun(clients: number, durationUs: number, collectGarbage: (() =
 /** Runs the Raft benchmark. */
 export function benchRaft(options: RaftBenchOptions): BenchFigure[] {
   runOnce(options.clients, 1_000_000, 99); // warm up the JIT
-  const rates: number[] = [];
-  const baselineRates: number[] = [];
-  let operations = 0;
-  for (let run = 0; run < options.runs; run++) {
-    const result = runOnce(options.clients, options.durationUs, run + 1);
-    rates.push(result.operations / result.seconds);
-    operations = result.operations;
-    // The machine is shared: a fixed bare event loop measured between runs says how fast it was.
-    const bare = runBarePingPong({ nodes: 100, events: 1_000_000, seed: run + 1 });
-    baselineRates.push(bare.events / bare.seconds);
-  }
+  const { results, rates, baselines: baselineRates, normalised } = ratesBesideBareLoop(
+    options.runs,
+    (seed) => runOnce(options.clients, options.durationUs, seed),
+    (result) => result.operations,
+  );
+  const operations = results.at(-1)!.operations;
   const collectGarbage = findGc();
   const heapBytes = heapAfterRun(options.clients, options.durationUs, collectGarbage);
   const heapLongBytes = heapAfterRun(options.clients, options.durationUs * 4, collectGarbage);
@@ -123,7 +118,7 @@ export function benchRaft(options: RaftBenchOptions): BenchFigure[] {
     {
       name: "committed operations per million baseline events (machine-normalised)",
       unit: "operations/M events",
-      value: Math.round(median(rates.map((rate, i) => rate / baselineRates[i] * 1e6))),
+      value: Math.round(median(normalised)),
     },
     {
       name: "committed operations per virtual second",
