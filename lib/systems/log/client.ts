@@ -157,6 +157,13 @@ type Reply = Extract<
   }
 >;
 
+/** A produce request on the wire: a request header and its records' frames (a batch's every one). */
+function produceSizeBytes(message: Extract<LogMessage, { type: "produce" }>): number {
+  let bytes = 64 + recordSizeBytes(message);
+  for (const value of message.moreValues ?? []) bytes += recordSizeBytes({ value });
+  return bytes;
+}
+
 /** A client for one process. */
 export function logClient(context: ClientContext<LogMessage>, options: LogClientOptions): SystemClient<LogMessage> {
   let leaders: number[] = [];
@@ -185,7 +192,6 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
     build: (id: number) => LogMessage,
     onReply: (r: Reply) => void,
     onTimeout: () => void,
-    sizeBytes?: number,
   ) {
     assert(waiting === undefined, "a client has one request in flight");
     const id = ++requestId;
@@ -193,7 +199,7 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
     waiting = { id, onReply, onTimeout, timer };
     const message = build(id);
     // A produce carries its records: their size matters once the network has a bandwidth.
-    context.send(to, message, sizeBytes ?? (message.type === "produce" ? 64 + recordSizeBytes(message) : undefined));
+    context.send(to, message, message.type === "produce" ? produceSizeBytes(message) : undefined);
   }
 
   function after(delayUs: number, then: () => void): void {
@@ -293,7 +299,6 @@ export function logClient(context: ClientContext<LogMessage>, options: LogClient
             onProduceError(r.error, partition, () => attempt(n + 1, retrySequence(partition, seq, count)), giveUp);
           },
           () => attempt(n + 1, retrySequence(partition, seq, count)),
-          count === 1 ? undefined : 64 + 48 * count,
         );
       }, giveUp);
     };
